@@ -1,0 +1,106 @@
+"""The composition root: the only module that sees every context.
+
+``create_app(settings)`` wires the database plugin, the auth middleware, the error mapping,
+OpenAPI and each context's routes. Contexts add their controllers to ``ROUTES`` and their
+jobs to ``tendering.core.jobs`` through ``register_contexts`` below, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tendering import __version__
+from tendering.core import jobs
+from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
+from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.signing import load_platform_key
+from tendering.core.web import exception_handlers, health, platform_key
+from tendering.settings import Settings
+
+__all__ = ["create_app", "register_contexts"]
+
+
+def _route_handlers() -> list[Any]:
+    """Every context's controllers. Import here so a context never imports another."""
+    from tendering.core.audit.routes import AuditController
+    from tendering.core.auth.routes import auth_handlers
+
+    return [health, platform_key, AuditController, *auth_handlers]
+
+
+def register_contexts() -> None:
+    """Register every context's jobs and sweepers with the worker (idempotent)."""
+    from tendering.core.audit import jobs as audit_jobs
+
+    jobs.register(audit_jobs.checkpoint_streams, cron_minute_step=10)
+
+
+def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
+    """The ASGI app for ``settings`` (whose database and Redis URLs must be concrete)."""
+    register_contexts()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.async_database_url)
+    sessionmaker = make_sessionmaker(engine)
+    db = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+        session_dependency_key="db_session",
+        create_all=False,
+    )
+
+    async def open_queue(app: Litestar) -> None:
+        app.state["queue"] = await jobs.connect_queue(settings)
+
+    async def close_queue(app: Litestar) -> None:
+        queue = app.state.get("queue")
+        if queue is not None:
+            await queue.aclose()
+        if owns_engine:
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=_route_handlers(),
+        plugins=[SQLAlchemyPlugin(config=db)],
+        middleware=[TokenMiddleware()],
+        exception_handlers=exception_handlers,
+        on_startup=[open_queue],
+        on_shutdown=[close_queue],
+        state=_state(settings, sessionmaker),
+        openapi_config=OpenAPIConfig(
+            title="公共资源交易平台 Tendering platform API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer"),
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+    )
+
+
+def _state(settings: Settings, sessionmaker: Any) -> Any:
+    from litestar.datastructures import State
+
+    return State(
+        {
+            "settings": settings,
+            "platform_key": load_platform_key(settings),
+            SESSIONMAKER_STATE_KEY: sessionmaker,
+        }
+    )

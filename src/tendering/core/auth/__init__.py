@@ -1,0 +1,1 @@
+"""Organizations, users, roles, logins and the guards that check them."""

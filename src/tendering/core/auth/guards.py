@@ -1,0 +1,68 @@
+"""Route guards. Every non-public route has one; object-level checks live in services.
+
+@get("/deposits", guards=[requires_role(Role.STAFF, Role.SUPERVISOR)])
+async def deposits(request: Request[Actor, Any, Any]) -> ...:
+    actor = request.user
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Role
+from tendering.core.auth.tokens import TokenProblem
+from tendering.core.errors import Forbidden, Unauthorized
+
+__all__ = ["current_actor", "requires_login", "requires_role"]
+
+_ROLE_NAMES = {
+    Role.BIDDER: "投标人 bidder",
+    Role.STAFF: "交易中心工作人员 staff",
+    Role.SUPERVISOR: "监督人员 supervisor",
+    Role.AUCTIONEER: "拍卖主持人 auctioneer",
+    Role.EXPERT: "评标专家 expert",
+    Role.AGENCY: "代理机构 agency",
+    Role.ADMIN: "管理员 admin",
+}
+
+
+def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The logged-in actor, or 401."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Actor):
+        problem = connection.scope.get("auth")
+        if isinstance(problem, TokenProblem):
+            raise Unauthorized(problem.message, code=problem.code)
+        raise Unauthorized(
+            "Please log in: send 'Authorization: Bearer <token>' from POST /api/auth/login.",
+            code="auth.login_required",
+        )
+    return user
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    current_actor(connection)
+
+
+def requires_role(*roles: Role) -> Guard:
+    """A guard admitting only users whose role is one of ``roles``."""
+    allowed = frozenset(roles)
+    names = ", ".join(_ROLE_NAMES[r] for r in roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor = current_actor(connection)
+        if actor.role not in allowed:
+            raise Forbidden(
+                f"This needs the role {names}; you are logged in as "
+                f"{_ROLE_NAMES[actor.role] if actor.role else 'system'}.",
+                code="auth.role_required",
+                details={"required": sorted(allowed), "role": actor.role},
+            )
+
+    guard.__name__ = f"requires_role_{'_'.join(sorted(allowed))}"
+    return guard

@@ -1,0 +1,88 @@
+"""Login tokens: random, shown once, stored only as their SHA-256, checked per request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import OrgKind, Role
+from tendering.core.clock import rfc3339
+
+__all__ = ["TokenProblem", "hash_token", "issue_token", "resolve_token", "revoke_token"]
+
+TOKEN_PREFIX = "tdr_"  # noqa: S105 - a visible prefix so leaked tokens are recognisable
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenProblem:
+    """Why a presented token was not accepted (shown to the caller as it is)."""
+
+    code: str
+    message: str
+
+
+async def issue_token(session: AsyncSession, *, user_id: int, hours: int) -> tuple[str, str]:
+    """Store a new token for ``user_id``; returns (token, expires_at RFC 3339)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = (
+        await session.execute(
+            text(
+                "INSERT INTO api_token (token_hash, user_id, created_at, expires_at)"
+                " VALUES (:h, :u, clock_timestamp(), clock_timestamp() + :ttl)"
+                " RETURNING expires_at"
+            ),
+            {"h": hash_token(token), "u": user_id, "ttl": timedelta(hours=hours)},
+        )
+    ).one()
+    return token, rfc3339(row.expires_at)
+
+
+async def revoke_token(session: AsyncSession, token: str) -> None:
+    await session.execute(
+        text(
+            "UPDATE api_token SET revoked_at = clock_timestamp()"
+            " WHERE token_hash = :h AND revoked_at IS NULL"
+        ),
+        {"h": hash_token(token)},
+    )
+
+
+_RESOLVE = text(
+    """
+    SELECT u.id, u.username, u.role, u.is_active, u.organization_id, o.kind,
+           t.revoked_at IS NOT NULL AS revoked, t.expires_at <= clock_timestamp() AS expired
+    FROM api_token t
+    JOIN app_user u ON u.id = t.user_id
+    JOIN organization o ON o.id = u.organization_id
+    WHERE t.token_hash = :h
+    """
+)
+
+
+async def resolve_token(session: AsyncSession, token: str) -> Actor | TokenProblem:
+    row = (await session.execute(_RESOLVE, {"h": hash_token(token)})).one_or_none()
+    if row is None:
+        return TokenProblem("auth.token_invalid", "This login token is not valid; log in again.")
+    if row.revoked:
+        return TokenProblem("auth.token_revoked", "This login token was logged out; log in again.")
+    if row.expired:
+        return TokenProblem("auth.token_expired", "This login token has expired; log in again.")
+    if not row.is_active:
+        return TokenProblem("auth.user_disabled", "This user account is disabled.")
+    return Actor(
+        user_id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        organization_id=row.organization_id,
+        organization_kind=OrgKind(row.kind),
+    )

@@ -1,0 +1,150 @@
+"""Background jobs on arq: the registry, the worker settings, and enqueueing.
+
+A job is ``async def job(ctx, *args)`` that calls a service. Jobs may run twice, late, or
+after a restart, so each one re-reads the database and does only what is still due; the
+database, not Redis, knows what is due. A sweeper (cron, every minute) calls each context's
+``sweep`` to re-enqueue what is due but whose job was lost.
+
+Contexts register their jobs in ``tendering.app.register_contexts``; run the worker with
+``tendering worker`` (it registers them first), not bare ``arq``.
+
+    await enqueue(queue, "publish_notice", notice_id, key=f"notice:{notice_id}", at=when)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from arq import ArqRedis, create_pool, cron
+from arq.connections import RedisSettings
+from arq.cron import CronJob
+from arq.jobs import Job
+
+from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.signing import load_platform_key
+from tendering.settings import Settings
+
+__all__ = [
+    "Sweeper",
+    "WorkerSettings",
+    "connect_queue",
+    "enqueue",
+    "redis_settings",
+    "register",
+    "register_sweeper",
+    "sweep",
+]
+
+log = logging.getLogger("tendering.jobs")
+
+JobFunction = Callable[..., Awaitable[Any]]
+Sweeper = Callable[[dict[str, Any]], Awaitable[int]]
+
+_FUNCTIONS: dict[str, JobFunction] = {}
+_CRON: dict[str, CronJob] = {}
+_SWEEPERS: dict[str, Sweeper] = {}
+
+
+def register(function: JobFunction, *, cron_minute_step: int | None = None) -> None:
+    """Make ``function`` runnable by the worker; with a step, also run it every N minutes."""
+    name = function.__name__
+    _FUNCTIONS[name] = function
+    if cron_minute_step is not None:
+        minutes = set(range(0, 60, cron_minute_step))
+        _CRON[name] = cron(function, minute=minutes, unique=True, run_at_startup=False)  # type: ignore[arg-type]
+
+
+def register_sweeper(name: str, sweeper: Sweeper) -> None:
+    """``sweeper(ctx)`` re-enqueues work whose time has come; returns how many it found."""
+    _SWEEPERS[name] = sweeper
+
+
+async def sweep(ctx: dict[str, Any]) -> int:
+    """Runs every registered sweeper; one failing does not stop the others."""
+    found = 0
+    for name, sweeper in sorted(_SWEEPERS.items()):
+        try:
+            found += await sweeper(ctx)
+        except Exception:
+            log.exception("sweeper %s failed", name)
+    return found
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def connect_queue(settings: Settings) -> ArqRedis:
+    if settings.redis_url is None:
+        raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
+    return await create_pool(
+        redis_settings(settings.redis_url), default_queue_name=settings.queue_name
+    )
+
+
+async def enqueue(
+    queue: ArqRedis,
+    function: str,
+    *args: Any,
+    key: str,
+    at: datetime | None = None,
+) -> Job | None:
+    """Enqueue once per ``key``: a second enqueue of the same key while the first is
+    queued or its result kept is a no-op (returns None). The key is deterministic
+    (``notice:42``), so a retried request or a sweeper cannot double the work.
+    """
+    queue_name = queue.default_queue_name
+    return await queue.enqueue_job(
+        function, *args, _job_id=f"{queue_name}:{function}:{key}", _defer_until=at
+    )
+
+
+async def _startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("settings") or Settings.from_env()
+    engine = make_engine(settings.async_database_url, pool_size=5)
+    ctx["settings"] = settings
+    ctx["engine"] = engine
+    ctx["sessionmaker"] = make_sessionmaker(engine)
+    ctx["platform_key"] = load_platform_key(settings)
+
+
+async def _shutdown(ctx: dict[str, Any]) -> None:
+    engine = ctx.get("engine")
+    if engine is not None:
+        await engine.dispose()
+
+
+class WorkerSettings:
+    """arq settings; ``tendering worker`` fills in Redis, queue and the registered jobs."""
+
+    functions: ClassVar[list[Any]] = []
+    cron_jobs: ClassVar[list[CronJob]] = []
+    on_startup = _startup
+    on_shutdown = _shutdown
+    max_tries = 5
+    job_timeout = 600
+    keep_result = 3600
+
+    @classmethod
+    def build(cls, settings: Settings) -> dict[str, Any]:
+        """Keyword arguments for ``arq.Worker`` with everything registered so far."""
+        if settings.redis_url is None:
+            raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
+        return {
+            "functions": [*_FUNCTIONS.values(), sweep],
+            "cron_jobs": [
+                *_CRON.values(),
+                cron(sweep, second=30, unique=True, run_at_startup=True),
+            ],
+            "on_startup": cls.on_startup,
+            "on_shutdown": cls.on_shutdown,
+            "redis_settings": redis_settings(settings.redis_url),
+            "queue_name": settings.queue_name,
+            "max_tries": cls.max_tries,
+            "job_timeout": cls.job_timeout,
+            "keep_result": cls.keep_result,
+            "ctx": {"settings": settings},
+        }

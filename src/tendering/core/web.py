@@ -1,0 +1,108 @@
+"""The HTTP edge of the kernel: the one error mapping, health and the platform key route."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import text
+
+from tendering.core.db import DbSession
+from tendering.core.errors import PlatformError
+from tendering.core.signing import PlatformKey
+
+__all__ = ["exception_handlers", "health", "platform_key"]
+
+log = logging.getLogger("tendering.web")
+
+_STATUS_CODES = {
+    400: "request.bad",
+    401: "auth.unauthorized",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "request.method_not_allowed",
+    409: "state.conflict",
+    413: "upload.too_large",
+    415: "request.unsupported_media_type",
+    429: "request.too_many",
+}
+
+
+def _problem(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(body, status_code=status, media_type="application/problem+json")
+
+
+def _platform_error(_: Request[Any, Any, Any], exc: PlatformError) -> Response[dict[str, Any]]:
+    return _problem(exc.status, exc.to_body())
+
+
+def _field_name(error: dict[str, Any]) -> str:
+    key = error.get("key")
+    return str(key) if key else str(error.get("source") or "body")
+
+
+def _validation_error(
+    _: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
+    if errors:
+        parts = [f"{_field_name(e)}: {e.get('message', 'is not valid')}" for e in errors]
+        detail = "Invalid input. " + "; ".join(parts)
+        field: str | None = _field_name(errors[0])
+    else:
+        detail = exc.detail or "Invalid input."
+        field = None
+    body: dict[str, Any] = {"status": 400, "code": "input.invalid", "detail": detail}
+    if field:
+        body["field"] = field
+        body["details"] = {"errors": errors}
+    return _problem(400, body)
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("HTTP %s: %s", status, exc.detail)
+    return _problem(
+        status,
+        {"status": status, "code": _STATUS_CODES.get(status, "http.error"), "detail": exc.detail},
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        {
+            "status": 500,
+            "code": "platform.internal",
+            "detail": "Something went wrong on the platform; it has been logged.",
+        },
+    )
+
+
+exception_handlers: dict[Any, Any] = {
+    PlatformError: _platform_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
+
+
+@get("/health", tags=["platform"], summary="Liveness and database check")
+async def health(db_session: DbSession) -> dict[str, str]:
+    await db_session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@get(
+    "/api/platform/key",
+    tags=["platform"],
+    summary="The platform's Ed25519 public key (verifies receipts, records, checkpoints)",
+)
+async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
+    key: PlatformKey = request.app.state["platform_key"]
+    return {"algorithm": "Ed25519", "public_key": key.public_b64, "key_id": key.key_id}

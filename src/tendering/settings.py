@@ -1,0 +1,122 @@
+"""One settings object for the whole platform, read from environment variables.
+
+    >>> settings = Settings.from_env({"TENDERING_PORT": "9000"})
+    >>> settings.port
+    9000
+
+Variables (all optional):
+
+==========================  ===============================================================
+``DATABASE_URL``            PostgreSQL URL (``postgresql://user@host:5432/db``); unset means
+                            the embedded PostgreSQL under the data directory.
+``REDIS_URL``               Redis URL (``redis://host:6379/0`` or ``unix:///path``); unset means
+                            the embedded Redis under the data directory.
+``TENDERING_DATA_DIR``      where keys, blobs and the embedded servers live (``./.tendering``).
+``TENDERING_HOST``          bind address (``127.0.0.1``).
+``TENDERING_PORT``          bind port (``8000``).
+``TENDERING_SIGNING_KEY``   the platform's Ed25519 private key, base64 of the raw 32-byte
+                            seed; unset means ``<data dir>/platform-signing.key`` (made on
+                            first start). Every ``serve`` process of one platform must share it.
+``TENDERING_TOKEN_HOURS``   how long a login token lasts (``12``).
+``TENDERING_SECURE_COOKIES``  ``1`` to mark the session cookie Secure (behind HTTPS).
+``TENDERING_QUEUE``         the arq queue name (``tendering``).
+``TENDERING_MAX_DOCUMENT_MB``  size limit of one uploaded notice document (``100``).
+==========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+__all__ = ["Settings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """A variable is present but unusable; start-up stops with this message."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(schemes):
+        raise SettingsError(f"{name} must start with one of {', '.join(schemes)}; got {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".tendering")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    signing_key_b64: str | None = None
+    token_hours: int = 12
+    secure_cookies: bool = False
+    queue_name: str = "tendering"
+    max_document_bytes: int = 100 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=_url(
+                env, "DATABASE_URL", ("postgresql://", "postgresql+asyncpg://", "postgres://")
+            ),
+            redis_url=_url(env, "REDIS_URL", ("redis://", "rediss://", "unix://")),
+            data_dir=Path(env.get("TENDERING_DATA_DIR") or ".tendering"),
+            host=env.get("TENDERING_HOST") or "127.0.0.1",
+            port=_int(env, "TENDERING_PORT", 8000, low=0, high=65535),
+            signing_key_b64=env.get("TENDERING_SIGNING_KEY") or None,
+            token_hours=_int(env, "TENDERING_TOKEN_HOURS", 12, low=1, high=24 * 30),
+            secure_cookies=env.get("TENDERING_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            queue_name=env.get("TENDERING_QUEUE") or "tendering",
+            max_document_bytes=_int(env, "TENDERING_MAX_DOCUMENT_MB", 100, low=1, high=10_000)
+            * 1024
+            * 1024,
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """True when either server must be started by the platform itself."""
+        return self.database_url is None or self.redis_url is None
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "platform-signing.key"
+
+    def with_urls(self, *, database_url: str, redis_url: str) -> Settings:
+        """A copy pointing at concrete servers (after the embedded ones have started)."""
+        return replace(self, database_url=database_url, redis_url=redis_url)
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL in the form SQLAlchemy's asyncpg dialect takes."""
+        if self.database_url is None:
+            raise SettingsError("DATABASE_URL is not set and no embedded database was started")
+        url = self.database_url
+        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        raise SettingsError(f"DATABASE_URL has an unknown scheme: {url!r}")
