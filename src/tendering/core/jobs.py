@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from arq import ArqRedis, create_pool, cron
+from arq import ArqRedis, create_pool, cron, func
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.jobs import Job
@@ -49,12 +49,20 @@ _SWEEPERS: dict[str, Sweeper] = {}
 
 
 def register(function: JobFunction, *, cron_minute_step: int | None = None) -> None:
-    """Make ``function`` runnable by the worker; with a step, also run it every N minutes."""
+    """Make ``function`` runnable by the worker under its ``__name__`` (what ``enqueue``
+    takes); with a step, also run it every N minutes. Registering again replaces it."""
     name = function.__name__
     _FUNCTIONS[name] = function
     if cron_minute_step is not None:
         minutes = set(range(0, 60, cron_minute_step))
-        _CRON[name] = cron(function, minute=minutes, unique=True, run_at_startup=False)  # type: ignore[arg-type]
+        # arq would name it by __qualname__; keep the plain name everywhere.
+        _CRON[name] = cron(
+            function,  # type: ignore[arg-type]
+            name=f"cron:{name}",
+            minute=minutes,
+            unique=True,
+            run_at_startup=False,
+        )
 
 
 def register_sweeper(name: str, sweeper: Sweeper) -> None:
@@ -134,7 +142,10 @@ class WorkerSettings:
         if settings.redis_url is None:
             raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
         return {
-            "functions": [*_FUNCTIONS.values(), sweep],
+            "functions": [
+                func(f, name=n)  # type: ignore[arg-type]
+                for n, f in {**_FUNCTIONS, "sweep": sweep}.items()
+            ],
             "cron_jobs": [
                 *_CRON.values(),
                 cron(sweep, second=30, unique=True, run_at_startup=True),

@@ -2,35 +2,230 @@
 
 from __future__ import annotations
 
+import asyncio
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
 import click
 
-from tendering.core.migrate import upgrade
-from tendering.settings import Settings
+from tendering.core.demo import DemoBook, demo_logins, has_demo, run_demo
+from tendering.core.embedded import EmbeddedServers, start_embedded
+from tendering.core.migrate import downgrade, upgrade
+from tendering.core.runtime import (
+    configure_logging,
+    pending_migrations,
+    public_url,
+    run_server,
+    run_worker,
+    sigterm_as_exit,
+)
+from tendering.settings import Settings, SettingsError
 
 __all__ = ["demo", "migrate", "serve", "worker"]
 
 
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def _servers(settings: Settings, *, redis: bool) -> Iterator[tuple[Settings, bool]]:
+    """``settings`` with concrete URLs, starting the embedded servers for unset ones and
+    stopping them on the way out. Yields (settings, whether anything was started)."""
+    want_pg = settings.database_url is None
+    want_redis = redis and settings.redis_url is None
+    if not (want_pg or want_redis):
+        yield settings, False
+        return
+    click.echo(f"starting the embedded servers in {settings.data_dir.resolve()} ...")
+    started: EmbeddedServers = start_embedded(settings.data_dir, postgres=want_pg, redis=want_redis)
+    try:
+        yield (
+            replace(
+                settings,
+                database_url=started.database_url or settings.database_url,
+                redis_url=started.redis_url or settings.redis_url,
+            ),
+            True,
+        )
+    finally:
+        click.echo("stopping the embedded servers ...")
+        started.stop()
+        click.echo("embedded servers stopped")
+
+
+def _migrate(settings: Settings) -> None:
+    upgrade(settings.async_database_url)
+
+
+def _require_current_schema(settings: Settings) -> None:
+    pending = pending_migrations(settings)
+    if pending:
+        raise click.ClickException(
+            f"The database schema is behind ({len(pending)} migration(s) to apply: "
+            f"{', '.join(reversed(pending))}). Run `tendering migrate` first."
+        )
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _print_logins(book: DemoBook | None, *, again: bool = False) -> None:
+    logins = book.logins if book is not None else demo_logins()
+    rows: list[tuple[str, ...]] = [
+        ("用户名 username", "密码 password", "角色 role", "单位 organization")
+    ]
+    rows += [(x.username, x.password, str(x.role), x.organization) for x in logins]
+    head = "demo logins (unless changed since)" if again else "demo logins"
+    click.echo(f"\n{head}:\n{_table(rows)}")
+    for note in book.notes if book is not None else []:
+        click.echo(f"- {note}")
+
+
+def _fill_demo(settings: Settings, *, on_existing_data: str) -> None:
+    from tendering.app import register_contexts
+    from tendering.core.db import make_engine, make_sessionmaker
+
+    register_contexts()
+
+    async def fill() -> tuple[DemoBook | None, bool]:
+        engine = make_engine(settings.async_database_url, pool_size=1)
+        try:
+            maker = make_sessionmaker(engine)
+            book = await run_demo(maker)
+            return book, book is None and await has_demo(maker)
+        finally:
+            await engine.dispose()
+
+    book, demo_present = asyncio.run(fill())
+    if book is not None:
+        _print_logins(book)
+    elif demo_present:
+        click.echo("the demo data is already in this database")
+        _print_logins(None, again=True)
+    else:
+        click.echo(on_existing_data)
+
+
 @click.command()
-def serve() -> None:
-    """Serve the platform (starts embedded PostgreSQL and Redis when no URLs are set)."""
-    raise click.ClickException("not implemented yet")
+@click.option(
+    "--demo",
+    "with_demo",
+    is_flag=True,
+    help="Fill an empty database with the demo county center first and print its logins.",
+)
+def serve(with_demo: bool) -> None:
+    """Serve the platform on TENDERING_HOST:TENDERING_PORT.
+
+    With no DATABASE_URL/REDIS_URL it starts private PostgreSQL and Redis under
+    TENDERING_DATA_DIR, applies the migrations and runs the job worker in this process;
+    Ctrl-C stops all of it. With both URLs set it starts nothing, runs no worker (run
+    `tendering worker` beside it) and refuses to start on an out-of-date schema (run
+    `tendering migrate`).
+    """
+    configure_logging()
+    settings = _settings()
+    with sigterm_as_exit(), _servers(settings, redis=True) as (settings, embedded):
+        if embedded:
+            _migrate(settings)
+        else:
+            _require_current_schema(settings)
+        if with_demo:
+            _fill_demo(settings, on_existing_data="the database already has data: no demo added")
+        assert settings.database_url is not None and settings.redis_url is not None
+        click.echo(
+            f"\ntendering serving http://{settings.host}:{settings.port}"
+            f"  (API docs: http://{settings.host}:{settings.port}/schema)\n"
+            f"  database: {public_url(settings.database_url)}\n"
+            f"  redis:    {public_url(settings.redis_url)}\n"
+            f"  worker:   {'in this process' if embedded else 'run `tendering worker`'}\n"
+            "Press Ctrl-C to stop.\n"
+        )
+        asyncio.run(run_server(settings, with_worker=embedded))
+    click.echo("tendering stopped")
 
 
 @click.command()
 def worker() -> None:
-    """Run the background job worker (arq)."""
-    raise click.ClickException("not implemented yet")
+    """Run the background job worker (arq) with every context's jobs and the sweeper.
+
+    Needs DATABASE_URL and REDIS_URL: on the embedded default `tendering serve` runs the
+    worker itself. Stops on Ctrl-C/SIGTERM; unfinished jobs run again later.
+    """
+    settings = _settings()
+    if settings.database_url is None or settings.redis_url is None:
+        raise click.ClickException(
+            "tendering worker needs DATABASE_URL and REDIS_URL. On the embedded default "
+            "(neither set) `tendering serve` already runs the worker in its own process."
+        )
+    configure_logging()
+    click.echo(
+        f"tendering worker: queue {settings.queue_name!r} on {public_url(settings.redis_url)}, "
+        f"database {public_url(settings.database_url)}"
+    )
+    asyncio.run(run_worker(settings))
+    click.echo("worker stopped")
 
 
 @click.command()
-def migrate() -> None:
-    """Bring the database schema up to date (Alembic upgrade head)."""
-    settings = Settings.from_env()
-    upgrade(settings.async_database_url)
-    click.echo("database schema is up to date")
+@click.option(
+    "--downgrade",
+    "down_to",
+    metavar="REVISION",
+    default=None,
+    help="Go down to REVISION instead (e.g. `base`: drops every table).",
+)
+def migrate(down_to: str | None) -> None:
+    """Bring the database schema up to date (Alembic upgrade head).
+
+    With no DATABASE_URL it migrates the embedded database under TENDERING_DATA_DIR.
+    """
+    settings = _settings()
+    with sigterm_as_exit(), _servers(settings, redis=False) as (settings, _):
+        assert settings.database_url is not None
+        click.echo(f"database: {public_url(settings.database_url)}")
+        if down_to is not None:
+            downgrade(settings.async_database_url, down_to)
+            click.echo(f"database schema is at {down_to}")
+        else:
+            _migrate(settings)
+            click.echo("database schema is up to date")
 
 
 @click.command()
 def demo() -> None:
-    """Fill an empty database with a realistic county trading center."""
-    raise click.ClickException("not implemented yet")
+    """Fill an empty database with a realistic county trading center and print its logins.
+
+    Refuses (changing nothing) when the database already holds organizations. With no
+    DATABASE_URL it uses the embedded database (migrating it first).
+    """
+    settings = _settings()
+    with sigterm_as_exit(), _servers(settings, redis=False) as (settings, embedded):
+        if embedded:
+            _migrate(settings)
+        else:
+            _require_current_schema(settings)
+        _fill_demo(
+            settings,
+            on_existing_data=(
+                "the database already has organizations: the demo only fills an empty "
+                "database, nothing was changed"
+            ),
+        )

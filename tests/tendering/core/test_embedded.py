@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis
+
+from tendering.core.embedded import start_embedded
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"  # exited, not yet reaped
+
+
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+async def _sql(url: str, sql: str) -> object:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_embedded_servers_start_stop_and_keep_their_data(data_dir: Path) -> None:
+    servers = start_embedded(data_dir)
+    try:
+        assert servers.database_url is not None and servers.redis_url is not None
+        assert "/tendering?" in servers.database_url
+        asyncio.run(_sql(servers.database_url, "CREATE TABLE kept (v text)"))
+        asyncio.run(_sql(servers.database_url, "INSERT INTO kept VALUES ('县第一中学')"))
+        client = _redis(servers.redis_url)
+        client.set("kept", "yes")
+        client.close()
+        pids = servers.pids
+        assert len(pids) == 2
+    finally:
+        servers.stop()
+    assert all(_gone(pid) for pid in pids)
+    assert (data_dir / "postgres" / "PG_VERSION").exists()
+    assert (data_dir / "redis" / "redis.db").exists()
+
+    again = start_embedded(data_dir)
+    try:
+        assert again.database_url is not None and again.redis_url is not None
+        assert asyncio.run(_sql(again.database_url, "SELECT v FROM kept")) == "县第一中学"
+        client = _redis(again.redis_url)
+        assert client.get("kept") == b"yes"
+        client.close()
+    finally:
+        again.stop()
+        again.stop()  # a second stop is harmless
+
+
+def test_only_the_servers_asked_for_are_started(data_dir: Path) -> None:
+    servers = start_embedded(data_dir, redis=False)
+    try:
+        assert servers.redis_url is None
+        assert servers.database_url is not None
+        assert asyncio.run(_sql(servers.database_url, "SELECT current_database()")) == "tendering"
+    finally:
+        servers.stop()
+    assert not (data_dir / "redis").exists()
+
+
+def test_a_deep_data_dir_still_gets_short_socket_paths(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / "data"
+    deep.mkdir(parents=True)
+    servers = start_embedded(deep)
+    try:
+        assert servers.database_url is not None and servers.redis_url is not None
+        socket_dir = servers.database_url.split("host=", 1)[1]
+        assert len(socket_dir) + len("/.s.PGSQL.5432") < 107
+        assert len(servers.redis_url.removeprefix("unix://")) < 107
+        assert asyncio.run(_sql(servers.database_url, "SELECT 1")) == 1
+    finally:
+        servers.stop()
