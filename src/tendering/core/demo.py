@@ -32,6 +32,7 @@ __all__ = [
     "DemoBook",
     "DemoLogin",
     "DemoStep",
+    "credit_check_char",
     "credit_code",
     "demo_logins",
     "register_demo_step",
@@ -86,12 +87,18 @@ def _org_code(serial: str) -> str:
     return serial + {10: "X", 11: "0"}.get(check, str(check))
 
 
+def credit_check_char(body: str) -> str:
+    """The 18th character of a unified social credit code whose first 17 are ``body``."""
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
 def credit_code(kind: str, serial: str) -> str:
     """An 18-character unified social credit code: ``kind`` is the 2-character
-    department+type (``91`` company, ``11`` government body, ``12`` public institution)."""
+    department+type (``91`` company, ``11`` government body, ``12`` public institution),
+    ``serial`` the 8 digits of the organization code before its check character."""
     body = kind + REGION_CODE + _org_code(serial)
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
-    return body + _USCC_ALPHABET[(31 - total % 31) % 31]
+    return body + credit_check_char(body)
 
 
 # --- the county ---
