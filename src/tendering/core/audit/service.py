@@ -3,28 +3,38 @@
 Every change in the platform calls :func:`record` with the same session that makes the
 change, before it commits: both land together or neither does.
 
+Appending locks the stream's head row until the caller commits, so appends to one stream
+are serialized; a transaction that appends to several streams should do so in a fixed order
+(its own lot or auction stream first, ``global`` last) so two of them cannot deadlock.
+
     await record(session, stream=lot_stream("L-2026-001"), action="notice.published",
                  actor=actor, payload={"notice": "N-1"})
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tendering.core.audit.chain import GENESIS, event_hash
+from tendering.core.audit.chain import GENESIS, check_event_fields, event_hash
 from tendering.core.auth.actor import Actor
 from tendering.core.canonical import canonical_json
 from tendering.core.clock import rfc3339
+from tendering.core.errors import NotFound
 
 __all__ = [
     "GLOBAL",
     "RecordedEvent",
+    "StreamHead",
     "auction_stream",
     "draw_stream",
+    "list_events",
+    "list_streams",
     "lot_stream",
     "record",
 ]
@@ -82,10 +92,16 @@ async def record(
 ) -> RecordedEvent:
     """Append one event to ``stream`` in the session's transaction; returns it.
 
-    ``payload`` must be canonical-JSON-able (no floats); it is stored as jsonb.
+    ``payload`` must be a canonical-JSON-able object (no floats); it is stored as jsonb.
+    A field that breaks the ``chain-v1`` formats raises ``ValueError`` before anything is
+    written.
     """
     actor_ref = actor if isinstance(actor, str) else actor.ref
+    check_event_fields(stream=stream, action=action, actor=actor_ref, payload=payload)
     payload_json = canonical_json(payload).decode()  # refuses floats before anything is written
+    # Hash what the table will hold (tuples become lists, enums their values), so the
+    # auditor who reads the row back recomputes exactly this hash.
+    payload = json.loads(payload_json)
     row = (await session.execute(_ADVANCE_HEAD, {"stream": stream})).one()
     seq: int = row.seq
     prev = bytes.fromhex(row.prev) if seq > 1 else GENESIS
@@ -116,3 +132,83 @@ async def record(
         prev_hash=prev.hex(),
         hash=digest,
     )
+
+
+# --- reading the chain ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """A stream's head (last seq and hash) and its last signed checkpoint, if any."""
+
+    stream: str
+    seq: int
+    hash: str
+    checkpoint_seq: int | None
+    checkpoint_hash: str | None
+    checkpoint_signature: str | None
+    checkpoint_signed_at: datetime | None
+
+
+_STREAMS = text(
+    """
+    SELECT s.stream, s.seq, s.hash, c.seq, c.hash, c.signature, c.signed_at
+    FROM audit_stream s
+    LEFT JOIN LATERAL (
+        SELECT seq, hash, signature, signed_at FROM audit_checkpoint
+        WHERE stream = s.stream ORDER BY seq DESC LIMIT 1
+    ) c ON true
+    WHERE s.stream > :after
+    ORDER BY s.stream
+    LIMIT :limit
+    """
+)
+
+_EVENTS = text(
+    """
+    SELECT stream, seq, action, actor, at, payload, prev_hash, hash FROM audit_event
+    WHERE stream = :stream AND seq > :after
+    ORDER BY seq
+    LIMIT :limit
+    """
+)
+
+
+async def list_streams(
+    session: AsyncSession, *, after: str = "", limit: int = 100
+) -> list[StreamHead]:
+    """Streams in name order after ``after`` (keyset paging), each with its head."""
+    rows = await session.execute(_STREAMS, {"after": after, "limit": limit})
+    return [StreamHead(*row) for row in rows.all()]
+
+
+async def list_events(
+    session: AsyncSession, *, stream: str, after_seq: int = 0, limit: int = 100
+) -> list[RecordedEvent]:
+    """Up to ``limit`` events of ``stream`` with seq above ``after_seq``, as stored."""
+    rows = (
+        await session.execute(_EVENTS, {"stream": stream, "after": after_seq, "limit": limit})
+    ).all()
+    if not rows:
+        head = await session.execute(
+            text("SELECT 1 FROM audit_stream WHERE stream = :stream"), {"stream": stream}
+        )
+        if head.first() is None:
+            raise NotFound(
+                f"There is no audit stream {stream!r}.",
+                code="audit.stream_not_found",
+                field="stream",
+            )
+    return [
+        RecordedEvent(
+            stream=row.stream,
+            seq=row.seq,
+            action=row.action,
+            actor=row.actor,
+            at=rfc3339(row.at),
+            payload=row.payload,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+        for row in rows
+    ]
