@@ -1,0 +1,145 @@
+"""The platform's blob store: files kept by the SHA-256 of their content.
+
+A blob is written once and never changed: its name *is* its hash, so a reader can check
+what it got, the same document uploaded twice is stored once, and an auditor can re-hash
+the directory. Writes stream: chunks go to a temporary file in the store (so the final
+rename stays on one filesystem and is atomic) while being hashed and counted; over the
+limit the upload is abandoned at once, with at most one chunk in memory::
+
+    store = BlobStore(settings.blob_dir)
+    stored = await store.write_stream(request.stream(), limit=settings.max_document_bytes)
+    stored.sha256, stored.size
+    with store.open(stored.sha256) as f: ...
+
+Layout: ``<root>/ab/cd/abcd...`` (two levels of fan-out), temporary files in ``<root>/tmp``.
+A crash mid-write leaves only a temporary file, never a half blob under a real name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from tendering.core.errors import InvalidInput, NotFound, PayloadTooLarge
+
+__all__ = ["BlobStore", "StoredBlob"]
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+READ_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str  # lowercase hex of the content
+    size: int  # bytes
+
+
+class BlobStore:
+    """Content-addressed files under ``root`` (``settings.blob_dir``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        if not _SHA256.match(sha256):
+            raise InvalidInput(
+                "A blob is named by the lowercase hex SHA-256 of its content (64 characters).",
+                code="blob.bad_name",
+                field="sha256",
+            )
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The blob for reading (binary); ``NotFound`` when it is not stored."""
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError:
+            raise NotFound(f"No stored file has SHA-256 {sha256}.", code="blob.not_found") from None
+
+    async def read_chunks(
+        self, sha256: str, *, chunk_size: int = READ_CHUNK
+    ) -> AsyncIterator[bytes]:
+        """The blob's bytes in chunks, read off the event loop."""
+        handle = await asyncio.to_thread(self.open, sha256)
+        try:
+            while chunk := await asyncio.to_thread(handle.read, chunk_size):
+                yield chunk
+        finally:
+            await asyncio.to_thread(handle.close)
+
+    async def write_bytes(self, data: bytes, *, limit: int) -> StoredBlob:
+        async def one() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.write_stream(one(), limit=limit)
+
+    async def write_stream(self, chunks: AsyncIterable[bytes], *, limit: int) -> StoredBlob:
+        """Store the concatenated ``chunks``; ``PayloadTooLarge`` past ``limit`` bytes.
+
+        Memory stays at one chunk whatever the size. The temporary file is removed on any
+        failure (too large, client gone, disk full), so nothing partial remains.
+        """
+        tmp_dir = self.root / "tmp"
+        await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
+        tmp = tmp_dir / f"{secrets.token_hex(12)}.part"
+        digest, size = hashlib.sha256(), 0
+        handle = await asyncio.to_thread(tmp.open, "xb")
+        try:
+            try:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(
+                            f"The file is larger than the limit of {_human(limit)}.",
+                            code="upload.too_large",
+                            details={"limit_bytes": limit},
+                        )
+                    digest.update(chunk)
+                    await asyncio.to_thread(handle.write, chunk)
+                await asyncio.to_thread(_flush, handle)
+            finally:
+                await asyncio.to_thread(handle.close)
+            stored = StoredBlob(sha256=digest.hexdigest(), size=size)
+            await asyncio.to_thread(self._settle, tmp, self.path(stored.sha256))
+            return stored
+        except BaseException:
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
+            raise
+
+    @staticmethod
+    def _settle(tmp: Path, final: Path) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # same name, same content: keep the one already there
+            tmp.unlink()
+            return
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+
+
+def _flush(handle: BinaryIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _human(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    return f"{size} bytes"
