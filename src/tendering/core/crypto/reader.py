@@ -1,0 +1,141 @@
+"""Opening a tbid1 envelope with the lot's rebuilt private key (the opening's side).
+
+Import these through :mod:`tendering.core.crypto.envelope`; the module docstring there
+describes the format and the error codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tendering.core.crypto import hpke
+from tendering.core.crypto.errors import EnvelopeUndecryptable
+from tendering.core.crypto.header import FULL_SEGMENT, Header, segment_nonce
+from tendering.core.crypto.intake import Intake, check_final_length
+
+__all__ = ["EnvelopeReader", "open_envelope"]
+
+
+class EnvelopeReader:
+    """Open an envelope pushed chunk by chunk; ``feed``/``finish`` return plaintext.
+
+    ``hash_file=True`` also hashes the whole file (``sha256`` after ``finish``), so the
+    opening can tell a stored file that differs from its receipt (the platform's fault)
+    from a file that is as received but does not open (the bidder's).
+    """
+
+    def __init__(
+        self,
+        *,
+        private_key: X25519PrivateKey,
+        expected_lot: str | None = None,
+        expected_bidder: str | None = None,
+        hash_file: bool = False,
+    ) -> None:
+        self._private = private_key
+        self._intake = Intake(
+            expected_lot=expected_lot,
+            expected_bidder=expected_bidder,
+            expected_key_id=hpke.key_id(hpke.public_raw_of(private_key)),
+            max_size=None,
+            hashing=hash_file,
+        )
+        self._aead: AESGCM | None = None
+        self._buffer = bytearray()
+        self._counter = 0
+        self.sha256: bytes | None = None
+
+    @property
+    def header(self) -> Header | None:
+        return self._intake.header
+
+    def _cipher(self, header: Header) -> AESGCM:
+        if self._aead is None:
+            info = hpke.envelope_info(header.lot, header.bidder)
+            file_key = hpke.open_file_key(header.enc, self._private, info=info)
+            if file_key is None:
+                raise EnvelopeUndecryptable(
+                    "the file key does not open with the lot's opening key: the header was "
+                    "altered, or the bid was sealed for another lot or bidder",
+                    code="envelope.file_key",
+                )
+            self._aead = AESGCM(file_key)
+        return self._aead
+
+    def _open(self, data: bytes | memoryview, header: Header, *, last: bool) -> bytes:
+        aead = self._cipher(header)
+        index = self._counter
+        try:
+            plaintext = aead.decrypt(segment_nonce(index, last=last), data, header.raw)
+        except InvalidTag:
+            raise self._explain(aead, data, header, last=last) from None
+        self._counter += 1
+        return plaintext
+
+    def _explain(
+        self, aead: AESGCM, data: bytes | memoryview, header: Header, *, last: bool
+    ) -> EnvelopeUndecryptable:
+        index = self._counter
+        try:
+            aead.decrypt(segment_nonce(index, last=not last), data, header.raw)
+        except InvalidTag:
+            return EnvelopeUndecryptable(
+                f"segment {index} fails authentication: the file was altered, its segments "
+                "reordered, or parts spliced from another envelope",
+                code="envelope.segment",
+            )
+        if last:
+            return EnvelopeUndecryptable(
+                f"the file was cut short: segment {index} is not the final segment",
+                code="envelope.truncated",
+            )
+        return EnvelopeUndecryptable(
+            f"data follows the final segment (segment {index})", code="envelope.extended"
+        )
+
+    def feed(self, chunk: bytes) -> bytes:
+        payload = self._intake.take(chunk)
+        header = self._intake.header
+        if header is None:
+            return b""
+        self._cipher(header)  # a foreign file key fails at once, before any segment
+        self._buffer += payload
+        out: list[bytes] = []
+        taken = 0
+        while len(self._buffer) - taken > FULL_SEGMENT:
+            with memoryview(self._buffer) as view:
+                out.append(self._open(view[taken : taken + FULL_SEGMENT], header, last=False))
+            taken += FULL_SEGMENT
+        del self._buffer[:taken]
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        header = self._intake.require_header()
+        self._cipher(header)
+        check_final_length(len(self._buffer), counter=self._counter)
+        plaintext = self._open(bytes(self._buffer), header, last=True)
+        self._buffer.clear()
+        self.sha256 = self._intake.digest() or None
+        return plaintext
+
+
+def open_envelope(
+    chunks: Iterable[bytes],
+    *,
+    private_key: X25519PrivateKey,
+    expected_lot: str | None = None,
+    expected_bidder: str | None = None,
+) -> Iterator[bytes]:
+    """The plaintext of a tbid1 file given as chunks; complete only if no error is raised."""
+    reader = EnvelopeReader(
+        private_key=private_key, expected_lot=expected_lot, expected_bidder=expected_bidder
+    )
+    for chunk in chunks:
+        out = reader.feed(chunk)
+        if out:
+            yield out
+    yield reader.finish()
