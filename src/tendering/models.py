@@ -5,7 +5,8 @@ from __future__ import annotations
 from tendering.core.audit import models as _audit_models
 from tendering.core.auth import models as _auth_models
 from tendering.core.db import metadata
+from tendering.ledger import models as _ledger_models
 
 __all__ = ["metadata"]
 
-_CONTEXT_MODELS = (_audit_models, _auth_models)
+_CONTEXT_MODELS = (_audit_models, _auth_models, _ledger_models)

@@ -1,0 +1,32 @@
+"""The deposit ledger: double-entry money, virtual accounts, bank statements, refunds.
+
+Other contexts use only these functions (each runs in the caller's transaction)::
+
+    open_deposit_account(session, bidder_org_id=, subject=, amount_due_fen=, deadline=)
+    deposit_status(session, bidder_org_id, subject, at)   # none / partial / received
+    set_deposit_terms(session, subject=, deadline=)       # an amendment moved the deadline
+    create_refund_batch(session, subject=, paid_on=, actor=)
+    close_deposit(session, bidder_org_id=, subject=, to="forfeited" | "converted", reason=,
+                  actor=)
+"""
+
+from tendering.ledger.refunds import close_deposit, create_refund_batch
+from tendering.ledger.service import (
+    DepositStatus,
+    DepositView,
+    deposit_status,
+    get_deposit,
+    open_deposit_account,
+    set_deposit_terms,
+)
+
+__all__ = [
+    "DepositStatus",
+    "DepositView",
+    "close_deposit",
+    "create_refund_batch",
+    "deposit_status",
+    "get_deposit",
+    "open_deposit_account",
+    "set_deposit_terms",
+]

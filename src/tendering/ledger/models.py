@@ -1,0 +1,221 @@
+"""Deposit ledger tables: double-entry accounts and transfers, virtual accounts, bank
+statements, refunds.
+
+Money is integer fen in ``BIGINT``. A transfer's accounts and amount never change; its
+``state`` moves once, ``pending`` → ``posted`` or ``voided`` (a guarded update).
+
+Balances: a *bidder's* account row carries its four running totals (posted/pending ×
+debits/credits), updated in the transaction that writes the transfer, so the must-not-go-
+negative guard is one conditional ``UPDATE``. The platform's own busy accounts (bank
+clearing, suspense, refunds payable, ...) are ``hot``: their row is never updated, their
+balance is the sum of their transfers, read on demand (DESIGN.md, "Hot paths": one hot row
+updated by every transfer costs ~70 % of the throughput).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from tendering.core.db import enum_check, fen_column, utc_column
+
+__all__ = [
+    "AccountKind",
+    "BankStatement",
+    "DepositAccount",
+    "DepositState",
+    "LedgerAccount",
+    "LedgerTransfer",
+    "LineStatus",
+    "RefundBatch",
+    "RefundLine",
+    "RefundLineStatus",
+    "StatementLine",
+    "TransferState",
+]
+
+
+class AccountKind(StrEnum):
+    BANK_CLEARING = "bank_clearing"  # 银行存款 (the platform's deposit bank account), debit-normal
+    DEPOSIT = "deposit"  # one per bidder per lot/auction: what the platform owes the bidder
+    SUSPENSE = "suspense"  # 待查明款项: money that arrived but is not yet matched
+    REFUNDS_PAYABLE = "refunds_payable"  # 应退保证金: refund instructions not yet paid
+    FORFEITED = "forfeited"  # 没收的保证金
+    INTEREST_EXPENSE = "interest_expense"  # 退还保证金利息
+    PAYMENTS = "payments"  # 中标人保证金转为价款/履约保证金
+
+
+class TransferState(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+class DepositState(StrEnum):
+    OPEN = "open"
+    REFUNDED = "refunded"
+    FORFEITED = "forfeited"
+    CONVERTED = "converted"
+
+
+class LineStatus(StrEnum):
+    BOOKED = "booked"  # matched: credited to a deposit account / confirmed a refund
+    SUSPENSE = "suspense"  # parked in the suspense account with a reason
+    RESOLVED = "resolved"  # was in suspense; staff assigned, refunded or split it
+
+
+class RefundLineStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+
+
+class LedgerAccount(SQLModel, table=True):
+    __tablename__ = "ledger_account"
+    __table_args__ = (
+        enum_check("kind", AccountKind, name="kind"),
+        CheckConstraint("normal_side IN ('debit', 'credit')", name="normal_side"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=80, unique=True)
+    kind: str = Field(max_length=20)
+    normal_side: str = Field(max_length=6)
+    no_negative: bool = Field(default=False)
+    hot: bool = Field(default=False)
+    debits_posted: int = Field(default=0, sa_column=fen_column(server_default=text("0")))
+    credits_posted: int = Field(default=0, sa_column=fen_column(server_default=text("0")))
+    debits_pending: int = Field(default=0, sa_column=fen_column(server_default=text("0")))
+    credits_pending: int = Field(default=0, sa_column=fen_column(server_default=text("0")))
+
+
+class LedgerTransfer(SQLModel, table=True):
+    __tablename__ = "ledger_transfer"
+    __table_args__ = (
+        enum_check("state", TransferState, name="state"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    idempotency_key: str = Field(max_length=200, unique=True)
+    debit_account_id: int = Field(foreign_key="ledger_account.id", index=True)
+    credit_account_id: int = Field(foreign_key="ledger_account.id", index=True)
+    amount_fen: int = Field(sa_column=fen_column())
+    state: str = Field(max_length=10)
+    kind: str = Field(max_length=40)
+    reference: str = Field(default="", max_length=200)
+    # The bank's value time of the money this transfer moves (deposits), else None.
+    value_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column(server_default=text("clock_timestamp()")))
+    settled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class DepositAccount(SQLModel, table=True):
+    """A virtual account (子账号): one per (bidder organization, subject)."""
+
+    __tablename__ = "deposit_account"
+    __table_args__ = (
+        UniqueConstraint("bidder_org_id", "subject"),
+        enum_check("state", DepositState, name="state"),
+        CheckConstraint("amount_due_fen > 0", name="amount_due_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    bidder_org_id: int = Field(foreign_key="organization.id", index=True)
+    subject: str = Field(max_length=120, index=True)  # "lot:<code>" or "auction:<code>"
+    amount_due_fen: int = Field(sa_column=fen_column())
+    deadline: datetime = Field(sa_column=utc_column())
+    state: str = Field(default=DepositState.OPEN, max_length=10)
+    ledger_account_id: int = Field(foreign_key="ledger_account.id", unique=True)
+    reason: str = Field(default="", max_length=500)  # why forfeited / converted
+    created_at: datetime = Field(sa_column=utc_column(server_default=text("clock_timestamp()")))
+
+
+class BankStatement(SQLModel, table=True):
+    __tablename__ = "bank_statement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_sha256: str = Field(max_length=64, unique=True)
+    format: str = Field(max_length=10)
+    bank_account: str = Field(max_length=64)
+    statement_ref: str = Field(default="", max_length=100)
+    line_count: int
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime = Field(sa_column=utc_column(server_default=text("clock_timestamp()")))
+
+
+class StatementLine(SQLModel, table=True):
+    __tablename__ = "statement_line"
+    __table_args__ = (
+        UniqueConstraint("bank_account", "bank_ref"),
+        enum_check("status", LineStatus, name="status"),
+        CheckConstraint("direction IN ('C', 'D')", name="direction"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index(
+            "ix_statement_line_status_open", "status", postgresql_where=text("status = 'suspense'")
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    statement_id: int = Field(foreign_key="bank_statement.id", index=True)
+    line_no: int
+    bank_account: str = Field(max_length=64)
+    bank_ref: str = Field(max_length=100)
+    direction: str = Field(max_length=1)
+    amount_fen: int = Field(sa_column=fen_column())
+    value_at: datetime = Field(sa_column=utc_column())
+    booked_on: date
+    virtual_account: str = Field(default="", max_length=64)
+    counterparty_name: str = Field(default="", max_length=200)
+    counterparty_account: str = Field(default="", max_length=64)
+    memo: str = Field(default="", max_length=500)
+    status: str = Field(max_length=10)
+    reason: str = Field(default="", max_length=20)
+    deposit_account_id: int | None = Field(
+        default=None, foreign_key="deposit_account.id", index=True
+    )
+    transfer_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    resolution: str = Field(default="", max_length=500)
+
+
+class RefundBatch(SQLModel, table=True):
+    __tablename__ = "refund_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    subject: str = Field(default="", max_length=120)
+    annual_rate: Decimal = Field(sa_column=Column(Numeric(9, 6), nullable=False))
+    day_count: str = Field(max_length=10)
+    paid_on: date  # the planned payment date interest runs to
+    due_on: date
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_column=utc_column(server_default=text("clock_timestamp()")))
+
+
+class RefundLine(SQLModel, table=True):
+    __tablename__ = "refund_line"
+    __table_args__ = (enum_check("status", RefundLineStatus, name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="refund_batch.id", index=True)
+    instruction_ref: str = Field(max_length=40, unique=True)
+    deposit_account_id: int | None = Field(default=None, foreign_key="deposit_account.id")
+    statement_line_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    payee_name: str = Field(default="", max_length=200)
+    payee_account: str = Field(default="", max_length=64)
+    principal_fen: int = Field(sa_column=fen_column())
+    interest_fen: int = Field(sa_column=fen_column())
+    days: int = Field(default=0)
+    status: str = Field(default=RefundLineStatus.PENDING, max_length=10)
+    payment_transfer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bank_ref: str = Field(default="", max_length=100)
+    paid_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -1,0 +1,228 @@
+"""Pure ledger rules: virtual account numbers, statement-line matching, refund interest.
+
+No database, no web: plain values in, results or a :class:`RuleViolation` out.
+
+Virtual account numbers (子账号) are 16 digits: a 4-digit platform prefix, 10 random
+digits, and 2 check digits by **ISO 7064 MOD 97-10** (the IBAN check): the number read as an
+integer is ≡ 1 (mod 97). It catches every single wrong digit and every swap of two adjacent
+digits, so a mistyped number in a payment goes to suspense instead of to a wrong bidder.
+
+Interest on refunded deposits defaults to the People's Bank of China benchmark rate for
+current (demand) deposits, **0.35 % a year**, day count **ACT/360** (Chinese banks' daily rate
+is the annual rate / 360), counted from each receipt's value date (Asia/Shanghai) to the
+payment date, summed over receipts and rounded half-up to the fen once. Both are
+configurable (``TENDERING_DEPOSIT_RATE``, ``TENDERING_DEPOSIT_DAY_COUNT``) and per batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from tendering.core.errors import InvalidInput, RuleViolation
+
+__all__ = [
+    "CHINA",
+    "DEFAULT_POLICY",
+    "DayCount",
+    "DepositTerms",
+    "IncomingLine",
+    "LedgerPolicy",
+    "Match",
+    "SuspenseReason",
+    "account_number",
+    "classify_credits",
+    "deposit_status",
+    "interest_fen",
+    "is_valid_account_number",
+    "parse_yuan",
+    "yuan",
+]
+
+CHINA = ZoneInfo("Asia/Shanghai")
+ACCOUNT_PREFIX = "8866"
+
+
+class DayCount(StrEnum):
+    ACT_360 = "ACT/360"
+    ACT_365 = "ACT/365"
+
+    @property
+    def basis(self) -> int:
+        return 360 if self is DayCount.ACT_360 else 365
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerPolicy:
+    annual_rate: Decimal = Decimal("0.0035")
+    day_count: DayCount = DayCount.ACT_360
+    refund_due_days: int = 5  # 合同签订后5日内退还 (招标投标法实施条例 第五十七条)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LedgerPolicy:
+        env = os.environ if env is None else env
+        rate = env.get("TENDERING_DEPOSIT_RATE", "").strip()
+        count = env.get("TENDERING_DEPOSIT_DAY_COUNT", "").strip()
+        return cls(
+            annual_rate=Decimal(rate) if rate else cls.annual_rate,
+            day_count=DayCount(count) if count else cls.day_count,
+        )
+
+
+DEFAULT_POLICY = LedgerPolicy()
+
+
+def _mod97_check(body: str) -> str:
+    return f"{98 - int(body + '00') % 97:02d}"
+
+
+def account_number(random_digits: str, *, prefix: str = ACCOUNT_PREFIX) -> str:
+    """``prefix + random_digits + 2 check digits`` (ISO 7064 MOD 97-10)."""
+    body = prefix + random_digits
+    if not body.isdigit():
+        raise ValueError("an account number is digits only")
+    return body + _mod97_check(body)
+
+
+def is_valid_account_number(number: str) -> bool:
+    return len(number) == 16 and number.isascii() and number.isdigit() and int(number) % 97 == 1
+
+
+def parse_yuan(text: str, *, field_name: str = "amount") -> int:
+    """``"50000.00"`` (yuan, at most two decimals, > 0) → 5000000 fen."""
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise InvalidInput(
+            f"{field_name} must be an amount in yuan like 50000.00, got {text!r}", field=field_name
+        ) from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{field_name} must have at most two decimals, got {text!r}")
+    fen = int(value * 100)
+    if fen <= 0:
+        raise InvalidInput(f"{field_name} must be more than 0, got {text!r}", field=field_name)
+    return fen
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+class SuspenseReason(StrEnum):
+    UNKNOWN_ACCOUNT = "unknown_account"  # no such virtual account (or a bad check digit)
+    SHORT = "short"  # less than what is still due
+    OVER = "over"  # more than what is still due
+    AFTER_DEADLINE = "after_deadline"  # the bank's value time is after the deadline
+    ACCOUNT_CLOSED = "account_closed"  # the deposit was already refunded/forfeited/converted
+    UNMATCHED_DEBIT = "unmatched_debit"  # money left the bank for no refund instruction we know
+
+
+@dataclass(frozen=True, kw_only=True)
+class DepositTerms:
+    """What the matcher needs to know of one virtual account."""
+
+    deposit_id: int
+    amount_due_fen: int
+    deadline: datetime
+    received_fen: int  # already credited and still held
+    is_open: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncomingLine:
+    key: int  # the caller's index of the line
+    virtual_account: str
+    amount_fen: int
+    value_at: datetime
+
+
+@dataclass(frozen=True)
+class Match:
+    key: int
+    deposit_id: int | None
+    reason: SuspenseReason | None = None  # None: booked to the deposit account
+
+
+def classify_credits(
+    lines: Iterable[IncomingLine], accounts: Mapping[str, DepositTerms]
+) -> list[Match]:
+    """Decide, in statement order, which credit lines book and which go to suspense.
+
+    A line books when it pays exactly what is still due on its open account, on or before
+    the deadline (bank value time). Lines are judged one after another, so a second payment
+    into an account already paid in full is ``over``.
+    """
+    held: dict[str, int] = {n: a.received_fen for n, a in accounts.items()}
+    result: list[Match] = []
+    for line in lines:
+        terms = accounts.get(line.virtual_account)
+        if terms is None:
+            result.append(Match(line.key, None, SuspenseReason.UNKNOWN_ACCOUNT))
+            continue
+        due = terms.amount_due_fen - held[line.virtual_account]
+        reason: SuspenseReason | None = None
+        if not terms.is_open:
+            reason = SuspenseReason.ACCOUNT_CLOSED
+        elif line.value_at > terms.deadline:
+            reason = SuspenseReason.AFTER_DEADLINE
+        elif line.amount_fen < due:
+            reason = SuspenseReason.SHORT
+        elif line.amount_fen > due:
+            reason = SuspenseReason.OVER
+        if reason is None:
+            held[line.virtual_account] += line.amount_fen
+        result.append(Match(line.key, terms.deposit_id, reason))
+    return result
+
+
+def deposit_status(*, received_fen: int, amount_due_fen: int) -> str:
+    """``none`` / ``partial`` / ``received`` for the amount received in time."""
+    if received_fen <= 0:
+        return "none"
+    return "received" if received_fen >= amount_due_fen else "partial"
+
+
+@dataclass(frozen=True)
+class InterestResult:
+    interest_fen: int
+    days: int  # the days of the largest receipt, shown on the instruction
+    detail: list[tuple[int, int]] = field(default_factory=list)  # (amount_fen, days)
+
+
+def interest_fen(
+    receipts: Iterable[tuple[int, datetime]],
+    *,
+    paid_on: date,
+    annual_rate: Decimal,
+    day_count: DayCount,
+) -> InterestResult:
+    """Interest on each receipt from its value date to ``paid_on``, rounded once, half up.
+
+    A receipt on the payment day earns nothing; a negative span is a caller's mistake.
+    """
+    if annual_rate < 0:
+        raise RuleViolation("the interest rate must not be negative", field="annual_rate")
+    total = Decimal(0)
+    detail: list[tuple[int, int]] = []
+    for amount, value_at in receipts:
+        days = (paid_on - value_at.astimezone(CHINA).date()).days
+        if days < 0:
+            raise RuleViolation(
+                f"payment date {paid_on} is before the money arrived ({value_at.date()})",
+                field="paid_on",
+            )
+        total += Decimal(amount) * annual_rate * days / day_count.basis
+        detail.append((amount, days))
+    rounded = int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    largest = max(detail, default=(0, 0))
+    return InterestResult(rounded, largest[1], detail)
+
+
+def due_date(paid_on: date, policy: LedgerPolicy = DEFAULT_POLICY) -> date:
+    return paid_on + timedelta(days=policy.refund_due_days)

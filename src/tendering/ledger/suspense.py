@@ -1,0 +1,192 @@
+"""Resolving suspense (待查明款项): staff assign, refund or split a parked credit line.
+
+    await resolve_suspense(session, line_id, assign=[("8866...", 5_000_000)], refund_fen=0,
+                           actor=staff, note="付款人来电确认")
+
+Every resolution is one transaction: the line moves ``suspense`` → ``resolved`` with a
+guarded update (two staff resolving the same line: the second gets a 409), the transfers
+out of suspense are written, and the action is recorded in the global audit stream. Money
+assigned keeps the bank's value time, so a late payment stays late for eligibility.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, NoReturn
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tendering.core.audit import GLOBAL, record
+from tendering.core.auth.actor import Actor
+from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
+from tendering.ledger.refunds import _new_batch, pay_out
+from tendering.ledger.rules import DEFAULT_POLICY
+from tendering.ledger.service import get_deposit
+
+__all__ = ["SuspenseLine", "list_suspense", "resolve_suspense"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuspenseLine:
+    id: int
+    bank_ref: str
+    direction: str
+    amount_fen: int
+    value_at: Any
+    virtual_account: str
+    counterparty_name: str
+    counterparty_account: str
+    memo: str
+    reason: str
+
+
+async def list_suspense(session: AsyncSession) -> list[SuspenseLine]:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT id, bank_ref, direction, amount_fen, value_at, virtual_account,"
+                " counterparty_name, counterparty_account, memo, reason FROM statement_line"
+                " WHERE status = 'suspense' ORDER BY id LIMIT 1000"
+            )
+        )
+    ).all()
+    return [SuspenseLine(**r._mapping) for r in rows]
+
+
+async def resolve_suspense(
+    session: AsyncSession,
+    line_id: int,
+    *,
+    assign: list[tuple[str, int]],
+    refund_fen: int,
+    actor: Actor,
+    note: str = "",
+    paid_on: date | None = None,
+) -> dict[str, Any]:
+    """Assign parts of a suspense credit to virtual accounts and refund the rest.
+
+    ``assign`` = [(virtual account number, amount fen)]; with ``refund_fen`` they must add
+    up to the line's amount exactly. One part is "assign", refund only is "refund", more is
+    "split". The refund is an instruction back to the payer, principal only (the money never
+    was a deposit, so it earns no deposit interest).
+    """
+    line = (
+        await session.execute(
+            text(
+                "UPDATE statement_line SET status = 'resolved', resolution = :note"
+                " WHERE id = :id AND status = 'suspense' RETURNING id, direction, amount_fen,"
+                " value_at, bank_ref, counterparty_name, counterparty_account, booked_on"
+            ),
+            {"id": line_id, "note": note[:500]},
+        )
+    ).one_or_none()
+    if line is None:
+        await _explain_missing(session, line_id)
+    if line.direction != "C":
+        raise RuleViolation(
+            "only money received (C lines) can be assigned or refunded", field="line_id"
+        )
+    parts = sum(a for _, a in assign) + refund_fen
+    if any(a <= 0 for _, a in assign) or refund_fen < 0 or parts != line.amount_fen:
+        raise RuleViolation(
+            f"the parts must be more than 0 and add up to the line's {line.amount_fen} fen;"
+            f" they add up to {parts}",
+            code="ledger.split_mismatch",
+            field="assign",
+        )
+    ids = await platform_accounts(session)
+    done: list[dict[str, Any]] = []
+    for n, (number, amount) in enumerate(assign, 1):
+        deposit = await get_deposit(session, number=number)
+        await create_transfer(
+            session,
+            TransferSpec(
+                key=f"resolve:{line_id}:{n}",
+                debit=ids["suspense"],
+                credit=deposit.ledger_account_id,
+                amount_fen=amount,
+                kind="suspense.assigned",
+                reference=line.bank_ref,
+                value_at=line.value_at,
+            ),
+        )
+        done.append({"number": number, "amount_fen": amount})
+        if n == 1:
+            await session.execute(
+                text("UPDATE statement_line SET deposit_account_id = :d WHERE id = :id"),
+                {"d": deposit.id, "id": line_id},
+            )
+    refund = None
+    if refund_fen:
+        refund = await _refund(session, line, refund_fen, ids, actor, paid_on)
+    action = (
+        "suspense.refunded"
+        if not assign
+        else ("suspense.assigned" if len(assign) == 1 and not refund_fen else "suspense.split")
+    )
+    payload = {
+        "line": line_id,
+        "bank_ref": line.bank_ref,
+        "amount_fen": line.amount_fen,
+        "assigned": done,
+        "refund": refund,
+        "note": note,
+    }
+    await record(session, stream=GLOBAL, action=action, actor=actor, payload=payload)
+    return payload
+
+
+async def _explain_missing(session: AsyncSession, line_id: int) -> NoReturn:
+    status = (
+        await session.execute(
+            text("SELECT status FROM statement_line WHERE id = :id"), {"id": line_id}
+        )
+    ).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"no statement line {line_id}", code="ledger.no_line")
+    raise Conflict(
+        f"statement line {line_id} is {status}, not in suspense; it was already dealt with",
+        code="ledger.not_in_suspense",
+    )
+
+
+async def _refund(
+    session: AsyncSession,
+    line: Any,
+    amount: int,
+    ids: dict[str, int],
+    actor: Actor,
+    paid_on: date | None,
+) -> dict[str, Any]:
+    batch_id, code = await _new_batch(
+        session,
+        subject="",
+        paid_on=paid_on or line.booked_on,
+        policy=DEFAULT_POLICY,
+        actor=actor,
+    )
+    ref = f"{code}-0001"
+    await create_transfer(
+        session,
+        TransferSpec(
+            key=f"resolve:{line.id}:refund",
+            debit=ids["suspense"],
+            credit=ids["refunds_payable"],
+            amount_fen=amount,
+            kind="suspense.refunded",
+            reference=ref,
+        ),
+    )
+    return await pay_out(
+        session,
+        batch_id=batch_id,
+        instruction_ref=ref,
+        payee=(line.counterparty_name, line.counterparty_account),
+        principal_fen=amount,
+        interest_fen=0,
+        days=0,
+        statement_line_id=line.id,
+    )

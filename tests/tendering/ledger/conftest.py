@@ -1,0 +1,59 @@
+"""Ledger fixtures: bidders, deposit accounts, and the verify check after every test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tendering.core.auth.models import OrgKind
+from tendering.core.db import make_sessionmaker
+from tendering.ledger import open_deposit_account
+from tendering.ledger.verify import verify_ledger
+
+DEADLINE = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # 09:30 China time
+
+
+@pytest.fixture(autouse=True)
+async def _ledger_verified(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Every ledger test ends with ``tendering ledger verify`` finding nothing wrong."""
+    yield
+    async with make_sessionmaker(engine)() as session:
+        problems = await verify_ledger(session)
+    assert problems == [], problems
+
+
+@pytest.fixture
+def maker(engine: AsyncEngine) -> Any:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def open_account(people: Any, maker: Any) -> Any:
+    """``deposit = await open_account(subject="lot:L1", due=5_000_000)``: a new bidder's."""
+
+    async def _open(
+        subject: str = "lot:L-2026-001",
+        due: int = 5_000_000,
+        deadline: datetime = DEADLINE,
+        org_id: int | None = None,
+    ) -> Any:
+        if org_id is None:
+            org_id = (await people.organization(OrgKind.BIDDER)).id
+        async with maker() as session, session.begin():
+            return await open_deposit_account(
+                session,
+                bidder_org_id=org_id,
+                subject=subject,
+                amount_due_fen=due,
+                deadline=deadline,
+            )
+
+    return _open
+
+
+def before(minutes: int = 60) -> datetime:
+    return DEADLINE - timedelta(minutes=minutes)
