@@ -27,8 +27,9 @@ def main() -> None:
 def _register() -> None:
     from tendering.core.audit.cli import audit
     from tendering.core.auth.cli import users
+    from tendering.core.crypto.cli import keygen
 
-    for command in (serve, worker, migrate, demo, users, audit):
+    for command in (serve, worker, migrate, demo, users, audit, keygen):
         main.add_command(command)
 
 
