@@ -1,24 +1,47 @@
-"""Login, logout and who-am-I."""
+"""Login, logout and who-am-I; the organization and user directory (admin)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from advanced_alchemy.service import OffsetPagination
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.params import JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tendering.core.auth.access import OVERSIGHT_ROLES
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.guards import current_actor, requires_login
-from tendering.core.auth.middleware import SESSION_COOKIE
-from tendering.core.auth.models import Organization, User
-from tendering.core.auth.schemas import LoginRequest, LoginResponse, Me
-from tendering.core.auth.service import log_in, log_out
+from tendering.core.auth.guards import current_actor, public, requires_login, requires_role
+from tendering.core.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
+from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.schemas import (
+    LoginRequest,
+    LoginResponse,
+    Me,
+    OrganizationCreate,
+    OrganizationRead,
+    UserCreate,
+    UserRead,
+)
+from tendering.core.auth.service import (
+    create_organization,
+    create_user_in,
+    deactivate_user,
+    list_organizations,
+    list_users,
+    log_in,
+    log_out,
+    read_organization,
+)
+from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.db import DbSession
 from tendering.settings import Settings
 
-__all__ = ["auth_handlers"]
+__all__ = ["OrganizationController", "UserController", "auth_handlers"]
+
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000, description="items to skip")]
 
 
 async def _me(session: AsyncSession, user: User) -> Me:
@@ -35,7 +58,13 @@ async def _me(session: AsyncSession, user: User) -> Me:
     )
 
 
-@post("/api/auth/login", tags=["auth"], summary="Log in; returns a bearer token", security=[])
+@post(
+    "/api/auth/login",
+    tags=["auth"],
+    summary="Log in; returns a bearer token and sets the session cookie",
+    security=[],
+    opt=public("logging in is how one gets a login"),
+)
 async def login(
     data: JSONBody[LoginRequest], db_session: DbSession, request: Request[Any, Any, Any]
 ) -> Response[LoginResponse]:
@@ -43,17 +72,33 @@ async def login(
     token, expires_at, user = await log_in(
         db_session, username=data.username, password=data.password, hours=settings.token_hours
     )
-    body = LoginResponse(token=token, expires_at=expires_at, user=await _me(db_session, user))
-    cookie = Cookie(
-        key=SESSION_COOKIE,
-        value=token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.token_hours * 3600,
-        path="/",
+    csrf = csrf_token_for(token)
+    body = LoginResponse(
+        token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user)
     )
-    return Response(body, status_code=200, cookies=[cookie])
+    lifetime = settings.token_hours * 3600
+    cookies = [
+        Cookie(
+            key=SESSION_COOKIE,
+            value=token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=lifetime,
+            path="/",
+        ),
+        # Readable by this site's pages, which echo it in the X-CSRF-Token header.
+        Cookie(
+            key=CSRF_COOKIE,
+            value=csrf,
+            httponly=False,
+            samesite="strict",
+            secure=settings.secure_cookies,
+            max_age=lifetime,
+            path="/",
+        ),
+    ]
+    return Response(body, status_code=200, cookies=cookies)
 
 
 @post("/api/auth/logout", tags=["auth"], guards=[requires_login], status_code=204)
@@ -61,9 +106,8 @@ async def logout(db_session: DbSession, request: Request[Any, Any, Any]) -> Resp
     token = request.scope.get("auth")
     if isinstance(token, str):
         await log_out(db_session, token)
-    return Response(
-        None, status_code=204, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0)]
-    )
+    gone = [Cookie(key=name, value="", max_age=0) for name in (SESSION_COOKIE, CSRF_COOKIE)]
+    return Response(None, status_code=204, cookies=gone)
 
 
 @get("/api/auth/me", tags=["auth"], guards=[requires_login])
@@ -74,4 +118,118 @@ async def me(db_session: DbSession, request: Request[Any, Any, Any]) -> Me:
     return await _me(db_session, user)
 
 
-auth_handlers = [login, logout, me]
+def _org_read(org: Organization) -> OrganizationRead:
+    return OrganizationRead.model_validate(org, from_attributes=True)
+
+
+def _user_read(user: User, organization: str) -> UserRead:
+    return UserRead(
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        organization=organization,
+        is_active=user.is_active,
+        created_at=user.created_at,
+    )
+
+
+class OrganizationController(Controller):
+    """The directory of organizations (bidders, agencies, the center, bureaus, tenderers)."""
+
+    path = "/api/organizations"
+    tags = ["directory"]  # noqa: RUF012
+
+    @post("/", guards=[requires_role(Role.ADMIN)], summary="Register an organization")
+    async def create(
+        self,
+        data: JSONBody[OrganizationCreate],
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+    ) -> OrganizationRead:
+        org = await create_organization(
+            db_session,
+            code=data.code,
+            name=data.name,
+            kind=data.kind,
+            region=data.region,
+            credit_code=data.credit_code,
+            actor=current_actor(request),
+        )
+        await db_session.refresh(org)
+        return _org_read(org)
+
+    @get("/", guards=[requires_role(*sorted(OVERSIGHT_ROLES))], summary="List organizations")
+    async def index(
+        self,
+        db_session: DbSession,
+        kind: FromQuery[OrgKind | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OffsetPagination[OrganizationRead]:
+        rows, total = await list_organizations(db_session, kind=kind, limit=limit, offset=offset)
+        return OffsetPagination([_org_read(o) for o in rows], limit, offset, total)
+
+    @get(
+        "/{code:str}",
+        guards=[requires_login],
+        summary="One organization (oversight roles: any; others: their own)",
+    )
+    async def read(
+        self, code: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
+    ) -> OrganizationRead:
+        org = await read_organization(db_session, actor=current_actor(request), code=code)
+        return _org_read(org)
+
+
+class UserController(Controller):
+    """Logins (admin only)."""
+
+    path = "/api/users"
+    tags = ["directory"]  # noqa: RUF012
+    guards = [requires_role(Role.ADMIN)]  # noqa: RUF012
+
+    @post("/", summary="Create a user in an organization")
+    async def create(
+        self, data: JSONBody[UserCreate], db_session: DbSession, request: Request[Any, Any, Any]
+    ) -> UserRead:
+        user, org = await create_user_in(
+            db_session,
+            organization_code=data.organization,
+            username=data.username,
+            password=data.password,
+            role=data.role,
+            display_name=data.display_name,
+            actor=current_actor(request),
+        )
+        await db_session.refresh(user)
+        return _user_read(user, org.code)
+
+    @get("/", summary="List users")
+    async def index(
+        self,
+        db_session: DbSession,
+        organization: FromQuery[str | None] = None,
+        role: FromQuery[Role | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OffsetPagination[UserRead]:
+        rows, total = await list_users(
+            db_session, organization=organization, role=role, limit=limit, offset=offset
+        )
+        return OffsetPagination([_user_read(u, c) for u, c in rows], limit, offset, total)
+
+    @post(
+        "/{username:str}/deactivate",
+        status_code=200,
+        summary="Deactivate a user; every login token of theirs stops working",
+    )
+    async def deactivate(
+        self, username: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
+    ) -> UserRead:
+        user = await deactivate_user(db_session, username=username, actor=current_actor(request))
+        org = await db_session.get(Organization, user.organization_id)
+        assert org is not None
+        return _user_read(user, org.code)
+
+
+auth_handlers = [login, logout, me, OrganizationController, UserController]

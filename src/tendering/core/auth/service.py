@@ -1,35 +1,114 @@
-"""Use cases of auth: organizations, users, logging in and out."""
+"""Use cases of auth: organizations, users, logging in and out.
+
+Each change is one function, run in the caller's transaction, with its ``global`` audit
+event recorded in that same transaction.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.audit import GLOBAL, record
+from tendering.core.auth.access import OVERSIGHT_ROLES, ensure_own_organization, hidden
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.passwords import hash_password, needs_rehash, verify_password
-from tendering.core.auth.tokens import issue_token, revoke_token
-from tendering.core.errors import Conflict, InvalidInput, Unauthorized
+from tendering.core.auth.rules import MIN_PASSWORD_LENGTH, ensure_role_fits
+from tendering.core.auth.tokens import issue_token, revoke_token, revoke_user_tokens
+from tendering.core.errors import Conflict, InvalidInput, RuleViolation, Unauthorized
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "create_organization",
     "create_user",
+    "create_user_in",
+    "deactivate_user",
     "find_organization",
+    "find_user",
+    "list_organizations",
+    "list_users",
     "log_in",
     "log_out",
+    "read_organization",
 ]
-
-MIN_PASSWORD_LENGTH = 8
 
 
 async def find_organization(session: AsyncSession, code: str) -> Organization | None:
     return (
         await session.execute(select(Organization).where(col(Organization.code) == code))
     ).scalar_one_or_none()
+
+
+async def find_user(session: AsyncSession, username: str) -> User | None:
+    return (
+        await session.execute(select(User).where(col(User.username) == username))
+    ).scalar_one_or_none()
+
+
+async def read_organization(session: AsyncSession, *, actor: Actor, code: str) -> Organization:
+    """One directory entry: oversight roles see any, everyone else only their own (else 404)."""
+    org = await find_organization(session, code)
+    thing = f"Organization {code}"
+    if org is None:
+        raise hidden(thing)
+    ensure_own_organization(actor, org.id, thing=thing, except_roles=OVERSIGHT_ROLES)
+    return org
+
+
+async def list_organizations(
+    session: AsyncSession, *, kind: OrgKind | None = None, limit: int = 50, offset: int = 0
+) -> tuple[Sequence[Organization], int]:
+    """A page of organizations ordered by code, and the total count."""
+    where = [] if kind is None else [col(Organization.kind) == kind]
+    total = (
+        await session.execute(select(func.count()).select_from(Organization).where(*where))
+    ).scalar_one()
+    rows = (
+        await session.execute(
+            select(Organization)
+            .where(*where)
+            .order_by(col(Organization.code))
+            .limit(limit)
+            .offset(offset)
+        )
+    ).scalars()
+    return list(rows), total
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    organization: str | None = None,
+    role: Role | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[tuple[User, str]], int]:
+    """A page of (user, organization code) ordered by username, and the total count."""
+    where = []
+    if organization is not None:
+        where.append(col(Organization.code) == organization)
+    if role is not None:
+        where.append(col(User.role) == role)
+    joined = select(User, col(Organization.code)).join(
+        Organization, col(Organization.id) == col(User.organization_id)
+    )
+    total = (
+        await session.execute(
+            select(func.count())
+            .select_from(User)
+            .join(Organization, col(Organization.id) == col(User.organization_id))
+            .where(*where)
+        )
+    ).scalar_one()
+    rows = await session.execute(
+        joined.where(*where).order_by(col(User.username)).limit(limit).offset(offset)
+    )
+    return [(user, code) for user, code in rows.tuples()], total
 
 
 async def create_organization(
@@ -42,11 +121,19 @@ async def create_organization(
     credit_code: str | None = None,
     actor: Actor = SYSTEM,
 ) -> Organization:
+    """Register an organization; 409 when the code is taken."""
+    taken = Conflict(f"An organization with code {code!r} already exists.", field="code")
     if await find_organization(session, code) is not None:
-        raise Conflict(f"An organization with code {code!r} already exists.", field="code")
+        raise taken
     org = Organization(code=code, name=name, kind=kind, region=region, credit_code=credit_code)
     session.add(org)
-    await session.flush()
+    try:
+        # A concurrent insert of the same code passes the check above; the unique index
+        # decides, and the savepoint keeps the caller's transaction usable.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise taken from None
     await record(
         session,
         stream=GLOBAL,
@@ -67,11 +154,16 @@ async def create_user(
     display_name: str | None = None,
     actor: Actor = SYSTEM,
 ) -> User:
+    """Create a login in ``organization``; 409 when the username is taken."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
             field="password",
         )
+    ensure_role_fits(role, OrgKind(organization.kind), organization=organization.code)
+    taken = Conflict(f"The username {username!r} is taken.", field="username")
+    if await find_user(session, username) is not None:
+        raise taken
     user = User(
         username=username,
         display_name=display_name or username,
@@ -84,7 +176,7 @@ async def create_user(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise Conflict(f"The username {username!r} is taken.", field="username") from None
+        raise taken from None
     await record(
         session,
         stream=GLOBAL,
@@ -100,13 +192,68 @@ async def create_user(
     return user
 
 
+async def create_user_in(
+    session: AsyncSession,
+    *,
+    organization_code: str,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    actor: Actor = SYSTEM,
+) -> tuple[User, Organization]:
+    """:func:`create_user` with the organization named by its code (400 when unknown)."""
+    org = await find_organization(session, organization_code)
+    if org is None:
+        raise RuleViolation(
+            f"There is no organization with code {organization_code!r}; create it first.",
+            code="user.organization_unknown",
+            field="organization",
+        )
+    user = await create_user(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        organization=org,
+        display_name=display_name,
+        actor=actor,
+    )
+    return user, org
+
+
+async def deactivate_user(session: AsyncSession, *, username: str, actor: Actor) -> User:
+    """Disable a login and log out every one of its tokens. Doing it twice changes nothing."""
+    user = await find_user(session, username)
+    if user is None:
+        raise hidden(f"User {username}")
+    if user.id is not None and user.id == actor.user_id:
+        raise Conflict(
+            "You cannot deactivate your own account; ask another admin.",
+            code="user.deactivate_self",
+            field="username",
+        )
+    if not user.is_active:
+        return user
+    user.is_active = False
+    assert user.id is not None
+    await revoke_user_tokens(session, user.id)
+    await session.flush()
+    await record(
+        session,
+        stream=GLOBAL,
+        action="user.deactivated",
+        actor=actor,
+        payload={"user": user.id, "username": username},
+    )
+    return user
+
+
 async def log_in(
     session: AsyncSession, *, username: str, password: str, hours: int
 ) -> tuple[str, str, User]:
     """Checks the password; returns (token, expires_at, user). Same error for any failure."""
-    user = (
-        await session.execute(select(User).where(col(User.username) == username))
-    ).scalar_one_or_none()
+    user = await find_user(session, username)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         raise Unauthorized("Wrong username or password.", code="auth.bad_credentials")

@@ -14,7 +14,15 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.clock import rfc3339
 
-__all__ = ["TokenProblem", "hash_token", "issue_token", "resolve_token", "revoke_token"]
+__all__ = [
+    "TokenProblem",
+    "csrf_token_for",
+    "hash_token",
+    "issue_token",
+    "resolve_token",
+    "revoke_token",
+    "revoke_user_tokens",
+]
 
 TOKEN_PREFIX = "tdr_"  # noqa: S105 - a visible prefix so leaked tokens are recognisable
 
@@ -23,12 +31,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def csrf_token_for(token: str) -> str:
+    """The CSRF token that goes with a session token (the signed double-submit pattern).
+
+    Derived from the session token, which is 256 random bits kept in an HttpOnly cookie: a
+    page of this platform gets it from the readable ``tendering_csrf`` cookie or the login
+    response, another site can neither read nor compute it. Distinct from ``hash_token`` so
+    the stored token hash never travels.
+    """
+    return hashlib.sha256(b"tendering-csrf-v1|" + token.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class TokenProblem:
-    """Why a presented token was not accepted (shown to the caller as it is)."""
+    """Why a presented token was not accepted (shown to the caller as it is).
+
+    ``status`` is 401 (log in again) or 403 (the login is fine, the request is not: CSRF).
+    """
 
     code: str
     message: str
+    status: int = 401
 
 
 async def issue_token(session: AsyncSession, *, user_id: int, hours: int) -> tuple[str, str]:
@@ -57,6 +80,17 @@ async def revoke_token(session: AsyncSession, token: str) -> None:
     )
 
 
+async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
+    """Log out every token of ``user_id`` (on deactivation)."""
+    await session.execute(
+        text(
+            "UPDATE api_token SET revoked_at = clock_timestamp()"
+            " WHERE user_id = :u AND revoked_at IS NULL"
+        ),
+        {"u": user_id},
+    )
+
+
 _RESOLVE = text(
     """
     SELECT u.id, u.username, u.role, u.is_active, u.organization_id, o.kind,
@@ -73,12 +107,14 @@ async def resolve_token(session: AsyncSession, token: str) -> Actor | TokenProbl
     row = (await session.execute(_RESOLVE, {"h": hash_token(token)})).one_or_none()
     if row is None:
         return TokenProblem("auth.token_invalid", "This login token is not valid; log in again.")
+    if not row.is_active:
+        return TokenProblem(
+            "auth.user_disabled", "This user account has been deactivated; ask an admin."
+        )
     if row.revoked:
         return TokenProblem("auth.token_revoked", "This login token was logged out; log in again.")
     if row.expired:
         return TokenProblem("auth.token_expired", "This login token has expired; log in again.")
-    if not row.is_active:
-        return TokenProblem("auth.user_disabled", "This user account is disabled.")
     return Actor(
         user_id=row.id,
         username=row.username,

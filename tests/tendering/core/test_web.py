@@ -1,0 +1,90 @@
+"""The one exception-to-response mapping, and the OpenAPI schema."""
+
+from __future__ import annotations
+
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+
+from tendering.core.db import make_engine
+from tendering.core.errors import Conflict
+from tendering.core.web import exception_handlers
+
+
+async def test_unknown_path_is_404_json(client):
+    response = await client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
+    assert response.json()["code"] == "not_found"
+
+
+async def test_wrong_method_is_405_json(client):
+    response = await client.delete("/api/auth/login")
+    assert response.status_code == 405
+    assert response.json()["code"] == "request.method_not_allowed"
+
+
+async def test_openapi_schema_is_served_and_lists_the_routes(client):
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/auth/login" in schema["paths"]
+    assert "/api/organizations" in schema["paths"]
+    assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+
+
+async def test_health_and_platform_key_need_no_login(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    key = (await client.get("/api/platform/key")).json()
+    assert key["algorithm"] == "Ed25519"
+
+
+def _mapping_app(database_url: str) -> Litestar:
+    @get("/conflict")
+    async def conflict() -> None:
+        raise Conflict("The bid deadline has passed.", code="bid.deadline_passed", field="lot")
+
+    @get("/nul")
+    async def nul() -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT CAST(:v AS text)"), {"v": "a\u0000b"})
+        finally:
+            await engine.dispose()
+
+    @get("/bug")
+    async def bug() -> None:
+        raise KeyError("secret-internal-detail")
+
+    return Litestar([conflict, nul, bug], exception_handlers=exception_handlers)
+
+
+async def test_platform_errors_keep_status_code_and_field(database_url):
+    async with AsyncTestClient(app=_mapping_app(database_url)) as client:
+        response = await client.get("/conflict")
+    assert response.status_code == 409
+    assert response.json() == {
+        "status": 409,
+        "code": "bid.deadline_passed",
+        "detail": "The bid deadline has passed.",
+        "field": "lot",
+    }
+
+
+async def test_a_value_the_database_refuses_is_400_not_500(database_url):
+    async with AsyncTestClient(app=_mapping_app(database_url)) as client:
+        response = await client.get("/nul")
+    assert response.status_code == 400
+    assert response.json()["code"] == "input.invalid"
+    assert "0x00" in response.json()["detail"]
+
+
+async def test_a_bug_is_500_without_its_details(database_url):
+    async with AsyncTestClient(app=_mapping_app(database_url)) as client:
+        response = await client.get("/bug")
+    assert response.status_code == 500
+    assert response.json()["code"] == "platform.internal"
+    assert "secret-internal-detail" not in response.text
