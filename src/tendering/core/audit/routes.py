@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from tendering.core.audit.chain import ALGORITHM
 from tendering.core.audit.schemas import (
@@ -30,7 +30,7 @@ from tendering.core.signing import PlatformKey
 
 __all__ = ["AuditController"]
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="at most this many (1-1000)")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many (1-1000)")]
 
 
 class AuditController(Controller):
@@ -45,7 +45,7 @@ class AuditController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        stream: Annotated[str | None, Parameter(description="e.g. global, lot:L-1")] = None,
+        stream: Annotated[str | None, QueryParameter(description="e.g. global, lot:L-1")] = None,
     ) -> VerifyReport:
         key: PlatformKey = request.app.state["platform_key"]
         reports = [
@@ -63,7 +63,9 @@ class AuditController(Controller):
     async def streams(
         self,
         db_session: DbSession,
-        after: Annotated[str, Parameter(description="the last stream of the previous page")] = "",
+        after: Annotated[
+            str, QueryParameter(description="the last stream of the previous page")
+        ] = "",
         limit: Limit = 100,
     ) -> list[StreamRead]:
         heads = await list_streams(db_session, after=after, limit=limit)
@@ -88,8 +90,8 @@ class AuditController(Controller):
     async def events(
         self,
         db_session: DbSession,
-        stream: str,
-        after_seq: Annotated[int, Parameter(ge=0, description="events after this seq")] = 0,
+        stream: FromPath[str],
+        after_seq: Annotated[int, QueryParameter(ge=0, description="events after this seq")] = 0,
         limit: Limit = 100,
     ) -> EventPage:
         events = await list_events(db_session, stream=stream, after_seq=after_seq, limit=limit)
