@@ -28,8 +28,9 @@ def _register() -> None:
     from tendering.core.audit.cli import audit
     from tendering.core.auth.cli import users
     from tendering.core.crypto.cli import keygen
+    from tendering.ledger.cli import ledger
 
-    for command in (serve, worker, migrate, demo, users, audit, keygen):
+    for command in (serve, worker, migrate, demo, users, audit, keygen, ledger):
         main.add_command(command)
 
 

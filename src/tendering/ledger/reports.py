@@ -1,0 +1,263 @@
+"""Reports: a bidder's deposit statement (保证金对账单) and the daily bank reconciliation
+(银行对账日报), as PDF and CSV.
+
+    report = await deposit_statement(session, number)      # or daily_reconciliation(day)
+    pdf_bytes, csv_text = render_pdf(report), render_csv(report)
+
+PDFs embed a subset of a CJK **TrueType** font so they read the same in every viewer. The
+font is ``TENDERING_CJK_FONT`` (a .ttf/.ttc path) or the first found of WenQuanYi Micro Hei
+(Debian ``fonts-wqy-microhei``), AR PL UKai, Droid Sans Fallback; ReportLab cannot embed
+CFF-based OpenType (Noto CJK .otf/.ttc), so those are not used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tendering.core.clock import rfc3339
+from tendering.ledger.rules import CHINA, yuan
+from tendering.ledger.service import deposit_status, get_deposit
+
+__all__ = ["Report", "daily_reconciliation", "deposit_statement", "render_csv", "render_pdf"]
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/ukai.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+KIND_LABELS = {
+    "deposit.received": "保证金到账",
+    "suspense.assigned": "待查款项划入",
+    "refund.principal": "保证金退还",
+    "deposit.forfeited": "保证金没收",
+    "deposit.converted": "转为价款",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    title: str
+    facts: list[tuple[str, str]]  # (label, value) shown above the table
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    filename: str = "report"
+
+
+async def deposit_statement(session: AsyncSession, number: str) -> Report:
+    """Every movement of one virtual account with its running balance."""
+    deposit = await get_deposit(session, number=number)
+    org = (
+        await session.execute(
+            text("SELECT code, name FROM organization WHERE id = :id"),
+            {"id": deposit.bidder_org_id},
+        )
+    ).one_or_none()
+    now = (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
+    status = await deposit_status(session, deposit.bidder_org_id, deposit.subject, now)
+    rows = (
+        await session.execute(
+            text(
+                "SELECT created_at, value_at, kind, reference, state, amount_fen,"
+                " credit_account_id = :id AS is_credit FROM ledger_transfer"
+                " WHERE (debit_account_id = :id OR credit_account_id = :id)"
+                " AND state <> 'voided' ORDER BY coalesce(value_at, created_at), id"
+            ),
+            {"id": deposit.ledger_account_id},
+        )
+    ).all()
+    balance = 0
+    table = []
+    for r in rows:
+        balance += r.amount_fen if r.is_credit else -r.amount_fen
+        when = (r.value_at or r.created_at).astimezone(CHINA)
+        table.append(
+            [
+                when.strftime("%Y-%m-%d %H:%M"),
+                KIND_LABELS.get(r.kind, r.kind),
+                r.reference,
+                yuan(r.amount_fen) if r.is_credit else "",
+                "" if r.is_credit else yuan(r.amount_fen),
+                yuan(balance),
+            ]
+        )
+    return Report(
+        title="投标保证金对账单",
+        facts=[
+            ("投标人 Bidder", f"{org.name} ({org.code})" if org else str(deposit.bidder_org_id)),
+            ("子账号 Virtual account", deposit.number),
+            ("项目 Subject", deposit.subject),
+            ("应缴金额 Amount due", f"{yuan(deposit.amount_due_fen)} 元"),
+            ("截止时间 Deadline", deposit.deadline.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")),
+            (
+                "到账状态 Status",
+                {"none": "未到账", "partial": "部分到账", "received": "已足额到账"}[status.state]
+                + f" ({status.state})",
+            ),
+            ("账户状态 State", deposit.state),
+            ("生成时间 Generated", rfc3339(now)),
+        ],
+        columns=["日期 Date", "摘要 Entry", "参考号 Ref", "收入 In", "支出 Out", "余额 Balance"],
+        rows=table,
+        filename=f"deposit-statement-{deposit.number}",
+    )
+
+
+async def daily_reconciliation(session: AsyncSession, day: date) -> Report:
+    """Bank lines of one booking day against what the ledger made of them."""
+    rows = (
+        await session.execute(
+            text(
+                """
+                SELECT l.bank_account, l.direction, l.status, l.reason, count(*) AS n,
+                    sum(l.amount_fen) AS bank_fen,
+                    sum(CASE WHEN t.state = 'posted' THEN t.amount_fen ELSE 0 END) AS ledger_fen
+                FROM statement_line l LEFT JOIN ledger_transfer t ON t.id = l.transfer_id
+                WHERE l.booked_on = :day
+                GROUP BY l.bank_account, l.direction, l.status, l.reason
+                ORDER BY l.bank_account, l.direction, l.status, l.reason
+                """
+            ),
+            {"day": day},
+        )
+    ).all()
+    labels = {"booked": "已入账", "suspense": "挂账待查", "resolved": "已处理"}
+    table = []
+    bank_total = ledger_total = 0
+    for r in rows:
+        sign = 1 if r.direction == "C" else -1
+        bank_total += sign * int(r.bank_fen)
+        ledger_total += sign * int(r.ledger_fen)
+        table.append(
+            [
+                r.bank_account,
+                "收 C" if r.direction == "C" else "付 D",
+                f"{labels[r.status]} {r.reason}".strip(),
+                str(r.n),
+                yuan(int(r.bank_fen)),
+                yuan(int(r.ledger_fen)),
+                yuan(int(r.bank_fen) - int(r.ledger_fen)),
+            ]
+        )
+    open_suspense = (
+        await session.execute(
+            text(
+                "SELECT count(*), coalesce(sum(amount_fen), 0) FROM statement_line"
+                " WHERE status = 'suspense'"
+            )
+        )
+    ).one()
+    return Report(
+        title="银行对账日报",
+        facts=[
+            ("记账日期 Booking date", day.isoformat()),
+            ("银行净额 Bank net", f"{yuan(bank_total)} 元"),
+            ("账务净额 Ledger net", f"{yuan(ledger_total)} 元"),
+            ("差额 Difference", f"{yuan(bank_total - ledger_total)} 元"),
+            ("全部待查 Open suspense", f"{open_suspense[0]} 笔 / {yuan(int(open_suspense[1]))} 元"),
+        ],
+        columns=[
+            "银行账户 Account",
+            "方向 Dir",
+            "状态 Status",
+            "笔数 Lines",
+            "银行 Bank",
+            "账务 Ledger",
+            "差额 Diff",
+        ],
+        rows=table,
+        filename=f"reconciliation-{day.isoformat()}",
+    )
+
+
+def render_csv(report: Report) -> str:
+    """UTF-8 CSV with a BOM (Excel opens it as UTF-8): the facts, a blank row, the table."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([report.title])
+    writer.writerows([label, value] for label, value in report.facts)
+    writer.writerow([])
+    writer.writerow(report.columns)
+    writer.writerows(report.rows)
+    return "\ufeff" + out.getvalue()
+
+
+def find_cjk_font() -> Path:
+    given = os.environ.get("TENDERING_CJK_FONT", "").strip()
+    for candidate in ((given,) if given else ()) + FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    raise RuntimeError(
+        "no CJK TrueType font found for PDF reports: install Debian's fonts-wqy-microhei or "
+        "set TENDERING_CJK_FONT to a .ttf/.ttc file"
+    )
+
+
+@cache
+def _font_name() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    path = find_cjk_font()
+    pdfmetrics.registerFont(TTFont("CJK", str(path), subfontIndex=0))
+    return "CJK"
+
+
+def render_pdf(report: Report) -> bytes:
+    """An A4 PDF with the CJK font embedded as a subset."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = _font_name()
+    title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=1)
+    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        title=report.title,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+    )
+    facts = Table([[k, v] for k, v in report.facts], colWidths=[50 * mm, 125 * mm])
+    facts.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9)]))
+    data = [report.columns, *report.rows] if report.rows else [report.columns, ["(无 none)"]]
+    table = Table(data, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), font, 8),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
+                ("ALIGN", (3, 1), (-1, -1), "RIGHT"),
+            ]
+        )
+    )
+    doc.build(
+        [
+            Paragraph(report.title, title),
+            Spacer(1, 4 * mm),
+            facts,
+            Spacer(1, 6 * mm),
+            table,
+            Spacer(1, 4 * mm),
+            Paragraph("本报表由公共资源交易平台生成 Generated by the trading platform.", body),
+        ]
+    )
+    return out.getvalue()

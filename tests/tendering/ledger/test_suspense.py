@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from tendering.core.auth.actor import Actor
+from tendering.core.errors import Conflict, RuleViolation
+from tendering.ledger import deposit_status
+from tendering.ledger.imports import import_statement
+from tendering.ledger.suspense import list_suspense, resolve_suspense
+from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.files import Line, csv_statement
+
+STAFF = Actor.system("test-staff")
+
+
+async def _park(maker, line):
+    async with maker() as session, session.begin():
+        await import_statement(session, csv_statement([line]), actor=STAFF)
+        (parked,) = await list_suspense(session)
+    return parked
+
+
+async def test_staff_assign_an_unknown_account_payment(open_account, maker):
+    a = await open_account()
+    typo = a.number[:-3] + str((int(a.number[-3]) + 1) % 10) + a.number[-2:]
+    parked = await _park(maker, Line("R1", 5_000_000, before(), typo))
+    assert parked.reason == "unknown_account"
+    async with maker() as session, session.begin():
+        await resolve_suspense(
+            session,
+            parked.id,
+            assign=[(a.number, 5_000_000)],
+            refund_fen=0,
+            actor=STAFF,
+            note="子账号填错一位",
+        )
+        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        assert status.state == "received"
+        events = (
+            (
+                await session.execute(
+                    text("SELECT action FROM audit_event WHERE action LIKE 'suspense.%'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["suspense.assigned"]
+
+
+async def test_split_an_overpayment_between_deposit_and_refund(open_account, maker):
+    a = await open_account(due=5_000_000)
+    parked = await _park(maker, Line("R1", 5_500_000, before(), a.number))
+    assert parked.reason == "over"
+    async with maker() as session, session.begin():
+        out = await resolve_suspense(
+            session,
+            parked.id,
+            assign=[(a.number, 5_000_000)],
+            refund_fen=500_000,
+            actor=STAFF,
+            paid_on=date(2026, 12, 2),
+        )
+        assert out["refund"]["principal_fen"] == 500_000
+        assert out["refund"]["payee_account"] == "6222020200112233445"
+        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+    assert status.state == "received"
+
+
+async def test_a_late_payment_assigned_stays_late(open_account, maker):
+    a = await open_account()
+    parked = await _park(maker, Line("R1", 5_000_000, DEADLINE.replace(hour=2), a.number))
+    assert parked.reason == "after_deadline"
+    async with maker() as session, session.begin():
+        await resolve_suspense(
+            session, parked.id, assign=[(a.number, 5_000_000)], refund_fen=0, actor=STAFF
+        )
+        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+    assert status.state == "none"
+
+
+async def test_parts_must_add_up_and_a_line_is_resolved_once(open_account, maker):
+    a = await open_account()
+    parked = await _park(maker, Line("R1", 1_000, before(), a.number))
+    with pytest.raises(RuleViolation):
+        async with maker() as session, session.begin():
+            await resolve_suspense(
+                session, parked.id, assign=[(a.number, 999)], refund_fen=0, actor=STAFF
+            )
+    async with maker() as session, session.begin():
+        await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
+    with pytest.raises(Conflict):
+        async with maker() as session, session.begin():
+            await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
