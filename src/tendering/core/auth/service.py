@@ -28,6 +28,7 @@ __all__ = [
     "create_user",
     "create_user_in",
     "deactivate_user",
+    "ensure_center_organization",
     "find_organization",
     "find_user",
     "list_organizations",
@@ -142,6 +143,27 @@ async def create_organization(
         payload={"organization": code, "kind": str(kind), "name": name},
     )
     return org
+
+
+CENTER_CODE = "CENTER"
+CENTER_NAME = "公共资源交易中心"
+
+
+async def ensure_center_organization(session: AsyncSession, *, actor: Actor) -> Organization:
+    """The trading center's organization: the first one of kind center, created if none."""
+    center = (
+        await session.execute(
+            select(Organization)
+            .where(col(Organization.kind) == OrgKind.CENTER)
+            .order_by(col(Organization.id))
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if center is not None:
+        return center
+    return await create_organization(
+        session, code=CENTER_CODE, name=CENTER_NAME, kind=OrgKind.CENTER, actor=actor
+    )
 
 
 async def create_user(
