@@ -51,6 +51,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {env[name]!r}")
+
+
 def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -86,7 +97,7 @@ class Settings:
             port=_int(env, "TENDERING_PORT", 8000, low=0, high=65535),
             signing_key_b64=env.get("TENDERING_SIGNING_KEY") or None,
             token_hours=_int(env, "TENDERING_TOKEN_HOURS", 12, low=1, high=24 * 30),
-            secure_cookies=env.get("TENDERING_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            secure_cookies=_bool(env, "TENDERING_SECURE_COOKIES", False),
             queue_name=env.get("TENDERING_QUEUE") or "tendering",
             max_document_bytes=_int(env, "TENDERING_MAX_DOCUMENT_MB", 100, low=1, high=10_000)
             * 1024

@@ -1,0 +1,89 @@
+"""Settings from environment variables: defaults, and a clear refusal of unusable values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tendering.settings import Settings, SettingsError
+
+
+def test_an_empty_environment_gives_the_documented_defaults():
+    settings = Settings.from_env({})
+    assert settings.database_url is None
+    assert settings.redis_url is None
+    assert settings.embedded
+    assert settings.data_dir == Path(".tendering")
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.token_hours == 12
+    assert settings.secure_cookies is False
+    assert settings.queue_name == "tendering"
+    assert settings.max_document_bytes == 100 * 1024 * 1024
+    assert settings.signing_key_path == Path(".tendering/platform-signing.key")
+    assert settings.blob_dir == Path(".tendering/blobs")
+
+
+def test_values_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://app@db:5432/tendering",
+            "REDIS_URL": "redis://cache:6379/0",
+            "TENDERING_DATA_DIR": "/var/lib/tendering",
+            "TENDERING_HOST": "0.0.0.0",
+            "TENDERING_PORT": "9000",
+            "TENDERING_TOKEN_HOURS": "8",
+            "TENDERING_SECURE_COOKIES": "true",
+            "TENDERING_MAX_DOCUMENT_MB": "5",
+        }
+    )
+    assert not settings.embedded
+    assert settings.async_database_url == "postgresql+asyncpg://app@db:5432/tendering"
+    assert settings.data_dir == Path("/var/lib/tendering")
+    assert settings.port == 9000
+    assert settings.token_hours == 8
+    assert settings.secure_cookies is True
+    assert settings.max_document_bytes == 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("url", ["postgres://a@b/c", "postgresql+asyncpg://a@b/c"])
+def test_every_postgresql_spelling_becomes_the_asyncpg_url(url):
+    assert Settings.from_env({"DATABASE_URL": url}).async_database_url.startswith(
+        "postgresql+asyncpg://a@b/c"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("TENDERING_PORT", "eighty", "whole number"),
+        ("TENDERING_PORT", "70000", "between 0 and 65535"),
+        ("TENDERING_PORT", "-1", "between 0 and 65535"),
+        ("TENDERING_TOKEN_HOURS", "0", "between 1"),
+        ("TENDERING_MAX_DOCUMENT_MB", "1.5", "whole number"),
+        ("DATABASE_URL", "mysql://root@db/tendering", "must start with"),
+        ("DATABASE_URL", "sqlite:///x.db", "must start with"),
+        ("REDIS_URL", "http://cache:6379", "must start with"),
+        ("TENDERING_SECURE_COOKIES", "maybe", "1 or 0"),
+    ],
+)
+def test_an_unusable_value_stops_start_up_naming_the_variable(name, value, words):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({name: value})
+    assert name in str(caught.value)
+    assert words in str(caught.value)
+    assert value in str(caught.value)
+
+
+def test_without_a_database_the_asyncpg_url_is_a_clear_error():
+    with pytest.raises(SettingsError, match="DATABASE_URL is not set"):
+        _ = Settings.from_env({}).async_database_url
+
+
+def test_concrete_urls_replace_the_embedded_default():
+    settings = Settings.from_env({}).with_urls(
+        database_url="postgresql://x@127.0.0.1:5433/t", redis_url="unix:///tmp/r.sock"
+    )
+    assert not settings.embedded
+    assert settings.port == 8000
