@@ -2,6 +2,7 @@
 
 - :mod:`.envelope`: the sealed-bid file ``tbid1`` (seal, validate while uploading, open).
 - :mod:`.hpke`: the lots' opening keys (RFC 9180 base mode, X25519/HKDF-SHA256/AES-256-GCM).
+- :mod:`.ceremony`: make, split and wrap a lot's opening key; rebuild it at the opening.
 - :mod:`.shamir`: k-of-n splitting of an opening key among custodians, over GF(256).
 - :mod:`.wrap`: a custodian's share wrapped by its passphrase (Argon2id or scrypt + AES-GCM).
 - :mod:`.receipt`: the platform's signed receipt of an upload.

@@ -113,16 +113,25 @@ class EnvelopeSealer:
         return sealed
 
     def feed(self, plaintext: bytes) -> bytes:
+        return b"".join(self.feed_parts(plaintext))
+
+    def feed_parts(self, plaintext: bytes) -> list[bytes]:
+        """Like ``feed``, as a list of pieces (one per segment): saves a copy."""
         out = self._start()
-        self._buffer += plaintext
+        view = memoryview(plaintext)
         # Keep at least one byte back: only the end of the input says which segment is last.
-        taken = 0
-        while len(self._buffer) - taken > SEG:
-            with memoryview(self._buffer) as view:
-                out.append(self._segment(view[taken : taken + SEG], last=False))
-            taken += SEG
-        del self._buffer[:taken]
-        return b"".join(out)
+        if self._buffer and len(self._buffer) + len(view) > SEG:
+            room = SEG - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+            with memoryview(self._buffer) as whole:  # no copy of the held segment
+                out.append(self._segment(whole, last=False))
+            self._buffer.clear()
+        while len(view) > SEG and not self._buffer:
+            out.append(self._segment(view[:SEG], last=False))
+            view = view[SEG:]
+        self._buffer += view
+        return out
 
     def finish(self) -> bytes:
         out = self._start()
@@ -138,7 +147,5 @@ def seal(
     """The tbid1 file of ``plaintext_chunks``, as chunks (bounded memory)."""
     sealer = EnvelopeSealer(opening_public_key=opening_public_key, lot=lot, bidder=bidder)
     for chunk in plaintext_chunks:
-        out = sealer.feed(chunk)
-        if out:
-            yield out
+        yield from sealer.feed_parts(chunk)
     yield sealer.finish()

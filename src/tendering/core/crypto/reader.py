@@ -98,20 +98,30 @@ class EnvelopeReader:
         )
 
     def feed(self, chunk: bytes) -> bytes:
+        return b"".join(self.feed_parts(chunk))
+
+    def feed_parts(self, chunk: bytes) -> list[bytes]:
+        """Like ``feed``, as a list of pieces (one per segment): saves a copy."""
         payload = self._intake.take(chunk)
         header = self._intake.header
         if header is None:
-            return b""
+            return []
         self._cipher(header)  # a foreign file key fails at once, before any segment
-        self._buffer += payload
+        view = memoryview(payload)
         out: list[bytes] = []
-        taken = 0
-        while len(self._buffer) - taken > FULL_SEGMENT:
-            with memoryview(self._buffer) as view:
-                out.append(self._open(view[taken : taken + FULL_SEGMENT], header, last=False))
-            taken += FULL_SEGMENT
-        del self._buffer[:taken]
-        return b"".join(out)
+        # Keep at least one byte back: only the end of the file says which segment is last.
+        if self._buffer and len(self._buffer) + len(view) > FULL_SEGMENT:
+            room = FULL_SEGMENT - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+            with memoryview(self._buffer) as whole:  # no copy of the held segment
+                out.append(self._open(whole, header, last=False))
+            self._buffer.clear()
+        while len(view) > FULL_SEGMENT and not self._buffer:
+            out.append(self._open(view[:FULL_SEGMENT], header, last=False))
+            view = view[FULL_SEGMENT:]
+        self._buffer += view
+        return out
 
     def finish(self) -> bytes:
         header = self._intake.require_header()
@@ -135,7 +145,5 @@ def open_envelope(
         private_key=private_key, expected_lot=expected_lot, expected_bidder=expected_bidder
     )
     for chunk in chunks:
-        out = reader.feed(chunk)
-        if out:
-            yield out
+        yield from reader.feed_parts(chunk)
     yield reader.finish()
