@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -33,8 +36,17 @@ async def _sql(url: str, sql: str) -> object:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def base_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: as root, pgserver runs PostgreSQL as the user `pgserver`,
+    # which must traverse the parents, and pytest keeps /tmp/pytest-of-root at mode 0700.
+    path = Path(tempfile.mkdtemp(prefix="tendering-embedded-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def data_dir(base_dir: Path) -> Path:
+    return base_dir / "data"
 
 
 def test_embedded_servers_start_stop_and_keep_their_data(data_dir: Path) -> None:
@@ -78,8 +90,8 @@ def test_only_the_servers_asked_for_are_started(data_dir: Path) -> None:
     assert not (data_dir / "redis").exists()
 
 
-def test_a_deep_data_dir_still_gets_short_socket_paths(tmp_path: Path) -> None:
-    deep = tmp_path / ("d" * 60) / ("e" * 60) / "data"
+def test_a_deep_data_dir_still_gets_short_socket_paths(base_dir: Path) -> None:
+    deep = base_dir / ("d" * 60) / ("e" * 60) / "data"
     deep.mkdir(parents=True)
     servers = start_embedded(deep)
     try:
