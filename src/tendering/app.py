@@ -35,8 +35,9 @@ def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
+    from tendering.ledger.routes import LedgerController
 
-    return [health, platform_key, AuditController, *auth_handlers]
+    return [health, platform_key, AuditController, *auth_handlers, LedgerController]
 
 
 def register_contexts() -> None:

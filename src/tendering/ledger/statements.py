@@ -189,6 +189,9 @@ def _parse_csv(raw: bytes, digest: str) -> ParsedStatement:
 
 def _csv_line(cells: dict[str, str], line_no: int) -> ParsedLine:
     cells = {k: v.strip() for k, v in cells.items()}
+    for name, value in cells.items():
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise _bad(line_no, f"{name} contains a control character")
     for name in ("bank_account", "bank_ref", "value_time", "booking_date", "amount"):
         if not cells[name]:
             raise _bad(line_no, f"{name} is empty")

@@ -1,0 +1,310 @@
+"""Deposit ledger API.
+
+Bidders see their own virtual accounts and statuses (another bidder's account answers
+exactly like one that does not exist); staff open accounts, import statements, resolve
+suspense, run refunds, forfeit and convert; supervisors (and admins) read everything.
+
+    GET  /api/ledger/deposits[?subject=]            own (bidder) or all (oversight)
+    GET  /api/ledger/deposits/{number}
+    GET  /api/ledger/deposits/{number}/statement?format=pdf|csv
+    GET  /api/ledger/status?subject=lot:L-1         the caller's eligibility
+    POST /api/ledger/deposits                       staff: open a virtual account
+    POST /api/ledger/deposits/{number}/forfeit      staff  {reason}
+    POST /api/ledger/deposits/{number}/convert      staff  {reason}
+    POST /api/ledger/statements                     staff: the raw CSV / camt.053 file
+    GET  /api/ledger/suspense                       staff, supervisor
+    POST /api/ledger/suspense/{line_id}/resolve     staff
+    POST /api/ledger/refund-batches                 staff
+    GET  /api/ledger/refund-batches/{code}/instructions   staff, supervisor (CSV)
+    POST /api/ledger/refund-lines/{ref}/paid        staff: the bank confirmed it
+    GET  /api/ledger/reconciliation/{day}?format=pdf|csv  staff, supervisor
+    GET  /api/ledger/verify                         staff, supervisor
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
+
+from tendering.core.auth.access import OVERSIGHT_ROLES, hidden
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.guards import requires_login, requires_role
+from tendering.core.auth.models import Role
+from tendering.core.clock import db_now
+from tendering.core.db import DbSession
+from tendering.core.errors import Forbidden, InvalidInput, NotFound
+from tendering.ledger import refunds, reports, rules, service, suspense
+from tendering.ledger.imports import import_statement
+from tendering.ledger.schemas import (
+    CloseRequest,
+    DepositCreate,
+    DepositRead,
+    DepositStatusRead,
+    ImportRead,
+    RefundBatchCreate,
+    RefundBatchRead,
+    RefundPaid,
+    ResolveRequest,
+    SuspenseRead,
+)
+from tendering.ledger.verify import verify_ledger
+
+__all__ = ["LedgerController"]
+
+STAFF = requires_role(Role.STAFF, Role.ADMIN)
+READERS = requires_role(Role.STAFF, Role.SUPERVISOR, Role.ADMIN)
+MAX_STATEMENT_BYTES = 64 * 1024 * 1024
+Format = Annotated[str, QueryParameter(pattern="^(pdf|csv)$", description="pdf or csv")]
+
+
+def _oversees(actor: Actor) -> bool:
+    return actor.role in OVERSIGHT_ROLES
+
+
+async def _read(db_session: DbSession, view: service.DepositView) -> DepositRead:
+    now = await db_now(db_session)
+    status = await service.deposit_status(db_session, view.bidder_org_id, view.subject, now)
+    return DepositRead(
+        number=view.number,
+        bidder_org_id=view.bidder_org_id,
+        subject=view.subject,
+        amount_due_fen=view.amount_due_fen,
+        deadline=view.deadline,
+        state=view.state,
+        held_fen=view.held_fen,
+        status=status.state,
+        received_fen=status.received_fen,
+        reason=view.reason,
+    )
+
+
+async def _visible(db_session: DbSession, actor: Actor, number: str) -> service.DepositView:
+    try:
+        view = await service.get_deposit(db_session, number=number)
+    except NotFound:
+        raise hidden(f"Deposit account {number}") from None
+    if not _oversees(actor) and view.bidder_org_id != actor.organization_id:
+        raise hidden(f"Deposit account {number}")
+    return view
+
+
+def _report(report: reports.Report, fmt: str) -> Response[bytes]:
+    if fmt == "csv":
+        body, media = reports.render_csv(report).encode(), "text/csv; charset=utf-8"
+    else:
+        body, media = reports.render_pdf(report), "application/pdf"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{report.filename}.{fmt}"'},
+    )
+
+
+class LedgerController(Controller):
+    path = "/api/ledger"
+    tags = ["ledger"]  # noqa: RUF012
+    guards = [requires_login]  # noqa: RUF012
+
+    @get("/deposits", summary="Virtual accounts: a bidder's own, or all for oversight")
+    async def list_deposits(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        subject: Annotated[str | None, QueryParameter(max_length=120)] = None,
+    ) -> list[DepositRead]:
+        actor = request.user
+        if _oversees(actor):
+            views = await service.list_deposits(db_session, subject=subject)
+        elif actor.role == Role.BIDDER:
+            views = await service.list_deposits(
+                db_session, bidder_org_id=actor.organization_id, subject=subject
+            )
+        else:
+            raise Forbidden("only bidders and oversight roles see deposit accounts")
+        return [await _read(db_session, v) for v in views]
+
+    @get("/deposits/{number:str}", summary="One virtual account")
+    async def get_deposit(
+        self, db_session: DbSession, request: Request[Actor, Any, Any], number: FromPath[str]
+    ) -> DepositRead:
+        return await _read(db_session, await _visible(db_session, request.user, number))
+
+    @get("/deposits/{number:str}/statement", summary="保证金对账单 as PDF or CSV")
+    async def statement(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        number: FromPath[str],
+        format: Format = "pdf",
+    ) -> Response[bytes]:
+        view = await _visible(db_session, request.user, number)
+        return _report(await reports.deposit_statement(db_session, view.number), format)
+
+    @get("/status", summary="The caller's deposit status for a lot or auction")
+    async def status(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        subject: Annotated[str, QueryParameter(max_length=120)],
+    ) -> DepositStatusRead:
+        actor = request.user
+        if actor.organization_id is None:
+            raise Forbidden("log in as a bidder to see your deposit status")
+        result = await service.deposit_status(
+            db_session, actor.organization_id, subject, await db_now(db_session)
+        )
+        return DepositStatusRead(**result.__dict__)
+
+    @post("/deposits", guards=[STAFF], summary="Open a bidder's virtual account")
+    async def open_deposit(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        data: JSONBody[DepositCreate],
+    ) -> DepositRead:
+        view = await service.open_deposit_account(
+            db_session,
+            bidder_org_id=data.bidder_org_id,
+            subject=data.subject,
+            amount_due_fen=data.amount_due_fen,
+            deadline=data.deadline,
+            actor=request.user,
+        )
+        return await _read(db_session, view)
+
+    @post("/deposits/{number:str}/forfeit", guards=[STAFF], summary="Forfeit with reason")
+    async def forfeit(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[CloseRequest],
+    ) -> dict[str, int]:
+        return await self._close(db_session, request.user, number, "forfeited", data.reason)
+
+    @post("/deposits/{number:str}/convert", guards=[STAFF], summary="Convert to payment")
+    async def convert(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        number: FromPath[str],
+        data: JSONBody[CloseRequest],
+    ) -> dict[str, int]:
+        return await self._close(db_session, request.user, number, "converted", data.reason)
+
+    async def _close(
+        self, db_session: DbSession, actor: Actor, number: str, to: str, reason: str
+    ) -> dict[str, int]:
+        view = await _visible(db_session, actor, number)
+        moved = await refunds.close_deposit(
+            db_session,
+            bidder_org_id=view.bidder_org_id,
+            subject=view.subject,
+            to=to,
+            reason=reason,
+            actor=actor,
+        )
+        return {"moved_fen": moved}
+
+    @post(
+        "/statements",
+        guards=[STAFF],
+        summary="Import a bank statement (CSV or camt.053), all or nothing",
+        request_max_body_size=MAX_STATEMENT_BYTES,
+    )
+    async def import_file(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        body: RawBody,
+    ) -> ImportRead:
+        if not body:
+            raise InvalidInput("send the statement file as the request body", field="body")
+        result = await import_statement(db_session, bytes(body), actor=request.user)
+        return ImportRead(**result.__dict__)
+
+    @get("/suspense", guards=[READERS], summary="Lines waiting in suspense")
+    async def list_suspense(self, db_session: DbSession) -> list[SuspenseRead]:
+        return [SuspenseRead(**s.__dict__) for s in await suspense.list_suspense(db_session)]
+
+    @post("/suspense/{line_id:int}/resolve", guards=[STAFF], summary="Assign, refund or split")
+    async def resolve(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        line_id: FromPath[int],
+        data: JSONBody[ResolveRequest],
+    ) -> dict[str, Any]:
+        return await suspense.resolve_suspense(
+            db_session,
+            line_id,
+            assign=[(p.number, p.amount_fen) for p in data.assign],
+            refund_fen=data.refund_fen,
+            actor=request.user,
+            note=data.note,
+        )
+
+    @post("/refund-batches", guards=[STAFF], summary="Refund deposits with interest")
+    async def refund(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        data: JSONBody[RefundBatchCreate],
+    ) -> RefundBatchRead:
+        base = rules.LedgerPolicy.from_env()
+        policy = rules.LedgerPolicy(
+            annual_rate=base.annual_rate if data.annual_rate is None else data.annual_rate,
+            day_count=data.day_count or base.day_count,
+        )
+        batch = await refunds.create_refund_batch(
+            db_session,
+            subject=data.subject,
+            paid_on=data.paid_on,
+            actor=request.user,
+            bidder_org_ids=data.bidder_org_ids,
+            policy=policy,
+        )
+        return RefundBatchRead(**batch.__dict__)
+
+    @get("/refund-batches/{code:str}/instructions", guards=[READERS], summary="Payment file")
+    async def instructions(self, db_session: DbSession, code: FromPath[str]) -> Response[bytes]:
+        body = await refunds.instructions_csv(db_session, code)
+        return Response(
+            body.encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{code}.csv"'},
+        )
+
+    @post("/refund-lines/{ref:str}/paid", guards=[STAFF], summary="The bank paid this line")
+    async def paid(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        ref: FromPath[str],
+        data: JSONBody[RefundPaid],
+    ) -> dict[str, bool]:
+        done = await refunds.confirm_refund_paid(
+            db_session,
+            instruction_ref=ref,
+            bank_ref=data.bank_ref,
+            paid_at=data.paid_at,
+            actor=request.user,
+        )
+        return {"changed": done is not None}
+
+    @get("/reconciliation/{day:date}", guards=[READERS], summary="银行对账日报, PDF or CSV")
+    async def reconciliation(
+        self,
+        db_session: DbSession,
+        day: FromPath[date],
+        format: Format = "pdf",
+    ) -> Response[bytes]:
+        return _report(await reports.daily_reconciliation(db_session, day), format)
+
+    @get("/verify", guards=[READERS], summary="The ledger's invariants, checked now")
+    async def verify(self, db_session: DbSession) -> dict[str, Any]:
+        problems = await verify_ledger(db_session)
+        return {"ok": not problems, "problems": problems}

@@ -1,0 +1,133 @@
+"""What the ledger API takes and gives. Money is integer fen; times RFC 3339."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from tendering.ledger.rules import DayCount
+
+__all__ = [
+    "CloseRequest",
+    "DepositCreate",
+    "DepositRead",
+    "DepositStatusRead",
+    "ImportRead",
+    "RefundBatchCreate",
+    "RefundBatchRead",
+    "RefundPaid",
+    "ResolveRequest",
+    "SuspenseRead",
+]
+
+
+def _plain(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters (such as NUL or newlines)")
+    return value
+
+
+Plain = Annotated[str, AfterValidator(_plain)]
+Fen = Annotated[int, Field(gt=0, le=10**15, description="amount in fen (分), > 0")]
+
+
+class DepositCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bidder_org_id: int = Field(gt=0, le=2**31 - 1)
+    subject: Annotated[Plain, Field(pattern=r"^(lot|auction):\S{1,110}$", max_length=120)]
+    amount_due_fen: Fen
+    deadline: AwareDatetime
+
+
+class DepositRead(BaseModel):
+    number: str = Field(description="虚拟子账号: 16 digits, ISO 7064 MOD 97-10 check digits")
+    bidder_org_id: int
+    subject: str
+    amount_due_fen: int
+    deadline: AwareDatetime
+    state: str
+    held_fen: int
+    status: str = Field(description="none / partial / received, now")
+    received_fen: int
+    reason: str = ""
+
+
+class DepositStatusRead(BaseModel):
+    state: str
+    received_fen: int
+    amount_due_fen: int
+    deadline: datetime | None
+    number: str | None
+
+
+class ImportRead(BaseModel):
+    statement_id: int
+    sha256: str
+    format: str
+    already_imported: bool
+    lines: int
+    booked: int
+    suspense: int
+    confirmed: int
+    duplicates: int
+
+
+class SuspenseRead(BaseModel):
+    id: int
+    bank_ref: str
+    direction: str
+    amount_fen: int
+    value_at: datetime
+    virtual_account: str
+    counterparty_name: str
+    counterparty_account: str
+    memo: str
+    reason: str
+
+
+class AssignPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: Annotated[str, Field(pattern=r"^\d{16}$")]
+    amount_fen: Fen
+
+
+class ResolveRequest(BaseModel):
+    """assign one part: "assign"; refund only: "refund"; several parts: "split"."""
+
+    model_config = ConfigDict(extra="forbid")
+    assign: list[AssignPart] = Field(default_factory=list, max_length=50)
+    refund_fen: int = Field(default=0, ge=0, le=10**15)
+    note: Annotated[Plain, Field(max_length=500)] = ""
+
+
+class CloseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[Plain, Field(min_length=2, max_length=500)]
+
+
+class RefundBatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: Annotated[Plain, Field(pattern=r"^(lot|auction):\S{1,110}$", max_length=120)]
+    paid_on: date = Field(description="the planned payment date; interest runs to it")
+    bidder_org_ids: list[Annotated[int, Field(gt=0, le=2**31 - 1)]] | None = None
+    annual_rate: Decimal | None = Field(default=None, ge=0, le=1, max_digits=9, decimal_places=6)
+    day_count: DayCount | None = None
+
+
+class RefundBatchRead(BaseModel):
+    code: str
+    subject: str
+    paid_on: date
+    due_on: date
+    annual_rate: Decimal
+    day_count: str
+    lines: list[dict[str, Any]]
+
+
+class RefundPaid(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bank_ref: Annotated[Plain, Field(min_length=1, max_length=100)]
+    paid_at: AwareDatetime

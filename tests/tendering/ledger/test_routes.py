@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tendering.core.auth.models import Role
+from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.files import Line, camt053, csv_statement
+
+
+async def _setup(people, login, client):
+    staff = await people.user(Role.STAFF)
+    bidder = await people.user(Role.BIDDER)
+    other = await people.user(Role.BIDDER)
+    supervisor = await people.user(Role.SUPERVISOR)
+    h = {}
+    h["staff"] = await login(staff)
+    h["bidder"] = await login(bidder)
+    h["other"] = await login(other)
+    h["supervisor"] = await login(supervisor)
+    opened = await client.post(
+        "/api/ledger/deposits",
+        headers=h["staff"],
+        json={
+            "bidder_org_id": bidder.organization.id,
+            "subject": "lot:L-9",
+            "amount_due_fen": 100_000,
+            "deadline": DEADLINE.isoformat(),
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    return h, opened.json()["number"]
+
+
+async def test_bidders_see_only_their_own_accounts(people, login, client):
+    h, number = await _setup(people, login, client)
+    mine = await client.get("/api/ledger/deposits", headers=h["bidder"])
+    assert [d["number"] for d in mine.json()] == [number]
+    assert (await client.get("/api/ledger/deposits", headers=h["other"])).json() == []
+    theirs = await client.get(f"/api/ledger/deposits/{number}", headers=h["other"])
+    missing = await client.get("/api/ledger/deposits/8866000000000000", headers=h["other"])
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["detail"].replace(number, "N") == missing.json()["detail"].replace(
+        "8866000000000000", "N"
+    )
+    assert (
+        await client.get(f"/api/ledger/deposits/{number}", headers=h["supervisor"])
+    ).status_code == 200
+    # bidders may not import, resolve or refund; supervisors read but do not act
+    for who in ("bidder", "supervisor"):
+        r = await client.post("/api/ledger/statements", headers=h[who], content=b"x")
+        assert r.status_code == 403
+
+
+async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people, login, client):
+    h, number = await _setup(people, login, client)
+    raw = camt053([Line("R1", 100_000, before(), number), Line("R2", 7, before(), "1")])
+    r = await client.post("/api/ledger/statements", headers=h["staff"], content=raw)
+    assert r.status_code == 201, r.text
+    assert (r.json()["booked"], r.json()["suspense"]) == (1, 1)
+    again = await client.post("/api/ledger/statements", headers=h["staff"], content=raw)
+    assert again.json()["already_imported"] is True
+    status = await client.get(
+        "/api/ledger/status", params={"subject": "lot:L-9"}, headers=h["bidder"]
+    )
+    assert status.json()["amount_due_fen"] == 100_000
+    pdf = await client.get(f"/api/ledger/deposits/{number}/statement", headers=h["bidder"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    suspense = await client.get("/api/ledger/suspense", headers=h["supervisor"])
+    (line,) = suspense.json()
+    resolved = await client.post(
+        f"/api/ledger/suspense/{line['id']}/resolve",
+        headers=h["staff"],
+        json={"refund_fen": 7, "note": "退回"},
+    )
+    assert resolved.status_code == 201, resolved.text
+    day = (DEADLINE - timedelta(hours=1)).date().isoformat()
+    rec = await client.get(
+        f"/api/ledger/reconciliation/{day}", params={"format": "csv"}, headers=h["supervisor"]
+    )
+    assert rec.status_code == 200 and "银行对账日报" in rec.text
+    verify = await client.get("/api/ledger/verify", headers=h["supervisor"])
+    assert verify.json() == {"ok": True, "problems": []}
+
+
+async def test_refund_batch_export_and_paid_confirmation(people, login, client):
+    h, number = await _setup(people, login, client)
+    await client.post(
+        "/api/ledger/statements",
+        headers=h["staff"],
+        content=csv_statement([Line("R1", 100_000, before(), number)]),
+    )
+    batch = await client.post(
+        "/api/ledger/refund-batches",
+        headers=h["staff"],
+        json={
+            "subject": "lot:L-9",
+            "paid_on": "2026-12-10",
+            "annual_rate": "0.0035",
+            "day_count": "ACT/365",
+        },
+    )
+    assert batch.status_code == 201, batch.text
+    ref = batch.json()["lines"][0]["instruction_ref"]
+    csv_file = await client.get(
+        f"/api/ledger/refund-batches/{batch.json()['code']}/instructions", headers=h["staff"]
+    )
+    assert ref in csv_file.text
+    paid = await client.post(
+        f"/api/ledger/refund-lines/{ref}/paid",
+        headers=h["staff"],
+        json={"bank_ref": "B1", "paid_at": "2026-12-10T10:00:00+08:00"},
+    )
+    assert paid.json() == {"changed": True}
+    paid = await client.post(
+        f"/api/ledger/refund-lines/{ref}/paid",
+        headers=h["staff"],
+        json={"bank_ref": "B1", "paid_at": "2026-12-10T10:00:00+08:00"},
+    )
+    assert paid.json() == {"changed": False}
+
+
+async def test_bad_input_gets_a_clear_4xx(people, login, client):
+    h, number = await _setup(people, login, client)
+    bad = await client.post(
+        "/api/ledger/statements", headers=h["staff"], content=b"bank_account,x\n"
+    )
+    assert bad.status_code == 422 and "第1行" in bad.json()["detail"]
+    r = await client.post(
+        "/api/ledger/deposits",
+        headers=h["staff"],
+        json={
+            "bidder_org_id": 1,
+            "subject": "nope",
+            "amount_due_fen": 1,
+            "deadline": DEADLINE.isoformat(),
+        },
+    )
+    assert r.status_code in (400, 422)
+    r = await client.post(
+        f"/api/ledger/deposits/{number}/forfeit", headers=h["staff"], json={"reason": "截止后撤回"}
+    )
+    assert r.json() == {"moved_fen": 0}
+    r = await client.post(
+        "/api/ledger/refund-batches",
+        headers=h["staff"],
+        json={"subject": "lot:L-9", "paid_on": "2026-12-10"},
+    )
+    assert r.status_code == 409
