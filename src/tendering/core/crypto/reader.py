@@ -23,9 +23,14 @@ __all__ = ["EnvelopeReader", "open_envelope"]
 class EnvelopeReader:
     """Open an envelope pushed chunk by chunk; ``feed``/``finish`` return plaintext.
 
-    ``hash_file=True`` also hashes the whole file (``sha256`` after ``finish``), so the
-    opening can tell a stored file that differs from its receipt (the platform's fault)
-    from a file that is as received but does not open (the bidder's).
+    ``hash_file=True`` also hashes the whole file (``sha256`` after ``finish``). To blame a
+    failure rightly, the opening compares the stored file's SHA-256 with its receipt: a
+    different file is the platform's fault, the received file not opening is the bidder's.
+    A failure stops the reader mid-file, so when blaming, hash the chunks in the calling
+    loop (and keep hashing to the end after an error) rather than relying on ``sha256``.
+
+    Opening is CPU work (a 100 MB bid is tens of milliseconds): in an event loop, feed
+    big files from a worker thread (``anyio.to_thread.run_sync``) or open in a job.
     """
 
     def __init__(

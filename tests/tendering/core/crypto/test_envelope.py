@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import tracemalloc
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,6 +19,7 @@ from tendering.core.crypto.envelope import (
     SEG,
     TAG,
     EnvelopeReader,
+    EnvelopeSealer,
     EnvelopeValidator,
     open_envelope,
     parse_header,
@@ -333,3 +335,36 @@ def test_parse_header_waits_for_more_bytes(opening_public: bytes) -> None:
 def test_sealer_refuses_a_code_that_would_make_the_info_ambiguous(opening_public: bytes) -> None:
     with pytest.raises(MalformedEnvelope):
         sealed(opening_public, b"", lot="L|1")
+
+
+def test_streaming_both_ways_holds_bounded_memory(
+    opening_key: X25519PrivateKey, opening_public: bytes
+) -> None:
+    """A 48 MiB bid sealed and opened chunk by chunk never holds more than 4 MiB."""
+    block = random.Random(6).randbytes(1 << 20)
+    digest = hashlib.sha256()
+    tracemalloc.start()
+    try:
+        file_chunks = seal(
+            (block for _ in range(48)), opening_public_key=opening_public, lot="L", bidder="B"
+        )
+        for piece in open_envelope(file_chunks, private_key=opening_key):
+            digest.update(piece)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert digest.digest() == hashlib.sha256(block * 48).digest()
+    assert peak < 4 * (1 << 20)
+
+
+def test_sealer_pieces_make_the_file_and_it_cannot_be_fed_after_finish(
+    opening_key: X25519PrivateKey, opening_public: bytes
+) -> None:
+    sealer = EnvelopeSealer(opening_public_key=opening_public, lot="L", bidder="B")
+    data = sealer.feed(b"a" * (SEG + 5)) + sealer.feed(b"") + sealer.feed(b"b" * 7)
+    data += sealer.finish()
+    assert opened(opening_key, data) == b"a" * (SEG + 5) + b"b" * 7
+    with pytest.raises(RuntimeError):
+        sealer.feed(b"more")
+    lone = EnvelopeSealer(opening_public_key=opening_public, lot="L", bidder="B")
+    assert opened(opening_key, lone.finish()) == b""
