@@ -35,9 +35,22 @@ def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
+    from tendering.core.holidays.routes import CalendarController
     from tendering.ledger.routes import LedgerController
+    from tendering.tenders.public_routes import BidderTenderController, PublicNoticeController
+    from tendering.tenders.routes import StaffTenderController
 
-    return [health, platform_key, AuditController, *auth_handlers, LedgerController]
+    return [
+        health,
+        platform_key,
+        AuditController,
+        *auth_handlers,
+        CalendarController,
+        LedgerController,
+        StaffTenderController,
+        BidderTenderController,
+        PublicNoticeController,
+    ]
 
 
 def register_contexts() -> None:
@@ -45,6 +58,10 @@ def register_contexts() -> None:
     from tendering.core.audit import jobs as audit_jobs
 
     jobs.register(audit_jobs.checkpoint_streams, cron_minute_step=10)
+    from tendering.tenders import jobs as tender_jobs
+
+    jobs.register(tender_jobs.publish_notice)
+    jobs.register_sweeper("tenders.publish_due_notices", tender_jobs.sweep_due_notices)
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

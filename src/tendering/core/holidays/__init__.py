@@ -1,0 +1,12 @@
+"""The working-day calendar table staff maintain (holidays and 调休 make-up days).
+
+Pure rules are in ``tendering.core.calendar``; this package keeps the yearly table and hands
+it out as a :class:`~tendering.core.calendar.WorkingCalendar`::
+
+    calendar = await load_calendar(session)
+    add_working_days(calendar, day, 10)
+"""
+
+from tendering.core.holidays.service import load_calendar, remove_calendar_day, set_calendar_day
+
+__all__ = ["load_calendar", "remove_calendar_day", "set_calendar_day"]

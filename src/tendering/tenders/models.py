@@ -1,0 +1,231 @@
+"""Tables of the tender publication context.
+
+A ``TenderProject`` (one transaction code for its whole life) has ``Lot``s (标段); a
+``Notice`` (招标公告) announces one or more lots of a project with a schedule, documents,
+amendments (澄清/修改) and questions (答疑). ``Registration`` (获取招标文件) ties a bidder
+organization to a lot; who registered is secret until opening, so no registration's row
+id, count or organization leaves the service except to the registering organization.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from tendering.core.db import enum_check, fen_column, utc_column
+
+__all__ = [
+    "Amendment",
+    "AmendmentKind",
+    "Category",
+    "Lot",
+    "Notice",
+    "NoticeDocument",
+    "NoticeLot",
+    "NoticeStatus",
+    "ProcurementMethod",
+    "Question",
+    "Registration",
+    "RegistrationMessage",
+    "TenderProject",
+    "TenderRuleSetting",
+]
+
+
+class Category(StrEnum):
+    WORKS = "works"  # 工程
+    GOODS = "goods"  # 货物
+    SERVICES = "services"  # 服务
+
+
+class ProcurementMethod(StrEnum):
+    OPEN = "open"  # 公开招标
+    INVITED = "invited"  # 邀请招标
+
+
+class NoticeStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class AmendmentKind(StrEnum):
+    CLARIFICATION = "clarification"  # 澄清
+    AMENDMENT = "amendment"  # 修改
+
+
+class TenderRuleSetting(SQLModel, table=True):
+    """The center's defaults for the legal schedule checks (one row, id 1)."""
+
+    __tablename__ = "tender_rule_setting"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    min_document_days: int = Field(default=5)
+    min_bid_days: int = Field(default=20)
+    max_deposit_bp: int = Field(default=200, description="basis points of the estimated price")
+    amendment_days: int = Field(default=15)
+
+
+class TenderProject(SQLModel, table=True):
+    __tablename__ = "tender_project"
+    __table_args__ = (
+        enum_check("category", Category, name="category"),
+        enum_check("method", ProcurementMethod, name="method"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, description="transaction code JY-2026-0001")
+    title: str = Field(max_length=300)
+    tenderer_id: int = Field(foreign_key="organization.id", index=True)
+    category: str = Field(max_length=20)
+    method: str = Field(max_length=20)
+    funding_source: str = Field(max_length=200)
+    region: str = Field(default="", max_length=100)
+    estimated_price_fen: int = Field(sa_column=fen_column())
+    rule_overrides: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False)
+    )
+    created_at: datetime | None = Field(
+        default=None, sa_column=utc_column(server_default=text("now()"))
+    )
+
+
+class Lot(SQLModel, table=True):
+    __tablename__ = "tender_lot"
+    __table_args__ = (
+        CheckConstraint("deposit_fen >= 0", name="deposit_not_negative"),
+        CheckConstraint("custodian_k >= 1", name="custodian_k_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="tender_project.id", index=True)
+    code: str = Field(max_length=80, unique=True, description="public code JY-2026-0001-01")
+    title: str = Field(max_length=300)
+    estimated_price_fen: int = Field(sa_column=fen_column())
+    deposit_fen: int = Field(sa_column=fen_column())
+    # What bid.json must hold besides price_fen: [{name, type, required, min, max, label}].
+    bid_fields: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False)
+    )
+    # Opening-key custodians (user ids); the key ceremony (k-of-n) is the opening context's.
+    custodian_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    custodian_k: int = Field(default=1)
+
+
+class Notice(SQLModel, table=True):
+    __tablename__ = "tender_notice"
+    __table_args__ = (
+        enum_check("status", NoticeStatus, name="status"),
+        Index("ix_tender_notice_status_published_at", "status", "published_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="tender_project.id", index=True)
+    title: str = Field(max_length=300)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default=NoticeStatus.DRAFT, max_length=20)
+    documents_from: datetime = Field(sa_column=utc_column())
+    documents_to: datetime = Field(sa_column=utc_column())
+    bid_deadline: datetime = Field(sa_column=utc_column())
+    opening_at: datetime = Field(sa_column=utc_column())
+    publish_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=utc_column(server_default=text("now()"))
+    )
+
+
+class NoticeLot(SQLModel, table=True):
+    __tablename__ = "tender_notice_lot"
+
+    notice_id: int = Field(foreign_key="tender_notice.id", primary_key=True)
+    lot_id: int = Field(foreign_key="tender_lot.id", primary_key=True, index=True)
+
+
+class Amendment(SQLModel, table=True):
+    """A clarification or amendment; ``old_*``/``new_*`` show a deadline it moved."""
+
+    __tablename__ = "tender_amendment"
+    __table_args__ = (
+        enum_check("kind", AmendmentKind, name="kind"),
+        UniqueConstraint("notice_id", "number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="tender_notice.id", index=True)
+    number: int
+    kind: str = Field(max_length=20)
+    title: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    issued_at: datetime = Field(sa_column=utc_column())
+    old_deadline: datetime = Field(sa_column=utc_column())
+    new_deadline: datetime = Field(sa_column=utc_column())
+    old_opening: datetime = Field(sa_column=utc_column())
+    new_opening: datetime = Field(sa_column=utc_column())
+    pushed: bool = Field(default=False, description="moved by the 15-day rule")
+
+
+class NoticeDocument(SQLModel, table=True):
+    __tablename__ = "tender_notice_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="tender_notice.id", index=True)
+    amendment_id: int | None = Field(default=None, foreign_key="tender_amendment.id")
+    title: str = Field(max_length=300)
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size: int
+    uploaded_at: datetime | None = Field(
+        default=None, sa_column=utc_column(server_default=text("now()"))
+    )
+
+
+class Question(SQLModel, table=True):
+    """A bidder's question. ``asker_organization_id`` is never shown by any API; the audit
+    chain and the public see only ``asker_ref``, a random reference."""
+
+    __tablename__ = "tender_question"
+    __table_args__ = (UniqueConstraint("notice_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="tender_notice.id", index=True)
+    number: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    asker_organization_id: int = Field(foreign_key="organization.id")
+    asker_ref: str = Field(max_length=32, unique=True)
+    asked_at: datetime = Field(sa_column=utc_column())
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Registration(SQLModel, table=True):
+    """获取招标文件: the secret list of who may bid. ``ref`` is the only public handle."""
+
+    __tablename__ = "tender_registration"
+    __table_args__ = (UniqueConstraint("lot_id", "organization_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="tender_lot.id", index=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    ref: str = Field(max_length=32, unique=True)
+    registered_at: datetime = Field(sa_column=utc_column())
+
+
+class RegistrationMessage(SQLModel, table=True):
+    """An amendment delivered to a registered organization (its inbox)."""
+
+    __tablename__ = "tender_registration_message"
+
+    organization_id: int = Field(foreign_key="organization.id", primary_key=True)
+    amendment_id: int = Field(foreign_key="tender_amendment.id", primary_key=True)
+    delivered_at: datetime = Field(sa_column=utc_column())

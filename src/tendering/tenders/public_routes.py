@@ -1,0 +1,231 @@
+"""Bidders register and ask; the public (no login) searches, reads, downloads and follows.
+
+Registration answers depend only on the caller's own organization (see
+``tendering.tenders.registration``); every "not yours" is the same 404.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
+
+from tendering.core.auth.guards import current_actor, public, requires_role
+from tendering.core.auth.models import Role
+from tendering.core.blobs import BlobStore
+from tendering.core.clock import db_now, rfc3339
+from tendering.core.db import DbSession
+from tendering.settings import Settings
+from tendering.tenders import amendments, queries, registration
+from tendering.tenders.atom import atom_feed
+from tendering.tenders.models import Category, NoticeStatus
+from tendering.tenders.ocds import release_package
+from tendering.tenders.schemas import (
+    MessageRead,
+    NoticeDetail,
+    NoticePage,
+    QuestionCreate,
+    QuestionRead,
+    RegistrationRead,
+)
+
+__all__ = ["BidderTenderController", "PublicNoticeController"]
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _registration_read(found: tuple[Any, str, int]) -> RegistrationRead:
+    row, lot_code, notice_id = found
+    return RegistrationRead(
+        ref=row.ref, lot=lot_code, notice=notice_id, registered_at=row.registered_at
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class BidderTenderController(Controller):
+    """投标人: register for a lot (获取招标文件), see only its own, ask questions."""
+
+    path = "/api"
+    tags = ["tenders (bidder)"]  # noqa: RUF012
+    guards = [requires_role(Role.BIDDER)]  # noqa: RUF012
+
+    @post(
+        "/lots/{lot_code:str}/registration",
+        status_code=200,
+        summary="Register for a lot; registering again answers the same",
+    )
+    async def register(
+        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: FromPath[str]
+    ) -> RegistrationRead:
+        found = await registration.register_for_lot(
+            db_session, actor=current_actor(request), lot_code=lot_code
+        )
+        return _registration_read(found)
+
+    @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
+    async def my_registration(
+        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: FromPath[str]
+    ) -> RegistrationRead:
+        found = await registration.own_registration(
+            db_session, actor=current_actor(request), lot_code=lot_code
+        )
+        return _registration_read(found)
+
+    @get("/registrations/{ref:str}", summary="My registration by its reference")
+    async def registration_by_ref(
+        self, db_session: DbSession, request: Request[Any, Any, Any], ref: FromPath[str]
+    ) -> RegistrationRead:
+        found = await registration.own_registration(
+            db_session, actor=current_actor(request), ref=ref
+        )
+        return _registration_read(found)
+
+    @get("/my/registrations", summary="All my registrations")
+    async def my_registrations(
+        self, db_session: DbSession, request: Request[Any, Any, Any]
+    ) -> list[RegistrationRead]:
+        found = await registration.own_registrations(db_session, actor=current_actor(request))
+        return [_registration_read(f) for f in found]
+
+    @get("/my/messages", summary="Amendments delivered to my organization")
+    async def my_messages(
+        self, db_session: DbSession, request: Request[Any, Any, Any]
+    ) -> list[MessageRead]:
+        found = await registration.own_messages(db_session, actor=current_actor(request))
+        return [
+            MessageRead(
+                notice=a.notice_id,
+                amendment=queries.amendment_read(a),
+                delivered_at=m.delivered_at,
+            )
+            for m, a in found
+        ]
+
+    @post("/notices/{notice_id:int}/questions", summary="Ask a question (published anonymously)")
+    async def ask(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[int],
+        data: JSONBody[QuestionCreate],
+    ) -> QuestionRead:
+        question = await amendments.ask_question(
+            db_session, actor=current_actor(request), notice_id=notice_id, text=data.text
+        )
+        return QuestionRead(
+            number=question.number,
+            text=question.text,
+            asked_at=question.asked_at,
+            answer=None,
+            answered_at=None,
+        )
+
+
+class PublicNoticeController(Controller):
+    """The public: no login."""
+
+    path = "/api/public"
+    tags = ["notices (public)"]  # noqa: RUF012
+    security = [{}]  # noqa: RUF012
+
+    @get(
+        "/notices",
+        opt=public("the public searches published notices (招标公告公开)"),
+        summary="Search published notices, newest first",
+    )
+    async def search(
+        self,
+        db_session: DbSession,
+        category: FromQuery[Category | None] = None,
+        status: FromQuery[NoticeStatus | None] = None,
+        region: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=200, description="text in titles")
+        ] = None,
+        published_from: FromQuery[datetime | None] = None,
+        published_to: FromQuery[datetime | None] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> NoticePage:
+        items, total = await queries.search_notices(
+            db_session,
+            category=category,
+            status=status,
+            region=region,
+            text=q,
+            published_from=_aware(published_from),
+            published_to=_aware(published_to),
+            page=page,
+            per_page=per_page,
+        )
+        return NoticePage(items=items, page=page, per_page=per_page, total=total)
+
+    @get(
+        "/notices/{notice_id:int}",
+        opt=public("a published notice is public"),
+        summary="A notice with its lots, documents, amendments, Q&A",
+    )
+    async def detail(self, db_session: DbSession, notice_id: FromPath[int]) -> NoticeDetail:
+        return await queries.notice_detail(db_session, notice_id, public=True)
+
+    @get(
+        "/notices/{notice_id:int}/documents/{document_id:int}",
+        opt=public("published documents are public"),
+        summary="Download a document",
+    )
+    async def document(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[int],
+        document_id: FromPath[int],
+    ) -> Stream:
+        doc = await queries.notice_document(db_session, notice_id, document_id, public=True)
+        settings: Settings = request.app.state["settings"]
+        store = BlobStore(settings.blob_dir)
+        store.path(doc.sha256).stat()  # fail before the headers go out if it is missing
+        digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
+        return Stream(
+            store.read_chunks(doc.sha256),
+            media_type=doc.media_type,
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+                "Content-Length": str(doc.size),
+                "X-Content-SHA256": doc.sha256,
+                "Repr-Digest": f"sha-256=:{digest}:",
+            },
+        )
+
+    @get(
+        "/notices/{notice_id:int}/ocds",
+        opt=public("open data (OCDS) is public"),
+        summary="The notice as an OCDS 1.1 release package",
+    )
+    async def ocds(
+        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: FromPath[int]
+    ) -> dict[str, Any]:
+        detail = await queries.notice_detail(db_session, notice_id, public=True)
+        now = rfc3339(await db_now(db_session))
+        return release_package(detail, base_url=_base_url(request), published_date=now)
+
+    @get(
+        "/feed.atom",
+        opt=public("the feed of public notices is public"),
+        summary="Atom feed of new notices and amendments",
+    )
+    async def feed(self, db_session: DbSession, request: Request[Any, Any, Any]) -> Response[bytes]:
+        entries = await queries.feed_entries(db_session)
+        body = atom_feed(entries, base_url=_base_url(request), now=await db_now(db_session))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -1,0 +1,162 @@
+"""Registration for a lot (获取招标文件), kept secret until opening.
+
+Who registered, and how many, must not leak to other bidders or the public (招标投标法
+第二十二条: 招标人不得向他人透露已获取招标文件的潜在投标人的名称、数量). So:
+
+- a bidder reaches only its own registrations; every "not yours", "no such lot", "not
+  published" and "no such reference" is the same 404 with the same words;
+- registering twice answers exactly like registering once (one ``INSERT ... ON CONFLICT DO
+  NOTHING``, then a read of the caller's own row), so no answer depends on anyone else;
+- no row id, sequence or count is ever returned: the handle is a random ``ref``;
+- the audit event carries that ``ref`` under the actor ``system:registration``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tendering.core.audit import lot_stream, record
+from tendering.core.auth.actor import Actor
+from tendering.core.clock import db_now, rfc3339
+from tendering.core.errors import Conflict, NotFound
+from tendering.tenders.models import (
+    Amendment,
+    Lot,
+    Notice,
+    NoticeLot,
+    NoticeStatus,
+    Registration,
+    RegistrationMessage,
+)
+
+__all__ = [
+    "REGISTRATION_ACTOR",
+    "is_registered",
+    "own_messages",
+    "own_registration",
+    "own_registrations",
+    "register_for_lot",
+]
+
+REGISTRATION_ACTOR = "system:registration"
+_NOT_FOUND = "No registration of yours was found for this lot or reference."
+
+
+def _not_found() -> NotFound:
+    return NotFound(_NOT_FOUND, code="tender.no_registration")
+
+
+async def _open_lot(session: AsyncSession, lot_code: str) -> tuple[Lot, Notice]:
+    """The lot with its published notice, or the one 404 (unknown and unpublished alike)."""
+    query = (
+        select(Lot, Notice)
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
+        .where(col(Lot.code) == lot_code, col(Notice.status) == NoticeStatus.PUBLISHED)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise _not_found()
+    return row[0], row[1]
+
+
+async def register_for_lot(
+    session: AsyncSession, *, actor: Actor, lot_code: str
+) -> tuple[Registration, str, int]:
+    """Register the actor's organization for a lot (idempotent): as :func:`own_registration`."""
+    lot, notice = await _open_lot(session, lot_code)
+    now = await db_now(session)
+    if not notice.documents_from <= now < notice.documents_to:
+        raise Conflict(
+            "Documents for this lot are available from "
+            f"{rfc3339(notice.documents_from)} to {rfc3339(notice.documents_to)}; "
+            "registration is open only then.",
+            code="tender.registration_closed",
+        )
+    ref = secrets.token_hex(16)
+    inserted = (
+        await session.execute(
+            insert(Registration)
+            .values(
+                lot_id=lot.id,
+                organization_id=actor.organization_id,
+                user_id=actor.user_id,
+                ref=ref,
+                registered_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["lot_id", "organization_id"])
+            .returning(col(Registration.ref))
+        )
+    ).scalar()
+    if inserted is not None:
+        await record(
+            session,
+            stream=lot_stream(lot.code),
+            action="registration.made",
+            actor=REGISTRATION_ACTOR,
+            payload={"lot": lot.code, "registration": ref},
+        )
+    return await own_registration(session, actor=actor, lot_code=lot.code)
+
+
+async def own_registration(
+    session: AsyncSession, *, actor: Actor, lot_code: str | None = None, ref: str | None = None
+) -> tuple[Registration, str, int]:
+    """The caller's registration by lot code or by ref, with the lot code and notice id."""
+    query = (
+        select(Registration, col(Lot.code), col(NoticeLot.notice_id))
+        .join(Lot, col(Lot.id) == col(Registration.lot_id))
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
+        .where(col(Registration.organization_id) == actor.organization_id)
+        .order_by(col(Notice.id).desc())
+    )
+    if lot_code is not None:
+        query = query.where(col(Lot.code) == lot_code)
+    if ref is not None:
+        query = query.where(col(Registration.ref) == ref)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise _not_found()
+    return row[0], row[1], row[2]
+
+
+async def own_registrations(
+    session: AsyncSession, *, actor: Actor
+) -> list[tuple[Registration, str, int]]:
+    query = (
+        select(Registration, col(Lot.code), func.max(col(NoticeLot.notice_id)))
+        .join(Lot, col(Lot.id) == col(Registration.lot_id))
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .where(col(Registration.organization_id) == actor.organization_id)
+        .group_by(col(Registration.id), col(Lot.code))
+        .order_by(col(Registration.registered_at).desc())
+    )
+    return [(r, code, notice) for r, code, notice in (await session.execute(query)).all()]
+
+
+async def own_messages(
+    session: AsyncSession, *, actor: Actor
+) -> list[tuple[RegistrationMessage, Amendment]]:
+    query = (
+        select(RegistrationMessage, Amendment)
+        .join(Amendment, col(Amendment.id) == col(RegistrationMessage.amendment_id))
+        .where(col(RegistrationMessage.organization_id) == actor.organization_id)
+        .order_by(col(RegistrationMessage.delivered_at).desc())
+    )
+    return [(m, a) for m, a in (await session.execute(query)).all()]
+
+
+async def is_registered(session: AsyncSession, *, lot_code: str, organization_id: int) -> bool:
+    """For the bids context: may this organization bid on the lot?"""
+    query = (
+        select(col(Registration.id))
+        .join(Lot, col(Lot.id) == col(Registration.lot_id))
+        .where(col(Lot.code) == lot_code, col(Registration.organization_id) == organization_id)
+    )
+    return (await session.scalar(query)) is not None

@@ -1,0 +1,247 @@
+"""Thin controllers: staff publish, bidders register and ask, the public reads.
+
+Jobs are enqueued only after the transaction commits (the handler commits first), so a
+job never looks for a row that is not there yet; if enqueueing fails after the commit, the
+sweeper publishes the notice within a minute of its time.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from tendering.core import jobs
+from tendering.core.auth.guards import current_actor, requires_role
+from tendering.core.auth.models import Organization, Role
+from tendering.core.blobs import BlobStore
+from tendering.core.db import DbSession
+from tendering.core.errors import InvalidInput
+from tendering.settings import Settings
+from tendering.tenders import amendments, queries, service
+from tendering.tenders.models import Category, Lot, ProcurementMethod, TenderProject
+from tendering.tenders.schemas import (
+    AmendmentCreate,
+    AmendmentRead,
+    AnswerCreate,
+    BidFieldSpec,
+    DocumentRead,
+    LotCreate,
+    LotRead,
+    NoticeCreate,
+    NoticeDetail,
+    ProjectCreate,
+    ProjectRead,
+    QuestionRead,
+    RuleSettings,
+    ScheduleRequest,
+)
+
+__all__ = ["StaffTenderController"]
+
+_STAFF = requires_role(Role.STAFF)
+_BIDDER = requires_role(Role.BIDDER)
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
+    settings: Settings = request.app.state["settings"]
+    return BlobStore(settings.blob_dir)
+
+
+async def _project_read(db_session: DbSession, project: TenderProject) -> ProjectRead:
+    tenderer = await db_session.get(Organization, project.tenderer_id)
+    assert tenderer is not None
+    return ProjectRead(
+        code=project.code,
+        title=project.title,
+        tenderer=tenderer.code,
+        tenderer_name=tenderer.name,
+        category=Category(project.category),
+        method=ProcurementMethod(project.method),
+        funding_source=project.funding_source,
+        region=project.region,
+        estimated_price_fen=project.estimated_price_fen,
+        lots=[_lot_read(lot) for lot in await service.project_lots(db_session, project)],
+    )
+
+
+def _lot_read(lot: Lot) -> LotRead:
+    return LotRead(
+        code=lot.code,
+        title=lot.title,
+        estimated_price_fen=lot.estimated_price_fen,
+        deposit_fen=lot.deposit_fen,
+        bid_fields=[BidFieldSpec(**f) for f in lot.bid_fields],
+    )
+
+
+class StaffTenderController(Controller):
+    """交易中心工作人员: projects, lots, notices, documents, schedule, amendments, answers."""
+
+    path = "/api/tenders"
+    tags = ["tenders (staff)"]  # noqa: RUF012
+    guards = [_STAFF]  # noqa: RUF012
+
+    @get("/rules", summary="The center's schedule-rule defaults")
+    async def rules(self, db_session: DbSession) -> RuleSettings:
+        rules = await service.center_rules(db_session)
+        return RuleSettings(**{k: getattr(rules, k) for k in RuleSettings.model_fields})
+
+    @put("/rules", summary="Change the center's schedule-rule defaults")
+    async def set_rules(
+        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[RuleSettings]
+    ) -> RuleSettings:
+        await service.update_center_rules(db_session, actor=current_actor(request), values=data)
+        return data
+
+    @post("/projects", summary="Create a tender project (transaction code)")
+    async def create_project(
+        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[ProjectCreate]
+    ) -> ProjectRead:
+        project = await service.create_project(db_session, actor=current_actor(request), data=data)
+        return await _project_read(db_session, project)
+
+    @get("/projects/{code:str}")
+    async def project(self, db_session: DbSession, code: FromPath[str]) -> ProjectRead:
+        return await _project_read(db_session, await service.get_project(db_session, code))
+
+    @post("/projects/{code:str}/lots", summary="Add a lot (标段) to a project")
+    async def add_lot(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        data: JSONBody[LotCreate],
+    ) -> LotRead:
+        lot = await service.add_lot(
+            db_session, actor=current_actor(request), project_code=code, data=data
+        )
+        return _lot_read(lot)
+
+    @post("/notices", summary="Draft a notice (招标公告) for lots of a project")
+    async def create_notice(
+        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[NoticeCreate]
+    ) -> NoticeDetail:
+        notice = await service.create_notice(db_session, actor=current_actor(request), data=data)
+        return await queries.notice_detail(db_session, notice.id, public=False)  # type: ignore[arg-type]
+
+    @get("/notices/{notice_id:int}", summary="A notice in any state")
+    async def notice(self, db_session: DbSession, notice_id: FromPath[int]) -> NoticeDetail:
+        return await queries.notice_detail(db_session, notice_id, public=False)
+
+    @post(
+        "/notices/{notice_id:int}/documents",
+        summary="Upload a document (raw body; ?title=&filename=[&amendment=])",
+        request_max_body_size=None,
+    )
+    async def upload(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[int],
+        title: Annotated[str, QueryParameter(min_length=1, max_length=300)],
+        filename: Annotated[str, QueryParameter(min_length=1, max_length=255)],
+        amendment: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> DocumentRead:
+        if "/" in filename or "\\" in filename:
+            raise InvalidInput(
+                "filename must be a plain file name, without folders.", field="filename"
+            )
+        await service.get_notice(db_session, notice_id)
+        settings: Settings = request.app.state["settings"]
+        blob = await _blobs(request).write_stream(
+            request.stream(), limit=settings.max_document_bytes
+        )
+        media_type = request.headers.get("content-type") or "application/octet-stream"
+        document = await service.attach_document(
+            db_session,
+            actor=current_actor(request),
+            notice_id=notice_id,
+            title=title,
+            filename=filename,
+            media_type=media_type.split(";")[0].strip()[:100],
+            blob=blob,
+            amendment_number=amendment,
+        )
+        detail = await queries.notice_detail(db_session, notice_id, public=False)
+        return next(d for d in detail.documents if d.id == document.id)
+
+    @post("/notices/{notice_id:int}/schedule", summary="Publish automatically at a time")
+    async def schedule(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[int],
+        data: JSONBody[ScheduleRequest],
+    ) -> NoticeDetail:
+        await service.schedule_notice(
+            db_session,
+            actor=current_actor(request),
+            notice_id=notice_id,
+            publish_at=data.publish_at,
+        )
+        await db_session.commit()
+        await jobs.enqueue(
+            request.app.state["queue"],
+            "publish_notice",
+            notice_id,
+            key=f"notice:{notice_id}",
+            at=data.publish_at,
+        )
+        return await queries.notice_detail(db_session, notice_id, public=False)
+
+    @post("/notices/{notice_id:int}/publish", summary="Publish now")
+    async def publish(
+        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: FromPath[int]
+    ) -> NoticeDetail:
+        await service.publish_notice(db_session, actor=current_actor(request), notice_id=notice_id)
+        return await queries.notice_detail(db_session, notice_id, public=False)
+
+    @post("/notices/{notice_id:int}/close", summary="Close a published notice")
+    async def close(
+        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: FromPath[int]
+    ) -> NoticeDetail:
+        await service.close_notice(db_session, actor=current_actor(request), notice_id=notice_id)
+        return await queries.notice_detail(db_session, notice_id, public=False)
+
+    @post("/notices/{notice_id:int}/amendments", summary="Issue a clarification or amendment")
+    async def amend(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[int],
+        data: JSONBody[AmendmentCreate],
+    ) -> AmendmentRead:
+        amendment = await amendments.issue_amendment(
+            db_session, actor=current_actor(request), notice_id=notice_id, data=data
+        )
+        return queries.amendment_read(amendment)
+
+    @post("/notices/{notice_id:int}/questions/{number:int}/answer", summary="Answer publicly")
+    async def answer(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[int],
+        number: FromPath[int],
+        data: JSONBody[AnswerCreate],
+    ) -> QuestionRead:
+        question = await amendments.answer_question(
+            db_session,
+            actor=current_actor(request),
+            notice_id=notice_id,
+            number=number,
+            answer=data.answer,
+        )
+        return QuestionRead(
+            number=question.number,
+            text=question.text,
+            asked_at=question.asked_at,
+            answer=question.answer,
+            answered_at=question.answered_at,
+        )

@@ -1,0 +1,218 @@
+"""What the tender API takes and gives.
+
+No schema here carries a registration's row id, a count of registrations or the asker of a
+question: those are secret until opening (the tests check every response for them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from tendering.tenders.models import AmendmentKind, Category, NoticeStatus, ProcurementMethod
+
+__all__ = [
+    "AmendmentCreate",
+    "AmendmentRead",
+    "AnswerCreate",
+    "BidFieldSpec",
+    "DocumentRead",
+    "LotCreate",
+    "LotRead",
+    "MessageRead",
+    "NoticeCreate",
+    "NoticeDetail",
+    "NoticePage",
+    "NoticeSummary",
+    "ProjectCreate",
+    "ProjectRead",
+    "QuestionCreate",
+    "QuestionRead",
+    "RegistrationRead",
+    "RuleOverrides",
+    "RuleSettings",
+    "ScheduleRequest",
+]
+
+_CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$"
+
+
+class RuleSettings(BaseModel):
+    min_document_days: int = Field(ge=0, le=365)
+    min_bid_days: int = Field(ge=0, le=365)
+    max_deposit_bp: int = Field(ge=0, le=10_000, description="basis points; 200 = 2%")
+    amendment_days: int = Field(ge=0, le=365)
+
+
+class RuleOverrides(BaseModel):
+    min_document_days: int | None = Field(default=None, ge=0, le=365)
+    min_bid_days: int | None = Field(default=None, ge=0, le=365)
+    max_deposit_bp: int | None = Field(default=None, ge=0, le=10_000)
+    amendment_days: int | None = Field(default=None, ge=0, le=365)
+
+
+class ProjectCreate(BaseModel):
+    code: str = Field(pattern=_CODE, description="transaction code, e.g. JY-2026-0001")
+    title: str = Field(min_length=1, max_length=300)
+    tenderer: str = Field(description="the tenderer organization's code")
+    category: Category
+    method: ProcurementMethod = ProcurementMethod.OPEN
+    funding_source: str = Field(min_length=1, max_length=200)
+    region: str = Field(default="", max_length=100)
+    estimated_price_fen: int = Field(gt=0, le=10**15)
+    rule_overrides: RuleOverrides = Field(default_factory=RuleOverrides)
+
+
+class BidFieldSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    type: Literal["integer", "string"]
+    label: str = Field(default="", max_length=100)
+    required: bool = True
+    min: int | None = None
+    max: int | None = None
+
+
+class LotCreate(BaseModel):
+    number: int = Field(ge=1, le=99, description="lot number; the code is <project>-<NN>")
+    title: str = Field(min_length=1, max_length=300)
+    estimated_price_fen: int = Field(gt=0, le=10**15)
+    deposit_fen: int = Field(ge=0, le=10**15)
+    bid_fields: list[BidFieldSpec] = Field(default_factory=list, max_length=50)
+    custodians: list[int] = Field(default_factory=list, max_length=20, description="user ids")
+    custodian_k: int = Field(default=1, ge=1, le=20)
+
+
+class LotRead(BaseModel):
+    code: str
+    title: str
+    estimated_price_fen: int
+    deposit_fen: int
+    bid_fields: list[BidFieldSpec]
+
+
+class ProjectRead(BaseModel):
+    code: str
+    title: str
+    tenderer: str
+    tenderer_name: str
+    category: Category
+    method: ProcurementMethod
+    funding_source: str
+    region: str
+    estimated_price_fen: int
+    lots: list[LotRead]
+
+
+class NoticeCreate(BaseModel):
+    project: str = Field(description="the project's transaction code")
+    lots: list[str] = Field(min_length=1, max_length=99, description="lot codes")
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(default="", max_length=100_000)
+    documents_from: AwareDatetime
+    documents_to: AwareDatetime
+    bid_deadline: AwareDatetime
+    opening_at: AwareDatetime
+
+
+class ScheduleRequest(BaseModel):
+    publish_at: AwareDatetime
+
+
+class DocumentRead(BaseModel):
+    id: int
+    title: str
+    filename: str
+    media_type: str
+    sha256: str
+    size: int
+    amendment: int | None = Field(default=None, description="the amendment's number")
+    url: str
+
+
+class AmendmentCreate(BaseModel):
+    kind: AmendmentKind
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=100_000)
+    bid_deadline: AwareDatetime | None = Field(
+        default=None, description="a new deadline; the 15-day rule may move it further"
+    )
+
+
+class AmendmentRead(BaseModel):
+    number: int
+    kind: AmendmentKind
+    title: str
+    body: str
+    issued_at: datetime
+    old_deadline: datetime
+    new_deadline: datetime
+    old_opening: datetime
+    new_opening: datetime
+    deadline_pushed: bool = Field(description="moved out by the 15-day rule")
+
+
+class QuestionCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class AnswerCreate(BaseModel):
+    answer: str = Field(min_length=1, max_length=100_000)
+
+
+class QuestionRead(BaseModel):
+    number: int
+    text: str
+    asked_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
+class NoticeSummary(BaseModel):
+    id: int
+    project: str
+    title: str
+    category: Category
+    method: ProcurementMethod
+    region: str
+    status: NoticeStatus
+    published_at: datetime | None
+    bid_deadline: datetime
+    lots: list[str]
+
+
+class NoticePage(BaseModel):
+    items: list[NoticeSummary]
+    page: int
+    per_page: int
+    total: int
+
+
+class NoticeDetail(NoticeSummary):
+    body: str
+    tenderer: str
+    tenderer_name: str
+    funding_source: str
+    documents_from: datetime
+    documents_to: datetime
+    opening_at: datetime
+    publish_at: datetime | None
+    closed_at: datetime | None
+    lot_details: list[LotRead]
+    documents: list[DocumentRead]
+    amendments: list[AmendmentRead]
+    questions: list[QuestionRead]
+
+
+class RegistrationRead(BaseModel):
+    ref: str = Field(description="this registration's reference (only its owner sees it)")
+    lot: str
+    notice: int
+    registered_at: datetime
+
+
+class MessageRead(BaseModel):
+    notice: int
+    amendment: AmendmentRead
+    delivered_at: datetime

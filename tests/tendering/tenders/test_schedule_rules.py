@@ -1,0 +1,139 @@
+"""The legal schedule checks as the API applies them (400 naming the rule and numbers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tendering.core import jobs
+
+
+async def test_publishing_with_documents_available_4_days_23_59_is_refused(desk, client):
+    project = await desk.project()
+    lot = await desk.lot(project)
+    start = datetime.now(UTC) + timedelta(minutes=5)
+    notice_id = await desk.notice(project, [lot], start=start, documents_days=5 - 1 / (24 * 60))
+    response = await client.post(
+        f"/api/tenders/notices/{notice_id}/schedule",
+        headers=desk.staff_headers,
+        json={"publish_at": start.isoformat()},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "tender.document_period"
+    assert response.json()["detail"] == (
+        "招标文件发售期不得少于5日: documents are available for 4 days 23 hours 59 minutes; "
+        "at least 5 days are required."
+    )
+    detail = await client.get(f"/api/tenders/notices/{notice_id}", headers=desk.staff_headers)
+    assert detail.json()["status"] == "draft"  # nothing half-done
+
+
+async def test_scheduling_with_documents_available_exactly_5_days_is_accepted(
+    desk, client, settings
+):
+    project = await desk.project()
+    lot = await desk.lot(project)
+    start = datetime.now(UTC) + timedelta(minutes=5)
+    notice_id = await desk.notice(project, [lot], start=start, documents_days=5)
+    response = await client.post(
+        f"/api/tenders/notices/{notice_id}/schedule",
+        headers=desk.staff_headers,
+        json={"publish_at": start.isoformat()},
+    )
+    assert response.status_code == 201, response.text
+    queue = await jobs.connect_queue(settings)  # the app's own pool lives on its loop
+    job_id = f"{settings.queue_name}:publish_notice:notice:{notice_id}"
+    await queue.zrem(queue.default_queue_name, job_id)
+    await queue.delete(f"arq:job:{job_id}")
+    await queue.aclose()
+
+
+async def test_bid_deadline_under_20_days_is_refused_with_the_numbers(desk, client):
+    project = await desk.project()
+    lot = await desk.lot(project)
+    notice_id = await desk.notice(project, [lot], bid_days=19)
+    response = await client.post(
+        f"/api/tenders/notices/{notice_id}/publish", headers=desk.staff_headers
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "tender.bid_period"
+    assert "不得少于20日" in body["detail"] and "at least 20 days" in body["detail"]
+    assert body["field"] == "bid_deadline"
+
+
+async def test_deposit_over_2_percent_is_refused_and_a_project_may_lower_the_cap(desk, client):
+    project = await desk.project()
+    over = await client.post(
+        f"/api/tenders/projects/{project}/lots",
+        headers=desk.staff_headers,
+        json={
+            "number": 1,
+            "title": "一标段",
+            "estimated_price_fen": 100_000_000,
+            "deposit_fen": 2_000_001,
+        },
+    )
+    assert over.status_code == 400
+    assert over.json()["code"] == "tender.deposit_limit"
+    assert "20,000.01 yuan" in over.json()["detail"]
+    assert "at most 20,000.00 yuan" in over.json()["detail"]
+
+    strict = await desk.project(max_deposit_bp=100)
+    refused = await client.post(
+        f"/api/tenders/projects/{strict}/lots",
+        headers=desk.staff_headers,
+        json={
+            "number": 1,
+            "title": "一标段",
+            "estimated_price_fen": 100_000_000,
+            "deposit_fen": 2_000_000,
+        },
+    )
+    assert refused.status_code == 400
+    assert "不得超过招标项目估算价的1%" in refused.json()["detail"]
+
+
+async def test_center_rules_are_staff_configurable(desk, client, people, login):
+    rules = await client.get("/api/tenders/rules", headers=desk.staff_headers)
+    assert rules.json() == {
+        "min_document_days": 5,
+        "min_bid_days": 20,
+        "max_deposit_bp": 200,
+        "amendment_days": 15,
+    }
+    changed = await client.put(
+        "/api/tenders/rules",
+        headers=desk.staff_headers,
+        json={
+            "min_document_days": 7,
+            "min_bid_days": 20,
+            "max_deposit_bp": 200,
+            "amendment_days": 15,
+        },
+    )
+    assert changed.status_code == 200
+    project = await desk.project()
+    lot = await desk.lot(project)
+    notice_id = await desk.notice(project, [lot], documents_days=6)
+    response = await client.post(
+        f"/api/tenders/notices/{notice_id}/publish", headers=desk.staff_headers
+    )
+    assert response.status_code == 400
+    assert "不得少于7日" in response.json()["detail"]
+    _bidder, headers = await desk.bidder()
+    assert (await client.get("/api/tenders/rules", headers=headers)).status_code == 403
+
+
+async def test_lifecycle_refuses_steps_out_of_order(desk, client):
+    notice_id, _ = await desk.published()
+    again = await client.post(
+        f"/api/tenders/notices/{notice_id}/publish", headers=desk.staff_headers
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "tender.notice_state"
+    closed = await client.post(
+        f"/api/tenders/notices/{notice_id}/close", headers=desk.staff_headers
+    )
+    assert closed.json()["status"] == "closed"
+    public = await client.get(f"/api/public/notices/{notice_id}")
+    assert public.json()["status"] == "closed"
