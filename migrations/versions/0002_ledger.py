@@ -61,6 +61,7 @@ def upgrade() -> None:
         "refund_batch",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("request_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("annual_rate", sa.Numeric(precision=9, scale=6), nullable=False),
         sa.Column("day_count", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
@@ -75,6 +76,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_batch")),
         sa.UniqueConstraint("code", name=op.f("uq_refund_batch_code")),
+        sa.UniqueConstraint("request_key", name=op.f("uq_refund_batch_request_key")),
     )
     op.create_table(
         "deposit_account",

@@ -10,7 +10,8 @@ Other contexts use only these functions (each runs in the caller's transaction):
                   actor=)
 """
 
-from tendering.ledger.refunds import close_deposit, create_refund_batch
+from tendering.ledger.closing import close_deposit
+from tendering.ledger.refunds import create_refund_batch
 from tendering.ledger.service import (
     DepositStatus,
     DepositView,

@@ -190,6 +190,8 @@ class RefundBatch(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True)
+    # The caller's key: asking again with it answers the first batch and pays nothing more.
+    request_key: str | None = Field(default=None, max_length=100, unique=True)
     subject: str = Field(default="", max_length=120)
     annual_rate: Decimal = Field(sa_column=Column(Numeric(9, 6), nullable=False))
     day_count: str = Field(max_length=10)

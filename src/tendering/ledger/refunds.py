@@ -1,4 +1,4 @@
-"""Refund batches (principal + interest), bank confirmation, forfeits, conversion to payment.
+"""Refund batches (principal + interest) and their confirmation by the bank.
 
 Money paths (debit → credit):
 
@@ -6,17 +6,13 @@ Money paths (debit → credit):
   (interest); then a **pending** refunds payable → bank clearing for the payment, posted when
   the bank confirms the line (a statement debit line whose memo is the instruction ref, or
   :func:`confirm_refund_paid`).
-* forfeit: deposit → forfeited.   * conversion to payment: deposit → payments.
-
-Each is claimed with a guarded update of the ``deposit_account`` row (its lock serializes
-two refund runs, a forfeit and a refund), and the ledger's no-negative guard on the bidder's
-account stops anything from paying the same money twice even so.
+Deposits are claimed with a guarded update of their ``deposit_account`` rows (the row lock
+serializes two refund runs, and a refund with a forfeit), and the ledger's no-negative
+guard on the bidder's account stops anything from paying the same money twice even so.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,14 +29,11 @@ from tendering.core.errors import Conflict, NotFound
 from tendering.ledger import rules
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts, post_pending
 from tendering.ledger.rules import DEFAULT_POLICY, LedgerPolicy
-from tendering.ledger.service import get_deposit
 
 __all__ = [
     "RefundBatchView",
-    "close_deposit",
     "confirm_refund_paid",
     "create_refund_batch",
-    "instructions_csv",
     "pay_out",
 ]
 
@@ -61,18 +54,25 @@ def _batch_code() -> str:
 
 
 async def _new_batch(
-    session: AsyncSession, *, subject: str, paid_on: date, policy: LedgerPolicy, actor: Actor
+    session: AsyncSession,
+    *,
+    subject: str,
+    paid_on: date,
+    policy: LedgerPolicy,
+    actor: Actor,
+    request_key: str | None = None,
 ) -> tuple[int, str]:
     code = _batch_code()
     row = (
         await session.execute(
             text(
-                "INSERT INTO refund_batch (code, subject, annual_rate, day_count, paid_on,"
-                " due_on, created_by) VALUES (:code, :subject, :rate, :dc, :paid, :due, :by)"
-                " RETURNING id"
+                "INSERT INTO refund_batch (code, request_key, subject, annual_rate, day_count,"
+                " paid_on, due_on, created_by) VALUES (:code, :key, :subject, :rate, :dc, :paid,"
+                " :due, :by) RETURNING id"
             ),
             {
                 "code": code,
+                "key": request_key,
                 "subject": subject,
                 "rate": policy.annual_rate,
                 "dc": policy.day_count.value,
@@ -199,12 +199,18 @@ async def create_refund_batch(
     actor: Actor,
     bidder_org_ids: list[int] | None = None,
     policy: LedgerPolicy = DEFAULT_POLICY,
+    request_key: str | None = None,
 ) -> RefundBatchView:
     """Refund every deposit of ``subject`` (or of the given bidders) that holds money.
 
     Interest runs from each receipt's value date to ``paid_on``; the payment is due within
     ``policy.refund_due_days`` days. Forfeited and converted deposits are left alone.
+    With ``request_key``, asking again answers the first batch and pays nothing more.
     """
+    if request_key is not None:
+        existing = await _load_batch(session, request_key)
+        if existing is not None:
+            return existing
     claimed = (
         await session.execute(
             text(
@@ -235,7 +241,12 @@ async def create_refund_batch(
             code="ledger.nothing_to_refund",
         )
     batch_id, code = await _new_batch(
-        session, subject=subject, paid_on=paid_on, policy=policy, actor=actor
+        session,
+        subject=subject,
+        paid_on=paid_on,
+        policy=policy,
+        actor=actor,
+        request_key=request_key,
     )
     ids = await platform_accounts(session)
     lines = []
@@ -295,6 +306,36 @@ async def create_refund_batch(
     )
 
 
+async def _load_batch(session: AsyncSession, request_key: str) -> RefundBatchView | None:
+    batch = (
+        await session.execute(
+            text("SELECT * FROM refund_batch WHERE request_key = :k"), {"k": request_key}
+        )
+    ).one_or_none()
+    if batch is None:
+        return None
+    rows = (
+        await session.execute(
+            text(
+                "SELECT f.instruction_ref, f.payee_name, f.payee_account, f.principal_fen,"
+                " f.interest_fen, f.days, d.number FROM refund_line f LEFT JOIN deposit_account"
+                " d ON d.id = f.deposit_account_id WHERE f.batch_id = :id"
+                " ORDER BY f.instruction_ref"
+            ),
+            {"id": batch.id},
+        )
+    ).all()
+    return RefundBatchView(
+        code=batch.code,
+        subject=batch.subject,
+        paid_on=batch.paid_on,
+        due_on=batch.due_on,
+        annual_rate=batch.annual_rate,
+        day_count=batch.day_count,
+        lines=[dict(r._mapping) for r in rows],
+    )
+
+
 async def confirm_refund_paid(
     session: AsyncSession,
     *,
@@ -339,125 +380,3 @@ async def confirm_refund_paid(
         },
     )
     return int(row.payment_transfer_id)
-
-
-async def close_deposit(
-    session: AsyncSession,
-    *,
-    bidder_org_id: int,
-    subject: str,
-    to: str,
-    reason: str,
-    actor: Actor,
-) -> int:
-    """Forfeit (``to="forfeited"``) or convert to payment (``to="converted"``) what the
-    deposit holds, with the reason; returns the amount moved. A repeat moves nothing."""
-    if to not in ("forfeited", "converted"):
-        raise ValueError(to)
-    deposit = await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
-    claimed = (
-        await session.execute(
-            text(
-                "UPDATE deposit_account SET state = :to, reason = :reason"
-                " WHERE id = :id AND state = 'open' RETURNING id"
-            ),
-            {"to": to, "reason": reason[:500], "id": deposit.id},
-        )
-    ).one_or_none()
-    if claimed is None:
-        current = await get_deposit(session, number=deposit.number)
-        if current.state == to:
-            return 0
-        raise Conflict(
-            f"保证金已{current.state}: the deposit is already {current.state}; it cannot be {to}",
-            code="ledger.deposit_closed",
-        )
-    held = (
-        await session.execute(
-            text(
-                "SELECT credits_posted - debits_posted - debits_pending FROM ledger_account"
-                " WHERE id = :id FOR UPDATE"
-            ),
-            {"id": deposit.ledger_account_id},
-        )
-    ).scalar_one()
-    ids = await platform_accounts(session)
-    if held > 0:
-        await create_transfer(
-            session,
-            TransferSpec(
-                key=f"{to}:{deposit.id}",
-                debit=deposit.ledger_account_id,
-                credit=ids["forfeited" if to == "forfeited" else "payments"],
-                amount_fen=int(held),
-                kind=f"deposit.{to}",
-                reference=reason[:200],
-            ),
-        )
-    await record(
-        session,
-        stream=GLOBAL,
-        action=f"deposit.{to}",
-        actor=actor,
-        payload={"number": deposit.number, "amount_fen": int(held), "reason": reason},
-    )
-    return int(held)
-
-
-async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
-    """The payment instruction file for the bank (UTF-8 with BOM, so Excel reads it)."""
-    batch = (
-        await session.execute(
-            text("SELECT id, annual_rate, day_count, due_on FROM refund_batch WHERE code = :c"),
-            {"c": batch_code},
-        )
-    ).one_or_none()
-    if batch is None:
-        raise NotFound(f"no refund batch {batch_code}", code="ledger.no_batch")
-    rows = (
-        await session.execute(
-            text(
-                "SELECT instruction_ref, payee_name, payee_account, principal_fen, interest_fen,"
-                " days, status FROM refund_line WHERE batch_id = :id ORDER BY instruction_ref"
-            ),
-            {"id": batch.id},
-        )
-    ).all()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "instruction_ref",
-            "payee_name",
-            "payee_account",
-            "amount",
-            "currency",
-            "principal",
-            "interest",
-            "days",
-            "annual_rate",
-            "day_count",
-            "due_on",
-            "memo",
-            "status",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
-            [
-                r.instruction_ref,
-                r.payee_name,
-                r.payee_account,
-                rules.yuan(r.principal_fen + r.interest_fen),
-                "CNY",
-                rules.yuan(r.principal_fen),
-                rules.yuan(r.interest_fen),
-                r.days,
-                str(batch.annual_rate),
-                batch.day_count,
-                batch.due_on.isoformat(),
-                f"保证金退还 {r.instruction_ref}",
-                r.status,
-            ]
-        )
-    return "\ufeff" + out.getvalue()

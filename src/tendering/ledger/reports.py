@@ -24,10 +24,19 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.clock import rfc3339
+from tendering.core.errors import NotFound
+from tendering.ledger import rules
 from tendering.ledger.rules import CHINA, yuan
 from tendering.ledger.service import deposit_status, get_deposit
 
-__all__ = ["Report", "daily_reconciliation", "deposit_statement", "render_csv", "render_pdf"]
+__all__ = [
+    "Report",
+    "daily_reconciliation",
+    "deposit_statement",
+    "instructions_csv",
+    "render_csv",
+    "render_pdf",
+]
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -261,3 +270,62 @@ def render_pdf(report: Report) -> bytes:
         ]
     )
     return out.getvalue()
+
+
+async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
+    """The payment instruction file for the bank (UTF-8 with BOM, so Excel reads it)."""
+    batch = (
+        await session.execute(
+            text("SELECT id, annual_rate, day_count, due_on FROM refund_batch WHERE code = :c"),
+            {"c": batch_code},
+        )
+    ).one_or_none()
+    if batch is None:
+        raise NotFound(f"no refund batch {batch_code}", code="ledger.no_batch")
+    rows = (
+        await session.execute(
+            text(
+                "SELECT instruction_ref, payee_name, payee_account, principal_fen, interest_fen,"
+                " days, status FROM refund_line WHERE batch_id = :id ORDER BY instruction_ref"
+            ),
+            {"id": batch.id},
+        )
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "instruction_ref",
+            "payee_name",
+            "payee_account",
+            "amount",
+            "currency",
+            "principal",
+            "interest",
+            "days",
+            "annual_rate",
+            "day_count",
+            "due_on",
+            "memo",
+            "status",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.instruction_ref,
+                r.payee_name,
+                r.payee_account,
+                rules.yuan(r.principal_fen + r.interest_fen),
+                "CNY",
+                rules.yuan(r.principal_fen),
+                rules.yuan(r.interest_fen),
+                r.days,
+                str(batch.annual_rate),
+                batch.day_count,
+                batch.due_on.isoformat(),
+                f"保证金退还 {r.instruction_ref}",
+                r.status,
+            ]
+        )
+    return "\ufeff" + out.getvalue()

@@ -36,7 +36,7 @@ from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
-from tendering.ledger import refunds, reports, rules, service, suspense
+from tendering.ledger import closing, refunds, reports, rules, service, suspense
 from tendering.ledger.imports import import_statement
 from tendering.ledger.schemas import (
     CloseRequest,
@@ -199,7 +199,7 @@ class LedgerController(Controller):
         self, db_session: DbSession, actor: Actor, number: str, to: str, reason: str
     ) -> dict[str, int]:
         view = await _visible(db_session, actor, number)
-        moved = await refunds.close_deposit(
+        moved = await closing.close_deposit(
             db_session,
             bidder_org_id=view.bidder_org_id,
             subject=view.subject,
@@ -266,12 +266,13 @@ class LedgerController(Controller):
             actor=request.user,
             bidder_org_ids=data.bidder_org_ids,
             policy=policy,
+            request_key=data.idempotency_key,
         )
         return RefundBatchRead(**batch.__dict__)
 
     @get("/refund-batches/{code:str}/instructions", guards=[READERS], summary="Payment file")
     async def instructions(self, db_session: DbSession, code: FromPath[str]) -> Response[bytes]:
-        body = await refunds.instructions_csv(db_session, code)
+        body = await reports.instructions_csv(db_session, code)
         return Response(
             body.encode(),
             media_type="text/csv; charset=utf-8",

@@ -115,6 +115,9 @@ class RefundBatchCreate(BaseModel):
     bidder_org_ids: list[Annotated[int, Field(gt=0, le=2**31 - 1)]] | None = None
     annual_rate: Decimal | None = Field(default=None, ge=0, le=1, max_digits=9, decimal_places=6)
     day_count: DayCount | None = None
+    idempotency_key: Annotated[Plain, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="asking again with the same key answers the first batch"
+    )
 
 
 class RefundBatchRead(BaseModel):

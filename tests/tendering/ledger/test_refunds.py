@@ -13,7 +13,8 @@ from tendering.core.errors import Conflict
 from tendering.ledger import close_deposit, create_refund_batch, deposit_status
 from tendering.ledger.imports import import_statement
 from tendering.ledger.postings import balances, platform_accounts
-from tendering.ledger.refunds import confirm_refund_paid, instructions_csv
+from tendering.ledger.refunds import confirm_refund_paid
+from tendering.ledger.reports import instructions_csv
 from tendering.ledger.rules import DayCount, LedgerPolicy
 from tests.tendering.ledger.conftest import DEADLINE, before
 from tests.tendering.ledger.files import Line, camt053, csv_statement

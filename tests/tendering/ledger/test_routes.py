@@ -97,10 +97,17 @@ async def test_refund_batch_export_and_paid_confirmation(people, login, client):
             "paid_on": "2026-12-10",
             "annual_rate": "0.0035",
             "day_count": "ACT/365",
+            "idempotency_key": "refund-L9-1",
         },
     )
     assert batch.status_code == 201, batch.text
     ref = batch.json()["lines"][0]["instruction_ref"]
+    again = await client.post(
+        "/api/ledger/refund-batches",
+        headers=h["staff"],
+        json={"subject": "lot:L-9", "paid_on": "2026-12-10", "idempotency_key": "refund-L9-1"},
+    )
+    assert again.json()["code"] == batch.json()["code"]
     csv_file = await client.get(
         f"/api/ledger/refund-batches/{batch.json()['code']}/instructions", headers=h["staff"]
     )

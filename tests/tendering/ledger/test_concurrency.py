@@ -1,0 +1,89 @@
+"""Two refund runs and a statement import racing on the same accounts pay nothing twice.
+
+Each contender has its own session, so its own connection and transaction; they start
+together and the database's row locks decide the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from sqlalchemy import text
+
+from tendering.core.auth.actor import Actor
+from tendering.core.errors import Conflict
+from tendering.ledger import create_refund_batch
+from tendering.ledger.imports import import_statement
+from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
+from tests.tendering.ledger.conftest import before
+from tests.tendering.ledger.files import Line, csv_statement
+
+STAFF = Actor.system("race")
+DUE = 10_000
+
+
+async def _refund(maker, subject: str) -> int:
+    try:
+        async with maker() as session, session.begin():
+            batch = await create_refund_batch(
+                session, subject=subject, paid_on=date(2026, 12, 10), actor=STAFF
+            )
+            return sum(line["principal_fen"] for line in batch.lines)
+    except Conflict:
+        return 0
+
+
+async def _import(maker, raw: bytes) -> None:
+    async with maker() as session, session.begin():
+        await import_statement(session, raw, actor=STAFF)
+
+
+async def test_refund_runs_and_an_import_racing_pay_nothing_twice(open_account, maker):
+    for round_no in range(6):
+        subject = f"lot:RACE-{round_no}"
+        deposits = [await open_account(subject=subject, due=DUE) for _ in range(4)]
+        async with maker() as session, session.begin():
+            ids = await platform_accounts(session)
+            for d in deposits:  # 4,000 already in; the statement brings the other 6,000
+                await create_transfer(
+                    session,
+                    TransferSpec(
+                        key=f"first:{d.number}",
+                        debit=ids["bank_clearing"],
+                        credit=d.ledger_account_id,
+                        amount_fen=4_000,
+                        kind="deposit.received",
+                        value_at=before(600),
+                    ),
+                )
+        raw = csv_statement(
+            [Line(f"RACE{round_no}-{i}", 6_000, before(), d.number) for i, d in enumerate(deposits)]
+        )
+        paid = await asyncio.gather(
+            _refund(maker, subject), _refund(maker, subject), _import(maker, raw)
+        )
+        async with maker() as session:
+            rows = (
+                await session.execute(
+                    text(
+                        """
+                SELECT d.number,
+                  (SELECT coalesce(sum(amount_fen), 0) FROM ledger_transfer
+                    WHERE credit_account_id = d.ledger_account_id) AS credited,
+                  (SELECT coalesce(sum(principal_fen), 0) FROM refund_line
+                    WHERE deposit_account_id = d.id) AS refunded,
+                  a.credits_posted - a.debits_posted AS held
+                FROM deposit_account d JOIN ledger_account a ON a.id = d.ledger_account_id
+                WHERE d.subject = :s
+                """
+                    ),
+                    {"s": subject},
+                )
+            ).all()
+        assert len(rows) == 4
+        for r in rows:
+            assert r.refunded <= r.credited, r  # never more out than came in
+            assert r.refunded + r.held == r.credited, r  # and nothing lost
+            assert r.refunded in (4_000, 10_000), r  # one run paid, once
+        assert sum(paid[:2]) == sum(r.refunded for r in rows)
