@@ -13,16 +13,18 @@ A test walks every route of the app and fails on one with neither.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.exceptions import WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
 from tendering.core.auth.tokens import TokenProblem
-from tendering.core.errors import Forbidden, Unauthorized
+from tendering.core.errors import Forbidden, PlatformError, Unauthorized
 
 __all__ = ["PUBLIC_OPT", "current_actor", "public", "requires_login", "requires_role"]
 
@@ -47,20 +49,30 @@ _ROLE_NAMES = {
 }
 
 
+def _refuse(connection: ASGIConnection[Any, Any, Any, Any], error: PlatformError) -> NoReturn:
+    """Raise ``error``; on a WebSocket as a close code 4401/4403 with the error code as the
+    reason (a close reason holds at most 123 bytes, so the long message cannot go there)."""
+    if connection.scope["type"] == ScopeType.WEBSOCKET:
+        raise WebSocketException(detail=error.code, code=4000 + error.status)
+    raise error
+
+
 def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-    """The logged-in actor, or 401."""
+    """The logged-in actor, or 401 (403 when a cookie came without its CSRF proof)."""
     user = connection.scope.get("user")
-    if not isinstance(user, Actor):
-        problem = connection.scope.get("auth")
-        if isinstance(problem, TokenProblem):
-            if problem.status == 403:
-                raise Forbidden(problem.message, code=problem.code)
-            raise Unauthorized(problem.message, code=problem.code)
-        raise Unauthorized(
+    if isinstance(user, Actor):
+        return user
+    problem = connection.scope.get("auth")
+    if isinstance(problem, TokenProblem):
+        error_type = Forbidden if problem.status == 403 else Unauthorized
+        _refuse(connection, error_type(problem.message, code=problem.code))
+    _refuse(
+        connection,
+        Unauthorized(
             "Please log in: send 'Authorization: Bearer <token>' from POST /api/auth/login.",
             code="auth.login_required",
-        )
-    return user
+        ),
+    )
 
 
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -75,11 +87,14 @@ def requires_role(*roles: Role) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         actor = current_actor(connection)
         if actor.role not in allowed:
-            raise Forbidden(
-                f"This needs the role {names}; you are logged in as "
-                f"{_ROLE_NAMES[actor.role] if actor.role else 'system'}.",
-                code="auth.role_required",
-                details={"required": sorted(allowed), "role": actor.role},
+            _refuse(
+                connection,
+                Forbidden(
+                    f"This needs the role {names}; you are logged in as "
+                    f"{_ROLE_NAMES[actor.role] if actor.role else 'system'}.",
+                    code="auth.role_required",
+                    details={"required": sorted(allowed), "role": actor.role},
+                ),
             )
 
     guard.__name__ = f"requires_role_{'_'.join(sorted(allowed))}"

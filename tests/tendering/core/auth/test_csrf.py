@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.testing import AsyncTestClient
+
+from tendering.app import create_app
+from tendering.core.auth.guards import current_actor, requires_login
 from tendering.core.auth.models import Role
 from tests.conftest import TEST_PASSWORD
 
@@ -101,3 +110,46 @@ async def test_login_still_works_with_a_stale_cookie_and_no_header(client, peopl
         "/api/auth/login", json={"username": staff.username, "password": TEST_PASSWORD}
     )
     assert response.status_code == 200
+
+
+@websocket("/api/test/whoami-ws", guards=[requires_login])
+async def _whoami_ws(socket: WebSocket[Any, Any, Any]) -> None:
+    await socket.accept()
+    await socket.send_json({"user": current_actor(socket).username})
+    await socket.close()
+
+
+@pytest.fixture
+async def ws_client(settings, engine):
+    app = create_app(settings)
+    app.register(_whoami_ws)
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+async def test_a_websocket_without_login_is_closed_with_4401(ws_client):
+    with pytest.raises(WebSocketDisconnect) as refused:
+        session = await ws_client.websocket_connect("/api/test/whoami-ws")
+        with session:
+            session.receive_json()
+    assert refused.value.code == 4401
+    assert refused.value.detail == "auth.login_required"
+
+
+async def test_a_websocket_with_the_cookie_must_come_from_this_site(ws_client, people):
+    staff = await people.user(Role.STAFF)
+    await _cookie_login(ws_client, staff)
+    host = "testserver.local"
+    session = await ws_client.websocket_connect(
+        "/api/test/whoami-ws", headers={"Origin": f"http://{host}", "Host": host}
+    )
+    with session:
+        assert session.receive_json() == {"user": staff.username}
+    with pytest.raises(WebSocketDisconnect) as refused:
+        foreign = await ws_client.websocket_connect(
+            "/api/test/whoami-ws", headers={"Origin": "https://evil.example", "Host": host}
+        )
+        with foreign:
+            foreign.receive_json()
+    assert refused.value.code == 4403
+    assert refused.value.detail == "auth.csrf_failed"
