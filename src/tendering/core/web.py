@@ -121,6 +121,7 @@ exception_handlers: dict[Any, Any] = {
     tags=["platform"],
     summary="Liveness and database check",
     opt=public("load balancers and monitors probe it"),
+    security=[{}],  # anyone: overrides the document-wide bearer requirement
 )
 async def health(db_session: DbSession) -> dict[str, str]:
     await db_session.execute(text("SELECT 1"))
@@ -132,6 +133,7 @@ async def health(db_session: DbSession) -> dict[str, str]:
     tags=["platform"],
     summary="The platform's Ed25519 public key (verifies receipts, records, checkpoints)",
     opt=public("anyone verifies the platform's signatures with it"),
+    security=[{}],  # anyone: overrides the document-wide bearer requirement
 )
 async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
     key: PlatformKey = request.app.state["platform_key"]

@@ -35,6 +35,25 @@ async def test_openapi_schema_is_served_and_lists_the_routes(client):
     assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
 
 
+async def test_a_body_over_the_default_limit_is_413_json(client):
+    response = await client.post(
+        "/api/auth/login",
+        content=b"{" + b" " * (11 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "upload.too_large"
+
+
+async def test_public_routes_say_so_in_the_openapi_schema(client):
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    # [{}] is OpenAPI for "no credentials needed"; others inherit the document's bearer.
+    assert paths["/health"]["get"]["security"] == [{}]
+    assert paths["/api/platform/key"]["get"]["security"] == [{}]
+    assert paths["/api/auth/login"]["post"]["security"] == [{}]
+    assert "security" not in paths["/api/auth/me"]["get"]
+
+
 async def test_health_and_platform_key_need_no_login(client):
     assert (await client.get("/health")).json() == {"status": "ok"}
     key = (await client.get("/api/platform/key")).json()
