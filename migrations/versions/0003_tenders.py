@@ -6,52 +6,17 @@ Revises: 0002
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from tendering.core.holidays.shipped import SHIPPED_DAYS
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-
-
-# The State Council's holiday notices (国务院办公厅关于2025年/2026年部分节假日安排的通知):
-# rest days, and the weekend days worked in exchange (调休上班). Staff maintain later years.
-_HOLIDAYS = [
-    ("2025-01-01", "元旦"),
-    *[(f"2025-01-{d}", "春节") for d in (28, 29, 30, 31)],
-    *[(f"2025-02-0{d}", "春节") for d in (1, 2, 3, 4)],
-    *[(f"2025-04-0{d}", "清明节") for d in (4, 5, 6)],
-    *[(f"2025-05-0{d}", "劳动节") for d in (1, 2, 3, 4, 5)],
-    ("2025-05-31", "端午节"),
-    ("2025-06-01", "端午节"),
-    ("2025-06-02", "端午节"),
-    *[(f"2025-10-0{d}", "国庆节、中秋节") for d in range(1, 9)],
-    *[(f"2026-01-0{d}", "元旦") for d in (1, 2, 3)],
-    *[(f"2026-02-{d}", "春节") for d in range(15, 24)],
-    *[(f"2026-04-0{d}", "清明节") for d in (4, 5, 6)],
-    *[(f"2026-05-0{d}", "劳动节") for d in (1, 2, 3, 4, 5)],
-    *[(f"2026-06-{d}", "端午节") for d in (19, 20, 21)],
-    *[(f"2026-09-{d}", "中秋节") for d in (25, 26, 27)],
-    *[(f"2026-10-0{d}", "国庆节") for d in range(1, 8)],
-]
-_WORKDAYS = [
-    ("2025-01-26", "春节调休上班"),
-    ("2025-02-08", "春节调休上班"),
-    ("2025-04-27", "劳动节调休上班"),
-    ("2025-09-28", "国庆节、中秋节调休上班"),
-    ("2025-10-11", "国庆节、中秋节调休上班"),
-    ("2026-01-04", "元旦调休上班"),
-    ("2026-02-14", "春节调休上班"),
-    ("2026-02-28", "春节调休上班"),
-    ("2026-05-09", "劳动节调休上班"),
-    ("2026-09-20", "国庆节调休上班"),
-    ("2026-10-10", "国庆节调休上班"),
-]
 
 
 def _seed() -> None:
@@ -61,10 +26,8 @@ def _seed() -> None:
         sa.column("kind", sa.String()),
         sa.column("name", sa.String()),
     )
-    rows = [{"day": date.fromisoformat(d), "kind": "holiday", "name": n} for d, n in _HOLIDAYS] + [
-        {"day": date.fromisoformat(d), "kind": "workday", "name": n} for d, n in _WORKDAYS
-    ]
-    op.bulk_insert(days, rows)
+    # 2025 and 2026 as the State Council announced them; staff add later years.
+    op.bulk_insert(days, [{"day": d, "kind": k, "name": n} for d, k, n in SHIPPED_DAYS])
     rules = sa.table(
         "tender_rule_setting",
         sa.column("id", sa.Integer()),

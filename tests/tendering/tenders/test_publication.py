@@ -1,36 +1,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import jsonschema
-from referencing import Registry, Resource
+import pytest
+from jsonschema import ValidationError
 
-OCDS = Path(__file__).parents[2] / "data" / "ocds-1.1"
-ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def ocds_validator() -> jsonschema.Draft4Validator:
-    package = json.loads((OCDS / "release-package-schema.json").read_text())
-    release = json.loads((OCDS / "release-schema.json").read_text())
-    registry = Registry().with_resources(
-        [
-            (
-                schema["id"],
-                Resource.from_contents(
-                    schema,
-                    default_specification=jsonschema.validators.Draft4Validator.META_SCHEMA
-                    and __import__("referencing.jsonschema").jsonschema.DRAFT4,
-                ),
-            )
-            for schema in (package, release)
-        ]
-    )
-    return jsonschema.Draft4Validator(
-        package, registry=registry, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
-    )
+from tests.tendering.tenders.openformats import ATOM, ocds_validator
 
 
 async def test_staff_publishes_and_the_public_finds_reads_and_follows_it(desk, client):
@@ -81,3 +57,37 @@ async def test_staff_publishes_and_the_public_finds_reads_and_follows_it(desk, c
     root = ET.fromstring(feed.content)
     titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
     assert titles == ["【招标公告】某某县第一中学教学楼建设工程招标公告"]
+
+
+async def test_ocds_validation_really_checks_the_package(desk, client):
+    notice_id, _ = await desk.published()
+    package = (await client.get(f"/api/public/notices/{notice_id}/ocds")).json()
+    ocds_validator().validate(package)
+    del package["releases"][0]["ocid"]
+    with pytest.raises(ValidationError, match="ocid"):
+        ocds_validator().validate(package)
+
+
+async def test_search_filters_and_pages_newest_first(desk, client):
+    school, _ = await desk.published(title="某某县第一中学教学楼建设工程")
+    road, _ = await desk.published(title="某某县城区道路沥青摊铺工程", region="城关镇")
+    desks, _ = await desk.published(title="某某县教育局课桌椅采购", category="goods")
+    newest_first = (await client.get("/api/public/notices")).json()
+    assert [i["id"] for i in newest_first["items"]] == [desks, road, school]
+    page = (await client.get("/api/public/notices", params={"per_page": 2, "page": 2})).json()
+    assert [i["id"] for i in page["items"]] == [school] and page["total"] == 3
+    goods = (await client.get("/api/public/notices", params={"category": "goods"})).json()
+    assert [i["id"] for i in goods["items"]] == [desks]
+    town = (await client.get("/api/public/notices", params={"region": "城关镇"})).json()
+    assert [i["id"] for i in town["items"]] == [road]
+    drafts = (await client.get("/api/public/notices", params={"status": "draft"})).json()
+    assert drafts["items"] == [] and drafts["total"] == 0
+    published_at = newest_first["items"][1]["published_at"]
+    since = (
+        await client.get("/api/public/notices", params={"published_from": published_at})
+    ).json()
+    assert [i["id"] for i in since["items"]] == [desks, road]
+    literal = (await client.get("/api/public/notices", params={"q": "100%_"})).json()
+    assert literal["items"] == []
+    bad = await client.get("/api/public/notices", params={"per_page": 1000})
+    assert bad.status_code == 400

@@ -7,6 +7,11 @@ it out as a :class:`~tendering.core.calendar.WorkingCalendar`::
     add_working_days(calendar, day, 10)
 """
 
-from tendering.core.holidays.service import load_calendar, remove_calendar_day, set_calendar_day
+from tendering.core.holidays.service import (
+    add_shipped_days,
+    load_calendar,
+    remove_calendar_day,
+    set_calendar_day,
+)
 
-__all__ = ["load_calendar", "remove_calendar_day", "set_calendar_day"]
+__all__ = ["add_shipped_days", "load_calendar", "remove_calendar_day", "set_calendar_day"]

@@ -14,8 +14,15 @@ from tendering.core.auth.actor import Actor
 from tendering.core.calendar import WorkingCalendar
 from tendering.core.errors import NotFound
 from tendering.core.holidays.models import CalendarDay, DayKind
+from tendering.core.holidays.shipped import SHIPPED_DAYS
 
-__all__ = ["calendar_year", "load_calendar", "remove_calendar_day", "set_calendar_day"]
+__all__ = [
+    "add_shipped_days",
+    "calendar_year",
+    "load_calendar",
+    "remove_calendar_day",
+    "set_calendar_day",
+]
 
 
 async def load_calendar(session: AsyncSession) -> WorkingCalendar:
@@ -69,3 +76,15 @@ async def remove_calendar_day(session: AsyncSession, *, actor: Actor, day: date)
         actor=actor,
         payload={"day": day.isoformat()},
     )
+
+
+async def add_shipped_days(session: AsyncSession) -> int:
+    """Insert the shipped 2025/2026 rows that are missing (the migration's seed, again);
+    days staff changed are left as they are. Returns how many were added."""
+    statement = (
+        insert(CalendarDay)
+        .values([{"day": d, "kind": k, "name": n} for d, k, n in SHIPPED_DAYS])
+        .on_conflict_do_nothing(index_elements=["day"])
+        .returning(col(CalendarDay.day))
+    )
+    return len((await session.scalars(statement)).all())
