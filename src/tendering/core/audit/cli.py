@@ -77,11 +77,16 @@ def _public_key(settings: Settings, given: str | None) -> bytes:
     return raw
 
 
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, writes: bool) -> T:
     async def main() -> T:
         engine = make_engine(settings.async_database_url, pool_size=1)
+        maker = make_sessionmaker(engine)
         try:
-            async with session_scope(make_sessionmaker(engine)) as session:
+            if writes:
+                async with session_scope(maker) as session:
+                    return await work(session)
+            # Not begun yet, so verify_streams can open its read-only snapshot.
+            async with maker() as session:
                 return await work(session)
         finally:
             await engine.dispose()
@@ -125,7 +130,7 @@ def verify(stream: str | None, public_key: str | None, as_json: bool) -> None:
         return streams, broken
 
     try:
-        streams, broken = _run(settings, work)
+        streams, broken = _run(settings, work, writes=False)
     except NotFound as exc:
         raise CannotRun(exc.message) from None
     if broken:
@@ -140,7 +145,9 @@ def checkpoint() -> None:
     """Sign a checkpoint for every stream whose head moved since its last one."""
     settings = _settings()
     key = _platform_key(settings)
-    run: CheckpointRun = _run(settings, lambda session: sign_checkpoints(session, key=key))
+    run: CheckpointRun = _run(
+        settings, lambda session: sign_checkpoints(session, key=key), writes=True
+    )
     click.echo(f"signed {len(run.signed)} checkpoints")
     for report in run.refused:
         click.echo(f"not signed, {_say(report)}")

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from tendering.core.audit.chain import checkpoint_message
+from tendering.core.audit.verify import verify_streams
 from tendering.core.errors import NotFound
 
 S = "lot:T-1"
@@ -213,3 +214,18 @@ async def test_long_streams_are_read_in_pages(five):
 async def test_an_unknown_stream_is_not_found(five):
     with pytest.raises(NotFound, match="no audit stream"):
         await five.verify("lot:NOPE")
+
+
+async def test_verification_reads_one_snapshot_while_appends_go_on(chain):
+    await chain.append("global", 1)
+    await chain.append("lot:Z", 3)
+    async with chain.maker() as session:
+        reports = verify_streams(session, public_key=chain.key.public_raw)
+        first = await anext(reports)
+        # Meanwhile the platform appends and signs: none of it is in the snapshot.
+        await chain.append("lot:Z", 2, start=4)
+        await chain.checkpoint()
+        rest = [report async for report in reports]
+    assert first.stream == "global"
+    [z] = rest
+    assert (z.stream, z.ok, z.events, z.head_seq, z.checkpoints) == ("lot:Z", True, 3, 3, 0)
