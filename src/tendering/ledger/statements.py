@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -63,6 +64,9 @@ CSV_COLUMNS = (
     "counterparty_account",
     "memo",
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class MalformedStatement(InvalidInput):
@@ -189,9 +193,9 @@ def _parse_csv(raw: bytes, digest: str) -> ParsedStatement:
 
 def _csv_line(cells: dict[str, str], line_no: int) -> ParsedLine:
     cells = {k: v.strip() for k, v in cells.items()}
-    for name, value in cells.items():
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise _bad(line_no, f"{name} contains a control character")
+    if _CONTROL.search("".join(cells.values())):
+        bad = next(k for k, v in cells.items() if _CONTROL.search(v))
+        raise _bad(line_no, f"{bad} contains a control character")
     for name in ("bank_account", "bank_ref", "value_time", "booking_date", "amount"):
         if not cells[name]:
             raise _bad(line_no, f"{name} is empty")
