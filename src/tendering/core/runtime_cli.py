@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from tendering.core.runtime import (
 from tendering.settings import Settings, SettingsError
 
 __all__ = ["demo", "migrate", "serve", "worker"]
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _settings() -> Settings:
@@ -55,7 +58,13 @@ def _servers(settings: Settings, *, redis: bool) -> Iterator[tuple[Settings, boo
         )
     finally:
         click.echo("stopping the embedded servers ...")
-        started.stop()
+        # A second Ctrl-C here would leave PostgreSQL or Redis running: finish the stop.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOP_SIGNALS}
+        try:
+            started.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         click.echo("embedded servers stopped")
 
 
