@@ -62,6 +62,10 @@ def register_contexts() -> None:
 
     jobs.register(tender_jobs.publish_notice)
     jobs.register_sweeper("tenders.publish_due_notices", tender_jobs.sweep_due_notices)
+    from tendering.core.demo import register_demo_step
+    from tendering.tenders.demo import add_demo_tenders
+
+    register_demo_step(add_demo_tenders)
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

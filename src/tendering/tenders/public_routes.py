@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from tendering.core.auth.guards import current_actor, public, requires_role
@@ -29,6 +29,9 @@ from tendering.tenders.schemas import (
     MessageRead,
     NoticeDetail,
     NoticePage,
+    PathCode,
+    PathId,
+    PathRef,
     QuestionCreate,
     QuestionRead,
     RegistrationRead,
@@ -67,7 +70,7 @@ class BidderTenderController(Controller):
         summary="Register for a lot; registering again answers the same",
     )
     async def register(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: FromPath[str]
+        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
         found = await registration.register_for_lot(
             db_session, actor=current_actor(request), lot_code=lot_code
@@ -76,7 +79,7 @@ class BidderTenderController(Controller):
 
     @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
     async def my_registration(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: FromPath[str]
+        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
         found = await registration.own_registration(
             db_session, actor=current_actor(request), lot_code=lot_code
@@ -85,7 +88,7 @@ class BidderTenderController(Controller):
 
     @get("/registrations/{ref:str}", summary="My registration by its reference")
     async def registration_by_ref(
-        self, db_session: DbSession, request: Request[Any, Any, Any], ref: FromPath[str]
+        self, db_session: DbSession, request: Request[Any, Any, Any], ref: PathRef
     ) -> RegistrationRead:
         found = await registration.own_registration(
             db_session, actor=current_actor(request), ref=ref
@@ -118,7 +121,7 @@ class BidderTenderController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        notice_id: FromPath[int],
+        notice_id: PathId,
         data: JSONBody[QuestionCreate],
     ) -> QuestionRead:
         question = await amendments.ask_question(
@@ -150,9 +153,10 @@ class PublicNoticeController(Controller):
         db_session: DbSession,
         category: FromQuery[Category | None] = None,
         status: FromQuery[NoticeStatus | None] = None,
-        region: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        region: Annotated[str | None, QueryParameter(max_length=100, pattern=r"^[^\x00]*$")] = None,
         q: Annotated[
-            str | None, QueryParameter(max_length=200, description="text in titles")
+            str | None,
+            QueryParameter(max_length=200, pattern=r"^[^\x00]*$", description="text in titles"),
         ] = None,
         published_from: FromQuery[datetime | None] = None,
         published_to: FromQuery[datetime | None] = None,
@@ -177,7 +181,7 @@ class PublicNoticeController(Controller):
         opt=public("a published notice is public"),
         summary="A notice with its lots, documents, amendments, Q&A",
     )
-    async def detail(self, db_session: DbSession, notice_id: FromPath[int]) -> NoticeDetail:
+    async def detail(self, db_session: DbSession, notice_id: PathId) -> NoticeDetail:
         return await queries.notice_detail(db_session, notice_id, public=True)
 
     @get(
@@ -189,8 +193,8 @@ class PublicNoticeController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        notice_id: FromPath[int],
-        document_id: FromPath[int],
+        notice_id: PathId,
+        document_id: PathId,
     ) -> Stream:
         doc = await queries.notice_document(db_session, notice_id, document_id, public=True)
         settings: Settings = request.app.state["settings"]
@@ -214,7 +218,7 @@ class PublicNoticeController(Controller):
         summary="The notice as an OCDS 1.1 release package",
     )
     async def ocds(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: FromPath[int]
+        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
     ) -> dict[str, Any]:
         detail = await queries.notice_detail(db_session, notice_id, public=True)
         now = rfc3339(await db_now(db_session))

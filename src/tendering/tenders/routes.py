@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from tendering.core import jobs
 from tendering.core.auth.guards import current_actor, requires_role
@@ -22,6 +22,7 @@ from tendering.settings import Settings
 from tendering.tenders import amendments, queries, service
 from tendering.tenders.models import Category, Lot, ProcurementMethod, TenderProject
 from tendering.tenders.schemas import (
+    MAX_ID,
     AmendmentCreate,
     AmendmentRead,
     AnswerCreate,
@@ -31,6 +32,8 @@ from tendering.tenders.schemas import (
     LotRead,
     NoticeCreate,
     NoticeDetail,
+    PathCode,
+    PathId,
     ProjectCreate,
     ProjectRead,
     QuestionRead,
@@ -107,7 +110,7 @@ class StaffTenderController(Controller):
         return await _project_read(db_session, project)
 
     @get("/projects/{code:str}")
-    async def project(self, db_session: DbSession, code: FromPath[str]) -> ProjectRead:
+    async def project(self, db_session: DbSession, code: PathCode) -> ProjectRead:
         return await _project_read(db_session, await service.get_project(db_session, code))
 
     @post("/projects/{code:str}/lots", summary="Add a lot (标段) to a project")
@@ -115,7 +118,7 @@ class StaffTenderController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
+        code: PathCode,
         data: JSONBody[LotCreate],
     ) -> LotRead:
         lot = await service.add_lot(
@@ -131,7 +134,7 @@ class StaffTenderController(Controller):
         return await queries.notice_detail(db_session, notice.id, public=False)  # type: ignore[arg-type]
 
     @get("/notices/{notice_id:int}", summary="A notice in any state")
-    async def notice(self, db_session: DbSession, notice_id: FromPath[int]) -> NoticeDetail:
+    async def notice(self, db_session: DbSession, notice_id: PathId) -> NoticeDetail:
         return await queries.notice_detail(db_session, notice_id, public=False)
 
     @post(
@@ -143,10 +146,10 @@ class StaffTenderController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        notice_id: FromPath[int],
+        notice_id: PathId,
         title: Annotated[str, QueryParameter(min_length=1, max_length=300)],
         filename: Annotated[str, QueryParameter(min_length=1, max_length=255)],
-        amendment: Annotated[int | None, QueryParameter(ge=1)] = None,
+        amendment: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
     ) -> DocumentRead:
         if "/" in filename or "\\" in filename:
             raise InvalidInput(
@@ -176,7 +179,7 @@ class StaffTenderController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        notice_id: FromPath[int],
+        notice_id: PathId,
         data: JSONBody[ScheduleRequest],
     ) -> NoticeDetail:
         await service.schedule_notice(
@@ -197,14 +200,14 @@ class StaffTenderController(Controller):
 
     @post("/notices/{notice_id:int}/publish", summary="Publish now")
     async def publish(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: FromPath[int]
+        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
     ) -> NoticeDetail:
         await service.publish_notice(db_session, actor=current_actor(request), notice_id=notice_id)
         return await queries.notice_detail(db_session, notice_id, public=False)
 
     @post("/notices/{notice_id:int}/close", summary="Close a published notice")
     async def close(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: FromPath[int]
+        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
     ) -> NoticeDetail:
         await service.close_notice(db_session, actor=current_actor(request), notice_id=notice_id)
         return await queries.notice_detail(db_session, notice_id, public=False)
@@ -214,7 +217,7 @@ class StaffTenderController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        notice_id: FromPath[int],
+        notice_id: PathId,
         data: JSONBody[AmendmentCreate],
     ) -> AmendmentRead:
         amendment = await amendments.issue_amendment(
@@ -227,8 +230,8 @@ class StaffTenderController(Controller):
         self,
         db_session: DbSession,
         request: Request[Any, Any, Any],
-        notice_id: FromPath[int],
-        number: FromPath[int],
+        notice_id: PathId,
+        number: PathId,
         data: JSONBody[AnswerCreate],
     ) -> QuestionRead:
         question = await amendments.answer_question(

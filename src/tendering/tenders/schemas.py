@@ -7,9 +7,10 @@ question: those are secret until opening (the tests check every response for the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from litestar.params import PathParameter
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from tendering.tenders.models import AmendmentKind, Category, NoticeStatus, ProcurementMethod
 
@@ -26,6 +27,9 @@ __all__ = [
     "NoticeDetail",
     "NoticePage",
     "NoticeSummary",
+    "PathCode",
+    "PathId",
+    "PathRef",
     "ProjectCreate",
     "ProjectRead",
     "QuestionCreate",
@@ -37,6 +41,30 @@ __all__ = [
 ]
 
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$"
+MAX_ID = 2_147_483_647  # PostgreSQL integer
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+def _plausible(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2999:
+        raise ValueError("must be a time between the years 2000 and 2999")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
+UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Path parameters: malformed values are refused as input before any lookup, so an answer
+# never depends on whether something exists unless the value could name it.
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+PathCode = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")]
+PathRef = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$")]
 
 
 class RuleSettings(BaseModel):
@@ -54,33 +82,33 @@ class RuleOverrides(BaseModel):
 
 
 class ProjectCreate(BaseModel):
-    code: str = Field(pattern=_CODE, description="transaction code, e.g. JY-2026-0001")
-    title: str = Field(min_length=1, max_length=300)
-    tenderer: str = Field(description="the tenderer organization's code")
+    code: Text = Field(pattern=_CODE, description="transaction code, e.g. JY-2026-0001")
+    title: Text = Field(min_length=1, max_length=300)
+    tenderer: Text = Field(max_length=64, description="the tenderer organization's code")
     category: Category
     method: ProcurementMethod = ProcurementMethod.OPEN
-    funding_source: str = Field(min_length=1, max_length=200)
-    region: str = Field(default="", max_length=100)
+    funding_source: Text = Field(min_length=1, max_length=200)
+    region: Text = Field(default="", max_length=100)
     estimated_price_fen: int = Field(gt=0, le=10**15)
     rule_overrides: RuleOverrides = Field(default_factory=RuleOverrides)
 
 
 class BidFieldSpec(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=64)
     type: Literal["integer", "string"]
-    label: str = Field(default="", max_length=100)
+    label: Text = Field(default="", max_length=100)
     required: bool = True
-    min: int | None = None
-    max: int | None = None
+    min: int | None = Field(default=None, ge=-(10**15), le=10**15)
+    max: int | None = Field(default=None, ge=-(10**15), le=10**15)
 
 
 class LotCreate(BaseModel):
     number: int = Field(ge=1, le=99, description="lot number; the code is <project>-<NN>")
-    title: str = Field(min_length=1, max_length=300)
+    title: Text = Field(min_length=1, max_length=300)
     estimated_price_fen: int = Field(gt=0, le=10**15)
     deposit_fen: int = Field(ge=0, le=10**15)
     bid_fields: list[BidFieldSpec] = Field(default_factory=list, max_length=50)
-    custodians: list[int] = Field(default_factory=list, max_length=20, description="user ids")
+    custodians: list[UserId] = Field(default_factory=list, max_length=20, description="user ids")
     custodian_k: int = Field(default=1, ge=1, le=20)
 
 
@@ -106,18 +134,20 @@ class ProjectRead(BaseModel):
 
 
 class NoticeCreate(BaseModel):
-    project: str = Field(description="the project's transaction code")
-    lots: list[str] = Field(min_length=1, max_length=99, description="lot codes")
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(default="", max_length=100_000)
-    documents_from: AwareDatetime
-    documents_to: AwareDatetime
-    bid_deadline: AwareDatetime
-    opening_at: AwareDatetime
+    project: Text = Field(max_length=64, description="the project's transaction code")
+    lots: list[Annotated[Text, Field(max_length=80)]] = Field(
+        min_length=1, max_length=99, description="lot codes"
+    )
+    title: Text = Field(min_length=1, max_length=300)
+    body: Text = Field(default="", max_length=100_000)
+    documents_from: Moment
+    documents_to: Moment
+    bid_deadline: Moment
+    opening_at: Moment
 
 
 class ScheduleRequest(BaseModel):
-    publish_at: AwareDatetime
+    publish_at: Moment
 
 
 class DocumentRead(BaseModel):
@@ -133,9 +163,9 @@ class DocumentRead(BaseModel):
 
 class AmendmentCreate(BaseModel):
     kind: AmendmentKind
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=100_000)
-    bid_deadline: AwareDatetime | None = Field(
+    title: Text = Field(min_length=1, max_length=300)
+    body: Text = Field(min_length=1, max_length=100_000)
+    bid_deadline: Moment | None = Field(
         default=None, description="a new deadline; the 15-day rule may move it further"
     )
 
@@ -154,11 +184,11 @@ class AmendmentRead(BaseModel):
 
 
 class QuestionCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: Text = Field(min_length=1, max_length=10_000)
 
 
 class AnswerCreate(BaseModel):
-    answer: str = Field(min_length=1, max_length=100_000)
+    answer: Text = Field(min_length=1, max_length=100_000)
 
 
 class QuestionRead(BaseModel):

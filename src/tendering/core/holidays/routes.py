@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 from pydantic import BaseModel, Field
 
 from tendering.core.auth.guards import current_actor, public, requires_role
@@ -20,7 +20,7 @@ __all__ = ["CalendarController", "CalendarDayRead", "CalendarDayWrite"]
 
 class CalendarDayWrite(BaseModel):
     kind: DayKind
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")
 
 
 class CalendarDayRead(BaseModel):
@@ -43,7 +43,9 @@ class CalendarController(Controller):
         opt=public("everyone counts periods with the same calendar"),
         summary="Holidays and make-up working days of a year",
     )
-    async def year(self, db_session: DbSession, year: FromPath[int]) -> list[CalendarDayRead]:
+    async def year(
+        self, db_session: DbSession, year: Annotated[int, PathParameter(ge=1900, le=2999)]
+    ) -> list[CalendarDayRead]:
         return [CalendarDayRead.of(row) for row in await calendar_year(db_session, year)]
 
     @put("/days/{day:date}", guards=[requires_role(Role.STAFF, Role.ADMIN)])

@@ -1,0 +1,213 @@
+"""Demo tenders for ``tendering demo``: three published notices a county center would run.
+
+- 某某县第一中学教学楼建设工程 (works, two lots), with a clarification and registrations;
+- 某某县城区道路沥青摊铺工程 (works), with a question and its answer;
+- 某某县第一中学课桌椅采购项目 (goods).
+
+Each has its tender documents in the blob store (``settings.blob_dir``, the same data
+directory ``tendering serve`` uses). Everything goes through the service functions, so the
+audit chain records it as it would in real use.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import OrgKind, Role, User
+from tendering.core.blobs import BlobStore
+from tendering.core.calendar import WorkingCalendar, add_working_days
+from tendering.core.clock import db_now
+from tendering.core.demo import DemoBook
+from tendering.core.holidays import load_calendar
+from tendering.settings import Settings
+from tendering.tenders import amendments, registration, service
+from tendering.tenders.models import AmendmentKind, Category
+from tendering.tenders.rules import CST
+from tendering.tenders.schemas import (
+    AmendmentCreate,
+    BidFieldSpec,
+    LotCreate,
+    NoticeCreate,
+    ProjectCreate,
+)
+
+__all__ = ["add_demo_tenders"]
+
+_DURATION = BidFieldSpec(name="duration_days", type="integer", label="工期(日历天)", min=1)
+_WARRANTY = BidFieldSpec(name="warranty_months", type="integer", label="质保期(月)", min=12)
+_MANAGER = BidFieldSpec(name="project_manager", type="string", label="项目经理")
+
+
+def _actor(user: User, kind: OrgKind) -> Actor:
+    return Actor(user.id, user.username, Role(user.role), user.organization_id, kind)
+
+
+def _at(calendar: WorkingCalendar, start: datetime, working_days: int, hour: int) -> datetime:
+    """``hour``:30 Beijing time, ``working_days`` working days after ``start``."""
+    day = add_working_days(calendar, start.astimezone(CST).date(), working_days)
+    return datetime.combine(day, time(hour, 30), CST).astimezone(UTC)
+
+
+async def _notice(
+    session: AsyncSession,
+    staff: Actor,
+    store: BlobStore,
+    project: ProjectCreate,
+    lots: list[LotCreate],
+    *,
+    calendar: WorkingCalendar,
+) -> int:
+    await service.create_project(session, actor=staff, data=project)
+    codes = [
+        (await service.add_lot(session, actor=staff, project_code=project.code, data=lot)).code
+        for lot in lots
+    ]
+    now = await db_now(session)
+    notice = await service.create_notice(
+        session,
+        actor=staff,
+        data=NoticeCreate(
+            project=project.code,
+            lots=codes,
+            title=f"{project.title}招标公告",
+            body=(
+                f"{project.title}已由有关部门批准建设，资金来源为{project.funding_source}，"
+                "现对该项目进行公开招标，欢迎符合资格条件的潜在投标人参加投标。"
+            ),
+            documents_from=now,
+            documents_to=_at(calendar, now, 10, 17),
+            bid_deadline=_at(calendar, now + timedelta(days=21), 1, 9),
+            opening_at=_at(calendar, now + timedelta(days=21), 1, 9),
+        ),
+    )
+    assert notice.id is not None
+    text = f"{project.title}\n招标文件\n\n第一章 招标公告\n第二章 投标人须知\n".encode()
+    blob = await store.write_bytes(text, limit=1024 * 1024)
+    await service.attach_document(
+        session,
+        actor=staff,
+        notice_id=notice.id,
+        title="招标文件",
+        filename=f"{project.code}-招标文件.txt",
+        media_type="text/plain; charset=utf-8",
+        blob=blob,
+    )
+    await service.publish_notice(session, actor=staff, notice_id=notice.id)
+    return notice.id
+
+
+async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
+    """The demo step (registered with ``register_demo_step``)."""
+    staff = _actor(book.users["staff"], OrgKind.CENTER)
+    store = BlobStore(Settings.from_env().blob_dir)
+    calendar = await load_calendar(session)
+    school, transport = book.organizations["school"].code, book.organizations["transport"].code
+    year = (await db_now(session)).year
+
+    def project(n: int, title: str, tenderer: str, category: Category, fen: int) -> ProjectCreate:
+        return ProjectCreate(
+            code=f"JY-{year}-{n:04d}",
+            title=title,
+            tenderer=tenderer,
+            category=category,
+            funding_source="县级财政资金",
+            region="某某县",
+            estimated_price_fen=fen,
+        )
+
+    building = await _notice(
+        session,
+        staff,
+        store,
+        project(1, "某某县第一中学教学楼建设工程", school, Category.WORKS, 2_860_000_000),
+        [
+            LotCreate(
+                number=1,
+                title="教学楼土建工程",
+                estimated_price_fen=2_100_000_000,
+                deposit_fen=40_000_000,
+                bid_fields=[_DURATION, _MANAGER],
+            ),
+            LotCreate(
+                number=2,
+                title="教学楼安装工程",
+                estimated_price_fen=760_000_000,
+                deposit_fen=15_000_000,
+                bid_fields=[_DURATION, _WARRANTY],
+            ),
+        ],
+        calendar=calendar,
+    )
+    road = await _notice(
+        session,
+        staff,
+        store,
+        project(2, "某某县城区道路沥青摊铺工程", transport, Category.WORKS, 980_000_000),
+        [
+            LotCreate(
+                number=1,
+                title="城区道路沥青摊铺",
+                estimated_price_fen=980_000_000,
+                deposit_fen=19_000_000,
+                bid_fields=[_DURATION],
+            )
+        ],
+        calendar=calendar,
+    )
+    await _notice(
+        session,
+        staff,
+        store,
+        project(3, "某某县第一中学课桌椅采购项目", school, Category.GOODS, 86_000_000),
+        [
+            LotCreate(
+                number=1,
+                title="学生课桌椅1200套",
+                estimated_price_fen=86_000_000,
+                deposit_fen=1_700_000,
+                bid_fields=[_WARRANTY],
+            )
+        ],
+        calendar=calendar,
+    )
+    await _registrations_and_questions(session, book, building=building, road=road, year=year)
+    book.notes.append(
+        "3 notices published (教学楼建设工程 with 2 lots and a clarification, 道路沥青摊铺工程, "
+        "课桌椅采购); bidder1-3 registered for the school's lots."
+    )
+
+
+async def _registrations_and_questions(
+    session: AsyncSession, book: DemoBook, *, building: int, road: int, year: int
+) -> None:
+    staff = _actor(book.users["staff"], OrgKind.CENTER)
+    bidders = [_actor(book.users[f"bidder{n}"], OrgKind.BIDDER) for n in (1, 2, 3, 5)]
+    for bidder in bidders[:3]:
+        for lot in (1, 2):
+            await registration.register_for_lot(
+                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}"
+            )
+    await registration.register_for_lot(session, actor=bidders[3], lot_code=f"JY-{year}-0002-01")
+    await amendments.issue_amendment(
+        session,
+        actor=staff,
+        notice_id=building,
+        data=AmendmentCreate(
+            kind=AmendmentKind.CLARIFICATION,
+            title="关于教学楼土建工程工程量清单的澄清",
+            body="工程量清单第3.2项“C30混凝土”数量更正为1260立方米，其余内容不变。",
+        ),
+    )
+    question = await amendments.ask_question(
+        session, actor=bidders[3], notice_id=road, text="沥青混合料是否允许使用再生料？"
+    )
+    await amendments.answer_question(
+        session,
+        actor=staff,
+        notice_id=road,
+        number=question.number,
+        answer="面层不得使用再生料，基层再生料掺量不超过30%。",
+    )
