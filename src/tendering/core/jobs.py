@@ -13,6 +13,7 @@ Contexts register their jobs in ``tendering.app.register_contexts``; run the wor
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -31,10 +32,12 @@ __all__ = [
     "Sweeper",
     "WorkerSettings",
     "connect_queue",
+    "deserialize",
     "enqueue",
     "redis_settings",
     "register",
     "register_sweeper",
+    "serialize",
     "sweep",
 ]
 
@@ -81,6 +84,24 @@ async def sweep(ctx: dict[str, Any]) -> int:
     return found
 
 
+def _json_default(value: object) -> str:
+    # A failed job's result is its exception: keep its message; refuse anything else.
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    raise TypeError(f"job arguments must be JSON values, not {type(value).__name__}")
+
+
+def serialize(data: dict[str, Any]) -> bytes:
+    """Jobs and results are stored as JSON, not arq's default pickle: what is in Redis
+    stays readable and loading it can never run code."""
+    return json.dumps(data, default=_json_default, ensure_ascii=False).encode()
+
+
+def deserialize(raw: bytes) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
 def redis_settings(url: str) -> RedisSettings:
     return RedisSettings.from_dsn(url)
 
@@ -89,7 +110,10 @@ async def connect_queue(settings: Settings) -> ArqRedis:
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
     return await create_pool(
-        redis_settings(settings.redis_url), default_queue_name=settings.queue_name
+        redis_settings(settings.redis_url),
+        default_queue_name=settings.queue_name,
+        job_serializer=serialize,
+        job_deserializer=deserialize,
     )
 
 
@@ -154,6 +178,8 @@ class WorkerSettings:
             "on_shutdown": cls.on_shutdown,
             "redis_settings": redis_settings(settings.redis_url),
             "queue_name": settings.queue_name,
+            "job_serializer": serialize,
+            "job_deserializer": deserialize,
             "max_tries": cls.max_tries,
             "job_timeout": cls.job_timeout,
             "keep_result": cls.keep_result,

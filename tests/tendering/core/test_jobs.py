@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from arq.jobs import SerializationError
 from arq.worker import Worker
 from sqlalchemy import text
 
@@ -128,6 +131,38 @@ async def test_the_sweeper_runs_on_worker_start(job_settings):
     options = jobs.WorkerSettings.build(job_settings)
     await run_burst(job_settings, cron_jobs=options["cron_jobs"])
     assert swept == [1]
+
+
+async def test_jobs_are_stored_as_json_and_refuse_other_arguments(job_settings):
+    queue = await jobs.connect_queue(job_settings)
+    try:
+        job = await jobs.enqueue(queue, "publish_notice", 7, "县第一中学", key="notice:7")
+        assert job is not None
+        raw = await queue.get(f"arq:job:{job.job_id}")
+        assert json.loads(raw)["a"] == [7, "县第一中学"]
+
+        with pytest.raises(SerializationError) as refused:
+            await jobs.enqueue(queue, "publish_notice", datetime.now(UTC), key="notice:8")
+        assert "JSON values, not datetime" in str(refused.value.__cause__)
+    finally:
+        await queue.aclose()
+
+
+async def test_a_failed_job_keeps_its_error_message(job_settings):
+    async def refund_deposit(ctx: dict[str, Any]) -> None:
+        raise ValueError("account 6217 is closed")
+
+    jobs.register(refund_deposit)
+    queue = await jobs.connect_queue(job_settings)
+    try:
+        job = await jobs.enqueue(queue, "refund_deposit", key="refund:1")
+        assert job is not None
+        await run_burst(job_settings, max_tries=1)
+        info = await job.result_info()
+    finally:
+        await queue.aclose()
+    assert info is not None and not info.success
+    assert info.result == "ValueError: account 6217 is closed"
 
 
 def test_worker_settings_hold_registered_jobs_and_their_schedules(job_settings):
