@@ -109,7 +109,7 @@ async def list_users(
     rows = await session.execute(
         joined.where(*where).order_by(col(User.username)).limit(limit).offset(offset)
     )
-    return [(user, code) for user, code in rows.tuples()], total
+    return [(user, code) for user, code in rows.all()], total
 
 
 async def create_organization(
