@@ -92,7 +92,7 @@ async def issue_amendment(
     )
     session.add(amendment)
     notice.bid_deadline, notice.opening_at = push.bid_deadline, push.opening_at
-    notice.documents_to = min(max(notice.documents_to, now), push.bid_deadline)
+    notice.documents_to = min(notice.documents_to, push.bid_deadline)
     await session.flush()
     await _deliver(session, notice_id, amendment)
     await record_for_lots(

@@ -78,11 +78,14 @@ async def search_notices(
     published_to: datetime | None = None,
     page: int = 1,
     per_page: int = 20,
+    public: bool = True,
 ) -> tuple[list[NoticeSummary], int]:
-    """Public notices matching every given filter, newest first, and how many match."""
-    statuses = [status] if status in PUBLIC_STATUSES else list(PUBLIC_STATUSES)
-    if status is not None and status not in PUBLIC_STATUSES:
+    """Notices matching every given filter, newest first, and how many match; the public
+    sees published and closed ones only, staff (``public=False``) every state."""
+    visible = list(PUBLIC_STATUSES) if public else list(NoticeStatus)
+    if status is not None and status not in visible:
         return [], 0
+    statuses = [status] if status is not None else visible
     query = (
         select(Notice, TenderProject)
         .join(TenderProject, col(TenderProject.id) == col(Notice.project_id))
@@ -102,7 +105,7 @@ async def search_notices(
     if published_to is not None:
         query = query.where(col(Notice.published_at) < published_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    query = query.order_by(col(Notice.published_at).desc(), col(Notice.id).desc())
+    query = query.order_by(col(Notice.published_at).desc().nulls_first(), col(Notice.id).desc())
     rows = (await session.execute(query.offset((page - 1) * per_page).limit(per_page))).all()
     lots: dict[int, list[str]] = {}
     if rows:

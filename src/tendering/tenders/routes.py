@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from tendering.core import jobs
 from tendering.core.auth.guards import current_actor, requires_role
@@ -20,7 +20,7 @@ from tendering.core.db import DbSession
 from tendering.core.errors import InvalidInput
 from tendering.settings import Settings
 from tendering.tenders import amendments, queries, service
-from tendering.tenders.models import Category, Lot, ProcurementMethod, TenderProject
+from tendering.tenders.models import Category, Lot, NoticeStatus, ProcurementMethod, TenderProject
 from tendering.tenders.schemas import (
     MAX_ID,
     AmendmentCreate,
@@ -32,6 +32,7 @@ from tendering.tenders.schemas import (
     LotRead,
     NoticeCreate,
     NoticeDetail,
+    NoticePage,
     PathCode,
     PathId,
     ProjectCreate,
@@ -132,6 +133,27 @@ class StaffTenderController(Controller):
     ) -> NoticeDetail:
         notice = await service.create_notice(db_session, actor=current_actor(request), data=data)
         return await queries.notice_detail(db_session, notice.id, public=False)  # type: ignore[arg-type]
+
+    @get("/notices", summary="Notices in every state (drafts and scheduled first), filtered")
+    async def notices(
+        self,
+        db_session: DbSession,
+        status: FromQuery[NoticeStatus | None] = None,
+        category: FromQuery[Category | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00]*$")] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> NoticePage:
+        items, total = await queries.search_notices(
+            db_session,
+            status=status,
+            category=category,
+            text=q,
+            page=page,
+            per_page=per_page,
+            public=False,
+        )
+        return NoticePage(items=items, page=page, per_page=per_page, total=total)
 
     @get("/notices/{notice_id:int}", summary="A notice in any state")
     async def notice(self, db_session: DbSession, notice_id: PathId) -> NoticeDetail:
