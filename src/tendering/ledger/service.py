@@ -147,6 +147,15 @@ async def open_deposit_account(
         return await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
     except NotFound:
         pass
+    kind = (
+        await session.execute(
+            text("SELECT kind FROM organization WHERE id = :id"), {"id": bidder_org_id}
+        )
+    ).scalar_one_or_none()
+    if kind != "bidder":
+        raise InvalidInput(
+            f"bidder_org_id {bidder_org_id} is not a bidder organization", field="bidder_org_id"
+        )
     ledger_id = None
     number = ""
     while ledger_id is None:
