@@ -24,6 +24,7 @@ __all__ = [
     "USERNAME_PATTERN",
     "credit_code_check_char",
     "credit_code_problem",
+    "ensure_organization_codes",
     "ensure_role_fits",
     "role_fits",
 ]
@@ -64,6 +65,25 @@ def credit_code_problem(code: str) -> str | None:
     if code[17] != expected:
         return f"has a wrong check character: the 18th character should be {expected!r}"
     return None
+
+
+def ensure_organization_codes(code: str, credit_code: str | None) -> None:
+    """The public code and the credit code are well-formed (for callers other than the API,
+    whose schema checks the same)."""
+    if not re.fullmatch(ORG_CODE_PATTERN, code):
+        raise RuleViolation(
+            f"The organization code {code!r} must be 1 to 64 capital letters, digits, '-' or"
+            " '_', starting with a letter or digit.",
+            code="organization.code_invalid",
+            field="code",
+        )
+    problem = None if credit_code is None else credit_code_problem(credit_code)
+    if problem is not None:
+        raise RuleViolation(
+            f"The unified social credit code (统一社会信用代码) {problem}.",
+            code="organization.credit_code_invalid",
+            field="credit_code",
+        )
 
 
 # Which kinds of organization a user of each role may belong to. Bidders and agencies see

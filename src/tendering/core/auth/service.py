@@ -18,7 +18,11 @@ from tendering.core.auth.access import OVERSIGHT_ROLES, ensure_own_organization,
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.passwords import hash_password, needs_rehash, verify_password
-from tendering.core.auth.rules import MIN_PASSWORD_LENGTH, ensure_role_fits
+from tendering.core.auth.rules import (
+    MIN_PASSWORD_LENGTH,
+    ensure_organization_codes,
+    ensure_role_fits,
+)
 from tendering.core.auth.tokens import issue_token, revoke_token, revoke_user_tokens
 from tendering.core.errors import Conflict, InvalidInput, RuleViolation, Unauthorized
 
@@ -122,7 +126,8 @@ async def create_organization(
     credit_code: str | None = None,
     actor: Actor = SYSTEM,
 ) -> Organization:
-    """Register an organization; 409 when the code is taken."""
+    """Register an organization; 400 for a malformed code, 409 when the code is taken."""
+    ensure_organization_codes(code, credit_code)
     taken = Conflict(f"An organization with code {code!r} already exists.", field="code")
     if await find_organization(session, code) is not None:
         raise taken

@@ -9,6 +9,7 @@ from tendering.core.auth.rules import (
     CREDIT_CODE_ALPHABET,
     credit_code_check_char,
     credit_code_problem,
+    ensure_organization_codes,
     ensure_role_fits,
     role_fits,
 )
@@ -78,3 +79,24 @@ def test_a_misplaced_role_is_refused_naming_the_field_and_kinds():
     assert caught.value.field == "role"
     assert "bidder" in caught.value.message
     assert "CENTER is of kind center" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("code", "credit_code", "field"),
+    [
+        ("bid-1", None, "code"),
+        ("BID|1", None, "code"),
+        ("BID-1\n", None, "code"),
+        ("", None, "code"),
+        ("BID-1", "91350100M000100Y44", "credit_code"),
+    ],
+)
+def test_organization_codes_are_checked_for_every_caller(code, credit_code, field):
+    with pytest.raises(RuleViolation) as caught:
+        ensure_organization_codes(code, credit_code)
+    assert caught.value.field == field
+
+
+def test_well_formed_organization_codes_pass():
+    ensure_organization_codes("BID-0001", "91350100M000100Y43")
+    ensure_organization_codes("CENTER", None)
