@@ -147,12 +147,14 @@ def serve(with_demo: bool) -> None:
     TENDERING_DATA_DIR, applies the migrations and runs the job worker in this process;
     Ctrl-C stops all of it. With both URLs set it starts nothing, runs no worker (run
     `tendering worker` beside it) and refuses to start on an out-of-date schema (run
-    `tendering migrate`).
+    `tendering migrate`). With only one set, it starts the other and runs the worker.
     """
     configure_logging()
     settings = _settings()
+    # Only our own embedded database is migrated here; a given one by `tendering migrate`.
+    own_database = settings.database_url is None
     with sigterm_as_exit(), _servers(settings, redis=True) as (settings, embedded):
-        if embedded:
+        if own_database:
             _migrate(settings)
         else:
             _require_current_schema(settings)

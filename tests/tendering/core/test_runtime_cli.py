@@ -111,3 +111,15 @@ def test_demo_refuses_an_unmigrated_database(empty_database, tmp_path) -> None:
     result = CliRunner().invoke(main, ["demo"], env=_env(empty_database, None, tmp_path))
     assert result.exit_code == 1
     assert "tendering migrate" in result.output
+
+
+def test_serve_with_only_redis_embedded_still_leaves_a_given_database_alone(
+    empty_database, tmp_path
+) -> None:
+    # Redis is started (and stopped again), but the given database is not migrated by serve.
+    result = CliRunner().invoke(main, ["serve"], env=_env(empty_database, None, tmp_path))
+    assert result.exit_code == 1
+    assert "Run `tendering migrate` first" in result.output
+    assert "embedded servers stopped" in result.output
+    assert (tmp_path / "data" / "redis" / "redis.db").exists()
+    assert not (tmp_path / "data" / "postgres").exists()
