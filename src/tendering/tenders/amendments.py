@@ -31,9 +31,10 @@ from tendering.tenders.models import (
     RegistrationMessage,
     TenderProject,
 )
+from tendering.tenders.projects import project_rules
 from tendering.tenders.rules import push_deadline
 from tendering.tenders.schemas import AmendmentCreate
-from tendering.tenders.service import get_notice, notice_lots, project_rules, record_for_lots
+from tendering.tenders.service import get_notice, notice_lots, record_for_lots
 
 __all__ = ["QA_ACTOR", "answer_question", "ask_question", "issue_amendment"]
 

@@ -23,7 +23,7 @@ from tendering.core.clock import db_now
 from tendering.core.demo import DemoBook
 from tendering.core.holidays import load_calendar
 from tendering.settings import Settings
-from tendering.tenders import amendments, registration, service
+from tendering.tenders import amendments, projects, registration, service
 from tendering.tenders.models import AmendmentKind, Category
 from tendering.tenders.rules import CST
 from tendering.tenders.schemas import (
@@ -60,9 +60,9 @@ async def _notice(
     *,
     calendar: WorkingCalendar,
 ) -> int:
-    await service.create_project(session, actor=staff, data=project)
+    await projects.create_project(session, actor=staff, data=project)
     codes = [
-        (await service.add_lot(session, actor=staff, project_code=project.code, data=lot)).code
+        (await projects.add_lot(session, actor=staff, project_code=project.code, data=lot)).code
         for lot in lots
     ]
     now = await db_now(session)

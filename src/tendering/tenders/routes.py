@@ -19,7 +19,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.db import DbSession
 from tendering.core.errors import InvalidInput
 from tendering.settings import Settings
-from tendering.tenders import amendments, queries, service
+from tendering.tenders import amendments, projects, queries, service
 from tendering.tenders.models import Category, Lot, NoticeStatus, ProcurementMethod, TenderProject
 from tendering.tenders.schemas import (
     MAX_ID,
@@ -70,7 +70,7 @@ async def _project_read(db_session: DbSession, project: TenderProject) -> Projec
         funding_source=project.funding_source,
         region=project.region,
         estimated_price_fen=project.estimated_price_fen,
-        lots=[_lot_read(lot) for lot in await service.project_lots(db_session, project)],
+        lots=[_lot_read(lot) for lot in await projects.project_lots(db_session, project)],
     )
 
 
@@ -93,26 +93,26 @@ class StaffTenderController(Controller):
 
     @get("/rules", summary="The center's schedule-rule defaults")
     async def rules(self, db_session: DbSession) -> RuleSettings:
-        rules = await service.center_rules(db_session)
+        rules = await projects.center_rules(db_session)
         return RuleSettings(**{k: getattr(rules, k) for k in RuleSettings.model_fields})
 
     @put("/rules", summary="Change the center's schedule-rule defaults")
     async def set_rules(
         self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[RuleSettings]
     ) -> RuleSettings:
-        await service.update_center_rules(db_session, actor=current_actor(request), values=data)
+        await projects.update_center_rules(db_session, actor=current_actor(request), values=data)
         return data
 
     @post("/projects", summary="Create a tender project (transaction code)")
     async def create_project(
         self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[ProjectCreate]
     ) -> ProjectRead:
-        project = await service.create_project(db_session, actor=current_actor(request), data=data)
+        project = await projects.create_project(db_session, actor=current_actor(request), data=data)
         return await _project_read(db_session, project)
 
     @get("/projects/{code:str}")
     async def project(self, db_session: DbSession, code: PathCode) -> ProjectRead:
-        return await _project_read(db_session, await service.get_project(db_session, code))
+        return await _project_read(db_session, await projects.get_project(db_session, code))
 
     @post("/projects/{code:str}/lots", summary="Add a lot (标段) to a project")
     async def add_lot(
@@ -122,7 +122,7 @@ class StaffTenderController(Controller):
         code: PathCode,
         data: JSONBody[LotCreate],
     ) -> LotRead:
-        lot = await service.add_lot(
+        lot = await projects.add_lot(
             db_session, actor=current_actor(request), project_code=code, data=data
         )
         return _lot_read(lot)
