@@ -42,7 +42,9 @@ async def test_each_step_is_recorded_in_every_lots_stream(desk, client, engine):
     )
     await client.post(f"/api/tenders/notices/{notice_id}/close", headers=desk.staff_headers)
     for lot in lots:
-        assert await actions(engine, lot) == [
+        # Other contexts may add their own events (the opening key ceremony); these are ours.
+        ours = [a for a in await actions(engine, lot) if a.split(".")[0] in {"lot", "notice"}]
+        assert ours == [
             "lot.created",
             "notice.drafted",
             "notice.document_attached",
