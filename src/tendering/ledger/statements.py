@@ -122,14 +122,19 @@ def _parse_time(value: str, line: int, name: str) -> datetime:
         raise _bad(line, f"{name} {value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise _bad(line, f"{name} {value!r} has no UTC offset (write +08:00)")
+    if not 2000 <= moment.year <= 2100:
+        raise _bad(line, f"{name} {value!r} is not a plausible bank time (years 2000-2100)")
     return moment
 
 
 def _parse_date(value: str, line: int, name: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise _bad(line, f"{name} {value!r} is not a date YYYY-MM-DD") from None
+    if not 2000 <= day.year <= 2100:
+        raise _bad(line, f"{name} {value!r} is not a plausible bank date (years 2000-2100)")
+    return day
 
 
 def _amount(value: str, line: int) -> int:
