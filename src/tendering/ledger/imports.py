@@ -351,6 +351,7 @@ async def _insert_lines(
 
 
 async def _confirm_refunds(session: AsyncSession, rows: list[dict[str, Any]], actor: Actor) -> int:
+    """Post the payments the bank confirmed; link each debit line to its payment."""
     confirmed = 0
     for r in rows:
         if r["instruction"] is None:
@@ -365,11 +366,19 @@ async def _confirm_refunds(session: AsyncSession, rows: list[dict[str, Any]], ac
         )
         if transfer_id is not None:
             confirmed += 1
-            await session.execute(
-                text(
-                    "UPDATE statement_line SET transfer_id = :t WHERE bank_account = :a"
-                    " AND bank_ref = :r"
-                ),
-                {"t": transfer_id, "a": ln.bank_account, "r": ln.bank_ref},
-            )
+        else:
+            # Staff confirmed it by hand while we matched: the line is that same payment.
+            transfer_id = (
+                await session.execute(
+                    text("SELECT payment_transfer_id FROM refund_line WHERE instruction_ref = :r"),
+                    {"r": r["instruction"]},
+                )
+            ).scalar_one()
+        await session.execute(
+            text(
+                "UPDATE statement_line SET transfer_id = :t WHERE bank_account = :a"
+                " AND bank_ref = :r"
+            ),
+            {"t": transfer_id, "a": ln.bank_account, "r": ln.bank_ref},
+        )
     return confirmed

@@ -16,6 +16,7 @@ from tendering.core.errors import Conflict
 from tendering.ledger import create_refund_batch
 from tendering.ledger.imports import import_statement
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
+from tendering.ledger.refunds import confirm_refund_paid
 from tests.tendering.ledger.conftest import before
 from tests.tendering.ledger.files import Line, csv_statement
 
@@ -87,3 +88,47 @@ async def test_refund_runs_and_an_import_racing_pay_nothing_twice(open_account, 
             assert r.refunded + r.held == r.credited, r  # and nothing lost
             assert r.refunded in (4_000, 10_000), r  # one run paid, once
         assert sum(paid[:2]) == sum(r.refunded for r in rows)
+
+
+async def _confirm_by_hand(maker, ref: str) -> None:
+    async with maker() as session, session.begin():
+        await confirm_refund_paid(
+            session, instruction_ref=ref, bank_ref="BY-HAND", paid_at=before(), actor=STAFF
+        )
+
+
+async def test_bank_line_and_staff_confirming_the_same_refund_post_it_once(open_account, maker):
+    for round_no in range(5):
+        subject = f"lot:CONFIRM-{round_no}"
+        d = await open_account(subject=subject, due=DUE)
+        await _import(maker, csv_statement([Line(f"IN-{round_no}", DUE, before(), d.number)]))
+        async with maker() as session, session.begin():
+            batch = await create_refund_batch(
+                session, subject=subject, paid_on=date(2026, 12, 10), actor=STAFF
+            )
+        (line,) = batch.lines
+        amount = line["principal_fen"] + line["interest_fen"]
+        debit = csv_statement(
+            [Line(f"OUT-{round_no}", amount, before(), direction="D", memo=line["instruction_ref"])]
+        )
+        await asyncio.gather(
+            _import(maker, debit), _confirm_by_hand(maker, line["instruction_ref"])
+        )
+        async with maker() as session:
+            posted = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM ledger_transfer WHERE kind = 'refund.payment'"
+                        " AND reference = :r AND state = 'posted'"
+                    ),
+                    {"r": line["instruction_ref"]},
+                )
+            ).scalar()
+            status = (
+                await session.execute(
+                    text("SELECT status, reason FROM statement_line WHERE bank_ref = :b"),
+                    {"b": f"OUT-{round_no}"},
+                )
+            ).one()
+        assert posted == 1
+        assert tuple(status) == ("booked", "")
