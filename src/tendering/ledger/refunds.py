@@ -211,30 +211,7 @@ async def create_refund_batch(
         existing = await _load_batch(session, request_key)
         if existing is not None:
             return existing
-    claimed = (
-        await session.execute(
-            text(
-                "UPDATE deposit_account SET state = 'refunded' WHERE subject = :subject"
-                " AND state IN ('open', 'refunded')"
-                " AND (CAST(:bidders AS int[]) IS NULL OR bidder_org_id = ANY(:bidders))"
-                " RETURNING id, number, ledger_account_id"
-            ),
-            {"subject": subject, "bidders": bidder_org_ids},
-        )
-    ).all()
-    held = {
-        r.id: int(r.held)
-        for r in (
-            await session.execute(
-                text(
-                    "SELECT id, credits_posted - debits_posted - debits_pending AS held"
-                    " FROM ledger_account WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"
-                ),
-                {"ids": [c.ledger_account_id for c in claimed]},
-            )
-        ).all()
-    }
-    todo = sorted((c for c in claimed if held[c.ledger_account_id] > 0), key=lambda c: c.id)
+    todo = await _claim(session, subject, bidder_org_ids)
     if not todo:
         raise Conflict(
             f"{subject} 没有可退的保证金: no deposit of {subject} holds money to refund",
@@ -248,39 +225,10 @@ async def create_refund_batch(
         actor=actor,
         request_key=request_key,
     )
-    ids = await platform_accounts(session)
-    lines = []
-    for n, c in enumerate(todo, 1):
-        amount = held[c.ledger_account_id]
-        ref = f"{code}-{n:04d}"
-        interest = rules.interest_fen(
-            await _receipts(session, c.ledger_account_id, amount),
-            paid_on=paid_on,
-            annual_rate=policy.annual_rate,
-            day_count=policy.day_count,
-        )
-        await create_transfer(
-            session,
-            TransferSpec(
-                key=f"refund:{ref}",
-                debit=c.ledger_account_id,
-                credit=ids["refunds_payable"],
-                amount_fen=amount,
-                kind="refund.principal",
-                reference=ref,
-            ),
-        )
-        line = await pay_out(
-            session,
-            batch_id=batch_id,
-            instruction_ref=ref,
-            payee=await _payee(session, c.id),
-            principal_fen=amount,
-            interest_fen=interest.interest_fen,
-            days=interest.days,
-            deposit_id=c.id,
-        )
-        lines.append({**line, "number": c.number})
+    lines = [
+        await _refund_one(session, batch_id, f"{code}-{n:04d}", deposit, paid_on, policy)
+        for n, deposit in enumerate(todo, 1)
+    ]
     await record(
         session,
         stream=GLOBAL,
@@ -304,6 +252,84 @@ async def create_refund_batch(
         day_count=policy.day_count.value,
         lines=lines,
     )
+
+
+async def _claim(
+    session: AsyncSession, subject: str, bidder_org_ids: list[int] | None
+) -> list[tuple[int, str, int, int]]:
+    """Lock the subject's refundable deposits, then their ledger rows (in id order, as the
+    import does); returns (deposit id, number, ledger id, held fen) of those holding money.
+
+    The deposit rows' lock makes a second refund run wait; when it goes on, it reads the
+    balances anew (READ COMMITTED: a new snapshot per statement) and finds them empty."""
+    claimed = (
+        await session.execute(
+            text(
+                "UPDATE deposit_account SET state = 'refunded' WHERE subject = :subject"
+                " AND state IN ('open', 'refunded')"
+                " AND (CAST(:bidders AS int[]) IS NULL OR bidder_org_id = ANY(:bidders))"
+                " RETURNING id, number, ledger_account_id"
+            ),
+            {"subject": subject, "bidders": bidder_org_ids},
+        )
+    ).all()
+    held = {
+        r.id: int(r.held)
+        for r in (
+            await session.execute(
+                text(
+                    "SELECT id, credits_posted - debits_posted - debits_pending AS held"
+                    " FROM ledger_account WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"
+                ),
+                {"ids": [c.ledger_account_id for c in claimed]},
+            )
+        ).all()
+    }
+    return sorted(
+        (c.id, c.number, c.ledger_account_id, held[c.ledger_account_id])
+        for c in claimed
+        if held[c.ledger_account_id] > 0
+    )
+
+
+async def _refund_one(
+    session: AsyncSession,
+    batch_id: int,
+    ref: str,
+    deposit: tuple[int, str, int, int],
+    paid_on: date,
+    policy: LedgerPolicy,
+) -> dict[str, Any]:
+    deposit_id, number, ledger_id, amount = deposit
+    interest = rules.interest_fen(
+        await _receipts(session, ledger_id, amount),
+        paid_on=paid_on,
+        annual_rate=policy.annual_rate,
+        day_count=policy.day_count,
+    )
+    ids = await platform_accounts(session)
+    await create_transfer(
+        session,
+        TransferSpec(
+            key=f"refund:{ref}",
+            debit=ledger_id,
+            credit=ids["refunds_payable"],
+            amount_fen=amount,
+            kind="refund.principal",
+            reference=ref,
+        ),
+    )
+    line = await pay_out(
+        session,
+        batch_id=batch_id,
+        instruction_ref=ref,
+        payee=await _payee(session, deposit_id),
+        principal_fen=amount,
+        interest_fen=interest.interest_fen,
+        days=interest.days,
+        deposit_id=deposit_id,
+    )
+    return {**line, "number": number}
 
 
 async def _load_batch(session: AsyncSession, request_key: str) -> RefundBatchView | None:

@@ -156,6 +156,33 @@ async def open_deposit_account(
         raise InvalidInput(
             f"bidder_org_id {bidder_org_id} is not a bidder organization", field="bidder_org_id"
         )
+    number, ledger_id, new_id = await _insert_account(
+        session, bidder_org_id, subject, amount_due_fen, deadline
+    )
+    if new_id is None:  # a concurrent call opened it first: keep theirs
+        await session.execute(text("DELETE FROM ledger_account WHERE id = :id"), {"id": ledger_id})
+        return await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
+    await record(
+        session,
+        stream=GLOBAL,
+        action="deposit.opened",
+        actor=actor,
+        payload={
+            "number": number,
+            "bidder_org_id": bidder_org_id,
+            "subject": subject,
+            "amount_due_fen": amount_due_fen,
+            "deadline": rfc3339(deadline),
+        },
+    )
+    return await get_deposit(session, number=number)
+
+
+async def _insert_account(
+    session: AsyncSession, bidder_org_id: int, subject: str, due: int, deadline: datetime
+) -> tuple[str, int, int | None]:
+    """A fresh random number (retried on the rare clash), its ledger account and the
+    virtual account row; ``None`` as the id when a concurrent call opened it first."""
     ledger_id = None
     number = ""
     while ledger_id is None:
@@ -182,29 +209,13 @@ async def open_deposit_account(
                 "number": number,
                 "bidder": bidder_org_id,
                 "subject": subject,
-                "due": amount_due_fen,
+                "due": due,
                 "deadline": deadline,
                 "ledger": ledger_id,
             },
         )
     ).scalar_one_or_none()
-    if new_id is None:  # a concurrent call opened it first: keep theirs
-        await session.execute(text("DELETE FROM ledger_account WHERE id = :id"), {"id": ledger_id})
-        return await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
-    await record(
-        session,
-        stream=GLOBAL,
-        action="deposit.opened",
-        actor=actor,
-        payload={
-            "number": number,
-            "bidder_org_id": bidder_org_id,
-            "subject": subject,
-            "amount_due_fen": amount_due_fen,
-            "deadline": rfc3339(deadline),
-        },
-    )
-    return await get_deposit(session, number=number)
+    return number, ledger_id, new_id
 
 
 async def set_deposit_terms(

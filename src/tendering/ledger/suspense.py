@@ -98,27 +98,7 @@ async def resolve_suspense(
             field="assign",
         )
     ids = await platform_accounts(session)
-    done: list[dict[str, Any]] = []
-    for n, (number, amount) in enumerate(assign, 1):
-        deposit = await get_deposit(session, number=number)
-        await create_transfer(
-            session,
-            TransferSpec(
-                key=f"resolve:{line_id}:{n}",
-                debit=ids["suspense"],
-                credit=deposit.ledger_account_id,
-                amount_fen=amount,
-                kind="suspense.assigned",
-                reference=line.bank_ref,
-                value_at=line.value_at,
-            ),
-        )
-        done.append({"number": number, "amount_fen": amount})
-        if n == 1:
-            await session.execute(
-                text("UPDATE statement_line SET deposit_account_id = :d WHERE id = :id"),
-                {"d": deposit.id, "id": line_id},
-            )
+    done = [await _assign(session, line, n, part, ids) for n, part in enumerate(assign, 1)]
     refund = None
     if refund_fen:
         refund = await _refund(session, line, refund_fen, ids, actor, paid_on)
@@ -137,6 +117,32 @@ async def resolve_suspense(
     }
     await record(session, stream=GLOBAL, action=action, actor=actor, payload=payload)
     return payload
+
+
+async def _assign(
+    session: AsyncSession, line: Any, n: int, part: tuple[str, int], ids: dict[str, int]
+) -> dict[str, Any]:
+    """Part ``n`` of a suspense line to a virtual account, keeping the bank's value time."""
+    number, amount = part
+    deposit = await get_deposit(session, number=number)
+    await create_transfer(
+        session,
+        TransferSpec(
+            key=f"resolve:{line.id}:{n}",
+            debit=ids["suspense"],
+            credit=deposit.ledger_account_id,
+            amount_fen=amount,
+            kind="suspense.assigned",
+            reference=line.bank_ref,
+            value_at=line.value_at,
+        ),
+    )
+    if n == 1:  # the line shows (and refunds go back to the payer of) its first account
+        await session.execute(
+            text("UPDATE statement_line SET deposit_account_id = :d WHERE id = :id"),
+            {"d": deposit.id, "id": line.id},
+        )
+    return {"number": number, "amount_fen": amount}
 
 
 async def _explain_missing(session: AsyncSession, line_id: int) -> NoReturn:
