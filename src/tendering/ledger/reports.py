@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,8 @@ __all__ = [
     "daily_reconciliation",
     "deposit_statement",
     "instructions_csv",
+    "list_refund_batches",
+    "list_statements",
     "render_csv",
     "render_pdf",
 ]
@@ -329,3 +332,49 @@ async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
             ]
         )
     return "\ufeff" + out.getvalue()
+
+
+async def list_statements(session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Imported statements, newest first, with how their lines stand now."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT s.id, s.file_sha256 AS sha256, s.format, s.bank_account,"
+                " s.statement_ref, s.line_count, s.imported_by, s.imported_at,"
+                " count(l.id) FILTER (WHERE l.status = 'booked') AS booked,"
+                " count(l.id) FILTER (WHERE l.status = 'suspense') AS suspense,"
+                " count(l.id) FILTER (WHERE l.status = 'resolved') AS resolved"
+                " FROM bank_statement s LEFT JOIN statement_line l ON l.statement_id = s.id"
+                " GROUP BY s.id ORDER BY s.id DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+async def list_refund_batches(session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Refund batches, newest first, with their totals and how many lines are paid."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT b.code, b.subject, b.paid_on, b.due_on, b.annual_rate, b.day_count,"
+                " b.created_by, b.created_at, count(f.id) AS lines,"
+                " count(f.id) FILTER (WHERE f.status = 'paid') AS paid,"
+                " coalesce(sum(f.principal_fen), 0) AS principal_fen,"
+                " coalesce(sum(f.interest_fen), 0) AS interest_fen"
+                " FROM refund_batch b LEFT JOIN refund_line f ON f.batch_id = b.id"
+                " GROUP BY b.id ORDER BY b.id DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+    ).all()
+    return [
+        {
+            **r._mapping,
+            "annual_rate": str(r.annual_rate),
+            "principal_fen": int(r.principal_fen),
+            "interest_fen": int(r.interest_fen),
+        }
+        for r in rows
+    ]

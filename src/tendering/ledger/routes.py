@@ -12,6 +12,8 @@ suspense, run refunds, forfeit and convert; supervisors (and admins) read everyt
     POST /api/ledger/deposits/{number}/forfeit      staff  {reason}
     POST /api/ledger/deposits/{number}/convert      staff  {reason}
     POST /api/ledger/statements                     staff: the raw CSV / camt.053 file
+    GET  /api/ledger/statements                     staff, supervisor: imports so far
+    GET  /api/ledger/refund-batches                 staff, supervisor
     GET  /api/ledger/suspense                       staff, supervisor
     POST /api/ledger/suspense/{line_id}/resolve     staff
     POST /api/ledger/refund-batches                 staff
@@ -225,6 +227,14 @@ class LedgerController(Controller):
             raise InvalidInput("send the statement file as the request body", field="body")
         result = await import_statement(db_session, bytes(body), actor=request.user)
         return ImportRead(**result.__dict__)
+
+    @get("/statements", guards=[READERS], summary="Imported statements, newest first")
+    async def list_statements(self, db_session: DbSession) -> list[dict[str, Any]]:
+        return await reports.list_statements(db_session)
+
+    @get("/refund-batches", guards=[READERS], summary="Refund batches, newest first")
+    async def list_refund_batches(self, db_session: DbSession) -> list[dict[str, Any]]:
+        return await reports.list_refund_batches(db_session)
 
     @get("/suspense", guards=[READERS], summary="Lines waiting in suspense")
     async def list_suspense(self, db_session: DbSession) -> list[SuspenseRead]:

@@ -78,6 +78,10 @@ async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people,
         f"/api/ledger/reconciliation/{day}", params={"format": "csv"}, headers=h["supervisor"]
     )
     assert rec.status_code == 200 and "银行对账日报" in rec.text
+    (imported,) = (await client.get("/api/ledger/statements", headers=h["supervisor"])).json()
+    assert (imported["format"], imported["booked"], imported["resolved"]) == ("camt053", 1, 1)
+    batches = (await client.get("/api/ledger/refund-batches", headers=h["supervisor"])).json()
+    assert [(b["lines"], b["principal_fen"], b["paid"]) for b in batches] == [(1, 7, 0)]
     verify = await client.get("/api/ledger/verify", headers=h["supervisor"])
     assert verify.json() == {"ok": True, "problems": []}
 
