@@ -30,7 +30,16 @@ def _plain(value: str) -> str:
     return value
 
 
+def _plausible(value: datetime | date) -> datetime | date:
+    # Far-off years overflow when converted to UTC; no deposit lives outside these.
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be a date between the years 2000 and 2100")
+    return value
+
+
 Plain = Annotated[str, AfterValidator(_plain)]
+When = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Day = Annotated[date, AfterValidator(_plausible)]
 Fen = Annotated[int, Field(gt=0, le=10**15, description="amount in fen (分), > 0")]
 
 
@@ -39,7 +48,7 @@ class DepositCreate(BaseModel):
     bidder_org_id: int = Field(gt=0, le=2**31 - 1)
     subject: Annotated[Plain, Field(pattern=r"^(lot|auction):\S{1,110}$", max_length=120)]
     amount_due_fen: Fen
-    deadline: AwareDatetime
+    deadline: When
 
 
 class DepositRead(BaseModel):
@@ -111,7 +120,7 @@ class CloseRequest(BaseModel):
 class RefundBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subject: Annotated[Plain, Field(pattern=r"^(lot|auction):\S{1,110}$", max_length=120)]
-    paid_on: date = Field(description="the planned payment date; interest runs to it")
+    paid_on: Day = Field(description="the planned payment date; interest runs to it")
     bidder_org_ids: list[Annotated[int, Field(gt=0, le=2**31 - 1)]] | None = None
     annual_rate: Decimal | None = Field(default=None, ge=0, le=1, max_digits=9, decimal_places=6)
     day_count: DayCount | None = None
@@ -133,4 +142,4 @@ class RefundBatchRead(BaseModel):
 class RefundPaid(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bank_ref: Annotated[Plain, Field(min_length=1, max_length=100)]
-    paid_at: AwareDatetime
+    paid_at: When
