@@ -5,7 +5,8 @@
 3. no account flagged must-not-go-negative is negative (posted, or with reservations);
 4. every statement line is booked (a posted transfer of its amount) or in suspense (ditto,
    with a reason) or resolved (transfers out of suspense adding up to it);
-5. the suspense account holds exactly the lines still in suspense.
+5. the suspense account holds exactly the lines still in suspense;
+6. a refund line is paid exactly when its payment transfer is posted (pending when pending).
 
 Returns a list of problems in plain words; empty means the ledger is sound.
 """
@@ -46,6 +47,13 @@ _LINES = """
             AND r.idempotency_key LIKE 'resolve:' || l.id || ':%') END AS resolved_fen
     FROM statement_line l LEFT JOIN ledger_transfer t ON t.id = l.transfer_id
     ORDER BY l.id
+"""
+
+_REFUNDS = """
+    SELECT f.instruction_ref, f.status, coalesce(t.state, 'missing') AS state
+    FROM refund_line f LEFT JOIN ledger_transfer t ON t.id = f.payment_transfer_id
+    WHERE t.state IS NULL OR (f.status = 'paid') <> (t.state = 'posted')
+        OR (f.status = 'pending') <> (t.state = 'pending')
 """
 
 _SUSPENSE = """
@@ -105,6 +113,10 @@ async def _check_lines(session: AsyncSession) -> list[str]:
             problems.append(
                 f"{where} is resolved but only {r.resolved_fen} of {r.amount_fen} fen left suspense"
             )
+    for r in (await session.execute(text(_REFUNDS))).all():
+        problems.append(
+            f"refund {r.instruction_ref} is {r.status} but its payment transfer is {r.state}"
+        )
     row = (await session.execute(text(_SUSPENSE))).one_or_none()
     if row is not None and row.lines != row.balance:
         problems.append(

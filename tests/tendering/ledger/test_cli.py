@@ -65,3 +65,27 @@ async def test_ledger_verify_catches_a_line_neither_booked_nor_parked(
         await session.execute(
             text("UPDATE statement_line SET transfer_id = (SELECT min(id) FROM ledger_transfer)")
         )
+
+
+async def test_ledger_verify_catches_a_refund_marked_paid_without_its_payment(
+    open_account, maker, database_url
+):
+    from datetime import date
+
+    from tendering.ledger import create_refund_batch
+
+    a = await open_account()
+    async with maker() as session, session.begin():
+        await import_statement(
+            session,
+            csv_statement([Line("R1", 5_000_000, before(), a.number)]),
+            actor=Actor.system("test"),
+        )
+        await create_refund_batch(
+            session, subject=a.subject, paid_on=date(2026, 12, 5), actor=Actor.system("test")
+        )
+        await session.execute(text("UPDATE refund_line SET status = 'paid'"))
+    code, output = await _run(database_url)
+    assert code == 1 and "is paid but its payment transfer is pending" in output
+    async with maker() as session, session.begin():
+        await session.execute(text("UPDATE refund_line SET status = 'pending'"))
