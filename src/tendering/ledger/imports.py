@@ -263,7 +263,8 @@ async def _match_debits(
                 text(
                     "SELECT instruction_ref, principal_fen + interest_fen AS amount, status,"
                     " payment_transfer_id FROM refund_line f WHERE instruction_ref = ANY(:refs)"
-                    " AND (status = 'pending' OR NOT EXISTS (SELECT 1 FROM statement_line l"
+                    " AND (status = 'pending' OR status = 'paid' AND NOT EXISTS"
+                    " (SELECT 1 FROM statement_line l"
                     " WHERE l.transfer_id = f.payment_transfer_id))"
                 ),
                 {"refs": refs},

@@ -71,6 +71,7 @@ class LineStatus(StrEnum):
 class RefundLineStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
+    RETURNED = "returned"  # the bank sent it back (退票); a reissued line replaces it
 
 
 class LedgerAccount(SQLModel, table=True):

@@ -96,10 +96,12 @@ async def pay_out(
     days: int,
     deposit_id: int | None = None,
     statement_line_id: int | None = None,
+    expense_interest: bool = True,
 ) -> dict[str, Any]:
-    """The pending payment out of refunds payable, and its instruction line."""
+    """The pending payment out of refunds payable, and its instruction line (and the
+    interest moved into refunds payable, unless a reissue already did that)."""
     ids = await platform_accounts(session)
-    if interest_fen > 0:
+    if interest_fen > 0 and expense_interest:
         await create_transfer(
             session,
             TransferSpec(

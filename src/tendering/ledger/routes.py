@@ -19,6 +19,7 @@ suspense, run refunds, forfeit and convert; supervisors (and admins) read everyt
     POST /api/ledger/refund-batches                 staff
     GET  /api/ledger/refund-batches/{code}/instructions   staff, supervisor (CSV)
     POST /api/ledger/refund-lines/{ref}/paid        staff: the bank confirmed it
+    POST /api/ledger/refund-lines/{ref}/returned    staff: the bank sent it back; pay again
     GET  /api/ledger/reconciliation/{day}?format=pdf|csv  staff, supervisor
     GET  /api/ledger/verify                         staff, supervisor
 """
@@ -40,6 +41,7 @@ from tendering.core.db import DbSession
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.ledger import closing, refunds, reports, rules, service, suspense
 from tendering.ledger.imports import import_statement
+from tendering.ledger.returns import reissue_refund
 from tendering.ledger.schemas import (
     CloseRequest,
     DepositCreate,
@@ -49,6 +51,7 @@ from tendering.ledger.schemas import (
     RefundBatchCreate,
     RefundBatchRead,
     RefundPaid,
+    RefundReturned,
     ResolveRequest,
     SuspenseRead,
 )
@@ -305,6 +308,23 @@ class LedgerController(Controller):
             actor=request.user,
         )
         return {"changed": done is not None}
+
+    @post("/refund-lines/{ref:str}/returned", guards=[STAFF], summary="退票: pay it again")
+    async def returned(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        ref: FromPath[str],
+        data: JSONBody[RefundReturned],
+    ) -> dict[str, str]:
+        new_ref = await reissue_refund(
+            db_session,
+            instruction_ref=ref,
+            payee=(data.payee_name, data.payee_account),
+            reason=data.reason,
+            actor=request.user,
+        )
+        return {"returned": ref, "reissued": new_ref}
 
     @get("/reconciliation/{day:date}", guards=[READERS], summary="银行对账日报, PDF or CSV")
     async def reconciliation(

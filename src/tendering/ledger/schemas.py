@@ -19,6 +19,7 @@ __all__ = [
     "RefundBatchCreate",
     "RefundBatchRead",
     "RefundPaid",
+    "RefundReturned",
     "ResolveRequest",
     "SuspenseRead",
 ]
@@ -137,6 +138,15 @@ class RefundBatchRead(BaseModel):
     annual_rate: Decimal
     day_count: str
     lines: list[dict[str, Any]]
+
+
+class RefundReturned(BaseModel):
+    """The bank sent the refund back: pay it again to this account."""
+
+    model_config = ConfigDict(extra="forbid")
+    payee_name: Annotated[Plain, Field(min_length=1, max_length=200)]
+    payee_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,64}$")]
+    reason: Annotated[Plain, Field(min_length=2, max_length=500)]
 
 
 class RefundPaid(BaseModel):

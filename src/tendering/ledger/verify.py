@@ -6,7 +6,8 @@
 4. every statement line is booked (a posted transfer of its amount) or in suspense (ditto,
    with a reason) or resolved (transfers out of suspense adding up to it);
 5. the suspense account holds exactly the lines still in suspense;
-6. a refund line is paid exactly when its payment transfer is posted (pending when pending).
+6. a refund line is paid exactly when its payment transfer is posted (pending when pending,
+   returned when voided).
 
 Returns a list of problems in plain words; empty means the ledger is sound.
 """
@@ -54,6 +55,7 @@ _REFUNDS = """
     FROM refund_line f LEFT JOIN ledger_transfer t ON t.id = f.payment_transfer_id
     WHERE t.state IS NULL OR (f.status = 'paid') <> (t.state = 'posted')
         OR (f.status = 'pending') <> (t.state = 'pending')
+        OR (f.status = 'returned') <> (t.state = 'voided')
 """
 
 _SUSPENSE = """

@@ -201,3 +201,52 @@ async def test_money_arriving_after_a_forfeit_goes_to_suspense(open_account, mak
             session, csv_statement([Line("LATE", 100, before(), a.number)]), actor=STAFF
         )
     assert result.suspense == 1
+
+
+async def test_a_returned_refund_is_voided_and_paid_again_to_the_corrected_account(
+    open_account, maker
+):
+    from tendering.ledger.returns import reissue_refund
+
+    (a,) = await _paid_in(open_account, maker, n=1)
+    async with maker() as session, session.begin():
+        batch = await create_refund_batch(
+            session, subject=a.subject, paid_on=date(2026, 12, 10), actor=STAFF
+        )
+    (line,) = batch.lines
+    amount = line["principal_fen"] + line["interest_fen"]
+    async with maker() as session, session.begin():
+        new_ref = await reissue_refund(
+            session,
+            instruction_ref=line["instruction_ref"],
+            payee=("某某建设工程有限公司", "6228480012345678"),
+            reason="收款账户已销户",
+            actor=STAFF,
+        )
+        with pytest.raises(Conflict):
+            await reissue_refund(
+                session,
+                instruction_ref=line["instruction_ref"],
+                payee=("x", "y"),
+                reason="again",
+                actor=STAFF,
+            )
+    assert new_ref.endswith("-0002")
+    # the bank's debit for the old instruction no longer settles anything; the new one does
+    debit = csv_statement(
+        [
+            Line("OUT-OLD", amount, DEADLINE, direction="D", memo=line["instruction_ref"]),
+            Line("OUT-NEW", amount, DEADLINE, direction="D", memo=new_ref),
+        ]
+    )
+    async with maker() as session, session.begin():
+        result = await import_statement(session, debit, actor=STAFF)
+        ids = await platform_accounts(session)
+        bal = await balances(session, [ids["interest_expense"], ids["refunds_payable"]])
+    assert (result.confirmed, result.suspense) == (1, 1)
+    assert bal[ids["interest_expense"]].debits_posted == line["interest_fen"]  # counted once
+    assert bal[ids["refunds_payable"]].available() == 0
+    async with maker() as session:
+        out = await instructions_csv(session, batch.code)
+    statuses = [r["status"] for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff")))]
+    assert statuses == ["returned", "paid"]

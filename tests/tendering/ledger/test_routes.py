@@ -128,6 +128,12 @@ async def test_refund_batch_export_and_paid_confirmation(people, login, client):
         json={"bank_ref": "B1", "paid_at": "2026-12-10T10:00:00+08:00"},
     )
     assert paid.json() == {"changed": False}
+    back = await client.post(
+        f"/api/ledger/refund-lines/{ref}/returned",
+        headers=h["staff"],
+        json={"payee_name": "某公司", "payee_account": "6228480012345678", "reason": "已销户"},
+    )
+    assert back.status_code == 409  # paid already: the bank cannot have returned it
 
 
 async def test_bad_input_gets_a_clear_4xx(people, login, client):
