@@ -62,6 +62,9 @@ def register_contexts() -> None:
 
     jobs.register(tender_jobs.publish_notice)
     jobs.register_sweeper("tenders.publish_due_notices", tender_jobs.sweep_due_notices)
+    from tendering.ledger import jobs as ledger_jobs
+
+    jobs.register(ledger_jobs.verify_ledger_hourly, cron_minute_step=60)
     from tendering.core.demo import register_demo_step
     from tendering.tenders.demo import add_demo_tenders
 
