@@ -26,6 +26,7 @@ suspense, run refunds, forfeit and convert; supervisors (and admins) read everyt
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 
@@ -96,11 +97,11 @@ async def _visible(db_session: DbSession, actor: Actor, number: str) -> service.
     return view
 
 
-def _report(report: reports.Report, fmt: str) -> Response[bytes]:
+async def _report(report: reports.Report, fmt: str) -> Response[bytes]:
     if fmt == "csv":
         body, media = reports.render_csv(report).encode(), "text/csv; charset=utf-8"
-    else:
-        body, media = reports.render_pdf(report), "application/pdf"
+    else:  # laying out a PDF is CPU work: keep it off the event loop
+        body, media = await asyncio.to_thread(reports.render_pdf, report), "application/pdf"
     return Response(
         body,
         media_type=media,
@@ -146,7 +147,7 @@ class LedgerController(Controller):
         format: Format = "pdf",
     ) -> Response[bytes]:
         view = await _visible(db_session, request.user, number)
-        return _report(await reports.deposit_statement(db_session, view.number), format)
+        return await _report(await reports.deposit_statement(db_session, view.number), format)
 
     @get("/status", summary="The caller's deposit status for a lot or auction")
     async def status(
@@ -333,7 +334,7 @@ class LedgerController(Controller):
         day: FromPath[date],
         format: Format = "pdf",
     ) -> Response[bytes]:
-        return _report(await reports.daily_reconciliation(db_session, day), format)
+        return await _report(await reports.daily_reconciliation(db_session, day), format)
 
     @get("/verify", guards=[READERS], summary="The ledger's invariants, checked now")
     async def verify(self, db_session: DbSession) -> dict[str, Any]:
