@@ -192,7 +192,9 @@ def upgrade() -> None:
         sa.Column("payment_transfer_id", sa.BigInteger(), nullable=False),
         sa.Column("bank_ref", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("status IN ('pending', 'paid', 'returned')", name=op.f("ck_refund_line_status")),
+        sa.CheckConstraint(
+            "status IN ('pending', 'paid', 'returned')", name=op.f("ck_refund_line_status")
+        ),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["refund_batch.id"], name=op.f("fk_refund_line_batch_id_refund_batch")
         ),
