@@ -33,10 +33,12 @@ __all__ = ["create_app", "register_contexts"]
 
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
+    from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
     from tendering.core.holidays.routes import CalendarController
     from tendering.ledger.routes import LedgerController
+    from tendering.opening.routes import CustodianController, OpeningController
     from tendering.tenders.public_routes import BidderTenderController, PublicNoticeController
     from tendering.tenders.routes import StaffTenderController
 
@@ -50,6 +52,10 @@ def _route_handlers() -> list[Any]:
         StaffTenderController,
         BidderTenderController,
         PublicNoticeController,
+        BidderKeyController,
+        BidController,
+        CustodianController,
+        OpeningController,
     ]
 
 

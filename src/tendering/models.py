@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from tendering.bids import models as _bid_models
 from tendering.core.audit import models as _audit_models
 from tendering.core.auth import models as _auth_models
 from tendering.core.db import metadata
 from tendering.core.holidays import models as _holiday_models
 from tendering.ledger import models as _ledger_models
+from tendering.opening import models as _opening_models
 from tendering.tenders import models as _tender_models
 
 __all__ = ["metadata"]
 
-_CONTEXT_MODELS = (_audit_models, _auth_models, _holiday_models, _ledger_models, _tender_models)
+_CONTEXT_MODELS = (
+    _audit_models,
+    _auth_models,
+    _holiday_models,
+    _ledger_models,
+    _tender_models,
+    _bid_models,
+    _opening_models,
+)

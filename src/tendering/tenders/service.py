@@ -21,6 +21,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, InvalidInput, NotFound
+from tendering.opening.ceremony import hold_key_ceremonies
 from tendering.tenders.models import (
     Amendment,
     Lot,
@@ -282,6 +283,7 @@ async def _mark_published(
     lots = await notice_lots(session, notice_id)
     payload = _schedule_payload(notice) | {"published_at": rfc3339(published_at)}
     await record_for_lots(session, lots, action="notice.published", actor=actor, payload=payload)
+    await hold_key_ceremonies(session, lots, actor=actor)
     return True
 
 

@@ -1,0 +1,79 @@
+"""Tables of sealed-bid submission.
+
+Secrecy before the opening (招标投标法第二十二条) shapes them: a ``Bid`` row names its
+bidder only through ``bidder_tag``, an HMAC of the lot and organization under a key derived
+from the platform's signing key, so reading the table does not tell who bid; the envelope
+itself is ciphertext in the blob store. ``BidderKey`` rows are not secret (a key says
+nothing about which lot it is used for).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+from tendering.core.db import enum_check, utc_column
+
+__all__ = ["Bid", "BidCounter", "BidState", "BidderKey"]
+
+
+class BidState(StrEnum):
+    CURRENT = "current"  # the one that counts
+    REPLACED = "replaced"  # kept: all versions stay
+    WITHDRAWN = "withdrawn"
+
+
+class BidderKey(SQLModel, table=True):
+    """An Ed25519 public key a bidder organization signs its envelopes with."""
+
+    __tablename__ = "bidder_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    public_key: str = Field(max_length=44, unique=True, description="base64 of raw 32 bytes")
+    label: str = Field(default="", max_length=100)
+    registered_by: int = Field(foreign_key="app_user.id")
+    registered_at: datetime | None = Field(
+        default=None, sa_column=utc_column(server_default=text("now()"))
+    )
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class BidCounter(SQLModel, table=True):
+    """The lot's submission counter (the receipt's ``seq``); starts at a random value so a
+    receipt does not tell a bidder how many submissions came before it."""
+
+    __tablename__ = "bid_counter"
+
+    lot_id: int = Field(foreign_key="tender_lot.id", primary_key=True)
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Bid(SQLModel, table=True):
+    __tablename__ = "bid"
+    __table_args__ = (
+        enum_check("state", BidState, name="state"),
+        Index(
+            "uq_bid_one_current",
+            "lot_id",
+            "bidder_tag",
+            unique=True,
+            postgresql_where=text("state = 'current'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="tender_lot.id", index=True)
+    bidder_tag: str = Field(max_length=64, description="HMAC of lot and organization (hex)")
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    state: str = Field(default=BidState.CURRENT, max_length=20)
+    sha256: str = Field(max_length=64, description="the envelope file in the blob store")
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    received_at: datetime = Field(sa_column=utc_column())
+    bidder_signature: str = Field(sa_column=Column(Text, nullable=False))
+    receipt_signature: str = Field(sa_column=Column(Text, nullable=False))
+    nonce: str = Field(max_length=64, description="opens the audit commitment at opening")
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

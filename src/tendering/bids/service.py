@@ -1,0 +1,409 @@
+"""Use cases of sealed-bid submission.
+
+A submission is decided in one short transaction after the upload has streamed to a
+staging file (no transaction stays open during an upload): the deposit is read at the
+database clock, the previous current bid of the same bidder is marked replaced, and the new
+row is inserted by one statement guarded by ``clock_timestamp() < bid_deadline``, the
+deadline read in that same statement (an amendment may have moved it) and judged by the
+database clock when the row is written, so an upload that began before the deadline and
+finished after it is refused. Who bid is kept out of the tables (``bidder_tag``) and out of
+the audit chain (a hiding commitment in the global stream, opened by the opening record).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tendering.bids import rules
+from tendering.bids.models import Bid, BidderKey, BidState
+from tendering.core.audit import GLOBAL, record
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Organization
+from tendering.core.clock import db_now, rfc3339
+from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
+from tendering.core.crypto.envelope import CheckedEnvelope
+from tendering.core.crypto.receipt import Receipt, sign_receipt
+from tendering.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from tendering.core.signing import PlatformKey
+from tendering.ledger import deposit_status
+from tendering.opening.ceremony import lot_key
+from tendering.tenders.models import Lot, Notice, NoticeLot, NoticeStatus
+from tendering.tenders.registration import is_registered
+
+__all__ = [
+    "LotTerms",
+    "check_before_upload",
+    "current_bids",
+    "list_bidder_keys",
+    "lot_terms",
+    "own_bid",
+    "register_bidder_key",
+    "revoke_bidder_key",
+    "submit_bid",
+    "tag_for",
+    "withdraw_bid",
+]
+
+DEFAULT_MAX_BID_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LotTerms:
+    lot_id: int
+    code: str
+    bid_deadline: datetime
+    opening_at: datetime
+    deposit_fen: int
+    bid_fields: list[dict[str, Any]]
+    key_id: str
+    public_key: str
+    max_bytes: int = DEFAULT_MAX_BID_BYTES
+
+
+def tag_for(platform_key: PlatformKey, *, lot_id: int, organization_id: int) -> str:
+    seed = platform_key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return rules.bidder_tag(rules.tag_key(seed), lot_id=lot_id, organization_id=organization_id)
+
+
+# -- bidder keys ---------------------------------------------------------------------------
+
+
+async def register_bidder_key(
+    session: AsyncSession, *, actor: Actor, public_key: str, label: str = ""
+) -> BidderKey:
+    assert actor.organization_id is not None and actor.user_id is not None
+    try:
+        parse_public_key(public_key)
+    except ValueError as error:
+        raise InvalidInput(f"public_key: {error}.", field="public_key") from None
+    exists = await session.scalar(select(BidderKey).where(col(BidderKey.public_key) == public_key))
+    if exists is not None:
+        raise Conflict("public_key: this key is already registered.", code="bid.key_registered")
+    key = BidderKey(
+        organization_id=actor.organization_id,
+        public_key=public_key,
+        label=label,
+        registered_by=actor.user_id,
+    )
+    session.add(key)
+    await session.flush()
+    await record(
+        session,
+        stream=GLOBAL,
+        action="bid.key_registered",
+        actor=actor,
+        payload={"organization": actor.organization_id, "public_key": public_key, "key": key.id},
+    )
+    return key
+
+
+async def list_bidder_keys(session: AsyncSession, *, actor: Actor) -> list[BidderKey]:
+    query = (
+        select(BidderKey)
+        .where(col(BidderKey.organization_id) == actor.organization_id)
+        .order_by(col(BidderKey.id))
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def revoke_bidder_key(session: AsyncSession, *, actor: Actor, key_id: int) -> BidderKey:
+    key = await session.get(BidderKey, key_id, with_for_update=True)
+    if key is None or key.organization_id != actor.organization_id:
+        raise NotFound("No such bidder key of your organization.", code="bid.no_key")
+    if key.revoked_at is None:
+        key.revoked_at = await db_now(session)
+        await session.flush()
+        await record(
+            session,
+            stream=GLOBAL,
+            action="bid.key_revoked",
+            actor=actor,
+            payload={"organization": key.organization_id, "key": key.id},
+        )
+    return key
+
+
+# -- the lot's terms -----------------------------------------------------------------------
+
+
+async def lot_terms(
+    session: AsyncSession, lot_code: str, *, max_bytes: int | None = None
+) -> LotTerms:
+    """The published lot's deadline, form and opening key; one 404 for anything else."""
+    query = (
+        select(Lot, Notice)
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
+        .where(
+            col(Lot.code) == lot_code,
+            col(Notice.status).in_([NoticeStatus.PUBLISHED, NoticeStatus.CLOSED]),
+        )
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound(f"没有已发布的标段 {lot_code} (no published lot).", code="bid.no_lot")
+    lot, notice = row
+    assert lot.id is not None
+    key = await lot_key(session, lot.id)
+    if key is None:
+        raise RuleViolation(
+            "该标段尚未举行密钥仪式，暂不能投标 (the lot has no opening key yet).",
+            code="bid.no_opening_key",
+        )
+    return LotTerms(
+        lot_id=lot.id,
+        code=lot.code,
+        bid_deadline=notice.bid_deadline,
+        opening_at=notice.opening_at,
+        deposit_fen=lot.deposit_fen,
+        bid_fields=list(lot.bid_fields),
+        key_id=key.key_id,
+        public_key=key.public_key,
+        max_bytes=max_bytes or DEFAULT_MAX_BID_BYTES,
+    )
+
+
+async def _organization_code(session: AsyncSession, organization_id: int) -> str:
+    org = await session.get(Organization, organization_id)
+    assert org is not None
+    return org.code
+
+
+def _late(terms: LotTerms) -> RuleViolation:
+    return RuleViolation(
+        f"已过投标截止时间 {rfc3339(terms.bid_deadline)}，投标被拒绝 (late: the bid deadline has "
+        "passed).",
+        code="bid.late",
+        details={"bid_deadline": rfc3339(terms.bid_deadline)},
+    )
+
+
+async def _check_deposit(session: AsyncSession, terms: LotTerms, org_id: int, at: datetime) -> None:
+    if terms.deposit_fen <= 0:
+        return
+    status = await deposit_status(session, org_id, f"lot:{terms.code}", at)
+    if status.state != "received":
+        raise RuleViolation(
+            f"投标保证金未到账 (no deposit: {status.received_fen} of {terms.deposit_fen} fen "
+            "received before the deadline).",
+            code="bid.no_deposit",
+        )
+
+
+async def check_before_upload(session: AsyncSession, *, actor: Actor, terms: LotTerms) -> str:
+    """Refuse early (late, no deposit, no key) before any byte is read; the bidder's code."""
+    assert actor.organization_id is not None
+    now = await db_now(session)
+    if now >= terms.bid_deadline:
+        raise _late(terms)
+    if not await is_registered(session, lot_code=terms.code, organization_id=actor.organization_id):
+        raise RuleViolation(
+            "您未获取该标段的招标文件，不能投标 (not registered for this lot).",
+            code="bid.not_registered",
+        )
+    await _check_deposit(session, terms, actor.organization_id, now)
+    keys = await _active_keys(session, actor.organization_id)
+    if not keys:
+        raise RuleViolation(
+            "请先登记投标人签名公钥 (register a bidder signing key first).",
+            code="bid.no_bidder_key",
+        )
+    return await _organization_code(session, actor.organization_id)
+
+
+async def _active_keys(session: AsyncSession, organization_id: int) -> list[str]:
+    query = select(col(BidderKey.public_key)).where(
+        col(BidderKey.organization_id) == organization_id, col(BidderKey.revoked_at).is_(None)
+    )
+    return list((await session.scalars(query)).all())
+
+
+# -- submission ----------------------------------------------------------------------------
+
+_INSERT = text(
+    """
+    WITH ok AS (
+      SELECT clock_timestamp() AS at WHERE clock_timestamp() < (
+        SELECT min(n.bid_deadline) FROM tender_notice n
+        JOIN tender_notice_lot nl ON nl.notice_id = n.id
+        WHERE nl.lot_id = :lot AND n.status = 'published'
+      )
+    ),
+    counter AS (
+      INSERT INTO bid_counter (lot_id, last_seq) SELECT :lot, :start FROM ok
+      ON CONFLICT (lot_id) DO UPDATE SET last_seq = bid_counter.last_seq + 1
+      RETURNING last_seq
+    )
+    INSERT INTO bid (lot_id, bidder_tag, seq, state, sha256, size, received_at,
+                     bidder_signature, receipt_signature, nonce)
+    SELECT :lot, :tag, counter.last_seq, 'current', :sha, :size, ok.at, :sig, '', :nonce
+    FROM ok, counter
+    RETURNING id, seq, received_at
+    """
+)
+
+
+async def submit_bid(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    terms: LotTerms,
+    checked: CheckedEnvelope,
+    signature: str,
+    platform_key: PlatformKey,
+) -> dict[str, Any]:
+    """Accept the checked envelope (replacing the bidder's current bid); the signed receipt."""
+    assert actor.organization_id is not None
+    org_id = actor.organization_id
+    bidder = await _organization_code(session, org_id)
+    keys = await _active_keys(session, org_id)
+    if not any(verify_file_signature(parse_public_key(k), checked.sha256, signature) for k in keys):
+        raise InvalidInput(
+            "X-Bid-Signature: 签名无效 (bad signature: it does not verify with any registered, "
+            "unrevoked key of your organization over the file's SHA-256).",
+            code="bid.bad_signature",
+            field="X-Bid-Signature",
+        )
+    tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=org_id)
+    # One submission per bidder and lot at a time: a concurrent replacement waits here.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}
+    )
+    await _check_deposit(session, terms, org_id, await db_now(session))
+    await _mark(session, terms.lot_id, tag, BidState.REPLACED, withdrawn=False)
+    nonce = secrets.token_hex(16)
+    row = (
+        await session.execute(
+            _INSERT,
+            {
+                "lot": terms.lot_id,
+                "start": secrets.randbelow(900_000) + 100_000,
+                "tag": tag,
+                "sha": checked.sha256_hex,
+                "size": checked.size,
+                "sig": signature,
+                "nonce": nonce,
+            },
+        )
+    ).first()
+    if row is None:
+        raise _late(terms)
+    receipt = Receipt(
+        bidder=bidder,
+        lot=terms.code,
+        received_at=rfc3339(row.received_at),
+        seq=row.seq,
+        sha256=checked.sha256_hex,
+        size=checked.size,
+    )
+    document = sign_receipt(receipt, platform_key)
+    await session.execute(
+        update(Bid).where(col(Bid.id) == row.id).values(receipt_signature=document["signature"])
+    )
+    commit = rules.commitment(
+        lot=terms.code, bidder=bidder, sha256=receipt.sha256, seq=receipt.seq, nonce=nonce
+    )
+    await record(
+        session,
+        stream=GLOBAL,
+        action="bid.sealed",
+        actor="system:bids",
+        payload={"commitment": commit},
+    )
+    return document
+
+
+async def _mark(
+    session: AsyncSession, lot_id: int, tag: str, state: BidState, *, withdrawn: bool
+) -> int | None:
+    values: dict[str, Any] = {"state": state}
+    if withdrawn:
+        values["withdrawn_at"] = func.clock_timestamp()
+    result = await session.execute(
+        update(Bid)
+        .where(
+            col(Bid.lot_id) == lot_id,
+            col(Bid.bidder_tag) == tag,
+            col(Bid.state) == BidState.CURRENT,
+        )
+        .values(**values)
+        .returning(col(Bid.id))
+    )
+    return result.scalar()
+
+
+def _receipt_of(bid: Bid, *, lot: str, bidder: str) -> dict[str, Any]:
+    receipt = Receipt(
+        bidder=bidder,
+        lot=lot,
+        received_at=rfc3339(bid.received_at),
+        seq=bid.seq,
+        sha256=bid.sha256,
+        size=bid.size,
+    )
+    return {"receipt": receipt.to_dict(), "signature": bid.receipt_signature}
+
+
+async def own_bid(
+    session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
+) -> dict[str, Any]:
+    """The caller's current bid's receipt; the same 404 as for a lot it did not bid on."""
+    assert actor.organization_id is not None
+    tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
+    bid = await session.scalar(
+        select(Bid).where(
+            col(Bid.lot_id) == terms.lot_id,
+            col(Bid.bidder_tag) == tag,
+            col(Bid.state) == BidState.CURRENT,
+        )
+    )
+    if bid is None:
+        raise NotFound(
+            "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
+        )
+    bidder = await _organization_code(session, actor.organization_id)
+    return _receipt_of(bid, lot=terms.code, bidder=bidder)
+
+
+async def withdraw_bid(
+    session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
+) -> None:
+    """Withdraw the caller's current bid before the deadline (database clock)."""
+    assert actor.organization_id is not None
+    tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}
+    )
+    if await db_now(session) >= terms.bid_deadline:
+        raise _late(terms)
+    if await _mark(session, terms.lot_id, tag, BidState.WITHDRAWN, withdrawn=True) is None:
+        raise NotFound(
+            "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
+        )
+    await record(
+        session,
+        stream=GLOBAL,
+        action="bid.withdrawn",
+        actor="system:bids",
+        payload={
+            "commitment": rules.commitment(lot=terms.code, bidder=tag, sha256="", seq=0, nonce="")
+        },
+    )
+
+
+async def current_bids(session: AsyncSession, lot_id: int) -> list[Bid]:
+    """Every bid that counts (for the opening), in submission order."""
+    query = (
+        select(Bid)
+        .where(col(Bid.lot_id) == lot_id, col(Bid.state) == BidState.CURRENT)
+        .order_by(col(Bid.seq))
+    )
+    return list((await session.scalars(query)).all())

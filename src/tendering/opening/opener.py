@@ -1,0 +1,199 @@
+"""Opening every current bid of a lot with the rebuilt key, inside the opening transaction.
+
+Each bid's result is a row (``opening_result``), an ``opening_event`` (the live channel) and
+an audit event that also opens the submission's hiding commitment (its nonce), so anyone can
+match the global stream's ``bid.sealed`` events to the bids opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tendering.bids import service as bids
+from tendering.bids.models import Bid
+from tendering.core.audit import lot_stream, record
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Organization
+from tendering.core.blobs import BlobStore
+from tendering.core.clock import db_now, rfc3339
+from tendering.core.crypto.receipt import Receipt
+from tendering.core.signing import PlatformKey
+from tendering.opening import record as opening_record
+from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
+from tendering.opening.events import add_event
+from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
+from tendering.tenders.models import Lot
+
+__all__ = ["MIN_VALID_BIDS", "open_all_bids", "receipt_hash"]
+
+MIN_VALID_BIDS = 3  # 招标投标法实施条例: 投标人少于3个的，不得开标 (the lot fails, 流标)
+
+
+def receipt_hash(bid: Bid, *, lot: str, bidder: str) -> str:
+    """SHA-256 (hex) of the receipt's canonical bytes: what the bidder's receipt proves."""
+    receipt = Receipt(
+        bidder=bidder,
+        lot=lot,
+        received_at=rfc3339(bid.received_at),
+        seq=bid.seq,
+        sha256=bid.sha256,
+        size=bid.size,
+    )
+    return hashlib.sha256(receipt.canonical_bytes()).hexdigest()
+
+
+async def _organization(session: AsyncSession, code: str) -> Organization | None:
+    if not code:
+        return None
+    return await session.scalar(select(Organization).where(col(Organization.code) == code))
+
+
+async def _judge(
+    session: AsyncSession,
+    bid: Bid,
+    opened: OpenedEnvelope,
+    *,
+    terms: bids.LotTerms,
+    platform_key: PlatformKey,
+) -> tuple[OpenedEnvelope, Organization | None]:
+    org = await _organization(session, opened.bidder)
+    if opened.bidder and (
+        org is None
+        or bids.tag_for(platform_key, lot_id=terms.lot_id, organization_id=org.id or 0)
+        != bid.bidder_tag
+    ):
+        # The upload was checked for the caller's own code: a mismatch now means the
+        # stored row or file was changed on the platform's side.
+        opened = OpenedEnvelope(
+            BidOutcome.PLATFORM_FAULT,
+            "the envelope's bidder does not match the submission record",
+            bidder=opened.bidder,
+        )
+    return opened, org
+
+
+async def open_all_bids(
+    session: AsyncSession,
+    *,
+    terms: bids.LotTerms,
+    lot: Lot,
+    private_key: X25519PrivateKey,
+    actor: Actor,
+    platform_key: PlatformKey,
+    store: BlobStore,
+) -> None:
+    current = await bids.current_bids(session, terms.lot_id)
+    await add_event(session, terms.lot_id, "opening_bids", {"bids": len(current)})
+    valid = 0
+    for bid in current:
+        opened = await asyncio.to_thread(
+            open_stored_bid,
+            store.path(bid.sha256),
+            private_key=private_key,
+            lot=terms.code,
+            receipt_sha256=bid.sha256,
+            fields=terms.bid_fields,
+            scratch_dir=store.root / "tmp",
+        )
+        opened, org = await _judge(session, bid, opened, terms=terms, platform_key=platform_key)
+        valid += opened.outcome == BidOutcome.VALID
+        await _record_result(session, bid, opened, org, terms=terms, actor=actor)
+    await _finish(
+        session,
+        terms=terms,
+        lot=lot,
+        valid=valid,
+        actor=actor,
+        platform_key=platform_key,
+        store=store,
+    )
+
+
+async def _record_result(
+    session: AsyncSession,
+    bid: Bid,
+    opened: OpenedEnvelope,
+    org: Organization | None,
+    *,
+    terms: bids.LotTerms,
+    actor: Actor,
+) -> None:
+    assert bid.id is not None
+    digest = receipt_hash(bid, lot=terms.code, bidder=opened.bidder)
+    session.add(
+        OpeningResult(
+            lot_id=terms.lot_id,
+            bid_id=bid.id,
+            organization_id=org.id if org is not None else None,
+            bidder=opened.bidder,
+            seq=bid.seq,
+            receipt_sha256=digest,
+            outcome=opened.outcome,
+            reason=opened.reason,
+            price_fen=opened.price_fen,
+            form=opened.form if opened.outcome == BidOutcome.VALID else {},
+        )
+    )
+    summary = {
+        "bidder": opened.bidder,
+        "bidder_name": org.name if org is not None else "",
+        "seq": bid.seq,
+        "outcome": opened.outcome.value,
+        "reason": opened.reason,
+        "price_fen": opened.price_fen,
+        "receipt_sha256": digest,
+        "may_claim_loss": opened.outcome == BidOutcome.PLATFORM_FAULT,
+    }
+    await add_event(session, terms.lot_id, "bid_opened", summary)
+    await record(
+        session,
+        stream=lot_stream(terms.code),
+        action="opening.bid_opened",
+        actor=actor,
+        payload=summary | {"sha256": bid.sha256, "nonce": bid.nonce},
+    )
+
+
+async def _finish(
+    session: AsyncSession,
+    *,
+    terms: bids.LotTerms,
+    lot: Lot,
+    valid: int,
+    actor: Actor,
+    platform_key: PlatformKey,
+    store: BlobStore,
+) -> None:
+    state = OpeningState.OPENED if valid >= MIN_VALID_BIDS else OpeningState.FAILED
+    now = await db_now(session)
+    await session.execute(
+        update(Opening)
+        .where(col(Opening.lot_id) == terms.lot_id)
+        .values(state=state, finished_at=now, valid_bids=valid)
+    )
+    signed = await opening_record.write_record(
+        session, terms=terms, lot=lot, platform_key=platform_key, store=store
+    )
+    payload = {
+        "state": state.value,
+        "valid_bids": valid,
+        "finished_at": rfc3339(now),
+        "record_sha256": signed.sha256,
+        "record_signature": signed.signature,
+    }
+    if state == OpeningState.FAILED:
+        payload["reason"] = f"有效投标不足{MIN_VALID_BIDS}家，流标 (fewer than 3 valid bids)"
+    await add_event(session, terms.lot_id, "finished", payload)
+    await record(
+        session,
+        stream=lot_stream(terms.code),
+        action=f"opening.{state.value}",
+        actor=actor,
+        payload=payload,
+    )

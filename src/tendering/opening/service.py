@@ -1,0 +1,223 @@
+"""Use cases of the bid opening (开标).
+
+Staff start the opening at or after the opening time (one guarded ``INSERT ... ON CONFLICT DO
+NOTHING``: starting twice opens once). Each custodian then enters a passphrase; the shares
+entered wait in ``opening_pending_share`` (fewer than k say nothing about the key). The
+request that brings the k-th share holds the opening row's lock, rebuilds the key in memory,
+opens every current bid (:mod:`.decrypt`), records each result with its reason and whose
+fault a failure is, deletes the pending shares, decides 开标 or 流标 (fewer than 3 valid
+bids), writes the signed record (开标记录表) and drops the key, all in one transaction.
+Each step is an ``opening_event`` row, which the live channel and ``after_seq`` polling show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tendering.bids import service as bids
+from tendering.core.audit import lot_stream, record
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Organization
+from tendering.core.blobs import BlobStore
+from tendering.core.clock import db_now, rfc3339
+from tendering.core.crypto import shamir
+from tendering.core.crypto.ceremony import rebuild_opening_key
+from tendering.core.crypto.errors import ShareError
+from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.core.signing import PlatformKey
+from tendering.opening import ceremony
+from tendering.opening.events import add_event
+from tendering.opening.models import (
+    Opening,
+    OpeningEvent,
+    OpeningPendingShare,
+    OpeningResult,
+    OpeningState,
+)
+from tendering.opening.opener import MIN_VALID_BIDS, open_all_bids
+
+__all__ = [
+    "MIN_VALID_BIDS",
+    "OpeningView",
+    "enter_passphrase",
+    "events_after",
+    "opening_view",
+    "results_of",
+    "start_opening",
+]
+
+
+@dataclass(frozen=True)
+class OpeningView:
+    opening: Opening
+    lot: bids.LotTerms
+    k: int
+    entered: list[int]
+
+
+async def _terms(session: AsyncSession, lot_code: str) -> bids.LotTerms:
+    return await bids.lot_terms(session, lot_code)
+
+
+async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -> OpeningView:
+    """Start the opening of ``lot_code``; a second call returns the first one's state."""
+    assert actor.user_id is not None
+    terms = await _terms(session, lot_code)
+    now = await db_now(session)
+    if now < terms.opening_at or now < terms.bid_deadline:
+        raise RuleViolation(
+            f"未到开标时间 {rfc3339(terms.opening_at)} (the opening time has not come).",
+            code="opening.too_early",
+        )
+    inserted = (
+        await session.execute(
+            insert(Opening)
+            .values(
+                lot_id=terms.lot_id,
+                state=OpeningState.STARTED,
+                started_by=actor.user_id,
+                started_at=func.clock_timestamp(),
+                custodians=[],
+                valid_bids=0,
+                last_event_seq=0,
+            )
+            .on_conflict_do_nothing(index_elements=["lot_id"])
+            .returning(col(Opening.lot_id))
+        )
+    ).scalar()
+    if inserted is not None:
+        key = await ceremony.lot_key(session, terms.lot_id)
+        assert key is not None
+        await add_event(session, terms.lot_id, "started", {"k": key.k, "n": key.n})
+        await record(
+            session,
+            stream=lot_stream(terms.code),
+            action="opening.started",
+            actor=actor,
+            payload={"started_at": rfc3339(now), "key_id": terms.key_id},
+        )
+    return await opening_view(session, lot_code)
+
+
+async def opening_view(session: AsyncSession, lot_code: str) -> OpeningView:
+    terms = await _terms(session, lot_code)
+    opening = await session.get(Opening, terms.lot_id, populate_existing=True)
+    if opening is None:
+        raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
+    key = await ceremony.lot_key(session, terms.lot_id)
+    assert key is not None
+    entered = list(opening.custodians)
+    return OpeningView(opening=opening, lot=terms, k=key.k, entered=entered)
+
+
+async def enter_passphrase(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    lot_code: str,
+    passphrase: str,
+    platform_key: PlatformKey,
+    store: BlobStore,
+) -> OpeningView:
+    """A custodian's passphrase; the k-th opens the bids (see the module docstring)."""
+    assert actor.user_id is not None
+    terms = await _terms(session, lot_code)
+    opening = await session.get(Opening, terms.lot_id, with_for_update=True, populate_existing=True)
+    if opening is None:
+        raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
+    if opening.state != OpeningState.STARTED:
+        raise Conflict("开标已完成 (the bids are already open).", code="opening.finished")
+    if actor.user_id in opening.custodians:
+        raise Conflict(
+            "您已输入口令 (you have already entered your passphrase).", code="opening.entered"
+        )
+    key = await ceremony.lot_key(session, terms.lot_id)
+    assert key is not None
+    lot = await ceremony.lot_of(session, terms.lot_id)
+    share = await ceremony.custodian_share(
+        session, lot=lot, key=key, user_id=actor.user_id, passphrase=passphrase
+    )
+    entered = [*opening.custodians, actor.user_id]
+    opening.custodians = entered
+    await session.flush()
+    await add_event(
+        session,
+        terms.lot_id,
+        "custodian_entered",
+        {"custodian": f"user:{actor.user_id}", "entered": len(entered), "needed": key.k},
+    )
+    await record(
+        session,
+        stream=lot_stream(terms.code),
+        action="opening.custodian_entered",
+        actor=actor,
+        payload={"entered": len(entered), "needed": key.k},
+    )
+    if len(entered) < key.k:
+        session.add(
+            OpeningPendingShare(
+                lot_id=terms.lot_id,
+                user_id=actor.user_id,
+                share=share.to_bytes(),
+                entered_at=await db_now(session),
+            )
+        )
+        await session.flush()
+        return await opening_view(session, lot_code)
+    shares = await _pending_shares(session, terms.lot_id)
+    await session.execute(
+        delete(OpeningPendingShare).where(col(OpeningPendingShare.lot_id) == terms.lot_id)
+    )
+    try:
+        private = rebuild_opening_key([*shares, share], key_id=key.key_id)
+    except ShareError as error:
+        raise RuleViolation(f"密钥无法重建 ({error.message}).", code=error.code) from None
+    del shares, share
+    await add_event(session, terms.lot_id, "key_rebuilt", {"key_id": key.key_id})
+    await open_all_bids(
+        session,
+        terms=terms,
+        lot=lot,
+        private_key=private,
+        actor=actor,
+        platform_key=platform_key,
+        store=store,
+    )
+    del private  # Python cannot wipe memory; drop the last reference at once
+    return await opening_view(session, lot_code)
+
+
+async def _pending_shares(session: AsyncSession, lot_id: int) -> list[shamir.Share]:
+    rows = (
+        await session.scalars(
+            select(col(OpeningPendingShare.share)).where(col(OpeningPendingShare.lot_id) == lot_id)
+        )
+    ).all()
+    return [shamir.Share.from_bytes(bytes(r)) for r in rows]
+
+
+async def events_after(session: AsyncSession, lot_code: str, after_seq: int) -> list[OpeningEvent]:
+    terms = await _terms(session, lot_code)
+    query = (
+        select(OpeningEvent)
+        .where(col(OpeningEvent.lot_id) == terms.lot_id, col(OpeningEvent.seq) > after_seq)
+        .order_by(col(OpeningEvent.seq))
+        .limit(500)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def results_of(session: AsyncSession, lot_id: int) -> list[tuple[OpeningResult, str]]:
+    """Each opened bid with its bidder's name, in submission order."""
+    query = (
+        select(OpeningResult, col(Organization.name))
+        .outerjoin(Organization, col(Organization.id) == col(OpeningResult.organization_id))
+        .where(col(OpeningResult.lot_id) == lot_id)
+        .order_by(col(OpeningResult.seq))
+    )
+    return [(r, name or "") for r, name in (await session.execute(query)).all()]

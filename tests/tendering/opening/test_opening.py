@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import subprocess
+from pathlib import Path
+
+from tendering.core.signing import verify_signature
+from tests.tendering.bids.conftest import PASSPHRASES, bid_zip
+
+
+async def _three_bids(world, prices=(300_000_00, 250_000_00, 280_000_00)):
+    bidders = []
+    for price in prices:
+        bidder = await world.bidder()
+        await world.submit(bidder, {"price_fen": price, "duration_days": 200})
+        bidders.append(bidder)
+    return bidders
+
+
+async def _start(world):
+    return await world.client.post(
+        f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers
+    )
+
+
+async def _enter(world, index: int, passphrase: str | None = None):
+    _, headers = world.custodians[index]
+    return await world.client.post(
+        f"/api/lots/{world.lot}/opening/passphrase",
+        headers=headers,
+        json={"passphrase": passphrase or PASSPHRASES[index]},
+    )
+
+
+async def test_k_custodians_open_every_bid_and_bidders_see_the_results(world):
+    await world.publish_lot(n=3, k=2)
+    bidders = await _three_bids(world)
+    await world.pass_deadline()
+    assert (await _start(world)).status_code == 201
+    first = await _enter(world, 0)
+    assert first.status_code == 200, first.text
+    assert first.json()["state"] == "started" and first.json()["results"] is None
+    second = await _enter(world, 2)
+    body = second.json()
+    assert body["state"] == "opened", body
+    assert body["valid_bids"] == 3
+    prices = {r["bidder"]: r["price_fen"] for r in body["results"]}
+    expected = zip(bidders, (300_000_00, 250_000_00, 280_000_00), strict=True)
+    assert prices == {b.code: p for b, p in expected}
+    seen = await world.client.get(f"/api/lots/{world.lot}/opening", headers=bidders[0].headers)
+    assert seen.json()["results"] == body["results"]
+    kinds = [
+        e["kind"]
+        for e in (
+            await world.client.get(
+                f"/api/lots/{world.lot}/opening/events?after_seq=0", headers=bidders[1].headers
+            )
+        ).json()
+    ]
+    assert kinds == [
+        "started",
+        "custodian_entered",
+        "custodian_entered",
+        "key_rebuilt",
+        "opening_bids",
+        "bid_opened",
+        "bid_opened",
+        "bid_opened",
+        "finished",
+    ]
+    # The key is gone: no share waits in the table.
+    assert await world.sql("SELECT * FROM opening_pending_share") == []
+
+
+async def test_the_opening_record_is_a_signed_pdf_in_chinese(world, tmp_path: Path):
+    await world.publish_lot(n=2, k=2)
+    await _three_bids(world)
+    await world.pass_deadline()
+    await _start(world)
+    await _enter(world, 0)
+    await _enter(world, 1)
+    response = await world.client.get(
+        f"/api/lots/{world.lot}/opening/record", headers=world.desk.staff_headers
+    )
+    assert response.status_code == 200
+    pdf = response.content
+    digest = hashlib.sha256(pdf).digest()
+    assert response.headers["X-Record-SHA256"] == digest.hex()
+    key = (await world.client.get("/api/platform/key")).json()
+    assert verify_signature(
+        base64.b64decode(key["public_key"]),
+        digest,
+        base64.b64decode(response.headers["X-Record-Signature"]),
+    )
+    (tmp_path / "record.pdf").write_bytes(pdf)
+    fonts = subprocess.run(
+        ["pdffonts", str(tmp_path / "record.pdf")], capture_output=True, text=True
+    )
+    cjk = [line for line in fonts.stdout.splitlines() if "CJK" in line or "WenQuanYi" in line]
+    assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts.stdout  # emb, sub
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(tmp_path / "record.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
+    assert list(tmp_path.glob("page*.png"))
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "record.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "开标记录表" in text and "有效" in text and "300000.00" in text
+
+
+async def test_k_minus_one_passphrases_cannot_open(world):
+    await world.publish_lot(n=3, k=3)
+    await _three_bids(world)
+    await world.pass_deadline()
+    await _start(world)
+    for index in (0, 1):
+        response = await _enter(world, index)
+        assert response.json()["state"] == "started"
+    assert await world.sql("SELECT * FROM opening_result") == []
+    events = await world.client.get(
+        f"/api/lots/{world.lot}/opening/events", headers=world.desk.staff_headers
+    )
+    assert [e["kind"] for e in events.json()] == [
+        "started",
+        "custodian_entered",
+        "custodian_entered",
+    ]
+
+
+def test_fewer_than_k_shares_never_rebuild_the_key():
+    import pytest
+
+    from tendering.core.crypto import hpke, shamir
+    from tendering.core.crypto.ceremony import rebuild_opening_key
+    from tendering.core.crypto.errors import ShareError
+
+    private = hpke.generate_opening_key()
+    key_id = hpke.key_id(hpke.public_raw_of(private))
+    shares = shamir.split(hpke.private_raw_of(private), k=3, n=5)
+    with pytest.raises(ShareError):
+        rebuild_opening_key(shares[:2], key_id=key_id)
+    assert hpke.public_raw_of(rebuild_opening_key(shares[2:], key_id=key_id)) == hpke.public_raw_of(
+        private
+    )
+
+
+async def test_a_wrong_passphrase_says_so_and_counts_nothing(world):
+    await world.publish_lot(n=2, k=2)
+    await world.pass_deadline()
+    await _start(world)
+    response = await _enter(world, 0, "not the passphrase")
+    assert response.status_code == 422
+    assert response.json()["code"] == "opening.wrong_passphrase"
+    assert response.json()["detail"] == "passphrase: 口令不正确 (the passphrase is wrong)."
+    state = await world.client.get(
+        f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers
+    )
+    assert state.json()["custodians_entered"] == 0
+    assert await world.sql("SELECT * FROM opening_pending_share") == []
+
+
+async def test_starting_twice_opens_once(world):
+    await world.publish_lot(n=2, k=2)
+    await _three_bids(world)
+    await world.pass_deadline()
+    responses = await asyncio.gather(_start(world), _start(world))
+    assert [r.status_code for r in responses] == [201, 201]
+    assert len(await world.sql("SELECT * FROM opening")) == 1
+    started = await world.sql(
+        "SELECT count(*) FROM audit_event WHERE stream = :s AND action = 'opening.started'",
+        s=f"lot:{world.lot}",
+    )
+    assert started[0][0] == 1
+    await _enter(world, 0)
+    assert (await _enter(world, 1)).json()["state"] == "opened"
+    again = await _enter(world, 0)
+    assert again.status_code == 409
+    assert len(await world.sql("SELECT * FROM opening_result")) == 3
+
+
+async def test_the_opening_cannot_start_before_its_time(world):
+    await world.publish_lot(n=2, k=2)
+    response = await _start(world)
+    assert response.status_code == 400 and response.json()["code"] == "opening.too_early"
+
+
+async def test_failures_are_recorded_with_whose_fault_and_fewer_than_three_valid_fail(world):
+    await world.publish_lot(n=2, k=2)
+    good = await world.bidder()
+    await world.submit(good, {"price_fen": 1_000_00, "duration_days": 10})
+    careless = await world.bidder()  # its bid.json lacks the lot's duration_days
+    data, signature = world.seal(careless, plaintext=bid_zip({"price_fen": 900_00}))
+    assert (await world.put(careless, data, signature)).status_code == 201
+    wronged = await world.bidder()  # the platform's copy gets damaged
+    receipt = await world.submit(wronged)
+    root = Path(world.client.app.state["settings"].blob_dir)
+    sha = receipt["receipt"]["sha256"]
+    stored = root / sha[:2] / sha[2:4] / sha
+    damaged = bytearray(stored.read_bytes())
+    damaged[-1] ^= 1
+    stored.write_bytes(bytes(damaged))
+    await world.pass_deadline()
+    await _start(world)
+    await _enter(world, 0)
+    body = (await _enter(world, 1)).json()
+    assert body["state"] == "failed" and body["valid_bids"] == 1
+    by = {r["bidder"]: r for r in body["results"]}
+    assert by[good.code]["outcome"] == "valid"
+    assert by[careless.code]["outcome"] == "revoked"
+    assert "duration_days is required" in by[careless.code]["reason"]
+    assert by[wronged.code]["outcome"] == "platform_fault"
+    assert by[wronged.code]["may_claim_loss"] is True

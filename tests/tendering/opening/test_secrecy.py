@@ -1,0 +1,98 @@
+"""Before the opening nobody learns who bid or how many, from any endpoint or table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tendering.core.auth.models import Role
+
+
+async def _two_bids(world):
+    await world.publish_lot(n=2, k=2)
+    bidders = [await world.bidder() for _ in range(2)]
+    receipts = [
+        await world.submit(b, {"price_fen": 777_777_77, "duration_days": 123}) for b in bidders
+    ]
+    return bidders, receipts
+
+
+async def _views(world, headers: dict[str, str]) -> dict[str, tuple[int, str]]:
+    paths = [
+        f"/api/lots/{world.lot}/bid",
+        f"/api/lots/{world.lot}/opening",
+        f"/api/lots/{world.lot}/opening/events?after_seq=0",
+        f"/api/lots/{world.lot}/opening/record",
+        f"/api/lots/{world.lot}/opening-key",
+    ]
+    out = {}
+    for path in paths:
+        response = await world.client.get(path, headers=headers)
+        out[path] = (response.status_code, response.text)
+    return out
+
+
+async def test_no_endpoint_tells_anyone_who_bid_or_how_many(world):
+    bidders, _ = await _two_bids(world)
+    outsider = await world.bidder()  # registered and paid, but did not bid
+    supervisor = await world.people.user(Role.SUPERVISOR)
+    viewers = {
+        "staff": world.desk.staff_headers,
+        "supervisor": await world.login(supervisor),
+        "outsider": outsider.headers,
+        "public": {},
+    }
+    for name, headers in viewers.items():
+        views = await _views(world, headers)
+        text = " ".join(body for _, body in views.values())
+        for bidder in bidders:
+            assert bidder.code not in text, name
+            assert bidder.person.organization.name not in text, name
+        assert views[f"/api/lots/{world.lot}/opening"][0] in (401, 404), name
+        assert views[f"/api/lots/{world.lot}/opening/events?after_seq=0"][1] in ("[]",) or (
+            views[f"/api/lots/{world.lot}/opening/events?after_seq=0"][0] == 401
+        ), name
+    # A bidder who did not bid sees exactly what a bidder who withdrew sees.
+    await world.client.delete(f"/api/lots/{world.lot}/bid", headers=bidders[0].headers)
+    assert await _views(world, outsider.headers) == await _views(world, bidders[0].headers)
+    # The supervisor's audit view of the lot names no bidder and counts no bid.
+    events = await world.client.get(
+        f"/api/audit/streams/lot:{world.lot}/events", headers=viewers["supervisor"]
+    )
+    assert events.status_code == 200
+    assert not [e for e in events.json()["events"] if e["action"].startswith("bid.")]
+    for bidder in bidders:
+        assert bidder.code not in events.text
+
+
+async def test_the_tables_and_files_hold_only_ciphertext_and_no_bidder(world):
+    bidders, receipts = await _two_bids(world)
+    rows = await world.sql("SELECT * FROM bid")
+    dump = repr(rows)
+    for bidder in bidders:
+        org = bidder.person.organization
+        assert bidder.code not in dump and org.name not in dump
+        assert f"'{org.id}'" not in dump
+    columns = {
+        name
+        for (name,) in await world.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'bid'"
+        )
+    }
+    assert not {c for c in columns if "organization" in c or "user" in c}
+    audit = repr(
+        await world.sql("SELECT actor, payload FROM audit_event WHERE action LIKE 'bid.s%'")
+    )
+    for bidder in bidders:
+        assert bidder.code not in audit and f"user:{bidder.person.user.id}" not in audit
+    root = Path(world.client.app.state["settings"].blob_dir)
+    for receipt in receipts:
+        sha = receipt["receipt"]["sha256"]
+        stored = (root / sha[:2] / sha[2:4] / sha).read_bytes()
+        assert b"77777777" not in stored and b"bid.json" not in stored
+
+
+async def test_a_receipt_seq_does_not_count_the_submissions(world):
+    _, receipts = await _two_bids(world)
+    first = receipts[0]["receipt"]["seq"]
+    assert first >= 100_000  # the lot's counter starts at a random value
+    assert receipts[1]["receipt"]["seq"] == first + 1
