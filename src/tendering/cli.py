@@ -25,12 +25,13 @@ def main() -> None:
 
 
 def _register() -> None:
+    from tendering.bids.cli import opening, seal
     from tendering.core.audit.cli import audit
     from tendering.core.auth.cli import users
     from tendering.core.crypto.cli import keygen
     from tendering.ledger.cli import ledger
 
-    for command in (serve, worker, migrate, demo, users, audit, keygen, ledger):
+    for command in (serve, worker, migrate, demo, users, audit, keygen, ledger, seal, opening):
         main.add_command(command)
 
 

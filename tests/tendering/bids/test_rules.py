@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tendering.bids.rules import bidder_tag, check_bid_form, commitment, parse_bid_json
+
+FIELDS = [
+    {"name": "duration_days", "type": "integer", "min": 1, "max": 1000},
+    {"name": "manager", "type": "string", "required": False, "max": 10},
+]
+
+
+def test_a_complete_form_has_no_problems():
+    assert check_bid_form(FIELDS, {"price_fen": 100, "duration_days": 10}) == []
+
+
+def test_price_is_always_required_and_positive_whole_fen():
+    assert "price_fen is required" in check_bid_form(FIELDS, {"duration_days": 10})
+    assert check_bid_form(FIELDS, {"price_fen": 0, "duration_days": 10})
+    assert check_bid_form(FIELDS, {"price_fen": True, "duration_days": 10})
+
+
+def test_fields_follow_their_type_and_bounds_and_unknown_fields_are_refused():
+    problems = check_bid_form(
+        FIELDS, {"price_fen": 1, "duration_days": 1001, "manager": "x" * 11, "extra": 1}
+    )
+    assert problems == [
+        "duration_days must be at most 1000",
+        "manager must have at most 10 characters",
+        "extra is not a field of this lot's bid form",
+    ]
+
+
+def test_bid_json_with_floats_is_refused():
+    form, problem = parse_bid_json(b'{"price_fen": 1.5}')
+    assert form is None and problem is not None and "integers" in problem
+
+
+@given(st.integers(1, 10**6), st.integers(1, 10**6), st.integers(1, 10**6))
+def test_bidder_tags_differ_per_lot_and_organization(lot, org, other):
+    key = b"k" * 32
+    assert bidder_tag(key, lot_id=lot, organization_id=org) == bidder_tag(
+        key, lot_id=lot, organization_id=org
+    )
+    if other != org:
+        assert bidder_tag(key, lot_id=lot, organization_id=org) != bidder_tag(
+            key, lot_id=lot, organization_id=other
+        )
+
+
+def test_a_commitment_hides_nothing_but_binds_everything():
+    base = {"lot": "L", "bidder": "B", "sha256": "0" * 64, "seq": 1, "nonce": "n"}
+    assert commitment(**base) != commitment(**(base | {"bidder": "C"}))
+    assert commitment(**base) != commitment(**(base | {"nonce": "m"}))
