@@ -7,6 +7,7 @@ Registration answers depend only on the caller's own organization (see
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
+from tendering.core.errors import NotFound
 from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
@@ -38,6 +40,8 @@ from tendering.tenders.schemas import (
 )
 
 __all__ = ["BidderTenderController", "PublicNoticeController"]
+
+log = logging.getLogger("tendering.tenders")
 
 
 def _base_url(request: Request[Any, Any, Any]) -> str:
@@ -199,7 +203,12 @@ class PublicNoticeController(Controller):
         doc = await queries.notice_document(db_session, notice_id, document_id, public=True)
         settings: Settings = request.app.state["settings"]
         store = BlobStore(settings.blob_dir)
-        store.path(doc.sha256).stat()  # fail before the headers go out if it is missing
+        if not store.exists(doc.sha256):  # fail before the headers go out
+            log.error("notice %s document %s: blob %s is missing", notice_id, doc.id, doc.sha256)
+            raise NotFound(
+                "This document's file is missing; the center has been told.",
+                code="tender.document_missing",
+            )
         digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
         return Stream(
             store.read_chunks(doc.sha256),

@@ -7,6 +7,7 @@ sweeper publishes the notice within a minute of its time.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
@@ -43,6 +44,8 @@ from tendering.tenders.schemas import (
 )
 
 __all__ = ["StaffTenderController"]
+
+log = logging.getLogger("tendering.tenders")
 
 _STAFF = requires_role(Role.STAFF)
 _BIDDER = requires_role(Role.BIDDER)
@@ -211,13 +214,17 @@ class StaffTenderController(Controller):
             publish_at=data.publish_at,
         )
         await db_session.commit()
-        await jobs.enqueue(
-            request.app.state["queue"],
-            "publish_notice",
-            notice_id,
-            key=f"notice:{notice_id}",
-            at=data.publish_at,
-        )
+        try:
+            await jobs.enqueue(
+                request.app.state["queue"],
+                "publish_notice",
+                notice_id,
+                key=f"notice:{notice_id}",
+                at=data.publish_at,
+            )
+        except Exception:
+            # Committed already: the sweeper publishes it within a minute of its time.
+            log.exception("could not enqueue publish_notice for notice %s", notice_id)
         return await queries.notice_detail(db_session, notice_id, public=False)
 
     @post("/notices/{notice_id:int}/publish", summary="Publish now")

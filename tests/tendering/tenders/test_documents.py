@@ -60,3 +60,15 @@ async def test_only_staff_upload_and_the_public_cannot_read_a_drafts_documents(d
     document = (await upload(client, desk, notice_id, b"draft")).json()
     hidden = await client.get(document["url"])
     assert hidden.status_code == 404
+
+
+async def test_a_lost_file_is_a_clear_404_not_a_broken_download(desk, client, settings):
+    project = await desk.project()
+    notice_id = await desk.notice(project, [await desk.lot(project)])
+    document = (await upload(client, desk, notice_id, b"will be lost")).json()
+    await desk.publish(notice_id)
+    for path in settings.blob_dir.rglob(document["sha256"]):
+        path.unlink()
+    response = await client.get(document["url"])
+    assert response.status_code == 404
+    assert response.json()["code"] == "tender.document_missing"
