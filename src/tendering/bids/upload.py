@@ -27,7 +27,8 @@ from tendering.core.crypto.envelope import CheckedEnvelope, EnvelopeValidator
 
 __all__ = ["StagedEnvelope", "stage_envelope"]
 
-# Small network chunks are gathered before each write: one thread hop per ~1 MiB.
+# Small network chunks are gathered into ~1 MiB batches, each checked and written in a
+# worker thread while the next batch arrives (two batches in memory at most).
 WRITE_BATCH = 1024 * 1024
 
 
@@ -54,8 +55,21 @@ def _settle(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def _write(handle: BinaryIO, parts: list[bytes]) -> None:
-    handle.writelines(parts)
+def _check(validator: EnvelopeValidator, parts: list[bytes]) -> None:
+    for part in parts:
+        validator.feed(part)
+
+
+def _check_and_write(
+    validator: EnvelopeValidator, handle: BinaryIO, parts: list[bytes], checked: int
+) -> asyncio.Future[tuple[None, None]]:
+    """Hash and write a batch at once, each in a worker thread (hashlib and file writes
+    release the GIL), while the event loop receives the next batch. The first ``checked``
+    parts were fed to the validator already."""
+    return asyncio.gather(
+        asyncio.to_thread(_check, validator, parts[checked:]),
+        asyncio.to_thread(handle.writelines, parts),
+    )
 
 
 def _close(handle: BinaryIO) -> None:
@@ -73,24 +87,32 @@ async def stage_envelope(
     await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
     path = tmp_dir / f"bid-{secrets.token_hex(12)}.part"
     handle = await asyncio.to_thread(path.open, "xb")
+    writing: asyncio.Future[tuple[None, None]] | None = None
     try:
         batch: list[bytes] = []
-        pending = 0
+        pending = checked = 0
         async for chunk in chunks:
             if not chunk:
                 continue
-            validator.feed(chunk)
+            if validator.header is None:  # refuse a wrong lot, bidder or key at once
+                validator.feed(chunk)
+                checked += 1
             batch.append(chunk)
             pending += len(chunk)
             if pending >= WRITE_BATCH:
-                await asyncio.to_thread(_write, handle, batch)
-                batch, pending = [], 0
-        if batch:
-            await asyncio.to_thread(_write, handle, batch)
-        checked = validator.finish()
+                if writing is not None:
+                    await writing  # at most one batch in flight: memory stays bounded
+                writing = _check_and_write(validator, handle, batch, checked)
+                batch, pending, checked = [], 0, 0
+        if writing is not None:
+            await writing
+            writing = None
+        await _check_and_write(validator, handle, batch, checked)
         await asyncio.to_thread(_close, handle)
-        return StagedEnvelope(path=path, checked=checked)
+        return StagedEnvelope(path=path, checked=validator.finish())
     except BaseException:
+        if writing is not None:
+            await asyncio.gather(writing, return_exceptions=True)
         await asyncio.to_thread(handle.close)
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise

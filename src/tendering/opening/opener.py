@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select, update
@@ -90,18 +91,25 @@ async def open_all_bids(
 ) -> None:
     current = await bids.current_bids(session, terms.lot_id)
     await add_event(session, terms.lot_id, "opening_bids", {"bids": len(current)})
+    # Decryption and hashing release the GIL: open several bids at once, one per core.
+    gate = asyncio.Semaphore(os.cpu_count() or 1)
+
+    async def open_one(bid: Bid) -> OpenedEnvelope:
+        async with gate:
+            return await asyncio.to_thread(
+                open_stored_bid,
+                store.path(bid.sha256),
+                private_key=private_key,
+                lot=terms.code,
+                receipt_sha256=bid.sha256,
+                fields=terms.bid_fields,
+                scratch_dir=store.root / "tmp",
+            )
+
+    results = await asyncio.gather(*(open_one(bid) for bid in current))
     valid = 0
-    for bid in current:
-        opened = await asyncio.to_thread(
-            open_stored_bid,
-            store.path(bid.sha256),
-            private_key=private_key,
-            lot=terms.code,
-            receipt_sha256=bid.sha256,
-            fields=terms.bid_fields,
-            scratch_dir=store.root / "tmp",
-        )
-        opened, org = await _judge(session, bid, opened, terms=terms, platform_key=platform_key)
+    for bid, first in zip(current, results, strict=True):
+        opened, org = await _judge(session, bid, first, terms=terms, platform_key=platform_key)
         valid += opened.outcome == BidOutcome.VALID
         await _record_result(session, bid, opened, org, terms=terms, actor=actor)
     await _finish(

@@ -1,0 +1,67 @@
+"""Shared by the bids benchmarks: a throwaway database, a published lot, bidders.
+
+Reuses the test suite's builders (``tests/tendering/bids/conftest.py``) against any client
+with ``get/post/put`` coroutines: a real server (httpx) or the in-process test client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg
+from tests.conftest import TEST_PASSWORD, People
+from tests.tendering.bids.conftest import BidWorld
+from tests.tendering.tenders.conftest import TenderDesk
+
+from tendering.core.auth.models import OrgKind, Role
+from tendering.core.auth.passwords import hash_password
+from tendering.core.db import make_engine
+from tendering.core.migrate import upgrade
+
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A migrated database for one run (asyncpg URL), dropped afterwards."""
+    name = f"tendering_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    head, _, _ = ADMIN_URL.rpartition("/")
+    url = "postgresql+asyncpg://" + f"{head}/{name}".split("://", 1)[1]
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def make_world(client: Any, database_url: str) -> BidWorld:
+    engine = make_engine(database_url, pool_size=5)
+    people = People(engine, hash_password(TEST_PASSWORD))
+
+    async def login(person: Any) -> dict[str, str]:
+        response = await client.post(
+            "/api/auth/login", json={"username": person.username, "password": TEST_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        client.cookies.clear()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    staff = await people.user(Role.STAFF)
+    tenderer = await people.organization(OrgKind.TENDERER, name="某某县第一中学")
+    desk = TenderDesk(client, people, login, await login(staff), tenderer.code)
+    return BidWorld(client, people, login, engine, desk)

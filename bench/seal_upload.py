@@ -1,0 +1,199 @@
+"""Seal and upload a big bid to a real server, beside a bare upload of the same bytes.
+
+    .venv/bin/python bench/seal_upload.py [--mb 200] [--rounds 3]
+
+Starts ``tendering``'s app under uvicorn in a subprocess (its own database, the local Redis),
+with one extra bench-only route that streams a body to a file with no checks. Prints the
+sealing rate, the checked upload's MB/s beside the bare upload's (the ratio is the figure;
+target >= 0.8), the raw AES-256-GCM rate, and the server's peak RSS (target < 150 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+MB = 1_000_000
+CHUNK = 1 << 20
+
+
+def serve() -> None:
+    """The server process: the platform's app plus a bare upload route."""
+    import uvicorn
+    from litestar import Request, put
+
+    from tendering.app import create_app
+    from tendering.settings import Settings
+
+    settings = Settings.from_env()
+
+    @put("/bench/bare-upload", request_max_body_size=None, opt={"public": "bench only"})
+    async def bare_upload(request: Request[Any, Any, Any]) -> dict[str, int]:
+        size = 0
+        batch: list[bytes] = []
+        pending = 0
+        with tempfile.NamedTemporaryFile(dir=settings.data_dir) as sink:
+            async for chunk in request.stream():
+                size += len(chunk)
+                batch.append(chunk)
+                pending += len(chunk)
+                if pending >= CHUNK:
+                    await asyncio.to_thread(sink.writelines, batch)
+                    batch, pending = [], 0
+            await asyncio.to_thread(sink.writelines, batch)
+        return {"size": size}
+
+    app = create_app(settings)
+    app.register(bare_upload)
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int, field: str = "VmHWM:") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _aes_rate(data_mb: int) -> float:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aead, block = AESGCM(os.urandom(32)), os.urandom(65536)
+    count = data_mb * MB // 65536
+    start = time.perf_counter()
+    for i in range(count):
+        aead.encrypt(i.to_bytes(12, "big"), block, b"h")
+    return count * 65536 / MB / (time.perf_counter() - start)
+
+
+def _seal(path: Path, plain: Path, world: Any, bidder: Any) -> tuple[float, Any]:
+    from tendering.bids.client import SealedBid
+    from tendering.core.crypto.envelope import EnvelopeSealer
+
+    lot = world.sealing
+    sealer = EnvelopeSealer(opening_public_key=lot.public_raw, lot=lot.lot, bidder=bidder.code)
+    digest, size = hashlib.sha256(), 0
+    start = time.perf_counter()
+    with plain.open("rb") as source, path.open("wb") as sink:
+        while chunk := source.read(CHUNK):
+            for part in sealer.feed_parts(chunk):
+                sink.write(part)
+                digest.update(part)
+                size += len(part)
+        last = sealer.finish()
+        sink.write(last)
+        digest.update(last)
+        size += len(last)
+    elapsed = time.perf_counter() - start
+    sha = digest.digest()
+    return elapsed, SealedBid(path, lot.lot, size, sha, bidder.key.sign_digest(sha))
+
+
+def _bare(url: str, path: Path, size: int) -> None:
+    def body():  # type: ignore[no-untyped-def]
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    response = httpx.put(
+        f"{url}/bench/bare-upload",
+        content=body(),
+        headers={"Content-Length": str(size)},
+        timeout=600,
+    )
+    assert response.status_code == 200, response.text
+
+
+async def _prepare(url: str, database_url: str) -> tuple[Any, Any]:
+    from bench._lot import make_world
+
+    client = httpx.AsyncClient(base_url=url, timeout=60)
+    world = await make_world(client, database_url)
+    await world.publish_lot(n=2, k=2)
+    bidder = await world.bidder()
+    return world, bidder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    from bench._lot import REDIS_URL, scratch_database
+
+    from tendering.bids.client import upload_bid
+
+    with scratch_database() as database_url, tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        env = os.environ | {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "TENDERING_PORT": str(port),
+            "TENDERING_DATA_DIR": str(Path(tmp) / "data"),
+        }
+        server = subprocess.Popen([sys.executable, __file__, "--serve"], env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    httpx.get(f"{url}/api/platform/key", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            world, bidder = asyncio.run(_prepare(url, database_url))
+            token = bidder.headers["Authorization"].split()[1]
+            idle = _peak_rss_mb(server.pid, "VmRSS:")
+            plain = Path(tmp) / "plain.bin"
+            with plain.open("wb") as out:
+                for _ in range(args.mb):
+                    out.write(os.urandom(MB))
+            seal_s, sealed = _seal(Path(tmp) / "bid.tbid1", plain, world, bidder)
+            plain.unlink()
+            checked, bare = float("inf"), float("inf")
+            for _ in range(args.rounds):
+                start = time.perf_counter()
+                upload_bid(url, sealed, token=token)
+                checked = min(checked, time.perf_counter() - start)
+            rss = _peak_rss_mb(server.pid)  # before the bare uploads: the checked path's
+            for _ in range(args.rounds):
+                start = time.perf_counter()
+                _bare(url, sealed.path, sealed.size)
+                bare = min(bare, time.perf_counter() - start)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    size_mb = sealed.size / MB
+    print(f"bid size                                  {size_mb:8.1f} MB")
+    print(f"seal (AES-256-GCM + SHA-256, to disk)     {size_mb / seal_s:8.0f} MB/s")
+    print(f"upload, checked and receipted             {size_mb / checked:8.0f} MB/s")
+    print(f"upload, bare (no checks, same server)     {size_mb / bare:8.0f} MB/s")
+    print(f"  ratio checked / bare                    {bare / checked:8.2f}   (target >= 0.8)")
+    print(f"raw AES-256-GCM, one core                 {_aes_rate(args.mb):8.0f} MB/s")
+    print(f"server peak RSS                           {rss:8.0f} MB   (target < 150 MB)")
+    print(f"  server RSS when idle, before uploading  {idle:8.0f} MB")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main()
