@@ -18,10 +18,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from tendering.core.audit import lot_stream
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
+from tendering.ledger import set_deposit_terms
 from tendering.tenders.models import (
     Amendment,
     NoticeLot,
@@ -96,9 +98,15 @@ async def issue_amendment(
     notice.documents_to = min(notice.documents_to, push.bid_deadline)
     await session.flush()
     await _deliver(session, notice_id, amendment)
+    lots = await notice_lots(session, notice_id)
+    if amendment.new_deadline != amendment.old_deadline:
+        for lot in lots:  # deposits are due by the bid deadline: move theirs too
+            await set_deposit_terms(
+                session, subject=lot_stream(lot.code), deadline=amendment.new_deadline, actor=actor
+            )
     await record_for_lots(
         session,
-        await notice_lots(session, notice_id),
+        lots,
         action="notice.amended",
         actor=actor,
         payload={

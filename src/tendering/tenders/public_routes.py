@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
+from tendering.core.auth.actor import Actor
 from tendering.core.auth.guards import current_actor, public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
@@ -28,6 +29,7 @@ from tendering.tenders.atom import atom_feed
 from tendering.tenders.models import Category, NoticeStatus
 from tendering.tenders.ocds import release_package
 from tendering.tenders.schemas import (
+    DepositRead,
     MessageRead,
     NoticeDetail,
     NoticePage,
@@ -48,10 +50,24 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _registration_read(found: tuple[Any, str, int]) -> RegistrationRead:
+async def _registration_read(
+    db_session: DbSession, actor: Actor, found: tuple[Any, str, int]
+) -> RegistrationRead:
     row, lot_code, notice_id = found
+    deposit = await registration.own_deposit(db_session, actor=actor, lot_code=lot_code)
     return RegistrationRead(
-        ref=row.ref, lot=lot_code, notice=notice_id, registered_at=row.registered_at
+        ref=row.ref,
+        lot=lot_code,
+        notice=notice_id,
+        registered_at=row.registered_at,
+        deposit=None
+        if deposit is None
+        else DepositRead(
+            account=deposit.number,
+            amount_due_fen=deposit.amount_due_fen,
+            deadline=deposit.deadline,
+            state=deposit.state,
+        ),
     )
 
 
@@ -76,35 +92,33 @@ class BidderTenderController(Controller):
     async def register(
         self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
-        found = await registration.register_for_lot(
-            db_session, actor=current_actor(request), lot_code=lot_code
-        )
-        return _registration_read(found)
+        actor = current_actor(request)
+        found = await registration.register_for_lot(db_session, actor=actor, lot_code=lot_code)
+        return await _registration_read(db_session, actor, found)
 
     @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
     async def my_registration(
         self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
-        found = await registration.own_registration(
-            db_session, actor=current_actor(request), lot_code=lot_code
-        )
-        return _registration_read(found)
+        actor = current_actor(request)
+        found = await registration.own_registration(db_session, actor=actor, lot_code=lot_code)
+        return await _registration_read(db_session, actor, found)
 
     @get("/registrations/{ref:str}", summary="My registration by its reference")
     async def registration_by_ref(
         self, db_session: DbSession, request: Request[Any, Any, Any], ref: PathRef
     ) -> RegistrationRead:
-        found = await registration.own_registration(
-            db_session, actor=current_actor(request), ref=ref
-        )
-        return _registration_read(found)
+        actor = current_actor(request)
+        found = await registration.own_registration(db_session, actor=actor, ref=ref)
+        return await _registration_read(db_session, actor, found)
 
     @get("/my/registrations", summary="All my registrations")
     async def my_registrations(
         self, db_session: DbSession, request: Request[Any, Any, Any]
     ) -> list[RegistrationRead]:
-        found = await registration.own_registrations(db_session, actor=current_actor(request))
-        return [_registration_read(f) for f in found]
+        actor = current_actor(request)
+        found = await registration.own_registrations(db_session, actor=actor)
+        return [await _registration_read(db_session, actor, f) for f in found]
 
     @get("/my/messages", summary="Amendments delivered to my organization")
     async def my_messages(

@@ -24,6 +24,7 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, NotFound
+from tendering.ledger import DepositView, get_deposit, open_deposit_account
 from tendering.tenders.models import (
     Amendment,
     Lot,
@@ -37,6 +38,7 @@ from tendering.tenders.models import (
 __all__ = [
     "REGISTRATION_ACTOR",
     "is_registered",
+    "own_deposit",
     "own_messages",
     "own_registration",
     "own_registrations",
@@ -93,6 +95,17 @@ async def register_for_lot(
             .returning(col(Registration.ref))
         )
     ).scalar()
+    if lot.deposit_fen > 0:
+        # The bidder's own virtual account (子账号) for this lot's deposit; idempotent, so a
+        # second registration takes the same path and gets the same account.
+        await open_deposit_account(
+            session,
+            bidder_org_id=actor.organization_id or 0,
+            subject=lot_stream(lot.code),
+            amount_due_fen=lot.deposit_fen,
+            deadline=notice.bid_deadline,
+            actor=actor,
+        )
     if inserted is not None:
         await record(
             session,
@@ -150,6 +163,16 @@ async def own_messages(
         .order_by(col(RegistrationMessage.delivered_at).desc())
     )
     return [(m, a) for m, a in (await session.execute(query)).all()]
+
+
+async def own_deposit(session: AsyncSession, *, actor: Actor, lot_code: str) -> DepositView | None:
+    """The caller's deposit account for a lot it registered for (None when none is due)."""
+    try:
+        return await get_deposit(
+            session, bidder_org_id=actor.organization_id, subject=lot_stream(lot_code)
+        )
+    except NotFound:
+        return None
 
 
 async def is_registered(session: AsyncSession, *, lot_code: str, organization_id: int) -> bool:

@@ -19,6 +19,7 @@ __all__ = [
     "AmendmentRead",
     "AnswerCreate",
     "BidFieldSpec",
+    "DepositRead",
     "DocumentRead",
     "LotCreate",
     "LotRead",
@@ -235,11 +236,21 @@ class NoticeDetail(NoticeSummary):
     questions: list[QuestionRead]
 
 
+class DepositRead(BaseModel):
+    """Where and by when the registered bidder pays this lot's deposit (投标保证金)."""
+
+    account: str = Field(description="the bidder's own virtual account number (子账号)")
+    amount_due_fen: int
+    deadline: datetime
+    state: str
+
+
 class RegistrationRead(BaseModel):
     ref: str = Field(description="this registration's reference (only its owner sees it)")
     lot: str
     notice: int
     registered_at: datetime
+    deposit: DepositRead | None = None
 
 
 class MessageRead(BaseModel):

@@ -59,6 +59,10 @@ async def test_deadline_moves_when_amendment_within_15_days(desk, client, engine
     assert release["tender"]["amendments"][0]["id"] == "1"
     assert when(release["tender"]["tenderPeriod"]["endDate"]) == new
 
+    # The deposit is now due by the new deadline too.
+    mine = (await client.get(f"/api/lots/{lot}/registration", headers=headers)).json()
+    assert when(mine["deposit"]["deadline"]) == new
+
     # Delivered to the registered bidder only.
     inbox = (await client.get("/api/my/messages", headers=headers)).json()
     assert [(m["notice"], m["amendment"]["number"]) for m in inbox] == [(notice_id, 1)]

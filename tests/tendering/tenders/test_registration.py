@@ -42,7 +42,7 @@ async def test_a_bidder_sees_only_its_own_registration(desk, client):
     bob, bob_headers = await desk.bidder()
     mine = (await register(client, lot, alice_headers)).json()
     theirs = (await register(client, lot, bob_headers)).json()
-    assert set(mine) == {"ref", "lot", "notice", "registered_at"}
+    assert set(mine) == {"ref", "lot", "notice", "registered_at", "deposit"}
     assert mine["lot"] == lot and mine["notice"] == notice_id
     listing = (await client.get("/api/my/registrations", headers=alice_headers)).json()
     assert listing == [mine]
@@ -123,3 +123,17 @@ async def test_registration_outside_the_document_period_is_refused(desk, client)
     response = await register(client, lot, headers)
     assert response.status_code == 409
     assert response.json()["code"] == "tender.registration_closed"
+
+
+async def test_registration_opens_the_bidders_own_deposit_account(desk, client):
+    notice_id, (lot,) = await desk.published()
+    _, alice = await desk.bidder()
+    _, bob = await desk.bidder()
+    first = (await register(client, lot, alice)).json()["deposit"]
+    assert first["amount_due_fen"] == 5_000_000 and first["state"] == "open"
+    assert len(first["account"]) == 16 and first["account"].isdigit()
+    assert (await register(client, lot, alice)).json()["deposit"] == first
+    other = (await register(client, lot, bob)).json()["deposit"]
+    assert other["account"] != first["account"]
+    detail = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    assert first["deadline"] == detail["bid_deadline"]
