@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 
 import click
 
+from tendering.core.cli_support import embedded_servers, platform_settings
 from tendering.core.demo import DemoBook, demo_logins, has_demo, run_demo
-from tendering.core.embedded import EmbeddedServers, start_embedded
 from tendering.core.migrate import downgrade, upgrade
 from tendering.core.runtime import (
     configure_logging,
@@ -22,50 +18,9 @@ from tendering.core.runtime import (
     run_worker,
     sigterm_as_exit,
 )
-from tendering.settings import Settings, SettingsError
+from tendering.settings import Settings
 
 __all__ = ["demo", "migrate", "serve", "worker"]
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@contextmanager
-def _servers(settings: Settings, *, redis: bool) -> Iterator[tuple[Settings, bool]]:
-    """``settings`` with concrete URLs, starting the embedded servers for unset ones and
-    stopping them on the way out. Yields (settings, whether anything was started)."""
-    want_pg = settings.database_url is None
-    want_redis = redis and settings.redis_url is None
-    if not (want_pg or want_redis):
-        yield settings, False
-        return
-    click.echo(f"starting the embedded servers in {settings.data_dir.resolve()} ...")
-    started: EmbeddedServers = start_embedded(settings.data_dir, postgres=want_pg, redis=want_redis)
-    try:
-        yield (
-            replace(
-                settings,
-                database_url=started.database_url or settings.database_url,
-                redis_url=started.redis_url or settings.redis_url,
-            ),
-            True,
-        )
-    finally:
-        click.echo("stopping the embedded servers ...")
-        # A second Ctrl-C here would leave PostgreSQL or Redis running: finish the stop.
-        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOP_SIGNALS}
-        try:
-            started.stop()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        click.echo("embedded servers stopped")
 
 
 def _migrate(settings: Settings) -> None:
@@ -150,10 +105,10 @@ def serve(with_demo: bool) -> None:
     `tendering migrate`). With only one set, it starts the other and runs the worker.
     """
     configure_logging()
-    settings = _settings()
+    settings = platform_settings()
     # Only our own embedded database is migrated here; a given one by `tendering migrate`.
     own_database = settings.database_url is None
-    with sigterm_as_exit(), _servers(settings, redis=True) as (settings, embedded):
+    with sigterm_as_exit(), embedded_servers(settings, redis=True) as (settings, embedded):
         if own_database:
             _migrate(settings)
         else:
@@ -180,7 +135,7 @@ def worker() -> None:
     Needs DATABASE_URL and REDIS_URL: on the embedded default `tendering serve` runs the
     worker itself. Stops on Ctrl-C/SIGTERM; unfinished jobs run again later.
     """
-    settings = _settings()
+    settings = platform_settings()
     if settings.database_url is None or settings.redis_url is None:
         raise click.ClickException(
             "tendering worker needs DATABASE_URL and REDIS_URL. On the embedded default "
@@ -208,8 +163,8 @@ def migrate(down_to: str | None) -> None:
 
     With no DATABASE_URL it migrates the embedded database under TENDERING_DATA_DIR.
     """
-    settings = _settings()
-    with sigterm_as_exit(), _servers(settings, redis=False) as (settings, _):
+    settings = platform_settings()
+    with sigterm_as_exit(), embedded_servers(settings, redis=False) as (settings, _):
         assert settings.database_url is not None
         click.echo(f"database: {public_url(settings.database_url)}")
         if down_to is not None:
@@ -227,8 +182,8 @@ def demo() -> None:
     Refuses (changing nothing) when the database already holds organizations. With no
     DATABASE_URL it uses the embedded database (migrating it first).
     """
-    settings = _settings()
-    with sigterm_as_exit(), _servers(settings, redis=False) as (settings, embedded):
+    settings = platform_settings()
+    with sigterm_as_exit(), embedded_servers(settings, redis=False) as (settings, embedded):
         if embedded:
             _migrate(settings)
         else:

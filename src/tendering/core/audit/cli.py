@@ -2,17 +2,16 @@
 
     DATABASE_URL=postgresql://auditor@db/tendering tendering audit verify [--stream lot:L-1]
 
+Without ``DATABASE_URL`` it checks the embedded database under ``TENDERING_DATA_DIR``.
 Exit code 0 when every stream checks out, 1 when one is broken (its first bad row is
-printed in plain words), 2 when the command cannot run (no DATABASE_URL, no key).
+printed in plain words), 2 when the command cannot run (bad settings, no key, no database).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit.rules import StreamReport
 from tendering.core.audit.verify import CheckpointRun, sign_checkpoints, verify_streams
-from tendering.core.db import make_engine, make_sessionmaker, session_scope
+from tendering.core.cli_support import CannotRun, platform_database, run_in_session
 from tendering.core.errors import NotFound
 from tendering.core.signing import PlatformKey, load_platform_key
 from tendering.settings import Settings, SettingsError
@@ -30,26 +29,9 @@ __all__ = ["audit"]
 T = TypeVar("T")
 
 
-class CannotRun(click.ClickException):
-    exit_code = 2
-
-
 @click.group()
 def audit() -> None:
     """Verify and checkpoint the audit chain (chain-v1)."""
-
-
-def _settings() -> Settings:
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise CannotRun(str(exc)) from None
-    if settings.database_url is None:
-        raise CannotRun(
-            "DATABASE_URL is not set. Point it at the platform's PostgreSQL "
-            "(postgresql://user@host:5432/dbname); read access is enough to verify."
-        )
-    return settings
 
 
 def _platform_key(settings: Settings) -> PlatformKey:
@@ -77,23 +59,6 @@ def _public_key(settings: Settings, given: str | None) -> bytes:
     return raw
 
 
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, writes: bool) -> T:
-    async def main() -> T:
-        engine = make_engine(settings.async_database_url, pool_size=1)
-        maker = make_sessionmaker(engine)
-        try:
-            if writes:
-                async with session_scope(maker) as session:
-                    return await work(session)
-            # Not begun yet, so verify_streams can open its read-only snapshot.
-            async with maker() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
 def _say(report: StreamReport) -> str:
     if report.ok:
         checkpoint = report.last_checkpoint_seq or "none yet"
@@ -117,22 +82,25 @@ def _say(report: StreamReport) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON report per stream per line.")
 def verify(stream: str | None, public_key: str | None, as_json: bool) -> None:
     """Re-check every event's hash, link and seq, the heads and the signed checkpoints."""
-    settings = _settings()
-    key = _public_key(settings, public_key)
+    with platform_database() as settings:
+        _verify(settings, stream, _public_key(settings, public_key), as_json=as_json)
+
+
+def _verify(settings: Settings, stream: str | None, key: bytes, *, as_json: bool) -> None:
 
     async def work(session: AsyncSession) -> tuple[int, int]:
         streams = broken = 0
-        async for report in verify_streams(session, public_key=key, stream=stream):
-            streams += 1
-            broken += not report.ok
-            line = json.dumps(report.to_json(), ensure_ascii=False) if as_json else _say(report)
-            click.echo(line)
+        try:
+            async for report in verify_streams(session, public_key=key, stream=stream):
+                streams += 1
+                broken += not report.ok
+                line = json.dumps(report.to_json(), ensure_ascii=False) if as_json else _say(report)
+                click.echo(line)
+        except NotFound as exc:
+            raise CannotRun(exc.message) from None
         return streams, broken
 
-    try:
-        streams, broken = _run(settings, work, writes=False)
-    except NotFound as exc:
-        raise CannotRun(exc.message) from None
+    streams, broken = run_in_session(settings, work, writes=False)
     if broken:
         click.echo(f"审计链被篡改 The audit chain is broken in {broken} of {streams} streams.")
         raise SystemExit(1)
@@ -143,11 +111,11 @@ def verify(stream: str | None, public_key: str | None, as_json: bool) -> None:
 @audit.command("checkpoint")
 def checkpoint() -> None:
     """Sign a checkpoint for every stream whose head moved since its last one."""
-    settings = _settings()
-    key = _platform_key(settings)
-    run: CheckpointRun = _run(
-        settings, lambda session: sign_checkpoints(session, key=key), writes=True
-    )
+    with platform_database() as settings:
+        key = _platform_key(settings)
+        run: CheckpointRun = run_in_session(
+            settings, lambda session: sign_checkpoints(session, key=key), writes=True
+        )
     click.echo(f"signed {len(run.signed)} checkpoints")
     for report in run.refused:
         click.echo(f"not signed, {_say(report)}")
