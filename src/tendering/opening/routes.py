@@ -12,14 +12,20 @@ GET  /api/lots/{code}/opening/record          the signed PDF (开标记录表), 
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from tendering.core.auth.guards import current_actor, requires_login, requires_role
+from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
 from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
+from tendering.core.clock import rfc3339
 from tendering.core.db import DbSession
 from tendering.core.errors import NotFound
 from tendering.opening import ceremony, service
@@ -37,7 +43,8 @@ from tendering.tenders.schemas import PathCode
 __all__ = ["CustodianController", "OpeningController"]
 
 STAFF = requires_role(Role.STAFF, Role.ADMIN)
-AfterSeq = Annotated[int, QueryParameter(ge=0, le=2**31, description="events after this seq")]
+LIVE_POLL_SECONDS = 0.5
+AfterSeq = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="events after this seq")]
 
 
 def _store(request: Request[Any, Any, Any]) -> BlobStore:
@@ -176,6 +183,23 @@ class OpeningController(Controller):
         ]
 
     @get(
+        "/{lot_code:str}/opening/live",
+        guards=[requires_login],
+        summary="The opening's steps pushed as server-sent events until it finishes",
+    )
+    async def live(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        lot_code: PathCode,
+        after_seq: AfterSeq = 0,
+    ) -> ServerSentEvent:
+        await service.events_after(db_session, lot_code, 2**31 - 1)  # 404 for an unknown lot
+        resume = request.headers.get("last-event-id", "")
+        start = int(resume) if resume.isdigit() else after_seq
+        return ServerSentEvent(_live(request.app.state[SESSIONMAKER_STATE_KEY], lot_code, start))
+
+    @get(
         "/{lot_code:str}/opening/record",
         guards=[requires_login],
         summary="The opening record PDF; X-Record-Signature signs its SHA-256",
@@ -199,3 +223,22 @@ class OpeningController(Controller):
                 "Content-Disposition": f'attachment; filename="opening-{lot_code}.pdf"',
             },
         )
+
+
+async def _live(maker: Any, lot_code: str, seq: int) -> AsyncIterator[ServerSentEventMessage]:
+    # Every instance reads the database (the truth) for the steps after the last one sent,
+    # so a watcher may reconnect to any instance and resume from its Last-Event-ID.
+    while True:
+        async with maker() as session:
+            events = await service.events_after(session, lot_code, seq)
+        for event in events:
+            seq = event.seq
+            data = {"seq": event.seq, "at": rfc3339(event.at), "kind": event.kind}
+            yield ServerSentEventMessage(
+                data=json.dumps(data | {"payload": event.payload}, ensure_ascii=False),
+                event=event.kind,
+                id=event.seq,
+            )
+            if event.kind == "finished":
+                return
+        await asyncio.sleep(LIVE_POLL_SECONDS)

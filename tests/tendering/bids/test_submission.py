@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from pathlib import Path
@@ -199,3 +200,16 @@ async def test_a_late_upload_that_started_before_the_deadline_is_refused(world, 
     assert refused.value.code == "bid.late"
     assert await _bid_rows(world) == 0
     assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
+
+
+async def test_racing_replacements_by_one_bidder_leave_exactly_one_current_bid(world):
+    await world.publish_lot()
+    bidder = await world.bidder()
+    sealed = [world.seal(bidder, {"price_fen": 100 + i, "duration_days": 9}) for i in range(4)]
+    responses = await asyncio.gather(*(world.put(bidder, d, s) for d, s in sealed))
+    assert [r.status_code for r in responses] == [201] * 4
+    states = [s for (s,) in await world.sql("SELECT state FROM bid ORDER BY seq")]
+    assert sorted(states) == ["current", "replaced", "replaced", "replaced"]
+    assert states[-1] == "current"  # the latest receipt is the one that counts
+    seqs = sorted(r.json()["receipt"]["seq"] for r in responses)
+    assert seqs == list(range(seqs[0], seqs[0] + 4))

@@ -213,3 +213,24 @@ async def test_failures_are_recorded_with_whose_fault_and_fewer_than_three_valid
     assert "duration_days is required" in by[careless.code]["reason"]
     assert by[wronged.code]["outcome"] == "platform_fault"
     assert by[wronged.code]["may_claim_loss"] is True
+
+
+async def test_the_live_channel_pushes_every_step_and_resumes_after_a_reconnect(world):
+    await world.publish_lot(n=2, k=2)
+    bidders = await _three_bids(world)
+    await world.pass_deadline()
+    await _start(world)
+    await _enter(world, 0)
+    await _enter(world, 1)
+    url = f"/api/lots/{world.lot}/opening/live"
+    whole = await world.client.get(url, headers=bidders[0].headers)
+    assert whole.status_code == 200
+    assert whole.headers["content-type"].startswith("text/event-stream")
+    ids = [int(line[4:]) for line in whole.text.splitlines() if line.startswith("id: ")]
+    assert ids == list(range(1, 10))
+    assert "event: finished" in whole.text
+    resumed = await world.client.get(url, headers=bidders[0].headers | {"Last-Event-ID": "7"})
+    assert [int(line[4:]) for line in resumed.text.splitlines() if line.startswith("id: ")] == [
+        8,
+        9,
+    ]
