@@ -4,21 +4,14 @@
     report = await deposit_statement(session, number)      # or daily_reconciliation(day)
     pdf_bytes, csv_text = render_pdf(report), render_csv(report)
 
-PDFs embed a subset of a CJK **TrueType** font so they read the same in every viewer. The
-font is ``TENDERING_CJK_FONT`` (a .ttf/.ttc path) or the first found of WenQuanYi Micro Hei
-(Debian ``fonts-wqy-microhei``), AR PL UKai, Droid Sans Fallback; ReportLab cannot embed
-CFF-based OpenType (Noto CJK .otf/.ttc), so those are not used.
+Rendering (and the CJK font) is ``tendering.core.reports``; this module gathers the facts.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -26,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.clock import rfc3339
 from tendering.core.errors import NotFound
+from tendering.core.reports import Report, render_csv, render_pdf
 from tendering.ledger import rules
 from tendering.ledger.rules import CHINA, yuan
 from tendering.ledger.service import deposit_status, get_deposit
@@ -41,14 +35,6 @@ __all__ = [
     "render_pdf",
 ]
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/ukai.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
-
 KIND_LABELS = {
     "deposit.received": "保证金到账",
     "suspense.assigned": "待查款项划入",
@@ -56,15 +42,6 @@ KIND_LABELS = {
     "deposit.forfeited": "保证金没收",
     "deposit.converted": "转为价款",
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Report:
-    title: str
-    facts: list[tuple[str, str]]  # (label, value) shown above the table
-    columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    filename: str = "report"
 
 
 async def deposit_statement(session: AsyncSession, number: str) -> Report:
@@ -191,88 +168,6 @@ async def daily_reconciliation(session: AsyncSession, day: date) -> Report:
         rows=table,
         filename=f"reconciliation-{day.isoformat()}",
     )
-
-
-def render_csv(report: Report) -> str:
-    """UTF-8 CSV with a BOM (Excel opens it as UTF-8): the facts, a blank row, the table."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([report.title])
-    writer.writerows([label, value] for label, value in report.facts)
-    writer.writerow([])
-    writer.writerow(report.columns)
-    writer.writerows(report.rows)
-    return "\ufeff" + out.getvalue()
-
-
-def find_cjk_font() -> Path:
-    given = os.environ.get("TENDERING_CJK_FONT", "").strip()
-    for candidate in ((given,) if given else ()) + FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    raise RuntimeError(
-        "no CJK TrueType font found for PDF reports: install Debian's fonts-wqy-microhei or "
-        "set TENDERING_CJK_FONT to a .ttf/.ttc file"
-    )
-
-
-@cache
-def _font_name() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    path = find_cjk_font()
-    pdfmetrics.registerFont(TTFont("CJK", str(path), subfontIndex=0))
-    return "CJK"
-
-
-def render_pdf(report: Report) -> bytes:
-    """An A4 PDF with the CJK font embedded as a subset."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    font = _font_name()
-    title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=1)
-    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        title=report.title,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-    )
-    facts = Table([[k, v] for k, v in report.facts], colWidths=[50 * mm, 125 * mm])
-    facts.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9)]))
-    data = [report.columns, *report.rows] if report.rows else [report.columns, ["(无 none)"]]
-    table = Table(data, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), font, 8),
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
-                ("ALIGN", (3, 1), (-1, -1), "RIGHT"),
-            ]
-        )
-    )
-    doc.build(
-        [
-            Paragraph(report.title, title),
-            Spacer(1, 4 * mm),
-            facts,
-            Spacer(1, 6 * mm),
-            table,
-            Spacer(1, 4 * mm),
-            Paragraph("本报表由公共资源交易平台生成 Generated by the trading platform.", body),
-        ]
-    )
-    return out.getvalue()
 
 
 async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
