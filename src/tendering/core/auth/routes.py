@@ -32,6 +32,7 @@ from tendering.core.auth.service import (
     list_users,
     log_in,
     log_out,
+    read_login,
     read_organization,
 )
 from tendering.core.auth.tokens import csrf_token_for
@@ -44,9 +45,9 @@ Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000, description="items to skip")]
 
 
-async def _me(session: AsyncSession, user: User) -> Me:
-    org = await session.get(Organization, user.organization_id)
-    assert org is not None and user.id is not None
+async def _me(session: AsyncSession, user_id: int) -> Me:
+    user, org = await read_login(session, user_id)
+    assert user.id is not None
     return Me(
         id=user.id,
         username=user.username,
@@ -72,9 +73,10 @@ async def login(
     token, expires_at, user = await log_in(
         db_session, username=data.username, password=data.password, hours=settings.token_hours
     )
+    assert user.id is not None
     csrf = csrf_token_for(token)
     body = LoginResponse(
-        token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user)
+        token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user.id)
     )
     lifetime = settings.token_hours * 3600
     cookies = [
@@ -113,9 +115,8 @@ async def logout(db_session: DbSession, request: Request[Any, Any, Any]) -> Resp
 @get("/api/auth/me", tags=["auth"], guards=[requires_login])
 async def me(db_session: DbSession, request: Request[Any, Any, Any]) -> Me:
     actor: Actor = current_actor(request)
-    user = await db_session.get(User, actor.user_id)
-    assert user is not None
-    return await _me(db_session, user)
+    assert actor.user_id is not None  # a request's actor is always a user
+    return await _me(db_session, actor.user_id)
 
 
 def _org_read(org: Organization) -> OrganizationRead:
@@ -155,7 +156,6 @@ class OrganizationController(Controller):
             credit_code=data.credit_code,
             actor=current_actor(request),
         )
-        await db_session.refresh(org)
         return _org_read(org)
 
     @get("/", guards=[requires_role(*sorted(OVERSIGHT_ROLES))], summary="List organizations")
@@ -201,7 +201,6 @@ class UserController(Controller):
             display_name=data.display_name,
             actor=current_actor(request),
         )
-        await db_session.refresh(user)
         return _user_read(user, org.code)
 
     @get("/", summary="List users")
@@ -226,9 +225,9 @@ class UserController(Controller):
     async def deactivate(
         self, username: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
     ) -> UserRead:
-        user = await deactivate_user(db_session, username=username, actor=current_actor(request))
-        org = await db_session.get(Organization, user.organization_id)
-        assert org is not None
+        user, org = await deactivate_user(
+            db_session, username=username, actor=current_actor(request)
+        )
         return _user_read(user, org.code)
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "list_users",
     "log_in",
     "log_out",
+    "read_login",
     "read_organization",
 ]
 
@@ -53,6 +54,18 @@ async def find_user(session: AsyncSession, username: str) -> User | None:
     return (
         await session.execute(select(User).where(col(User.username) == username))
     ).scalar_one_or_none()
+
+
+async def read_login(session: AsyncSession, user_id: int) -> tuple[User, Organization]:
+    """A logged-in user and its organization (for "who am I")."""
+    row = (
+        await session.execute(
+            select(User, Organization)
+            .join(Organization, col(Organization.id) == col(User.organization_id))
+            .where(col(User.id) == user_id)
+        )
+    ).one()
+    return row[0], row[1]
 
 
 async def read_organization(session: AsyncSession, *, actor: Actor, code: str) -> Organization:
@@ -140,6 +153,7 @@ async def create_organization(
             await session.flush()
     except IntegrityError:
         raise taken from None
+    await session.refresh(org)  # created_at comes from the database
     await record(
         session,
         stream=GLOBAL,
@@ -204,6 +218,7 @@ async def create_user(
             await session.flush()
     except IntegrityError:
         raise taken from None
+    await session.refresh(user)  # created_at comes from the database
     await record(
         session,
         stream=GLOBAL,
@@ -249,8 +264,12 @@ async def create_user_in(
     return user, org
 
 
-async def deactivate_user(session: AsyncSession, *, username: str, actor: Actor) -> User:
-    """Disable a login and log out every one of its tokens. Doing it twice changes nothing."""
+async def deactivate_user(
+    session: AsyncSession, *, username: str, actor: Actor
+) -> tuple[User, Organization]:
+    """Disable a login and log out every one of its tokens. Doing it twice changes nothing.
+
+    Returns the user and its organization."""
     user = await find_user(session, username)
     if user is None:
         raise hidden(f"User {username}")
@@ -260,8 +279,10 @@ async def deactivate_user(session: AsyncSession, *, username: str, actor: Actor)
             code="user.deactivate_self",
             field="username",
         )
+    organization = await session.get(Organization, user.organization_id)
+    assert organization is not None  # a foreign key
     if not user.is_active:
-        return user
+        return user, organization
     user.is_active = False
     assert user.id is not None
     await revoke_user_tokens(session, user.id)
@@ -273,7 +294,7 @@ async def deactivate_user(session: AsyncSession, *, username: str, actor: Actor)
         actor=actor,
         payload={"user": user.id, "username": username},
     )
-    return user
+    return user, organization
 
 
 async def log_in(
