@@ -21,10 +21,12 @@ from tendering.core.auth.schemas import (
     Me,
     OrganizationCreate,
     OrganizationRead,
+    PasswordChange,
     UserCreate,
     UserRead,
 )
 from tendering.core.auth.service import (
+    change_password,
     create_organization,
     create_user_in,
     deactivate_user,
@@ -110,6 +112,26 @@ async def logout(db_session: DbSession, request: Request[Any, Any, Any]) -> Resp
         await log_out(db_session, token)
     gone = [Cookie(key=name, value="", max_age=0) for name in (SESSION_COOKIE, CSRF_COOKIE)]
     return Response(None, status_code=204, cookies=gone)
+
+
+@post(
+    "/api/auth/password",
+    tags=["auth"],
+    guards=[requires_login],
+    status_code=204,
+    summary="Change one's own password; other logins are logged out",
+)
+async def password(
+    data: JSONBody[PasswordChange], db_session: DbSession, request: Request[Any, Any, Any]
+) -> None:
+    token = request.scope.get("auth")
+    await change_password(
+        db_session,
+        actor=current_actor(request),
+        current_password=data.current_password,
+        new_password=data.new_password,
+        keep_token=token if isinstance(token, str) else None,
+    )
 
 
 @get("/api/auth/me", tags=["auth"], guards=[requires_login])
@@ -231,4 +253,4 @@ class UserController(Controller):
         return _user_read(user, org.code)
 
 
-auth_handlers = [login, logout, me, OrganizationController, UserController]
+auth_handlers = [login, logout, password, me, OrganizationController, UserController]

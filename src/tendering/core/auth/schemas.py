@@ -22,6 +22,7 @@ __all__ = [
     "Me",
     "OrganizationCreate",
     "OrganizationRead",
+    "PasswordChange",
     "PlainText",
     "UserCreate",
     "UserRead",
@@ -77,6 +78,15 @@ class LoginResponse(BaseModel):
         " on POST/PUT/PATCH/DELETE; bearer-token clients need not."
     )
     user: Me
+
+
+class PasswordChange(_Strict):
+    current_password: PlainText = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    new_password: PlainText = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"at least {MIN_PASSWORD_LENGTH} characters",
+    )
 
 
 class OrganizationCreate(_Strict):

@@ -28,6 +28,7 @@ from tendering.core.errors import Conflict, InvalidInput, RuleViolation, Unautho
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "change_password",
     "create_organization",
     "create_user",
     "create_user_in",
@@ -295,6 +296,45 @@ async def deactivate_user(
         payload={"user": user.id, "username": username},
     )
     return user, organization
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    keep_token: str | None,
+) -> None:
+    """A user sets a new password; every other login of theirs is logged out."""
+    assert actor.user_id is not None
+    user = await session.get(User, actor.user_id)
+    assert user is not None
+    if not verify_password(user.password_hash, current_password):
+        raise RuleViolation(
+            "The current password is wrong.", code="auth.wrong_password", field="current_password"
+        )
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"The new password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+            field="new_password",
+        )
+    if new_password == current_password:
+        raise RuleViolation(
+            "The new password must differ from the current one.",
+            code="auth.same_password",
+            field="new_password",
+        )
+    user.password_hash = hash_password(new_password)
+    await revoke_user_tokens(session, actor.user_id, except_token=keep_token)
+    await session.flush()
+    await record(
+        session,
+        stream=GLOBAL,
+        action="user.password_changed",
+        actor=actor,
+        payload={"user": actor.user_id, "username": user.username},
+    )
 
 
 async def log_in(

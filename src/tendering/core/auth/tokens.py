@@ -80,14 +80,16 @@ async def revoke_token(session: AsyncSession, token: str) -> None:
     )
 
 
-async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
-    """Log out every token of ``user_id`` (on deactivation)."""
+async def revoke_user_tokens(
+    session: AsyncSession, user_id: int, *, except_token: str | None = None
+) -> None:
+    """Log out every token of ``user_id`` (on deactivation), or all but ``except_token``."""
     await session.execute(
         text(
             "UPDATE api_token SET revoked_at = clock_timestamp()"
-            " WHERE user_id = :u AND revoked_at IS NULL"
+            " WHERE user_id = :u AND revoked_at IS NULL AND token_hash <> :keep"
         ),
-        {"u": user_id},
+        {"u": user_id, "keep": hash_token(except_token) if except_token else ""},
     )
 
 
