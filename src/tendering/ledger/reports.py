@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.clock import rfc3339
 from tendering.core.errors import NotFound
+from tendering.core.money import yuan
 from tendering.core.reports import Report, render_csv, render_pdf
-from tendering.ledger import rules
-from tendering.ledger.rules import CHINA, yuan
+from tendering.ledger.rules import CHINA
 from tendering.ledger.service import deposit_status, get_deposit
 
 __all__ = [
@@ -214,10 +214,10 @@ async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
                 r.instruction_ref,
                 r.payee_name,
                 r.payee_account,
-                rules.yuan(r.principal_fen + r.interest_fen),
+                yuan(r.principal_fen + r.interest_fen),
                 "CNY",
-                rules.yuan(r.principal_fen),
-                rules.yuan(r.interest_fen),
+                yuan(r.principal_fen),
+                yuan(r.interest_fen),
                 r.days,
                 str(batch.annual_rate),
                 batch.day_count,

@@ -41,7 +41,6 @@ __all__ = [
     "interest_fen",
     "is_valid_account_number",
     "parse_yuan",
-    "yuan",
 ]
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -107,11 +106,6 @@ def parse_yuan(text: str, *, field_name: str = "amount") -> int:
     if fen <= 0:
         raise InvalidInput(f"{field_name} must be more than 0, got {text!r}", field=field_name)
     return fen
-
-
-def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 class SuspenseReason(StrEnum):

@@ -22,9 +22,9 @@ from tendering.bids.service import LotTerms
 from tendering.core.auth.models import User
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import rfc3339
+from tendering.core.money import yuan
+from tendering.core.reports import Report, render_pdf
 from tendering.core.signing import PlatformKey
-from tendering.ledger.reports import Report, render_pdf
-from tendering.ledger.rules import yuan
 from tendering.opening.models import BidOutcome, LotKey, Opening, OpeningResult, OpeningState
 from tendering.tenders.models import Lot
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from tendering.core.calendar import WorkingCalendar, roll_to_working_day
 from tendering.core.errors import InvalidInput, RuleViolation
+from tendering.core.money import yuan
 
 __all__ = [
     "BidField",
@@ -27,7 +28,6 @@ __all__ = [
     "describe_duration",
     "parse_bid_fields",
     "push_deadline",
-    "yuan",
 ]
 
 DAY = timedelta(days=1)
@@ -60,13 +60,6 @@ def describe_duration(span: timedelta) -> str:
     parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
     words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
     return " ".join(words) or "less than a minute"
-
-
-def yuan(fen: int) -> str:
-    """``1,234,567.89`` yuan from fen, exactly (no floats)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
 
 
 def check_schedule(
@@ -135,10 +128,11 @@ def check_deposit(rules: ScheduleRules, *, deposit_fen: int, estimated_price_fen
     if deposit_fen * BASIS_POINTS > estimated_price_fen * rules.max_deposit_bp:
         limit = estimated_price_fen * rules.max_deposit_bp // BASIS_POINTS
         percent = f"{rules.max_deposit_bp / 100:g}%"
+        deposit, price = yuan(deposit_fen, grouped=True), yuan(estimated_price_fen, grouped=True)
         raise RuleViolation(
-            f"投标保证金不得超过招标项目估算价的{percent}: the deposit of {yuan(deposit_fen)} yuan "
-            f"is more than {percent} of the estimated price {yuan(estimated_price_fen)} yuan "
-            f"(at most {yuan(limit)} yuan).",
+            f"投标保证金不得超过招标项目估算价的{percent}: the deposit of {deposit} yuan "
+            f"is more than {percent} of the estimated price {price} yuan "
+            f"(at most {yuan(limit, grouped=True)} yuan).",
             code="tender.deposit_limit",
             field="deposit_fen",
             details={"deposit_fen": deposit_fen, "limit_fen": limit},

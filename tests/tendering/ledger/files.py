@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from tendering.ledger.rules import CHINA, yuan
+from tendering.core.money import yuan
+from tendering.ledger.rules import CHINA
 from tendering.ledger.statements import CSV_COLUMNS
 
 BANK_ACCOUNT = "110060149018800012345"

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tendering.core.calendar import WorkingCalendar, is_working_day
 from tendering.core.errors import InvalidInput, RuleViolation
+from tendering.core.money import yuan
 from tendering.tenders.rules import (
     CST,
     ScheduleRules,
@@ -16,7 +17,6 @@ from tendering.tenders.rules import (
     describe_duration,
     parse_bid_fields,
     push_deadline,
-    yuan,
 )
 
 RULES = ScheduleRules()
@@ -156,5 +156,6 @@ def test_bid_fields_are_typed_and_price_fen_is_reserved():
 
 
 def test_money_and_durations_read_plainly():
-    assert yuan(123456789) == "1,234,567.89"
+    assert yuan(123456789, grouped=True) == "1,234,567.89"
+    assert yuan(123456789) == "1234567.89"  # bank files and number columns
     assert describe_duration(timedelta(days=1, minutes=1)) == "1 day 1 minute"
