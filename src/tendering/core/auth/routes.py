@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,8 +38,16 @@ from tendering.core.auth.service import (
     read_login,
     read_organization,
 )
+from tendering.core.auth.throttle import (
+    WINDOW_SECONDS,
+    forget_failures,
+    note_failure,
+    throttle_key,
+    too_many_failures,
+)
 from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.db import DbSession
+from tendering.core.errors import Unauthorized
 from tendering.settings import Settings
 
 __all__ = ["OrganizationController", "UserController", "auth_handlers"]
@@ -61,27 +70,10 @@ async def _me(session: AsyncSession, user_id: int) -> Me:
     )
 
 
-@post(
-    "/api/auth/login",
-    tags=["auth"],
-    summary="Log in; returns a bearer token and sets the session cookie",
-    security=[{}],  # anyone: overrides the document-wide bearer requirement
-    opt=public("logging in is how one gets a login"),
-)
-async def login(
-    data: JSONBody[LoginRequest], db_session: DbSession, request: Request[Any, Any, Any]
-) -> Response[LoginResponse]:
-    settings: Settings = request.app.state["settings"]
-    token, expires_at, user = await log_in(
-        db_session, username=data.username, password=data.password, hours=settings.token_hours
-    )
-    assert user.id is not None
-    csrf = csrf_token_for(token)
-    body = LoginResponse(
-        token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user.id)
-    )
+def _session_cookies(settings: Settings, token: str, csrf: str) -> list[Cookie]:
+    """The HttpOnly session cookie, and the readable CSRF cookie pages echo back."""
     lifetime = settings.token_hours * 3600
-    cookies = [
+    return [
         Cookie(
             key=SESSION_COOKIE,
             value=token,
@@ -102,6 +94,43 @@ async def login(
             path="/",
         ),
     ]
+
+
+@post(
+    "/api/auth/login",
+    tags=["auth"],
+    summary="Log in; returns a bearer token and sets the session cookie",
+    security=[{}],  # anyone: overrides the document-wide bearer requirement
+    opt=public("logging in is how one gets a login"),
+)
+async def login(
+    data: JSONBody[LoginRequest], db_session: DbSession, request: Request[Any, Any, Any]
+) -> Response[LoginResponse]:
+    settings: Settings = request.app.state["settings"]
+    redis = request.app.state.get("queue")
+    address = request.client.host if request.client else ""
+    key = throttle_key(settings.queue_name, data.username, address)
+    if redis is not None and await too_many_failures(redis, key):
+        raise TooManyRequestsException(
+            detail=f"Too many failed logins for this username from your address; wait"
+            f" {WINDOW_SECONDS // 60} minutes, or ask an admin to check the account."
+        )
+    try:
+        token, expires_at, user = await log_in(
+            db_session, username=data.username, password=data.password, hours=settings.token_hours
+        )
+    except Unauthorized:
+        if redis is not None:
+            await note_failure(redis, key)
+        raise
+    if redis is not None:
+        await forget_failures(redis, key)
+    assert user.id is not None
+    csrf = csrf_token_for(token)
+    body = LoginResponse(
+        token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user.id)
+    )
+    cookies = _session_cookies(settings, token, csrf)
     return Response(body, status_code=200, cookies=cookies)
 
 
