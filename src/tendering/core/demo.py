@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import create_organization, create_user
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
     "DemoBook",
     "DemoLogin",
     "DemoStep",
-    "credit_check_char",
     "credit_code",
     "demo_logins",
     "register_demo_step",
@@ -75,8 +75,6 @@ def register_demo_step(step: DemoStep) -> None:
 
 # --- 统一社会信用代码 (GB 32100-2015) with real check digits, for realistic credit codes ---
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organization code
 
 
@@ -87,18 +85,12 @@ def _org_code(serial: str) -> str:
     return serial + {10: "X", 11: "0"}.get(check, str(check))
 
 
-def credit_check_char(body: str) -> str:
-    """The 18th character of a unified social credit code whose first 17 are ``body``."""
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
-    return _USCC_ALPHABET[(31 - total % 31) % 31]
-
-
 def credit_code(kind: str, serial: str) -> str:
     """An 18-character unified social credit code: ``kind`` is the 2-character
     department+type (``91`` company, ``11`` government body, ``12`` public institution),
     ``serial`` the 8 digits of the organization code before its check character."""
     body = kind + REGION_CODE + _org_code(serial)
-    return body + credit_check_char(body)
+    return body + credit_code_check_char(body)
 
 
 # --- the county ---

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from tendering.core import demo
 from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import log_in
 from tendering.core.db import make_sessionmaker
 from tendering.core.demo import (
     DemoBook,
-    credit_check_char,
     credit_code,
     register_demo_step,
     run_demo,
@@ -25,11 +25,11 @@ def own_steps(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_credit_codes_carry_valid_check_characters() -> None:
     # The example code printed in GB 32100-2015: 91350100M000100Y43.
-    assert credit_check_char("91350100M000100Y4") == "3"
+    assert credit_code_check_char("91350100M000100Y4") == "3"
     code = credit_code("91", "20050007")
     assert len(code) == 18
     assert code.startswith("91339901")
-    assert credit_check_char(code[:17]) == code[17]
+    assert credit_code_check_char(code[:17]) == code[17]
 
 
 async def test_demo_fills_an_empty_database_with_every_kind_and_role(engine) -> None:

@@ -5,29 +5,26 @@
           --organization BID-0001 --password-stdin
     $ tendering users list --role staff
 
-Reads the database from ``DATABASE_URL`` (the same settings as ``tendering serve``). Every
-change is recorded in the global audit stream with the actor ``system:cli``.
+Uses the database of ``DATABASE_URL``, or the embedded one when it is unset (the same
+settings as ``tendering serve``). Every change is recorded in the global audit stream with
+the actor ``system:cli``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
 from tendering.core.auth.schemas import UserCreate
 from tendering.core.auth.service import create_user_in, ensure_center_organization, list_users
-from tendering.core.db import make_engine, make_sessionmaker, session_scope
-from tendering.core.errors import PlatformError
-from tendering.settings import Settings, SettingsError
+from tendering.core.cli_support import platform_database, run_in_session
 
 __all__ = ["users"]
 
@@ -36,35 +33,9 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction against ``DATABASE_URL``; errors become clear messages."""
-    try:
-        settings = Settings.from_env()
-        if settings.database_url is None:
-            raise click.ClickException(
-                "DATABASE_URL is not set; point it at the platform's PostgreSQL database"
-                " (postgresql://user@host:5432/dbname)."
-            )
-        url = settings.async_database_url
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-    async def main() -> T:
-        engine = make_engine(url, pool_size=1)
-        try:
-            async with session_scope(make_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(main())
-    except PlatformError as exc:
-        raise click.ClickException(exc.message) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot reach the database: {exc}") from None
-    except DBAPIError as exc:
-        reason = str(exc.orig or exc).split("\n", 1)[0]
-        raise click.ClickException(f"the database refused: {reason}") from None
+    """Run ``work`` in one transaction on the platform's database (embedded when unset)."""
+    with platform_database() as settings:
+        return run_in_session(settings, work, writes=True)
 
 
 def _password(from_stdin: bool) -> str:
