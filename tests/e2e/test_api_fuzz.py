@@ -7,63 +7,19 @@ no anonymous run of its own; the logged-in runs reach every public route too."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-BIN = Path(sys.executable).parent
-START_SECONDS = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.e2e.conftest import BIN, LivePlatform
 
 
 @pytest.fixture
-def platform(engine, database_url, settings, tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A served platform with the demo data; yields (base URL, environment)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": str(settings.redis_url),
-        "TENDERING_DATA_DIR": str(tmp_path / "data"),
-        "TENDERING_PORT": str(port),
-        "TENDERING_QUEUE": settings.queue_name,
-    }
-    subprocess.run([str(BIN / "tendering"), "demo"], env=env, check=True, capture_output=True)
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "tendering"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(
-                "tendering serve did not answer /health: " + (tmp_path / "serve.log").read_text()
-            )
-        yield base, env
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
-        log.close()
+def platform(live_platform: LivePlatform) -> tuple[str, dict[str, str]]:
+    """The live platform with the demo data: (base URL, environment)."""
+    live_platform.tendering("demo", check=True)
+    return live_platform.url, live_platform.env
 
 
 def _token(base: str, username: str, password: str) -> str:

@@ -1,0 +1,71 @@
+"""A real ``tendering serve`` on the test database, for tests that go over the wire."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+START_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class LivePlatform:
+    url: str
+    env: dict[str, str]
+
+    def tendering(self, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+        """Run the ``tendering`` command as a user would, against this platform."""
+        return subprocess.run(  # type: ignore[call-overload, no-any-return]
+            [str(BIN / "tendering"), *args], env=self.env, capture_output=True, text=True, **kw
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_platform(engine, database_url, settings, tmp_path) -> Iterator[LivePlatform]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": str(settings.redis_url),
+        "TENDERING_DATA_DIR": str(tmp_path / "data"),
+        "TENDERING_PORT": str(port),
+        "TENDERING_QUEUE": settings.queue_name,
+    }
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [str(BIN / "tendering"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"tendering serve did not answer /health:\n{log_path.read_text()}")
+        yield LivePlatform(url, env)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+        log.close()
