@@ -27,7 +27,7 @@ from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import rfc3339
 from tendering.core.db import DbSession
-from tendering.core.errors import NotFound
+from tendering.core.errors import InvalidInput, NotFound
 from tendering.opening import ceremony, service
 from tendering.opening.models import BidOutcome, OpeningState
 from tendering.opening.schemas import (
@@ -155,14 +155,22 @@ class OpeningController(Controller):
         lot_code: PathCode,
         data: JSONBody[PassphraseEntry],
     ) -> OpeningRead:
-        view = await service.enter_passphrase(
-            db_session,
-            actor=current_actor(request),
-            lot_code=lot_code,
-            passphrase=data.passphrase,
-            platform_key=request.app.state["platform_key"],
-            store=_store(request),
-        )
+        actor = current_actor(request)
+        try:
+            view = await service.enter_passphrase(
+                db_session,
+                actor=actor,
+                lot_code=lot_code,
+                passphrase=data.passphrase,
+                platform_key=request.app.state["platform_key"],
+                store=_store(request),
+            )
+        except InvalidInput as refused:
+            if refused.code == "opening.wrong_passphrase":
+                await service.record_refused_passphrase(
+                    request.app.state[SESSIONMAKER_STATE_KEY], actor=actor, lot_code=lot_code
+                )
+            raise
         return await _read(db_session, view)
 
     @get("/{lot_code:str}/opening", guards=[requires_login], summary="The opening's state")

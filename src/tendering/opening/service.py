@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from tendering.bids import service as bids
@@ -28,6 +28,7 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import shamir
 from tendering.core.crypto.ceremony import rebuild_opening_key
 from tendering.core.crypto.errors import ShareError
+from tendering.core.db import session_scope
 from tendering.core.errors import Conflict, NotFound, RuleViolation
 from tendering.core.signing import PlatformKey
 from tendering.opening import ceremony
@@ -47,6 +48,7 @@ __all__ = [
     "enter_passphrase",
     "events_after",
     "opening_view",
+    "record_refused_passphrase",
     "results_of",
     "start_opening",
 ]
@@ -190,6 +192,21 @@ async def enter_passphrase(
     )
     del private  # Python cannot wipe memory; drop the last reference at once
     return await opening_view(session, lot_code)
+
+
+async def record_refused_passphrase(
+    sessionmaker: async_sessionmaker[AsyncSession], *, actor: Actor, lot_code: str
+) -> None:
+    """Keep a wrong passphrase on the lot's record (guessing shows), in a transaction of its
+    own: the request that carried it is refused and rolls back everything it did."""
+    async with session_scope(sessionmaker) as session:
+        await record(
+            session,
+            stream=lot_stream(lot_code),
+            action="opening.passphrase_refused",
+            actor=actor,
+            payload={"lot": lot_code},
+        )
 
 
 async def _pending_shares(session: AsyncSession, lot_id: int) -> list[shamir.Share]:

@@ -150,6 +150,12 @@ async def test_a_wrong_passphrase_says_so_and_counts_nothing(world):
     )
     assert state.json()["custodians_entered"] == 0
     assert await world.sql("SELECT * FROM opening_pending_share") == []
+    custodian, _ = world.custodians[0]
+    refused = await world.sql(
+        "SELECT actor FROM audit_event WHERE stream = :s AND action = 'opening.passphrase_refused'",
+        s=f"lot:{world.lot}",
+    )
+    assert [r.actor for r in refused] == [f"user:{custodian.user.id}"]  # guessing shows
 
 
 async def test_starting_twice_opens_once(world):
