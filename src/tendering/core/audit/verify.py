@@ -3,8 +3,7 @@
 Both read a stream in keyset pages of ``seq`` (bounded memory, a million-event stream is
 fine) and hand each row to the pure :class:`~tendering.core.audit.rules.StreamVerifier`.
 
-    async for report in verify_streams(session, public_key=key.public_raw):
-        print(report.to_json())
+    broken = [r async for r in verify_streams(session, public_key=key.public_raw) if not r.ok]
 """
 
 from __future__ import annotations
