@@ -119,7 +119,11 @@ def upgrade() -> None:
         sa.Column("bid_fields", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("custodian_ids", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("custodian_k", sa.Integer(), nullable=False),
+        sa.Column("max_bid_mb", sa.Integer(), server_default="1024", nullable=False),
         sa.CheckConstraint("custodian_k >= 1", name=op.f("ck_tender_lot_custodian_k_positive")),
+        sa.CheckConstraint(
+            "max_bid_mb BETWEEN 1 AND 102400", name=op.f("ck_tender_lot_max_bid_mb_range")
+        ),
         sa.CheckConstraint("deposit_fen >= 0", name=op.f("ck_tender_lot_deposit_not_negative")),
         sa.ForeignKeyConstraint(
             ["project_id"],

@@ -52,7 +52,8 @@ __all__ = [
     "withdraw_bid",
 ]
 
-DEFAULT_MAX_BID_BYTES = 1024 * 1024 * 1024
+MIB = 1024 * 1024
+DEFAULT_MAX_BID_BYTES = 1024 * MIB
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ async def lot_terms(
         bid_fields=list(lot.bid_fields),
         key_id=key.key_id,
         public_key=key.public_key,
-        max_bytes=max_bytes or DEFAULT_MAX_BID_BYTES,
+        # The lot's own limit; a platform-wide cap (``max_bytes``), when set, can only lower it.
+        max_bytes=min(lot.max_bid_mb * MIB, max_bytes or lot.max_bid_mb * MIB),
     )
 
 

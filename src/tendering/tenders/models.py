@@ -102,6 +102,7 @@ class Lot(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("deposit_fen >= 0", name="deposit_not_negative"),
         CheckConstraint("custodian_k >= 1", name="custodian_k_positive"),
+        CheckConstraint("max_bid_mb BETWEEN 1 AND 102400", name="max_bid_mb_range"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -117,6 +118,8 @@ class Lot(SQLModel, table=True):
     # Opening-key custodians (user ids); the key ceremony (k-of-n) is the opening context's.
     custodian_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     custodian_k: int = Field(default=1)
+    # The largest sealed bid the lot accepts, in MiB (a drawing-heavy works tender needs more).
+    max_bid_mb: int = Field(default=1024, sa_column_kwargs={"server_default": "1024"})
 
 
 class Notice(SQLModel, table=True):

@@ -133,6 +133,7 @@ async def add_lot(
             bid_fields=[f.to_json() for f in fields],
             custodian_ids=data.custodians,
             custodian_k=data.custodian_k,
+            max_bid_mb=data.max_bid_mb,
         )
         .on_conflict_do_nothing(index_elements=["code"])
         .returning(col(Lot.id))

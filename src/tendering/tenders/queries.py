@@ -202,6 +202,7 @@ async def notice_detail(session: AsyncSession, notice_id: int, *, public: bool) 
                 estimated_price_fen=lot.estimated_price_fen,
                 deposit_fen=lot.deposit_fen,
                 bid_fields=[BidFieldSpec(**f) for f in lot.bid_fields],
+                max_bid_mb=lot.max_bid_mb,
             )
             for lot in lots
         ],

@@ -84,6 +84,7 @@ def _lot_read(lot: Lot) -> LotRead:
         estimated_price_fen=lot.estimated_price_fen,
         deposit_fen=lot.deposit_fen,
         bid_fields=[BidFieldSpec(**f) for f in lot.bid_fields],
+        max_bid_mb=lot.max_bid_mb,
     )
 
 

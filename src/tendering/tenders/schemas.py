@@ -111,6 +111,9 @@ class LotCreate(BaseModel):
     bid_fields: list[BidFieldSpec] = Field(default_factory=list, max_length=50)
     custodians: list[UserId] = Field(default_factory=list, max_length=20, description="user ids")
     custodian_k: int = Field(default=1, ge=1, le=20)
+    max_bid_mb: int = Field(
+        default=1024, ge=1, le=102400, description="largest sealed bid accepted, in MiB"
+    )
 
 
 class LotRead(BaseModel):
@@ -119,6 +122,7 @@ class LotRead(BaseModel):
     estimated_price_fen: int
     deposit_fen: int
     bid_fields: list[BidFieldSpec]
+    max_bid_mb: int
 
 
 class ProjectRead(BaseModel):

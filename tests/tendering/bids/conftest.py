@@ -78,14 +78,16 @@ class BidWorld:
         self.custodians.append((person, headers))
         return person, headers
 
-    async def publish_lot(self, *, n: int = 3, k: int = 2, deposit_fen: int = 5_000_000) -> str:
+    async def publish_lot(
+        self, *, n: int = 3, k: int = 2, deposit_fen: int = 5_000_000, **lot: Any
+    ) -> str:
         roles = [Role.STAFF, Role.SUPERVISOR, Role.STAFF]
         for i in range(n):
             await self.custodian(roles[i % 3], PASSPHRASES[i])
         project = await self.desk.project()
         ids = [p.user.id for p, _ in self.custodians]
         self.lot = await self.desk.lot(
-            project, custodians=ids, custodian_k=k, deposit_fen=deposit_fen
+            project, custodians=ids, custodian_k=k, deposit_fen=deposit_fen, **lot
         )
         self.notice_id = await self.desk.notice(project, [self.lot])
         await self.desk.publish(self.notice_id)

@@ -127,6 +127,19 @@ async def test_a_bid_over_the_lot_limit_is_too_large(world):
     await _refused(world, await world.put(bidder, data, signature), 413, "envelope.too_large")
 
 
+async def test_each_lot_sets_its_own_size_limit(world):
+    await world.publish_lot(max_bid_mb=1)
+    key = (await world.client.get(f"/api/lots/{world.lot}/opening-key")).json()
+    assert key["max_bytes"] == 1024 * 1024
+    bidder = await world.bidder()
+    data, signature = world.seal(bidder, plaintext=os.urandom(1024 * 1024))  # + envelope
+    response = await world.put(bidder, data, signature)
+    await _refused(world, response, 413, "envelope.too_large")
+    assert "the limit is 1048576" in response.json()["detail"]
+    small, signature = world.seal(bidder, plaintext=b"x" * 1000)
+    assert (await world.put(bidder, small, signature)).status_code == 201
+
+
 async def test_no_deposit_is_refused_before_the_upload(world):
     await world.publish_lot()
     bidder = await world.bidder(deposit=False)
