@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import click
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.db import make_engine, make_sessionmaker, session_scope
 from tendering.core.embedded import EmbeddedServers, start_embedded
@@ -34,6 +34,7 @@ __all__ = [
     "platform_database",
     "platform_settings",
     "run_in_session",
+    "run_with_database",
 ]
 
 T = TypeVar("T")
@@ -108,15 +109,26 @@ def run_in_session(
     trouble become plain messages.
     """
 
+    async def with_session(maker: async_sessionmaker[AsyncSession]) -> T:
+        if writes:
+            async with session_scope(maker) as session:
+                return await work(session)
+        async with maker() as session:
+            return await work(session)
+
+    return run_with_database(settings, with_session)
+
+
+def run_with_database(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    """Run ``work`` on its own event loop with a small engine for one command, disposed
+    after; platform errors and database trouble become plain messages."""
+
     async def main() -> T:
         engine = make_engine(settings.async_database_url, pool_size=1)
-        maker = make_sessionmaker(engine)
         try:
-            if writes:
-                async with session_scope(maker) as session:
-                    return await work(session)
-            async with maker() as session:
-                return await work(session)
+            return await work(make_sessionmaker(engine))
         finally:
             await engine.dispose()
 

@@ -6,8 +6,9 @@ import asyncio
 import unicodedata
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tendering.core.cli_support import embedded_servers, platform_settings
+from tendering.core.cli_support import embedded_servers, platform_settings, run_with_database
 from tendering.core.demo import DemoBook, demo_logins, has_demo, run_demo
 from tendering.core.migrate import downgrade, upgrade
 from tendering.core.runtime import (
@@ -65,20 +66,14 @@ def _print_logins(book: DemoBook | None, *, again: bool = False) -> None:
 
 def _fill_demo(settings: Settings, *, on_existing_data: str) -> None:
     from tendering.app import register_contexts
-    from tendering.core.db import make_engine, make_sessionmaker
 
     register_contexts()
 
-    async def fill() -> tuple[DemoBook | None, bool]:
-        engine = make_engine(settings.async_database_url, pool_size=1)
-        try:
-            maker = make_sessionmaker(engine)
-            book = await run_demo(maker)
-            return book, book is None and await has_demo(maker)
-        finally:
-            await engine.dispose()
+    async def fill(maker: async_sessionmaker[AsyncSession]) -> tuple[DemoBook | None, bool]:
+        book = await run_demo(maker)
+        return book, book is None and await has_demo(maker)
 
-    book, demo_present = asyncio.run(fill())
+    book, demo_present = run_with_database(settings, fill)
     if book is not None:
         _print_logins(book)
     elif demo_present:
