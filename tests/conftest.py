@@ -15,6 +15,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,31 @@ def login(client: AsyncTestClient[Litestar]) -> Any:
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
     return _login
+
+
+def in_transaction(database_url: str, work: Any) -> Any:
+    """Run ``await work(session)`` in one committed transaction, from synchronous code (the
+    sync TestClient's fixtures), on a short-lived engine of its own."""
+
+    async def main() -> Any:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@contextmanager
+def bearer_client(app: Litestar, username: str, password: str) -> Iterator[Any]:
+    """A sync TestClient logged in as ``username`` by bearer token (no session cookie)."""
+    from litestar.testing import TestClient
+
+    with TestClient(app=app) as client:
+        response = client.post("/api/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        client.cookies.clear()
+        client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+        yield client

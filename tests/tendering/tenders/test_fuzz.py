@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar.testing import TestClient
 
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.auth.service import create_organization, create_user
-from tendering.core.db import make_engine, make_sessionmaker, session_scope
+from tests.conftest import bearer_client, in_transaction
 
 PASSWORD = "fuzz-staff-password"
 
@@ -98,39 +96,22 @@ notices = _bodies(
 )
 
 
-def _prepare(database_url: str) -> None:
-    async def work() -> None:
-        engine = make_engine(database_url, pool_size=1)
-        try:
-            async with session_scope(make_sessionmaker(engine)) as session:
-                center = await create_organization(
-                    session, code="CTR-FUZZ", name="交易中心", kind=OrgKind.CENTER
-                )
-                await create_organization(
-                    session, code="TND-FUZZ", name="某某县第一中学", kind=OrgKind.TENDERER
-                )
-                await create_user(
-                    session,
-                    username="fuzz-staff",
-                    password=PASSWORD,
-                    role=Role.STAFF,
-                    organization=center,
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(work())
+async def _prepare(session) -> None:
+    center = await create_organization(
+        session, code="CTR-FUZZ", name="交易中心", kind=OrgKind.CENTER
+    )
+    await create_organization(
+        session, code="TND-FUZZ", name="某某县第一中学", kind=OrgKind.TENDERER
+    )
+    await create_user(
+        session, username="fuzz-staff", password=PASSWORD, role=Role.STAFF, organization=center
+    )
 
 
 @pytest.fixture
 def staff_client(app, database_url):
-    _prepare(database_url)
-    with TestClient(app=app) as client:
-        response = client.post(
-            "/api/auth/login", json={"username": "fuzz-staff", "password": PASSWORD}
-        )
-        client.cookies.clear()
-        client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+    in_transaction(database_url, _prepare)
+    with bearer_client(app, "fuzz-staff", PASSWORD) as client:
         project = {
             "code": "JY-FUZZ-0001",
             "title": "测试",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar.testing import TestClient
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
@@ -18,7 +15,7 @@ from tendering.core.auth.rules import (
     credit_code_check_char,
 )
 from tendering.core.auth.service import create_user, ensure_center_organization
-from tendering.core.db import make_engine, make_sessionmaker, session_scope
+from tests.conftest import bearer_client, in_transaction
 
 PASSWORD = "fuzz-admin-password"
 
@@ -84,34 +81,17 @@ logins = _bodies(
 )
 
 
-def _make_admin(database_url: str) -> None:
-    async def work() -> None:
-        engine = make_engine(database_url, pool_size=1)
-        try:
-            async with session_scope(make_sessionmaker(engine)) as session:
-                center = await ensure_center_organization(session, actor=Actor.system("test"))
-                await create_user(
-                    session,
-                    username="fuzz-admin",
-                    password=PASSWORD,
-                    role=Role.ADMIN,
-                    organization=center,
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(work())
+async def _make_admin(session) -> None:
+    center = await ensure_center_organization(session, actor=Actor.system("test"))
+    await create_user(
+        session, username="fuzz-admin", password=PASSWORD, role=Role.ADMIN, organization=center
+    )
 
 
 @pytest.fixture
 def admin_client(app, database_url):
-    _make_admin(database_url)
-    with TestClient(app=app) as client:
-        response = client.post(
-            "/api/auth/login", json={"username": "fuzz-admin", "password": PASSWORD}
-        )
-        client.cookies.clear()
-        client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+    in_transaction(database_url, _make_admin)
+    with bearer_client(app, "fuzz-admin", PASSWORD) as client:
         yield client
 
 
