@@ -1,0 +1,51 @@
+"""Staging an upload: the bytes on disk are the bytes sent, however they were chunked."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from pathlib import Path
+
+from tendering.bids.upload import IOV_MAX, stage_envelope, write_batch
+from tendering.core.blobs import BlobStore
+from tendering.core.crypto import hpke
+from tendering.core.crypto.envelope import EnvelopeSealer, EnvelopeValidator
+
+
+def test_write_batch_writes_more_parts_than_one_writev_takes(tmp_path: Path) -> None:
+    parts = [bytes([i % 251]) * (i % 7 + 1) for i in range(3 * IOV_MAX + 5)]
+    path = tmp_path / "out"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        write_batch(fd, parts[:10])
+        write_batch(fd, [])
+        write_batch(fd, parts[10:])
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"".join(parts)
+
+
+async def test_a_staged_envelope_is_the_bytes_sent_in_tiny_and_big_chunks(tmp_path: Path) -> None:
+    public = hpke.public_raw_of(hpke.generate_opening_key())
+    sealer = EnvelopeSealer(opening_public_key=public, lot="L-1", bidder="B-1")
+    data = sealer.feed(os.urandom(3_000_000)) + sealer.finish()
+    rng = random.Random(5)
+    cuts, at = [], 0
+    while at < len(data):  # runs of 1-byte chunks beside 300 KB ones
+        step = rng.choice([1, 3, 700, 65_536, 300_000])
+        cuts.append(data[at : at + step])
+        at += step
+
+    async def body():  # type: ignore[no-untyped-def]
+        for cut in cuts:
+            yield cut
+
+    store = BlobStore(tmp_path / "blobs")
+    validator = EnvelopeValidator(expected_lot="L-1", expected_bidder="B-1")
+    staged = await stage_envelope(body(), store=store, validator=validator)
+    assert staged.path.read_bytes() == data
+    assert staged.checked.sha256 == hashlib.sha256(data).digest()
+    assert staged.checked.size == len(data)
+    await staged.settle(store)
+    assert store.path(staged.checked.sha256_hex).read_bytes() == data
