@@ -8,6 +8,7 @@ Other contexts use only these functions (each runs in the caller's transaction):
     create_refund_batch(session, subject=, paid_on=, actor=)
     close_deposit(session, bidder_org_id=, subject=, to="forfeited" | "converted", reason=,
                   actor=)
+    reveal_deposits(session, subject=, actor=)            # at the opening: who held accounts
 """
 
 from tendering.ledger.closing import close_deposit
@@ -18,6 +19,7 @@ from tendering.ledger.service import (
     deposit_status,
     get_deposit,
     open_deposit_account,
+    reveal_deposits,
     set_deposit_terms,
 )
 
@@ -29,5 +31,6 @@ __all__ = [
     "deposit_status",
     "get_deposit",
     "open_deposit_account",
+    "reveal_deposits",
     "set_deposit_terms",
 ]

@@ -135,6 +135,8 @@ class DepositAccount(SQLModel, table=True):
     ledger_account_id: int = Field(foreign_key="ledger_account.id", unique=True)
     reason: str = Field(default="", max_length=500)  # why forfeited / converted
     created_at: datetime = Field(sa_column=utc_column(server_default=text("clock_timestamp()")))
+    # Opens this account's commitments in the audit chain; secret until the subject's opening.
+    nonce: str = Field(max_length=32)
 
 
 class BankStatement(SQLModel, table=True):

@@ -12,10 +12,15 @@ current (demand) deposits, **0.35 % a year**, day count **ACT/360** (Chinese ban
 is the annual rate / 360), counted from each receipt's value date (Asia/Shanghai) to the
 payment date, summed over receipts and rounded half-up to the fen once. Both are
 configurable (``TENDERING_DEPOSIT_RATE``, ``TENDERING_DEPOSIT_DAY_COUNT``) and per batch.
+
+Who holds a deposit account for which lot is secret until that lot's opening (招标投标法
+第二十二条), so the audit chain first holds only :func:`commitment` to it, opened by the
+account's nonce in ``deposit.revealed``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from tendering.core.canonical import canonical_json
 from tendering.core.errors import InvalidInput, RuleViolation
 
 __all__ = [
@@ -37,6 +43,9 @@ __all__ = [
     "SuspenseReason",
     "account_number",
     "classify_credits",
+    "commitment",
+    "committed_assignment",
+    "committed_opening",
     "deposit_status",
     "interest_fen",
     "is_valid_account_number",
@@ -220,3 +229,36 @@ def interest_fen(
 
 def due_date(paid_on: date, policy: LedgerPolicy = DEFAULT_POLICY) -> date:
     return paid_on + timedelta(days=policy.refund_due_days)
+
+
+def commitment(fields: Mapping[str, str | int], nonce: str) -> str:
+    """A hiding, binding commitment to ``fields`` for the audit chain (lowercase hex):
+    ``SHA-256(canonical_json(fields + {"nonce": nonce}))``. Without the nonce nobody can test
+    guesses of the bidder or the subject against it; with it anyone can recompute it."""
+    if "nonce" in fields:
+        raise ValueError("fields must not carry their own nonce")
+    return hashlib.sha256(canonical_json({**fields, "nonce": nonce})).hexdigest()
+
+
+def committed_opening(*, number: str, bidder_org_id: int, subject: str) -> dict[str, str | int]:
+    """What ``deposit.opened`` commits to: only what never changes (an amendment may move
+    the deadline and the amount due, which are the subject's public terms anyway)."""
+    return {
+        "event": "deposit.opened",
+        "number": number,
+        "bidder_org_id": bidder_org_id,
+        "subject": subject,
+    }
+
+
+def committed_assignment(
+    *, line: int, part: int, number: str, amount_fen: int
+) -> dict[str, str | int]:
+    """What a suspense resolution commits to for its ``part``-th assignment of ``line``."""
+    return {
+        "event": "suspense.assigned",
+        "line": line,
+        "part": part,
+        "number": number,
+        "amount_fen": amount_fen,
+    }

@@ -8,6 +8,11 @@
 The ledger never imports the tenders or auction contexts: a deposit account is keyed by the
 bidder organization's id and a *subject* string, ``lot:<code>`` or ``auction:<code>``; the
 caller says what is due and by when. Every function runs in the caller's transaction.
+
+Who opened an account for which subject is secret until the subject's opening (招标投标法
+第二十二条): ``deposit.opened`` in the global stream carries only a hiding commitment, and
+:func:`reveal_deposits` opens every account's commitment in the subject's own stream when
+the caller (the opening) says the secret is over.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "get_deposit",
     "list_deposits",
     "open_deposit_account",
+    "reveal_deposits",
     "set_deposit_terms",
 ]
 
@@ -137,7 +143,10 @@ async def open_deposit_account(
     deadline: datetime,
     actor: Actor = SYSTEM,
 ) -> DepositView:
-    """The bidder's virtual account for ``subject``, opened on first call (idempotent)."""
+    """The bidder's virtual account for ``subject``, opened on first call (idempotent).
+
+    ``actor`` is recorded in clear: a caller acting for the bidder itself passes a system
+    actor, or the bidder's user would be named next to the commitment."""
     _check_subject(subject)
     if amount_due_fen <= 0:
         raise InvalidInput("amount_due_fen must be more than 0", field="amount_due_fen")
@@ -156,30 +165,33 @@ async def open_deposit_account(
         raise InvalidInput(
             f"bidder_org_id {bidder_org_id} is not a bidder organization", field="bidder_org_id"
         )
+    nonce = secrets.token_hex(16)
     number, ledger_id, new_id = await _insert_account(
-        session, bidder_org_id, subject, amount_due_fen, deadline
+        session, bidder_org_id, subject, amount_due_fen, deadline, nonce
     )
     if new_id is None:  # a concurrent call opened it first: keep theirs
         await session.execute(text("DELETE FROM ledger_account WHERE id = :id"), {"id": ledger_id})
         return await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
+    # Neither the bidder, the subject, the number nor the subject's terms (amount and
+    # deadline name the lot): counting these per lot would count its bidders.
+    opened = rules.committed_opening(number=number, bidder_org_id=bidder_org_id, subject=subject)
     await record(
         session,
         stream=GLOBAL,
         action="deposit.opened",
         actor=actor,
-        payload={
-            "number": number,
-            "bidder_org_id": bidder_org_id,
-            "subject": subject,
-            "amount_due_fen": amount_due_fen,
-            "deadline": rfc3339(deadline),
-        },
+        payload={"commitment": rules.commitment(opened, nonce)},
     )
     return await get_deposit(session, number=number)
 
 
 async def _insert_account(
-    session: AsyncSession, bidder_org_id: int, subject: str, due: int, deadline: datetime
+    session: AsyncSession,
+    bidder_org_id: int,
+    subject: str,
+    due: int,
+    deadline: datetime,
+    nonce: str,
 ) -> tuple[str, int, int | None]:
     """A fresh random number (retried on the rare clash), its ledger account and the
     virtual account row; ``None`` as the id when a concurrent call opened it first."""
@@ -201,8 +213,8 @@ async def _insert_account(
         await session.execute(
             text(
                 "INSERT INTO deposit_account (number, bidder_org_id, subject, amount_due_fen,"
-                " deadline, state, ledger_account_id, reason) VALUES (:number, :bidder,"
-                " :subject, :due, :deadline, 'open', :ledger, '')"
+                " deadline, state, ledger_account_id, reason, nonce) VALUES (:number, :bidder,"
+                " :subject, :due, :deadline, 'open', :ledger, '', :nonce)"
                 " ON CONFLICT (bidder_org_id, subject) DO NOTHING RETURNING id"
             ),
             {
@@ -212,6 +224,7 @@ async def _insert_account(
                 "due": due,
                 "deadline": deadline,
                 "ledger": ledger_id,
+                "nonce": nonce,
             },
         )
     ).scalar_one_or_none()
@@ -227,7 +240,10 @@ async def set_deposit_terms(
     actor: Actor = SYSTEM,
 ) -> int:
     """Move the deadline (an amendment) or change the amount due of every account of a
-    subject still open; returns how many changed. Money already received stays."""
+    subject still open; returns how many changed. Money already received stays.
+
+    One ``deposit.terms_changed`` event per call, whether or not any account changed: an
+    event per account, or none for a subject nobody registered for, would count them."""
     if deadline is not None and deadline.tzinfo is None:
         raise InvalidInput("deadline must carry a timezone", field="deadline")
     if amount_due_fen is not None and amount_due_fen <= 0:
@@ -242,18 +258,54 @@ async def set_deposit_terms(
             {"deadline": deadline, "due": amount_due_fen, "subject": subject},
         )
     ).all()
+    await record(
+        session,
+        stream=GLOBAL,
+        action="deposit.terms_changed",
+        actor=actor,
+        payload={
+            "subject": subject,
+            "deadline": rfc3339(deadline) if deadline else None,
+            "amount_due_fen": amount_due_fen,
+        },
+    )
+    return len(rows)
+
+
+async def reveal_deposits(session: AsyncSession, *, subject: str, actor: Actor) -> int:
+    """Open the commitments of every deposit account of ``subject`` in its own stream.
+
+    Call it only once the subject's bidders may be known (the lot's opening has finished).
+    Records one ``deposit.revealed`` per account not revealed before (idempotent), with the
+    committed fields and the nonce, so anyone can recompute each ``deposit.opened`` and
+    suspense-assignment commitment of the global stream; returns how many it revealed.
+    """
+    _check_subject(subject)
+    # Two reveals at once would both see nothing revealed yet and reveal everything twice.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"reveal:{subject}"}
+    )
+    rows = (
+        await session.execute(
+            text(
+                "SELECT d.number, d.bidder_org_id, d.nonce FROM deposit_account d"
+                " WHERE d.subject = :subject AND NOT EXISTS (SELECT 1 FROM audit_event e"
+                " WHERE e.stream = :subject AND e.action = 'deposit.revealed'"
+                " AND e.payload ->> 'number' = d.number) ORDER BY d.number"
+            ),
+            {"subject": subject},
+        )
+    ).all()
     for row in rows:
+        opened = rules.committed_opening(
+            number=row.number, bidder_org_id=row.bidder_org_id, subject=subject
+        )
         await record(
             session,
-            stream=GLOBAL,
-            action="deposit.terms_changed",
+            stream=subject,
+            action="deposit.revealed",
             actor=actor,
-            payload={
-                "number": row.number,
-                "subject": subject,
-                "deadline": rfc3339(deadline) if deadline else None,
-                "amount_due_fen": amount_due_fen,
-            },
+            payload=opened | {"nonce": row.nonce},
         )
     return len(rows)
 

@@ -7,6 +7,11 @@ Every resolution is one transaction: the line moves ``suspense`` → ``resolved`
 guarded update (two staff resolving the same line: the second gets a 409), the transfers
 out of suspense are written, and the action is recorded in the global audit stream. Money
 assigned keeps the bank's value time, so a late payment stays late for eligibility.
+
+Which account got the money stays secret until its subject's opening: the event names each
+assignment only by its amount and a commitment opened by the account's nonce
+(``deposit.revealed``), and a refund next to an assignment leaves out the payer, who would
+otherwise be named next to money for a lot.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.ledger import rules
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.refunds import _new_batch, pay_out
 from tendering.ledger.rules import DEFAULT_POLICY
@@ -111,12 +117,29 @@ async def resolve_suspense(
         "line": line_id,
         "bank_ref": line.bank_ref,
         "amount_fen": line.amount_fen,
-        "assigned": done,
+        "assigned": [{"number": d["number"], "amount_fen": d["amount_fen"]} for d in done],
         "refund": refund,
         "note": note,
     }
-    await record(session, stream=GLOBAL, action=action, actor=actor, payload=payload)
+    await record(
+        session,
+        stream=GLOBAL,
+        action=action,
+        actor=actor,
+        payload=_hidden(payload, done),
+    )
     return payload
+
+
+def _hidden(payload: dict[str, Any], done: list[dict[str, Any]]) -> dict[str, Any]:
+    """The payload as the audit chain holds it before the accounts' subjects are opened."""
+    refund = payload["refund"]
+    if refund is not None and done:
+        refund = {k: v for k, v in refund.items() if k not in ("payee_name", "payee_account")}
+    return payload | {
+        "assigned": [{"amount_fen": d["amount_fen"], "commitment": d["commitment"]} for d in done],
+        "refund": refund,
+    }
 
 
 async def _assign(
@@ -125,6 +148,11 @@ async def _assign(
     """Part ``n`` of a suspense line to a virtual account, keeping the bank's value time."""
     number, amount = part
     deposit = await get_deposit(session, number=number)
+    nonce = (
+        await session.execute(
+            text("SELECT nonce FROM deposit_account WHERE id = :id"), {"id": deposit.id}
+        )
+    ).scalar_one()
     await create_transfer(
         session,
         TransferSpec(
@@ -142,7 +170,8 @@ async def _assign(
             text("UPDATE statement_line SET deposit_account_id = :d WHERE id = :id"),
             {"d": deposit.id, "id": line.id},
         )
-    return {"number": number, "amount_fen": amount}
+    fields = rules.committed_assignment(line=line.id, part=n, number=number, amount_fen=amount)
+    return {"number": number, "amount_fen": amount, "commitment": rules.commitment(fields, nonce)}
 
 
 async def _explain_missing(session: AsyncSession, line_id: int) -> NoReturn:

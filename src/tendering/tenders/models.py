@@ -222,6 +222,8 @@ class Registration(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     ref: str = Field(max_length=32, unique=True)
     registered_at: datetime = Field(sa_column=utc_column())
+    # Opens the audit chain's commitment to this registration; secret until the opening.
+    nonce: str = Field(max_length=32)
 
 
 class RegistrationMessage(SQLModel, table=True):

@@ -8,23 +8,31 @@ Who registered, and how many, must not leak to other bidders or the public (招�
 - registering twice answers exactly like registering once (one ``INSERT ... ON CONFLICT DO
   NOTHING``, then a read of the caller's own row), so no answer depends on anyone else;
 - no row id, sequence or count is ever returned: the handle is a random ``ref``;
-- the audit event carries that ``ref`` under the actor ``system:registration``.
+- the audit chain holds, in the global stream, only a hiding commitment to each
+  registration (``registration.made``) and to its deposit account (``deposit.opened``),
+  under system actors: no organization, no lot, and nothing in the lot's own stream, whose
+  length would count them;
+- when the opening has finished, :func:`reveal_registrations` opens them in the lot's stream
+  (``registration.revealed``, ``deposit.revealed``) so anyone can match the commitments.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.core.audit import lot_stream, record
+from tendering.core.audit import GLOBAL, lot_stream, record
 from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, NotFound
-from tendering.ledger import DepositView, get_deposit, open_deposit_account
+from tendering.ledger import DepositView, get_deposit, open_deposit_account, reveal_deposits
+from tendering.tenders import rules
 from tendering.tenders.models import (
     Amendment,
     Lot,
@@ -43,9 +51,12 @@ __all__ = [
     "own_registration",
     "own_registrations",
     "register_for_lot",
+    "reveal_registrations",
 ]
 
-REGISTRATION_ACTOR = "system:registration"
+# Acts for the bidder in the audit chain: the bidder's own user would name the bidder.
+REGISTRATION_SYSTEM = Actor.system("registration")
+REGISTRATION_ACTOR = REGISTRATION_SYSTEM.ref
 _NOT_FOUND = "No registration of yours was found for this lot or reference."
 
 
@@ -80,7 +91,7 @@ async def register_for_lot(
             "registration is open only then.",
             code="tender.registration_closed",
         )
-    ref = secrets.token_hex(16)
+    ref, nonce = secrets.token_hex(16), secrets.token_hex(16)
     inserted = (
         await session.execute(
             insert(Registration)
@@ -90,6 +101,7 @@ async def register_for_lot(
                 user_id=actor.user_id,
                 ref=ref,
                 registered_at=now,
+                nonce=nonce,
             )
             .on_conflict_do_nothing(index_elements=["lot_id", "organization_id"])
             .returning(col(Registration.ref))
@@ -104,17 +116,103 @@ async def register_for_lot(
             subject=lot_stream(lot.code),
             amount_due_fen=lot.deposit_fen,
             deadline=notice.bid_deadline,
-            actor=actor,
+            actor=REGISTRATION_SYSTEM,
         )
     if inserted is not None:
+        fields = rules.registered_fields(
+            lot=lot.code, organization=actor.organization_id or 0, registration=ref
+        )
         await record(
             session,
-            stream=lot_stream(lot.code),
+            stream=GLOBAL,
             action="registration.made",
             actor=REGISTRATION_ACTOR,
-            payload={"lot": lot.code, "registration": ref},
+            payload={"commitment": rules.registration_commitment(fields, nonce)},
         )
     return await own_registration(session, actor=actor, lot_code=lot.code)
+
+
+async def reveal_registrations(session: AsyncSession, *, lot_code: str, actor: Actor) -> int:
+    """Open the lot's registration and deposit commitments in its own stream, at the opening.
+
+    The opening must call this, in its transaction, when a lot's opening finishes (opened
+    or failed): until then who registered, and how many, are secret (招标投标法 第二十二条).
+    Records one ``registration.revealed`` per registration (the committed fields, the
+    organization's code and name, the registration time and the nonce), then the ledger's
+    ``deposit.revealed`` for every deposit account of the lot; a second call reveals nothing
+    again. Refused (409 ``tender.not_opened``) before the lot's opening time. Returns how
+    many registrations it revealed.
+    """
+    lot, opening_at = await _lot_with_opening(session, lot_code)
+    if await db_now(session) < opening_at:
+        raise Conflict(
+            f"The opening of {lot_code} is at {rfc3339(opening_at)}; who registered stays "
+            "secret until then.",
+            code="tender.not_opened",
+        )
+    stream = lot_stream(lot.code)
+    # Two reveals at once would both see nothing revealed yet and reveal everything twice.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"reveal:{stream}", 0)))
+    )
+    rows = await _unrevealed(session, lot, stream)
+    for registration, organization in rows:
+        fields = rules.registered_fields(
+            lot=lot.code, organization=organization.id or 0, registration=registration.ref
+        )
+        await record(
+            session,
+            stream=stream,
+            action="registration.revealed",
+            actor=actor,
+            payload=fields
+            | {
+                "nonce": registration.nonce,
+                "organization_code": organization.code,
+                "organization_name": organization.name,
+                "registered_at": rfc3339(registration.registered_at),
+            },
+        )
+    await reveal_deposits(session, subject=stream, actor=actor)
+    return len(rows)
+
+
+async def _lot_with_opening(session: AsyncSession, lot_code: str) -> tuple[Lot, datetime]:
+    """The lot and the opening time of its latest notice (an amendment may have moved it)."""
+    query = (
+        select(Lot, col(Notice.opening_at))
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
+        .where(col(Lot.code) == lot_code)
+        .order_by(col(Notice.id).desc())
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound(f"No lot {lot_code} with a notice.", code="tender.no_lot")
+    return row[0], row[1]
+
+
+async def _unrevealed(
+    session: AsyncSession, lot: Lot, stream: str
+) -> list[tuple[Registration, Organization]]:
+    revealed = (
+        await session.execute(
+            text(
+                "SELECT payload ->> 'registration' FROM audit_event"
+                " WHERE stream = :stream AND action = 'registration.revealed'"
+            ),
+            {"stream": stream},
+        )
+    ).scalars()
+    done = set(revealed)
+    query = (
+        select(Registration, Organization)
+        .join(Organization, col(Organization.id) == col(Registration.organization_id))
+        .where(col(Registration.lot_id) == lot.id)
+        .order_by(col(Registration.registered_at), col(Registration.ref))
+    )
+    rows = (await session.execute(query)).all()
+    return [(r, o) for r, o in rows if r.ref not in done]
 
 
 async def own_registration(

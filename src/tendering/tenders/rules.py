@@ -6,16 +6,22 @@ bid deadline); 招标投标法实施条例 第十六条 (documents on sale for a
 deadline, else the deadline moves), 第二十六条 (deposit at most 2% of the estimated price).
 A center may configure other numbers (:class:`ScheduleRules`); projects may override them.
 Times are passed in; the service reads them from the database clock.
+
+Who registered, and how many, are secret until the opening (招标投标法 第二十二条): the
+audit chain holds a :func:`registration_commitment` in the global stream, opened by the
+registration's nonce in the lot's stream once the opening has finished.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tendering.core.calendar import WorkingCalendar, roll_to_working_day
+from tendering.core.canonical import canonical_json
 from tendering.core.errors import InvalidInput, RuleViolation
 from tendering.core.money import yuan
 
@@ -28,6 +34,8 @@ __all__ = [
     "describe_duration",
     "parse_bid_fields",
     "push_deadline",
+    "registered_fields",
+    "registration_commitment",
 ]
 
 DAY = timedelta(days=1)
@@ -225,3 +233,21 @@ def parse_bid_fields(raw: list[Mapping[str, Any]]) -> list[BidField]:
             )
         )
     return result
+
+
+def registered_fields(*, lot: str, organization: int, registration: str) -> dict[str, str | int]:
+    """What ``registration.made`` commits to (and ``registration.revealed`` shows)."""
+    return {
+        "event": "registration.made",
+        "lot": lot,
+        "organization": organization,
+        "registration": registration,
+    }
+
+
+def registration_commitment(fields: Mapping[str, str | int], nonce: str) -> str:
+    """``SHA-256(canonical_json(fields + {"nonce": nonce}))`` in lowercase hex: hiding without
+    the nonce (guessing the lot and the bidder tests nothing), binding with it."""
+    if "nonce" in fields:
+        raise ValueError("fields must not carry their own nonce")
+    return hashlib.sha256(canonical_json({**fields, "nonce": nonce})).hexdigest()

@@ -3,11 +3,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind
+from tendering.core.clock import rfc3339
 from tendering.core.errors import InvalidInput
-from tendering.ledger import deposit_status, open_deposit_account, set_deposit_terms
+from tendering.ledger import (
+    deposit_status,
+    open_deposit_account,
+    reveal_deposits,
+    rules,
+    set_deposit_terms,
+)
 from tendering.ledger.imports import import_statement
 from tendering.ledger.rules import is_valid_account_number
 from tests.tendering.ledger.conftest import DEADLINE
@@ -58,3 +66,57 @@ async def test_status_is_none_without_an_account(people, maker):
     async with maker() as session:
         status = await deposit_status(session, 1, "lot:NONE", DEADLINE)
     assert (status.state, status.number) == ("none", None)
+
+
+async def _events(session, action: str, stream: str = "global") -> list[dict]:
+    rows = await session.execute(
+        text("SELECT payload FROM audit_event WHERE stream = :s AND action = :a ORDER BY seq"),
+        {"s": stream, "a": action},
+    )
+    return [r.payload for r in rows]
+
+
+async def test_opening_records_only_a_commitment_its_nonce_opens(open_account, maker):
+    a = await open_account()
+    async with maker() as session:
+        (payload,) = await _events(session, "deposit.opened")
+        nonce = (
+            await session.execute(
+                text("SELECT nonce FROM deposit_account WHERE number = :n"), {"n": a.number}
+            )
+        ).scalar_one()
+    opened = rules.committed_opening(
+        number=a.number, bidder_org_id=a.bidder_org_id, subject=a.subject
+    )
+    assert payload == {"commitment": rules.commitment(opened, nonce)}
+    assert len(nonce) == 32
+
+
+async def test_a_terms_change_is_one_event_however_many_accounts_it_moves(open_account, maker):
+    await open_account(subject="lot:MANY")
+    await open_account(subject="lot:MANY")
+    later = DEADLINE + timedelta(days=15)
+    async with maker() as session, session.begin():
+        assert await set_deposit_terms(session, subject="lot:MANY", deadline=later) == 2
+        assert await set_deposit_terms(session, subject="lot:NOBODY", deadline=later) == 0
+        events = await _events(session, "deposit.terms_changed")
+    shown = {"deadline": rfc3339(later), "amount_due_fen": None}
+    assert events == [shown | {"subject": "lot:MANY"}, shown | {"subject": "lot:NOBODY"}]
+
+
+async def test_the_reveal_opens_each_accounts_commitment_in_its_subjects_stream(
+    open_account, maker
+):
+    accounts = [await open_account(subject="lot:SECRET") for _ in range(2)]
+    await open_account(subject="lot:OTHER")
+    async with maker() as session, session.begin():
+        committed = [p["commitment"] for p in await _events(session, "deposit.opened")]
+        assert await reveal_deposits(session, subject="lot:SECRET", actor=STAFF) == 2
+        assert await reveal_deposits(session, subject="lot:SECRET", actor=STAFF) == 0
+        revealed = await _events(session, "deposit.revealed", "lot:SECRET")
+    assert {(r["number"], r["bidder_org_id"]) for r in revealed} == {
+        (a.number, a.bidder_org_id) for a in accounts
+    }
+    for shown in revealed:
+        fields = {k: v for k, v in shown.items() if k != "nonce"}
+        assert rules.commitment(fields, shown["nonce"]) in committed[:2]

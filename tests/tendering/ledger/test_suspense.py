@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict, RuleViolation
-from tendering.ledger import deposit_status
+from tendering.ledger import deposit_status, reveal_deposits, rules
 from tendering.ledger.imports import import_statement
 from tendering.ledger.suspense import list_suspense, resolve_suspense
 from tests.tendering.ledger.conftest import DEADLINE, before
@@ -95,3 +95,48 @@ async def test_parts_must_add_up_and_a_line_is_resolved_once(open_account, maker
     with pytest.raises(Conflict):
         async with maker() as session, session.begin():
             await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
+
+
+async def test_the_chain_hides_which_account_got_the_money_until_its_reveal(open_account, maker):
+    a = await open_account(due=5_000_000)
+    parked = await _park(maker, Line("R1", 5_500_000, before(), a.number))
+    async with maker() as session, session.begin():
+        out = await resolve_suspense(
+            session,
+            parked.id,
+            assign=[(a.number, 5_000_000)],
+            refund_fen=500_000,
+            actor=STAFF,
+            paid_on=date(2026, 12, 2),
+        )
+        (recorded,) = await _payloads(session, "suspense.split")
+        await reveal_deposits(session, subject=a.subject, actor=STAFF)
+        (revealed,) = await _payloads(session, "deposit.revealed", a.subject)
+    assert out["assigned"] == [{"number": a.number, "amount_fen": 5_000_000}]
+    shown = str(recorded)
+    for secret in (a.number, a.subject, "某某建设工程有限公司", "6222020200112233445"):
+        assert secret not in shown
+    assert recorded["refund"]["principal_fen"] == 500_000
+    (part,) = recorded["assigned"]
+    assert part["amount_fen"] == 5_000_000
+    fields = rules.committed_assignment(
+        line=parked.id, part=1, number=revealed["number"], amount_fen=part["amount_fen"]
+    )
+    assert rules.commitment(fields, revealed["nonce"]) == part["commitment"]
+
+
+async def test_a_refund_of_money_for_no_account_still_names_its_payer(open_account, maker):
+    parked = await _park(maker, Line("R1", 1_000, before(), "8866000000000000"))
+    async with maker() as session, session.begin():
+        await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
+        (recorded,) = await _payloads(session, "suspense.refunded")
+    assert recorded["assigned"] == []
+    assert recorded["refund"]["payee_name"] == "某某建设工程有限公司"
+
+
+async def _payloads(session, action: str, stream: str = "global") -> list[dict]:
+    rows = await session.execute(
+        text("SELECT payload FROM audit_event WHERE stream = :s AND action = :a ORDER BY seq"),
+        {"s": stream, "a": action},
+    )
+    return [r.payload for r in rows]

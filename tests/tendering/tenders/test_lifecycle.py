@@ -15,11 +15,12 @@ from tendering.tenders.registration import register_for_lot
 from tendering.tenders.service import schedule_notice
 
 
-async def actions(engine, lot: str) -> list[str]:
+async def actions(engine, lot: str | None) -> list[str]:
+    """The actions of a lot's stream (of the global stream for ``None``)."""
     async with engine.connect() as conn:
         rows = await conn.execute(
             text("SELECT action FROM audit_event WHERE stream = :s ORDER BY seq"),
-            {"s": f"lot:{lot}"},
+            {"s": f"lot:{lot}" if lot else "global"},
         )
         return [r.action for r in rows]
 
@@ -120,7 +121,9 @@ async def test_racing_registrations_of_one_bidder_make_one_registration(desk, en
 
     refs = await asyncio.gather(*(register() for _ in range(5)))
     assert len(set(refs)) == 1
-    assert (await actions(engine, lot)).count("registration.made") == 1
+    recorded = await actions(engine, None)
+    assert recorded.count("registration.made") == recorded.count("deposit.opened") == 1
+    assert not {"registration.made", "deposit.opened"} & set(await actions(engine, lot))
 
 
 async def test_staff_may_publish_a_scheduled_notice_early_and_its_job_then_does_nothing(
