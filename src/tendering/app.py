@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tendering import __version__
 from tendering.core import jobs
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
+from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.signing import load_platform_key
 from tendering.core.web import exception_handlers, health, platform_key
+from tendering.opening.runner import start_runner, stop_runner
 from tendering.settings import Settings
 
 __all__ = ["create_app", "register_contexts"]
@@ -71,6 +73,9 @@ def register_contexts() -> None:
     from tendering.ledger import jobs as ledger_jobs
 
     jobs.register(ledger_jobs.verify_ledger_hourly, cron_minute_step=60)
+    from tendering.opening import jobs as opening_jobs
+
+    jobs.register_sweeper("opening.sweep_stalled_openings", opening_jobs.sweep_stalled_openings)
     from tendering.core.demo import register_demo_step
     from tendering.tenders.demo import add_demo_tenders
 
@@ -103,11 +108,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
 
     return Litestar(
         route_handlers=_route_handlers(),
-        plugins=[SQLAlchemyPlugin(config=db)],
+        plugins=[SQLAlchemyPlugin(config=db), channels_plugin(settings.concrete_redis_url)],
         middleware=[TokenMiddleware()],
         exception_handlers=exception_handlers,
-        on_startup=[open_queue],
-        on_shutdown=[close_queue],
+        on_startup=[open_queue, start_runner],
+        on_shutdown=[stop_runner, close_queue],
         state=_state(settings, sessionmaker),
         openapi_config=OpenAPIConfig(
             title="公共资源交易平台 Tendering platform API",

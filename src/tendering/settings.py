@@ -122,6 +122,12 @@ class Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
 
     @property
+    def concrete_redis_url(self) -> str:
+        if self.redis_url is None:
+            raise SettingsError("REDIS_URL is not set and no embedded Redis was started")
+        return self.redis_url
+
+    @property
     def async_database_url(self) -> str:
         """The URL in the form SQLAlchemy's asyncpg dialect takes."""
         if self.database_url is None:

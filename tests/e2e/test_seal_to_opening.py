@@ -25,6 +25,20 @@ from tests.tendering.tenders.conftest import TenderDesk
 PRICES = (300_000_00, 250_000_00, 280_000_00)
 
 
+async def _watch(
+    client: httpx.AsyncClient, lot: str, headers: dict[str, str]
+) -> list[tuple[int, str]]:
+    """The (seq, kind) of each server-sent step until the opening finishes."""
+    steps: list[tuple[int, str]] = []
+    async with client.stream("GET", f"/api/lots/{lot}/opening/live", headers=headers) as live:
+        assert live.status_code == 200
+        async for line in live.aiter_lines():
+            if line.startswith("data: "):
+                frame = json.loads(line[6:])
+                steps.append((frame["seq"], frame["kind"]))
+    return steps
+
+
 async def _world(client: httpx.AsyncClient, people: People, engine) -> BidWorld:
     async def login(person) -> dict[str, str]:
         response = await client.post(
@@ -104,6 +118,9 @@ async def test_bidders_seal_with_the_cli_and_custodians_open_every_bid(
             f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers
         )
         assert started.status_code == 201, started.text
+        # A bidder watches live from before the first passphrase: every step is pushed to it
+        # (through Redis) as the background runner takes it, once and in order.
+        watching = asyncio.create_task(_watch(client, world.lot, bidders[0].headers))
         for index in (0, 2):
             _, headers = world.custodians[index]
             entered = await client.post(
@@ -112,7 +129,21 @@ async def test_bidders_seal_with_the_cli_and_custodians_open_every_bid(
                 json={"passphrase": PASSPHRASES[index]},
             )
             assert entered.status_code == 200, entered.text
-        opened = entered.json()
+        assert entered.json()["state"] == "opening"
+        steps = await asyncio.wait_for(watching, timeout=120)
+        assert [seq for seq, _ in steps] == list(range(1, len(steps) + 1))
+        assert [kind for _, kind in steps] == [
+            "started",
+            "custodian_entered",
+            "custodian_entered",
+            "key_rebuilt",
+            "opening_bids",
+            "bid_opened",
+            "bid_opened",
+            "bid_opened",
+            "finished",
+        ]
+        opened = await world.opened()
         assert opened["state"] == "opened" and opened["valid_bids"] == 3, opened
         assert {r["bidder"]: r["price_fen"] for r in opened["results"]} == {
             b.code: p for b, p in zip(bidders, PRICES, strict=True)

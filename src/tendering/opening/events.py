@@ -1,17 +1,29 @@
-"""The opening's step events (``opening_event``): what the live channel shows, in order."""
+"""The opening's step events (``opening_event``): what the live channel shows, in order.
+
+Each step added is also kept on the session, for :class:`tendering.opening.live.Announcer`
+to publish once the transaction has committed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.core.clock import db_now
+from tendering.core.channels import Frame
+from tendering.core.clock import db_now, rfc3339
 from tendering.opening.models import Opening, OpeningEvent
+from tendering.tenders.models import Lot
 
-__all__ = ["add_event"]
+__all__ = ["add_event", "frame_of", "take_announcements"]
+
+_PENDING = "opening.announcements"
+
+
+def frame_of(event: OpeningEvent) -> Frame:
+    return {"seq": event.seq, "at": rfc3339(event.at), "kind": event.kind, "payload": event.payload}
 
 
 async def add_event(
@@ -31,4 +43,12 @@ async def add_event(
     )
     session.add(event)
     await session.flush()
+    code = await session.scalar(select(col(Lot.code)).where(col(Lot.id) == lot_id))
+    session.info.setdefault(_PENDING, []).append((code, frame_of(event)))
     return event
+
+
+def take_announcements(session: AsyncSession) -> list[tuple[str, Frame]]:
+    """The (lot code, frame) of each step ``session`` added, once."""
+    pending: list[tuple[str, Frame]] = session.info.pop(_PENDING, [])
+    return pending

@@ -5,7 +5,8 @@ HPKE-sealed to the custodian's own key, whose private half is stored only wrappe
 custodian's passphrase. While custodians enter passphrases one by one, the shares entered
 so far wait in ``opening_pending_share`` (fewer than k of them say nothing about the key,
 Shamir's threshold property); the request that brings the k-th rebuilds the key in memory,
-opens the bids and deletes the pending shares in the same transaction.
+deletes the pending shares and hands the key to the process's opening runner, which keeps
+it in memory only and beats ``heartbeat_at`` while it opens the bids.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
 
 class OpeningState(StrEnum):
     STARTED = "started"  # waiting for custodians
+    OPENING = "opening"  # the key is rebuilt; a runner is opening the bids
     OPENED = "opened"  # 开标 done, at least 3 valid bids
     FAILED = "failed"  # 流标: fewer than 3 valid bids
 
@@ -93,6 +95,7 @@ class Opening(SQLModel, table=True):
     record_sha256: str | None = Field(default=None, max_length=64)
     record_signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_event_seq: int = Field(default=0)
+    heartbeat_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class OpeningPendingShare(SQLModel, table=True):

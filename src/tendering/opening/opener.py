@@ -1,4 +1,4 @@
-"""Opening every current bid of a lot with the rebuilt key, inside the opening transaction.
+"""The steps of opening a lot's bids with the rebuilt key (the runner drives them).
 
 Each bid's result is a row (``opening_result``), an ``opening_event`` (the live channel) and
 an audit event that also opens the submission's hiding commitment (its nonce), so anyone can
@@ -7,12 +7,10 @@ match the global stream's ``bid.sealed`` events to the bids opened.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,8 +28,16 @@ from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
 from tendering.tenders.models import Lot
+from tendering.tenders.registration import reveal_registrations
 
-__all__ = ["MIN_VALID_BIDS", "open_all_bids", "receipt_hash"]
+__all__ = [
+    "MIN_VALID_BIDS",
+    "bids_to_open",
+    "decrypt_bid",
+    "finish_opening",
+    "receipt_hash",
+    "record_result",
+]
 
 MIN_VALID_BIDS = 3  # 招标投标法实施条例: 投标人少于3个的，不得开标 (the lot fails, 流标)
 
@@ -79,48 +85,47 @@ async def _judge(
     return opened, org
 
 
-async def open_all_bids(
+async def bids_to_open(session: AsyncSession, lot_id: int) -> tuple[list[Bid], int]:
+    """The current bids that have no result yet, and how many already have one (an opening
+    interrupted and resumed opens only the rest)."""
+    current = await bids.current_bids(session, lot_id)
+    done = set(
+        (
+            await session.scalars(
+                select(col(OpeningResult.bid_id)).where(col(OpeningResult.lot_id) == lot_id)
+            )
+        ).all()
+    )
+    return [b for b in current if b.id not in done], len(done)
+
+
+def decrypt_bid(
+    bid: Bid, *, terms: bids.LotTerms, private_key: X25519PrivateKey, store: BlobStore
+) -> OpenedEnvelope:
+    """Open one stored bid (blocking: run it in a thread; decryption and hashing release
+    the GIL, so several bids open at once, one per core)."""
+    return open_stored_bid(
+        store.path(bid.sha256),
+        private_key=private_key,
+        lot=terms.code,
+        receipt_sha256=bid.sha256,
+        fields=terms.bid_fields,
+        scratch_dir=store.root / "tmp",
+    )
+
+
+async def record_result(
     session: AsyncSession,
+    bid: Bid,
+    opened: OpenedEnvelope,
     *,
     terms: bids.LotTerms,
-    lot: Lot,
-    private_key: X25519PrivateKey,
     actor: Actor,
     platform_key: PlatformKey,
-    store: BlobStore,
 ) -> None:
-    current = await bids.current_bids(session, terms.lot_id)
-    await add_event(session, terms.lot_id, "opening_bids", {"bids": len(current)})
-    # Decryption and hashing release the GIL: open several bids at once, one per core.
-    gate = asyncio.Semaphore(os.cpu_count() or 1)
-
-    async def open_one(bid: Bid) -> OpenedEnvelope:
-        async with gate:
-            return await asyncio.to_thread(
-                open_stored_bid,
-                store.path(bid.sha256),
-                private_key=private_key,
-                lot=terms.code,
-                receipt_sha256=bid.sha256,
-                fields=terms.bid_fields,
-                scratch_dir=store.root / "tmp",
-            )
-
-    results = await asyncio.gather(*(open_one(bid) for bid in current))
-    valid = 0
-    for bid, first in zip(current, results, strict=True):
-        opened, org = await _judge(session, bid, first, terms=terms, platform_key=platform_key)
-        valid += opened.outcome == BidOutcome.VALID
-        await _record_result(session, bid, opened, org, terms=terms, actor=actor)
-    await _finish(
-        session,
-        terms=terms,
-        lot=lot,
-        valid=valid,
-        actor=actor,
-        platform_key=platform_key,
-        store=store,
-    )
+    """Record one opened bid: its result row, the live step and the audit event."""
+    opened, org = await _judge(session, bid, opened, terms=terms, platform_key=platform_key)
+    await _record_result(session, bid, opened, org, terms=terms, actor=actor)
 
 
 async def _record_result(
@@ -168,22 +173,30 @@ async def _record_result(
     )
 
 
-async def _finish(
+async def finish_opening(
     session: AsyncSession,
     *,
     terms: bids.LotTerms,
     lot: Lot,
-    valid: int,
     actor: Actor,
     platform_key: PlatformKey,
     store: BlobStore,
 ) -> None:
+    """Decide 开标 or 流标 from the results recorded, write the signed record, and say so."""
+    valid = (
+        await session.scalar(
+            select(func.count()).where(
+                col(OpeningResult.lot_id) == terms.lot_id,
+                col(OpeningResult.outcome) == BidOutcome.VALID,
+            )
+        )
+    ) or 0
     state = OpeningState.OPENED if valid >= MIN_VALID_BIDS else OpeningState.FAILED
     now = await db_now(session)
     await session.execute(
         update(Opening)
         .where(col(Opening.lot_id) == terms.lot_id)
-        .values(state=state, finished_at=now, valid_bids=valid)
+        .values(state=state, finished_at=now, valid_bids=valid, heartbeat_at=None)
     )
     signed = await opening_record.write_record(
         session, terms=terms, lot=lot, platform_key=platform_key, store=store
@@ -205,3 +218,5 @@ async def _finish(
         actor=actor,
         payload=payload,
     )
+    # Who registered and paid a deposit is no longer secret: open those commitments too.
+    await reveal_registrations(session, lot_code=terms.code, actor=actor)

@@ -12,24 +12,27 @@ GET  /api/lots/{code}/opening/record          the signed PDF (开标记录表), 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.params import JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.auth.guards import current_actor, requires_login, requires_role
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
 from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
-from tendering.core.clock import rfc3339
+from tendering.core.channels import Frame
 from tendering.core.db import DbSession
 from tendering.core.errors import InvalidInput, NotFound
-from tendering.opening import ceremony, service
+from tendering.opening import ceremony, live, service
+from tendering.opening.live import Announcer
 from tendering.opening.models import BidOutcome, OpeningState
+from tendering.opening.runner import RUNNER_STATE_KEY, OpeningRunner
 from tendering.opening.schemas import (
     CustodianKeyRead,
     LotKeyCeremonyRead,
@@ -43,12 +46,21 @@ from tendering.tenders.schemas import PathCode
 __all__ = ["CustodianController", "OpeningController"]
 
 STAFF = requires_role(Role.STAFF, Role.ADMIN)
-LIVE_POLL_SECONDS = 0.5
 AfterSeq = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="events after this seq")]
 
 
 def _store(request: Request[Any, Any, Any]) -> BlobStore:
     return BlobStore(request.app.state["settings"].blob_dir)
+
+
+def _maker(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state[SESSIONMAKER_STATE_KEY]
+    return maker
+
+
+def _announcer(request: Request[Any, Any, Any]) -> Announcer:
+    runner: OpeningRunner = request.app.state[RUNNER_STATE_KEY]
+    return runner.announcer
 
 
 async def _read(db_session: DbSession, view: service.OpeningView) -> OpeningRead:
@@ -134,44 +146,58 @@ class OpeningController(Controller):
         )
 
     @post("/{lot_code:str}/opening", guards=[STAFF], summary="Start the opening (开标)")
-    async def start(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
-    ) -> OpeningRead:
-        view = await service.start_opening(
-            db_session, actor=current_actor(request), lot_code=lot_code
-        )
-        return await _read(db_session, view)
+    async def start(self, request: Request[Any, Any, Any], lot_code: PathCode) -> OpeningRead:
+        async with _maker(request)() as session:
+            async with session.begin():
+                view = await service.start_opening(
+                    session, actor=current_actor(request), lot_code=lot_code
+                )
+                read = await _read(session, view)
+            await _announcer(request).announce(session)
+        return read
 
     @post(
         "/{lot_code:str}/opening/passphrase",
         guards=[requires_login],
         status_code=200,
-        summary="A custodian enters its passphrase; the k-th opens the bids",
+        summary="A custodian enters its passphrase; the k-th starts opening the bids",
+        description=(
+            "The k-th passphrase rebuilds the key and answers at once with state `opening`; "
+            "the bids are opened in the background. Follow `/opening/live` or poll "
+            "`GET /opening` until the state is `opened` or `failed`."
+        ),
     )
     async def passphrase(
         self,
-        db_session: DbSession,
         request: Request[Any, Any, Any],
         lot_code: PathCode,
         data: JSONBody[PassphraseEntry],
     ) -> OpeningRead:
         actor = current_actor(request)
         try:
-            view = await service.enter_passphrase(
-                db_session,
-                actor=actor,
-                lot_code=lot_code,
-                passphrase=data.passphrase,
-                platform_key=request.app.state["platform_key"],
-                store=_store(request),
-            )
+            async with _maker(request)() as session:
+                async with session.begin():
+                    view, private_key = await service.enter_passphrase(
+                        session, actor=actor, lot_code=lot_code, passphrase=data.passphrase
+                    )
+                    read = await _read(session, view)
+                await _announcer(request).announce(session)
         except InvalidInput as refused:
             if refused.code == "opening.wrong_passphrase":
                 await service.record_refused_passphrase(
-                    request.app.state[SESSIONMAKER_STATE_KEY], actor=actor, lot_code=lot_code
+                    _maker(request), actor=actor, lot_code=lot_code
                 )
             raise
-        return await _read(db_session, view)
+        if private_key is not None:
+            runner: OpeningRunner = request.app.state[RUNNER_STATE_KEY]
+            runner.start(
+                lot_code=view.lot.code,
+                lot_id=view.lot.lot_id,
+                private_key=private_key,
+                actor=actor,
+            )
+            del private_key
+        return read
 
     @get("/{lot_code:str}/opening", guards=[requires_login], summary="The opening's state")
     async def state(self, db_session: DbSession, lot_code: PathCode) -> OpeningRead:
@@ -204,8 +230,14 @@ class OpeningController(Controller):
     ) -> ServerSentEvent:
         await service.events_after(db_session, lot_code, 2**31 - 1)  # 404 for an unknown lot
         resume = request.headers.get("last-event-id", "")
-        start = int(resume) if resume.isdigit() else after_seq
-        return ServerSentEvent(_live(request.app.state[SESSIONMAKER_STATE_KEY], lot_code, start))
+        frames = live.watch(
+            request.app.plugins.get(ChannelsPlugin),
+            _maker(request),
+            database_url=request.app.state["settings"].async_database_url,
+            lot_code=lot_code,
+            after_seq=int(resume) if resume.isdigit() else after_seq,
+        )
+        return ServerSentEvent(_messages(frames))
 
     @get(
         "/{lot_code:str}/opening/record",
@@ -233,20 +265,8 @@ class OpeningController(Controller):
         )
 
 
-async def _live(maker: Any, lot_code: str, seq: int) -> AsyncIterator[ServerSentEventMessage]:
-    # Every instance reads the database (the truth) for the steps after the last one sent,
-    # so a watcher may reconnect to any instance and resume from its Last-Event-ID.
-    while True:
-        async with maker() as session:
-            events = await service.events_after(session, lot_code, seq)
-        for event in events:
-            seq = event.seq
-            data = {"seq": event.seq, "at": rfc3339(event.at), "kind": event.kind}
-            yield ServerSentEventMessage(
-                data=json.dumps(data | {"payload": event.payload}, ensure_ascii=False),
-                event=event.kind,
-                id=event.seq,
-            )
-            if event.kind == "finished":
-                return
-        await asyncio.sleep(LIVE_POLL_SECONDS)
+async def _messages(frames: AsyncIterator[Frame]) -> AsyncIterator[ServerSentEventMessage]:
+    async for frame in frames:
+        yield ServerSentEventMessage(
+            data=json.dumps(frame, ensure_ascii=False), event=frame["kind"], id=frame["seq"]
+        )

@@ -4,33 +4,35 @@ Staff start the opening at or after the opening time (one guarded ``INSERT ... O
 NOTHING``: starting twice opens once). Each custodian then enters a passphrase; the shares
 entered wait in ``opening_pending_share`` (fewer than k say nothing about the key). The
 request that brings the k-th share holds the opening row's lock, rebuilds the key in memory,
-opens every current bid (:mod:`.decrypt`), records each result with its reason and whose
-fault a failure is, deletes the pending shares, decides 开标 or 流标 (fewer than 3 valid
-bids), writes the signed record (开标记录表) and drops the key, all in one transaction.
-Each step is an ``opening_event`` row, which the live channel and ``after_seq`` polling show.
+deletes the pending shares and moves the opening to ``opening``; once that commits, the
+process's :class:`~tendering.opening.runner.OpeningRunner` opens the bids in the
+background and drops the key. Each step is an ``opening_event`` row, which the live channel
+and ``after_seq`` polling show. A runner that fails, or whose process dies (its heartbeat
+stops), puts the opening back to waiting: the key died with it, custodians enter again and
+only the bids without a result are opened.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from tendering.bids import service as bids
 from tendering.core.audit import lot_stream, record
-from tendering.core.auth.actor import Actor
+from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization
-from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import shamir
 from tendering.core.crypto.ceremony import rebuild_opening_key
 from tendering.core.crypto.errors import ShareError
 from tendering.core.db import session_scope
 from tendering.core.errors import Conflict, NotFound, RuleViolation
-from tendering.core.signing import PlatformKey
 from tendering.opening import ceremony
 from tendering.opening.events import add_event
 from tendering.opening.models import (
@@ -40,16 +42,20 @@ from tendering.opening.models import (
     OpeningResult,
     OpeningState,
 )
-from tendering.opening.opener import MIN_VALID_BIDS, open_all_bids
+from tendering.opening.opener import MIN_VALID_BIDS
 
 __all__ = [
     "MIN_VALID_BIDS",
     "OpeningView",
+    "beat",
     "enter_passphrase",
     "events_after",
+    "interrupt_opening",
+    "lock_running",
     "opening_view",
     "record_refused_passphrase",
     "results_of",
+    "stalled_openings",
     "start_opening",
 ]
 
@@ -123,15 +129,16 @@ async def enter_passphrase(
     actor: Actor,
     lot_code: str,
     passphrase: str,
-    platform_key: PlatformKey,
-    store: BlobStore,
-) -> OpeningView:
-    """A custodian's passphrase; the k-th opens the bids (see the module docstring)."""
+) -> tuple[OpeningView, X25519PrivateKey | None]:
+    """A custodian's passphrase; with the k-th, the rebuilt key for the runner (see the
+    module docstring)."""
     assert actor.user_id is not None
     terms = await _terms(session, lot_code)
     opening = await session.get(Opening, terms.lot_id, with_for_update=True, populate_existing=True)
     if opening is None:
         raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
+    if opening.state == OpeningState.OPENING:
+        raise Conflict("正在开标 (the bids are being opened).", code="opening.running")
     if opening.state != OpeningState.STARTED:
         raise Conflict("开标已完成 (the bids are already open).", code="opening.finished")
     if actor.user_id in opening.custodians:
@@ -170,7 +177,7 @@ async def enter_passphrase(
             )
         )
         await session.flush()
-        return await opening_view(session, lot_code)
+        return await opening_view(session, lot_code), None
     shares = await _pending_shares(session, terms.lot_id)
     await session.execute(
         delete(OpeningPendingShare).where(col(OpeningPendingShare.lot_id) == terms.lot_id)
@@ -180,18 +187,68 @@ async def enter_passphrase(
     except ShareError as error:
         raise RuleViolation(f"密钥无法重建 ({error.message}).", code=error.code) from None
     del shares, share
+    opening.state = OpeningState.OPENING
+    opening.heartbeat_at = await db_now(session)
+    await session.flush()
     await add_event(session, terms.lot_id, "key_rebuilt", {"key_id": key.key_id})
-    await open_all_bids(
-        session,
-        terms=terms,
-        lot=lot,
-        private_key=private,
-        actor=actor,
-        platform_key=platform_key,
-        store=store,
+    return await opening_view(session, lot_code), private
+
+
+async def lock_running(session: AsyncSession, lot_id: int) -> Opening | None:
+    """The opening row, locked, if it is still being opened (a runner's every step checks:
+    the sweeper may have put a stalled opening back to waiting)."""
+    opening = await session.get(Opening, lot_id, with_for_update=True, populate_existing=True)
+    if opening is None or opening.state != OpeningState.OPENING:
+        return None
+    return opening
+
+
+async def beat(session: AsyncSession, lot_id: int) -> bool:
+    """The runner is alive; False once the opening is no longer running."""
+    result = await session.execute(
+        update(Opening)
+        .where(col(Opening.lot_id) == lot_id, col(Opening.state) == OpeningState.OPENING)
+        .values(heartbeat_at=func.clock_timestamp())
     )
-    del private  # Python cannot wipe memory; drop the last reference at once
-    return await opening_view(session, lot_code)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def interrupt_opening(
+    session: AsyncSession, *, lot_id: int, reason: str, actor: Actor = SYSTEM
+) -> bool:
+    """Put an opening whose runner failed or vanished back to waiting for custodians: the
+    rebuilt key died with it, so k custodians enter their passphrases again, and the
+    bids already opened keep their results. False if it was not running."""
+    reset = (
+        await session.execute(
+            update(Opening)
+            .where(col(Opening.lot_id) == lot_id, col(Opening.state) == OpeningState.OPENING)
+            .values(state=OpeningState.STARTED, custodians=[], heartbeat_at=None)
+            .returning(col(Opening.lot_id))
+        )
+    ).scalar()
+    if reset is None:
+        return False
+    lot = await ceremony.lot_of(session, lot_id)
+    payload = {"reason": reason, "action": "请保管人重新输入口令 (custodians enter again)"}
+    await add_event(session, lot_id, "interrupted", payload)
+    await record(
+        session,
+        stream=lot_stream(lot.code),
+        action="opening.interrupted",
+        actor=actor,
+        payload=payload,
+    )
+    return True
+
+
+async def stalled_openings(session: AsyncSession, *, stale_seconds: int) -> list[int]:
+    """Openings whose runner has not beaten for ``stale_seconds`` (its process died)."""
+    query = select(col(Opening.lot_id)).where(
+        col(Opening.state) == OpeningState.OPENING,
+        col(Opening.heartbeat_at) < func.clock_timestamp() - timedelta(seconds=stale_seconds),
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def record_refused_passphrase(

@@ -3,6 +3,7 @@ bidders who registered, paid the deposit and hold signing keys, and sealing help
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
@@ -174,6 +175,19 @@ class BidWorld:
                 ),
                 {"id": self.notice_id},
             )
+
+    async def opened(self) -> dict[str, Any]:
+        """The opening's state once the runner has finished it (opened or failed), polled:
+        the app runs on the test client's own event loop."""
+        for _ in range(2400):
+            response = await self.client.get(
+                f"/api/lots/{self.lot}/opening", headers=self.desk.staff_headers
+            )
+            assert response.status_code == 200, response.text
+            if response.json()["state"] in ("opened", "failed"):
+                return dict(response.json())
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the opening did not finish: {response.json()}")
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
         async with self.engine.begin() as conn:

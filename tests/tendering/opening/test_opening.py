@@ -43,7 +43,8 @@ async def test_k_custodians_open_every_bid_and_bidders_see_the_results(world):
     assert first.status_code == 200, first.text
     assert first.json()["state"] == "started" and first.json()["results"] is None
     second = await _enter(world, 2)
-    body = second.json()
+    assert second.json()["state"] == "opening", second.text  # answered at once
+    body = await world.opened()
     assert body["state"] == "opened", body
     assert body["valid_bids"] == 3
     prices = {r["bidder"]: r["price_fen"] for r in body["results"]}
@@ -81,6 +82,7 @@ async def test_the_opening_record_is_a_signed_pdf_in_chinese(world, tmp_path: Pa
     await _start(world)
     await _enter(world, 0)
     await _enter(world, 1)
+    await world.opened()
     response = await world.client.get(
         f"/api/lots/{world.lot}/opening/record", headers=world.desk.staff_headers
     )
@@ -171,7 +173,8 @@ async def test_starting_twice_opens_once(world):
     )
     assert started[0][0] == 1
     await _enter(world, 0)
-    assert (await _enter(world, 1)).json()["state"] == "opened"
+    assert (await _enter(world, 1)).json()["state"] == "opening"
+    assert (await world.opened())["state"] == "opened"
     again = await _enter(world, 0)
     assert again.status_code == 409
     assert len(await world.sql("SELECT * FROM opening_result")) == 3
@@ -201,7 +204,8 @@ async def test_failures_are_recorded_with_whose_fault_and_fewer_than_three_valid
     await world.pass_deadline()
     await _start(world)
     await _enter(world, 0)
-    body = (await _enter(world, 1)).json()
+    await _enter(world, 1)
+    body = await world.opened()
     assert body["state"] == "failed" and body["valid_bids"] == 1
     by = {r["bidder"]: r for r in body["results"]}
     assert by[good.code]["outcome"] == "valid"
@@ -211,13 +215,16 @@ async def test_failures_are_recorded_with_whose_fault_and_fewer_than_three_valid
     assert by[wronged.code]["may_claim_loss"] is True
 
 
-async def test_the_live_channel_pushes_every_step_and_resumes_after_a_reconnect(world):
+async def test_the_live_channel_sends_every_step_and_resumes_after_a_reconnect(world):
+    # Pushing while the runner works is shown end to end (tests/e2e): the test client
+    # cannot hold one request open while it sends another.
     await world.publish_lot(n=2, k=2)
     bidders = await _three_bids(world)
     await world.pass_deadline()
     await _start(world)
     await _enter(world, 0)
     await _enter(world, 1)
+    await world.opened()
     url = f"/api/lots/{world.lot}/opening/live"
     whole = await world.client.get(url, headers=bidders[0].headers)
     assert whole.status_code == 200
