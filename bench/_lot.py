@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+import httpx
 from tests.conftest import TEST_PASSWORD, People
 from tests.tendering.bids.conftest import BidWorld
 from tests.tendering.tenders.conftest import TenderDesk
@@ -25,6 +28,25 @@ from tendering.core.migrate import upgrade
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, seconds: float = 20.0) -> None:
+    """Until the server at ``url`` answers (it starts in a subprocess)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{url}/api/platform/key", timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 async def _admin(sql: str) -> None:

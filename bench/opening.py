@@ -4,8 +4,9 @@
 
 Builds a published lot (2-of-2 custodians) through the API in-process, seals the bids and
 stores them as the upload would (blob store + ``bid`` rows), passes the deadline, starts
-the opening and times the second custodian's passphrase request, which rebuilds the key,
-opens and checks every bid, and writes the signed record. Prints those seconds beside the
+the opening and times from the second custodian's passphrase (which rebuilds the key and
+answers at once) until the background runner has opened and checked every bid and written
+the signed record. Prints those seconds beside the
 seconds AES-256-GCM alone takes to decrypt the same number of bytes on one core.
 """
 
@@ -141,12 +142,15 @@ async def run(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
             )
             elapsed = time.perf_counter() - begin
             assert response.status_code == 200, response.text
-        body = response.json()
+        answered = elapsed
+        body = await world.opened()  # the runner works in the background: poll until done
+        elapsed = time.perf_counter() - begin
         await world.engine.dispose()
     raw = _raw_decrypt_seconds(total)
     print(f"opening: {body['state']}, {body['valid_bids']} valid of {len(body['results'])}")
+    print(f"k-th passphrase request answered in        {answered:8.2f} s")
     print(
-        f"open every bid (k-th passphrase request)   {elapsed:8.2f} s  "
+        f"open every bid (k-th passphrase to record) {elapsed:8.2f} s  "
         f"({total / MB / elapsed:.0f} MB/s)"
     )
     print(f"raw AES-256-GCM decrypt, same bytes        {raw:8.2f} s  ({total / MB / raw:.0f} MB/s)")

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -66,12 +65,6 @@ def serve() -> None:
     app = create_app(settings)
     app.register(bare_upload)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _peak_rss_mb(pid: int, field: str = "VmHWM:") -> float:
@@ -170,12 +163,12 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from bench._lot import REDIS_URL, scratch_database
+    from bench._lot import REDIS_URL, free_port, scratch_database, wait_until_up
 
     from tendering.bids.client import upload_bid
 
     with scratch_database() as database_url, tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         env = os.environ | {
             "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
@@ -185,12 +178,7 @@ def main() -> None:
         server = subprocess.Popen([sys.executable, __file__, "--serve"], env=env)
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(100):
-                try:
-                    httpx.get(f"{url}/api/platform/key", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
+            wait_until_up(url)
             world, bidder = asyncio.run(_prepare(url, database_url))
             token = bidder.headers["Authorization"].split()[1]
             idle = _peak_rss_mb(server.pid, "VmRSS:")

@@ -121,15 +121,30 @@ async def test_bidders_seal_with_the_cli_and_custodians_open_every_bid(
         # A bidder watches live from before the first passphrase: every step is pushed to it
         # (through Redis) as the background runner takes it, once and in order.
         watching = asyncio.create_task(_watch(client, world.lot, bidders[0].headers))
-        for index in (0, 2):
-            _, headers = world.custodians[index]
-            entered = await client.post(
-                f"/api/lots/{world.lot}/opening/passphrase",
-                headers=headers,
-                json={"passphrase": PASSPHRASES[index]},
-            )
-            assert entered.status_code == 200, entered.text
-        assert entered.json()["state"] == "opening"
+        _, headers = world.custodians[0]
+        entered = await client.post(
+            f"/api/lots/{world.lot}/opening/passphrase",
+            headers=headers,
+            json={"passphrase": PASSPHRASES[0]},
+        )
+        assert entered.status_code == 200, entered.text
+        # The k-th custodian uses the CLI, which follows the opening live until it ends.
+        _, headers = world.custodians[2]
+        done = await asyncio.to_thread(
+            live_platform.tendering,
+            "opening",
+            "passphrase",
+            world.lot,
+            "--url",
+            live_platform.url,
+            "--token",
+            headers["Authorization"].split()[1],
+            input=PASSPHRASES[2] + "\n",
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "bid_opened" in done.stderr and "[9] finished" in done.stderr, done.stderr
+        assert json.loads(done.stdout.strip().splitlines()[-1])["state"] == "opened"
         steps = await asyncio.wait_for(watching, timeout=120)
         assert [seq for seq, _ in steps] == list(range(1, len(steps) + 1))
         assert [kind for _, kind in steps] == [

@@ -20,6 +20,7 @@ import httpx
 
 from tendering.bids.client import BidError, fetch_lot_key, seal_bid, upload_bid
 from tendering.core.crypto.bidder_keys import load_bidder_key
+from tendering.core.money import yuan
 
 __all__ = ["opening", "seal"]
 
@@ -141,4 +142,39 @@ def passphrase(lot: str, url: str, token: str) -> None:
     result = _call(
         "POST", url, token, f"/api/lots/{lot}/opening/passphrase", {"passphrase": secret}
     )
+    if result["state"] == "opening":  # yours was the k-th: show the bids opening, live
+        _follow(url, token, lot, after_seq=0)
+        result = _call("GET", url, token, f"/api/lots/{lot}/opening")
     click.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _follow(url: str, token: str, lot: str, *, after_seq: int) -> None:
+    """Print each step of the opening (to stderr) until it finishes or goes back to waiting."""
+    with httpx.stream(
+        "GET",
+        f"{url.rstrip('/')}/api/lots/{lot}/opening/live?after_seq={after_seq}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=httpx.Timeout(10.0, read=None),
+    ) as live:
+        if live.status_code >= 400:
+            raise click.ClickException(f"{live.status_code}: {live.read().decode()}")
+        for line in live.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            step = json.loads(line[6:])
+            click.echo(_describe(step), err=True)
+            if step["kind"] in ("finished", "interrupted"):
+                return
+
+
+def _describe(step: dict[str, Any]) -> str:
+    payload = step["payload"]
+    if step["kind"] == "bid_opened":
+        price = payload.get("price_fen")
+        shown = yuan(price) if price is not None else "-"
+        detail = f"{payload['bidder']} {payload['outcome']} {shown} {payload['reason']}"
+    elif step["kind"] == "opening_bids":
+        detail = f"{payload['bids']} bids"
+    else:
+        detail = json.dumps(payload, ensure_ascii=False)
+    return f"[{step['seq']}] {step['kind']}: {detail}".rstrip()
