@@ -6,8 +6,8 @@ A live stream is a sequence of frames with a gapless ``seq`` that the database a
 holds one Redis subscription per channel however many watch it and fans the frames out in
 memory. Redis pub/sub is at-most-once and keeps no history, so :func:`follow` subscribes
 first, then asks the database for what came after the watcher's last ``seq``, and asks again
-whenever a frame skips a ``seq`` or nothing arrives for a while (a frame lost on the way,
-Redis restarted): a watcher sees every frame once, in order::
+whenever a frame skips a ``seq`` or nothing arrives for about 30 s (a frame lost on the
+way, Redis restarted): a watcher sees every frame once, in order::
 
     async for frame in follow(channels, name, after_seq=seq, catch_up=read_after):
         ...                       # frame["seq"] == previous + 1, always
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
@@ -32,7 +33,10 @@ __all__ = ["CATCH_UP_SECONDS", "Frame", "channel_name", "channels_plugin", "foll
 log = logging.getLogger("tendering.channels")
 
 Frame = dict[str, Any]  # JSON object with an int "seq"
-CATCH_UP_SECONDS = 5.0  # how long a quiet channel waits before asking the database anyway
+# How long a quiet watcher waits before asking the database anyway: only a lost *last*
+# frame waits this long (a later frame shows any other gap at once); each watcher costs
+# one read per interval, so thousands of them must not all ask at the same moment.
+CATCH_UP_SECONDS = 30.0
 POLL_MS = 200  # the subscription's read timeout; frames arriving wake it at once
 
 
@@ -82,8 +86,9 @@ async def follow(
                             seq = frame["seq"]
                             yield frame
                     behind = False
+                quiet = CATCH_UP_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311 (not a secret)
                 try:
-                    data = await asyncio.wait_for(arrived.get(), CATCH_UP_SECONDS)
+                    data = await asyncio.wait_for(arrived.get(), quiet)
                 except TimeoutError:
                     behind = True
                     continue
