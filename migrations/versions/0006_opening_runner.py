@@ -1,4 +1,5 @@
-"""opening runs in the background: an 'opening' state and the runner's heartbeat
+"""opening runs in the background (an 'opening' state, the runner's heartbeat); each
+opened bid's plaintext is kept (its SHA-256 on the result)
 
 Revision ID: 0006
 Revises: 0005
@@ -7,6 +8,7 @@ Revises: 0005
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = "0006"
@@ -20,6 +22,10 @@ AFTER = "state IN ('started', 'opening', 'opened', 'failed')"
 
 def upgrade() -> None:
     op.add_column("opening", sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "opening_result",
+        sa.Column("plaintext_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    )
     op.drop_constraint(op.f("ck_opening_state"), "opening", type_="check")
     op.create_check_constraint(op.f("ck_opening_state"), "opening", AFTER)
 
@@ -29,4 +35,5 @@ def downgrade() -> None:
     op.execute("UPDATE opening SET state = 'started', custodians = '[]' WHERE state = 'opening'")
     op.drop_constraint(op.f("ck_opening_state"), "opening", type_="check")
     op.create_check_constraint(op.f("ck_opening_state"), "opening", BEFORE)
+    op.drop_column("opening_result", "plaintext_sha256")
     op.drop_column("opening", "heartbeat_at")

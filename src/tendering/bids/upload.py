@@ -40,20 +40,12 @@ class StagedEnvelope:
     settled: bool = False
 
     async def settle(self, store: BlobStore) -> None:
-        await asyncio.to_thread(_settle, self.path, store.path(self.checked.sha256_hex))
+        await asyncio.to_thread(store.settle, self.path, self.checked.sha256_hex)
         self.settled = True
 
     async def discard(self) -> None:
         if not self.settled:
             await asyncio.to_thread(self.path.unlink, missing_ok=True)
-
-
-def _settle(tmp: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():  # same name, same content
-        tmp.unlink()
-        return
-    os.replace(tmp, final)
 
 
 def _check(validator: EnvelopeValidator, parts: list[bytes]) -> None:

@@ -110,14 +110,16 @@ class BlobStore:
             finally:
                 await asyncio.to_thread(handle.close)
             stored = StoredBlob(sha256=digest.hexdigest(), size=size)
-            await asyncio.to_thread(self._settle, tmp, self.path(stored.sha256))
+            await asyncio.to_thread(self.settle, tmp, stored.sha256)
             return stored
         except BaseException:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
             raise
 
-    @staticmethod
-    def _settle(tmp: Path, final: Path) -> None:
+    def settle(self, tmp: Path, sha256: str) -> None:
+        """Move the finished, fsynced file ``tmp`` (under ``root/tmp``: same filesystem, so
+        one atomic rename) into the store as the blob whose SHA-256 is ``sha256``."""
+        final = self.path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same name, same content: keep the one already there
             tmp.unlink()

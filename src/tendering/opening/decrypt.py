@@ -10,12 +10,17 @@ on to the end, so a failure can still be blamed rightly). Then:
 - the file is the one received but does not open, is not a ZIP with a valid ``bid.json``:
   the bidder's fault (``revoked``);
 - else ``valid``, with the price and the form.
+
+Whenever the envelope decrypts, its plaintext ZIP is kept in the blob store under its own
+SHA-256 (``plaintext_sha256``): the key is dropped after the opening, so this copy is what
+the evaluation committee reads, and its hash in the audit chain shows it was not changed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
+import os
+import secrets
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +30,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tendering.bids.rules import BID_JSON, MAX_BID_JSON, check_bid_form, parse_bid_json
+from tendering.core.blobs import BlobStore
 from tendering.core.crypto.envelope import EnvelopeReader
 from tendering.core.crypto.errors import EnvelopeError
 from tendering.opening.models import BidOutcome
@@ -41,25 +47,41 @@ class OpenedEnvelope:
     bidder: str = ""
     price_fen: int | None = None
     form: dict[str, Any] = field(default_factory=dict)
+    plaintext_sha256: str | None = None
 
 
-def _decrypt_to(path: Path, reader: EnvelopeReader, sink: Any) -> tuple[str, EnvelopeError | None]:
-    digest = hashlib.sha256()
+@dataclass
+class _Decrypted:
+    sha256: str  # of the stored envelope, to compare with the receipt
+    plaintext_sha256: str
+    failure: EnvelopeError | None
+
+
+def _decrypt_to(path: Path, reader: EnvelopeReader, sink: Any) -> _Decrypted:
+    digest, plain = hashlib.sha256(), hashlib.sha256()
     failure: EnvelopeError | None = None
+
+    def write(parts: Any) -> None:
+        for part in parts:
+            plain.update(part)
+            sink.write(part)
+
     with path.open("rb") as handle:
         while chunk := handle.read(READ_CHUNK):
             digest.update(chunk)
             if failure is None:
                 try:
-                    sink.writelines(reader.feed_parts(chunk))
+                    write(reader.feed_parts(chunk))
                 except EnvelopeError as error:
                     failure = error
+                sink.flush()  # start the disk writing now, so the final fsync finds little
+                os.posix_fadvise(sink.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         if failure is None:
             try:
-                sink.write(reader.finish())
+                write([reader.finish()])
             except EnvelopeError as error:
                 failure = error
-    return digest.hexdigest(), failure
+    return _Decrypted(digest.hexdigest(), plain.hexdigest(), failure)
 
 
 def _read_form(plain: Path, fields: Sequence[Mapping[str, Any]]) -> OpenedEnvelope | dict[str, Any]:
@@ -89,31 +111,56 @@ def open_stored_bid(
     lot: str,
     receipt_sha256: str,
     fields: Sequence[Mapping[str, Any]],
-    scratch_dir: Path,
+    store: BlobStore,
 ) -> OpenedEnvelope:
     """Open the envelope at ``path`` (see the module docstring for the verdicts)."""
     if not path.is_file():
         return OpenedEnvelope(BidOutcome.PLATFORM_FAULT, "the stored envelope file is missing")
     reader = EnvelopeReader(private_key=private_key, expected_lot=lot)
-    scratch_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=scratch_dir, suffix=".zip") as sink:
-        sha256, failure = _decrypt_to(path, reader, sink)
-        bidder = reader.header.bidder if reader.header is not None else ""
-        if sha256 != receipt_sha256:
-            return OpenedEnvelope(
-                BidOutcome.PLATFORM_FAULT,
-                "the stored envelope differs from the one receipted (SHA-256 mismatch)",
-                bidder=bidder,
-            )
-        if failure is not None:
-            return OpenedEnvelope(
-                BidOutcome.REVOKED, f"{failure.code}: {failure.message}", bidder=bidder
-            )
-        sink.flush()
-        result = _read_form(Path(sink.name), fields)
-    if isinstance(result, OpenedEnvelope):
+    scratch = store.root / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    plain = scratch / f"plain-{secrets.token_hex(12)}.zip"
+    try:
+        with plain.open("xb") as sink:
+            decrypted = _decrypt_to(path, reader, sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+        verdict = _verdict(decrypted, reader, plain, receipt_sha256, fields)
+        if verdict.plaintext_sha256 is not None:
+            store.settle(plain, verdict.plaintext_sha256)
+        return verdict
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _verdict(
+    decrypted: _Decrypted,
+    reader: EnvelopeReader,
+    plain: Path,
+    receipt_sha256: str,
+    fields: Sequence[Mapping[str, Any]],
+) -> OpenedEnvelope:
+    bidder = reader.header.bidder if reader.header is not None else ""
+    if decrypted.sha256 != receipt_sha256:
+        return OpenedEnvelope(
+            BidOutcome.PLATFORM_FAULT,
+            "the stored envelope differs from the one receipted (SHA-256 mismatch)",
+            bidder=bidder,
+        )
+    if decrypted.failure is not None:
+        failure = decrypted.failure
+        return OpenedEnvelope(
+            BidOutcome.REVOKED, f"{failure.code}: {failure.message}", bidder=bidder
+        )
+    result = _read_form(plain, fields)
+    if isinstance(result, OpenedEnvelope):  # opened, but its bid.json is not acceptable
         result.bidder = bidder
+        result.plaintext_sha256 = decrypted.plaintext_sha256
         return result
     return OpenedEnvelope(
-        BidOutcome.VALID, bidder=bidder, price_fen=result["price_fen"], form=result
+        BidOutcome.VALID,
+        bidder=bidder,
+        price_fen=result["price_fen"],
+        form=result,
+        plaintext_sha256=decrypted.plaintext_sha256,
     )

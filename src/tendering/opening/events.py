@@ -20,6 +20,7 @@ from tendering.tenders.models import Lot
 __all__ = ["add_event", "frame_of", "take_announcements"]
 
 _PENDING = "opening.announcements"
+_CODES = "opening.lot_codes"
 
 
 def frame_of(event: OpeningEvent) -> Frame:
@@ -43,8 +44,12 @@ async def add_event(
     )
     session.add(event)
     await session.flush()
-    code = await session.scalar(select(col(Lot.code)).where(col(Lot.id) == lot_id))
-    session.info.setdefault(_PENDING, []).append((code, frame_of(event)))
+    codes: dict[int, str] = session.info.setdefault(_CODES, {})
+    if lot_id not in codes:
+        codes[lot_id] = (
+            await session.execute(select(col(Lot.code)).where(col(Lot.id) == lot_id))
+        ).scalar_one()
+    session.info.setdefault(_PENDING, []).append((codes[lot_id], frame_of(event)))
     return event
 
 

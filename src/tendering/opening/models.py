@@ -123,6 +123,9 @@ class OpeningResult(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     price_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     form: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    plaintext_sha256: str | None = Field(
+        default=None, max_length=64, description="the decrypted ZIP, kept in the blob store"
+    )
 
 
 class OpeningEvent(SQLModel, table=True):

@@ -110,7 +110,7 @@ def decrypt_bid(
         lot=terms.code,
         receipt_sha256=bid.sha256,
         fields=terms.bid_fields,
-        scratch_dir=store.root / "tmp",
+        store=store,
     )
 
 
@@ -151,6 +151,7 @@ async def _record_result(
             reason=opened.reason,
             price_fen=opened.price_fen,
             form=opened.form if opened.outcome == BidOutcome.VALID else {},
+            plaintext_sha256=opened.plaintext_sha256,
         )
     )
     summary = {
@@ -169,7 +170,8 @@ async def _record_result(
         stream=lot_stream(terms.code),
         action="opening.bid_opened",
         actor=actor,
-        payload=summary | {"sha256": bid.sha256, "nonce": bid.nonce},
+        payload=summary
+        | {"sha256": bid.sha256, "nonce": bid.nonce, "plaintext_sha256": opened.plaintext_sha256},
     )
 
 

@@ -3,8 +3,9 @@
 The k-th custodian's request rebuilds the key and commits the opening as ``opening``; it then
 hands the key to this process's :class:`OpeningRunner` and answers at once, so a lot of many
 large bids is not opened inside one HTTP request and one long transaction. The runner opens
-the bids a few at a time (one per core) and records each result in its own short transaction
-as it comes, so watchers see them live; then it decides 开标 or 流标 and writes the signed
+the bids a few at a time (one per core) and records the results in short transactions as
+they come (one per bid when bids are slow to open, the ones done meanwhile together when
+they are quick), so watchers see them live; then it decides 开标 or 流标 and writes the signed
 record. The key never leaves the process: not through Redis to a worker, not into a table.
 
 While it runs, the runner beats ``opening.heartbeat_at``. If it fails, it puts the opening
@@ -121,32 +122,39 @@ class OpeningRunner:
                 session, job.lot_id, "opening_bids", {"bids": len(todo) + done, "opened": done}
             )
         gate = asyncio.Semaphore(os.cpu_count() or 1)
+        opened: asyncio.Queue[tuple[Bid, OpenedEnvelope]] = asyncio.Queue()
 
-        async def decrypt(bid: Bid) -> tuple[Bid, OpenedEnvelope]:
+        async def decrypt(bid: Bid) -> None:
             async with gate:
-                return bid, await asyncio.to_thread(
+                result = await asyncio.to_thread(
                     opener.decrypt_bid,
                     bid,
                     terms=terms,
                     private_key=private_key,
                     store=self.store,
                 )
+            await opened.put((bid, result))
 
-        pending = [asyncio.create_task(decrypt(bid)) for bid in todo]
+        decrypting = [asyncio.create_task(decrypt(bid)) for bid in todo]
         try:
-            for next_done in asyncio.as_completed(pending):
-                bid, opened = await next_done
+            recorded = 0
+            while recorded < len(todo):
+                batch = [await _next(opened, decrypting)]
+                while not opened.empty():  # what finished meanwhile shares one transaction
+                    batch.append(opened.get_nowait())
                 async with self._step(job) as session:
-                    await opener.record_result(
-                        session,
-                        bid,
-                        opened,
-                        terms=terms,
-                        actor=job.actor,
-                        platform_key=self.platform_key,
-                    )
+                    for bid, result in batch:
+                        await opener.record_result(
+                            session,
+                            bid,
+                            result,
+                            terms=terms,
+                            actor=job.actor,
+                            platform_key=self.platform_key,
+                        )
+                recorded += len(batch)
         finally:
-            for task in pending:
+            for task in decrypting:
                 task.cancel()
         async with self._step(job) as session:
             lot = await ceremony.lot_of(session, job.lot_id)
@@ -181,6 +189,24 @@ class OpeningRunner:
             await self.announcer.announce(session)
         except Exception:  # the sweeper resets it once the heartbeat is stale
             log.exception("could not put the opening of %s back to waiting", job.lot_code)
+
+
+async def _next(
+    opened: asyncio.Queue[tuple[Bid, OpenedEnvelope]], decrypting: list[asyncio.Task[None]]
+) -> tuple[Bid, OpenedEnvelope]:
+    """The next opened bid; raises what a decryption raised instead of waiting forever."""
+    getting = asyncio.ensure_future(opened.get())
+    while True:
+        failed = [t for t in decrypting if t.done() and not t.cancelled() and t.exception()]
+        if failed:
+            getting.cancel()
+            raise failed[0].exception()  # type: ignore[misc]
+        done, _ = await asyncio.wait(
+            [getting, *(t for t in decrypting if not t.done())],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if getting in done:
+            return getting.result()
 
 
 class _Step:

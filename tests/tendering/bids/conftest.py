@@ -176,17 +176,17 @@ class BidWorld:
                 {"id": self.notice_id},
             )
 
-    async def opened(self) -> dict[str, Any]:
+    async def opened(self, *, every: float = 0.05) -> dict[str, Any]:
         """The opening's state once the runner has finished it (opened or failed), polled:
         the app runs on the test client's own event loop."""
-        for _ in range(2400):
+        for _ in range(int(120 / every)):
             response = await self.client.get(
                 f"/api/lots/{self.lot}/opening", headers=self.desk.staff_headers
             )
             assert response.status_code == 200, response.text
             if response.json()["state"] in ("opened", "failed"):
                 return dict(response.json())
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(every)
         raise AssertionError(f"the opening did not finish: {response.json()}")
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:

@@ -3,6 +3,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
+import json
+import zipfile
 from pathlib import Path
 
 from tendering.core.signing import verify_signature
@@ -237,3 +240,33 @@ async def test_the_live_channel_sends_every_step_and_resumes_after_a_reconnect(w
         8,
         9,
     ]
+
+
+async def test_each_opened_plaintext_is_kept_under_its_hash_for_the_evaluation(world):
+    await world.publish_lot(n=2, k=2)
+    await _three_bids(world)
+    careless = await world.bidder()  # opens, but its bid.json lacks duration_days
+    data, signature = world.seal(careless, plaintext=bid_zip({"price_fen": 900_00}))
+    assert (await world.put(careless, data, signature)).status_code == 201
+    await world.pass_deadline()
+    await _start(world)
+    await _enter(world, 0)
+    await _enter(world, 1)
+    await world.opened()
+    store = Path(world.client.app.state["settings"].blob_dir)
+    rows = await world.sql("SELECT bidder, outcome, plaintext_sha256, form FROM opening_result")
+    assert sorted(r.outcome for r in rows) == ["revoked", "valid", "valid", "valid"]
+    for row in rows:
+        kept = store / row.plaintext_sha256[:2] / row.plaintext_sha256[2:4] / row.plaintext_sha256
+        plaintext = kept.read_bytes()
+        assert hashlib.sha256(plaintext).hexdigest() == row.plaintext_sha256
+        with zipfile.ZipFile(io.BytesIO(plaintext)) as archive:
+            form = json.loads(archive.read("bid.json"))
+        assert row.outcome == "revoked" or form == row.form
+    chained = await world.sql(
+        "SELECT payload->>'plaintext_sha256' AS sha FROM audit_event"
+        " WHERE stream = :s AND action = 'opening.bid_opened'",
+        s=f"lot:{world.lot}",
+    )
+    assert sorted(c.sha for c in chained) == sorted(r.plaintext_sha256 for r in rows)
+    assert [p.name for p in (store / "tmp").iterdir()] == []  # no scratch copy left behind
