@@ -5,7 +5,9 @@
 Starts ``tendering``'s app under uvicorn in a subprocess (its own database, the local Redis),
 with one extra bench-only route that streams a body to a file with no checks. Prints the
 sealing rate, the checked upload's MB/s beside the bare upload's (the ratio is the figure;
-target >= 0.8), the raw AES-256-GCM rate, and the server's peak RSS (target < 150 MB).
+target >= 0.8), beside a bare upload made durable (fsync) and one that also hashes the file
+as a receipt must (so the last ratio is what the checks themselves cost), each path's
+server CPU seconds, the raw AES-256-GCM rate, and the server's peak RSS (target < 150 MB).
 """
 
 from __future__ import annotations
@@ -42,22 +44,32 @@ def serve() -> None:
     settings = Settings.from_env()
 
     @put("/bench/bare-upload", request_max_body_size=None, opt={"public": "bench only"})
-    async def bare_upload(request: Request[Any, Any, Any], durable: bool = False) -> dict[str, int]:
-        size = 0
-        batch: list[bytes] = []
-        pending = 0
+    async def bare_upload(
+        request: Request[Any, Any, Any], durable: bool = False, hashed: bool = False
+    ) -> dict[str, int]:
+        """durable: what a receipt promises (the bytes on disk before it is signed), written
+        the way the checked path writes; hashed: also the SHA-256 a receipt names, hashed
+        in a thread as the checked path does. With both, only the checks differ."""
+        size, pending, batch = 0, 0, []
+        digest = hashlib.sha256()
+        hashing: asyncio.Future[None] | None = None
         with tempfile.NamedTemporaryFile(dir=settings.data_dir, buffering=0) as sink:
-            # durable: what a receipt promises (the bytes on disk before it is signed),
-            # written the way the checked path writes, so the two differ only by the checks
             write = partial(write_batch, sink.fileno()) if durable else sink.writelines
             async for chunk in request.stream():
                 size += len(chunk)
                 batch.append(chunk)
                 pending += len(chunk)
                 if pending >= CHUNK:
+                    if hashing is not None:
+                        await hashing  # one batch hashing while the next is written
+                    if hashed:
+                        hashing = asyncio.ensure_future(asyncio.to_thread(_hash_all, digest, batch))
                     await asyncio.to_thread(write, batch)
                     batch, pending = [], 0
+            if hashing is not None:
+                await hashing
             await asyncio.to_thread(write, batch)
+            _hash_all(digest, batch if hashed else [])
             if durable:
                 await asyncio.to_thread(os.fsync, sink.fileno())
         return {"size": size}
@@ -65,6 +77,11 @@ def serve() -> None:
     app = create_app(settings)
     app.register(bare_upload)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+
+
+def _hash_all(digest: Any, parts: list[bytes]) -> None:
+    for part in parts:
+        digest.update(part)
 
 
 def _peak_rss_mb(pid: int, field: str = "VmHWM:") -> float:
@@ -133,14 +150,14 @@ def _seal(path: Path, plain: Path, world: Any, bidder: Any) -> tuple[float, Any]
     return elapsed, SealedBid(path, lot.lot, size, sha, bidder.key.sign_digest(sha))
 
 
-def _bare(url: str, path: Path, size: int, *, durable: bool = False) -> None:
+def _bare(url: str, path: Path, size: int, *, durable: bool = False, hashed: bool = False) -> None:
     def body():  # type: ignore[no-untyped-def]
         with path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
 
     response = httpx.put(
-        f"{url}/bench/bare-upload?durable={'true' if durable else 'false'}",
+        f"{url}/bench/bare-upload?durable={str(durable).lower()}&hashed={str(hashed).lower()}",
         content=body(),
         headers={"Content-Length": str(size)},
         timeout=600,
@@ -191,7 +208,7 @@ def main() -> None:
             checked, bare = float("inf"), float("inf")
             setup_peak = _peak_rss_mb(server.pid)
             reset = _reset_peak_rss(server.pid)
-            cpu = {"checked": 0.0, "bare": 0.0, "durable": 0.0}
+            cpu = {"checked": 0.0, "bare": 0.0, "durable": 0.0, "receipted": 0.0}
 
             def timed(kind: str, upload: Any) -> float:
                 before, start = _cpu_seconds(server.pid), time.perf_counter()
@@ -205,12 +222,19 @@ def main() -> None:
                     checked, timed("checked", lambda: upload_bid(url, sealed, token=token))
                 )
             rss = _peak_rss_mb(server.pid)  # before the bare uploads: the checked path's
-            durable = float("inf")
+            durable = receipted = float("inf")
             for _ in range(args.rounds):
                 bare = min(bare, timed("bare", lambda: _bare(url, sealed.path, sealed.size)))
                 durable = min(
                     durable,
                     timed("durable", lambda: _bare(url, sealed.path, sealed.size, durable=True)),
+                )
+                receipted = min(
+                    receipted,
+                    timed(
+                        "receipted",
+                        lambda: _bare(url, sealed.path, sealed.size, durable=True, hashed=True),
+                    ),
                 )
         finally:
             server.terminate()
@@ -223,10 +247,17 @@ def main() -> None:
     print(f"  ratio checked / bare                    {bare / checked:8.2f}   (target >= 0.8)")
     print(f"upload, bare + fsync (same durability)    {size_mb / durable:8.0f} MB/s")
     print(f"  ratio checked / bare + fsync            {durable / checked:8.2f}")
+    print(f"upload, bare + fsync + SHA-256, no checks {size_mb / receipted:8.0f} MB/s")
+    print(f"  ratio checked / that (the checks' cost) {receipted / checked:8.2f}")
     sha_rate = _sha_rate(args.mb)
     print(f"raw SHA-256 (hashed once while streaming) {sha_rate:8.0f} MB/s")
     print("server CPU seconds per upload (all threads; the client shares the same cores)")
-    for kind, label in (("checked", "checked"), ("bare", "bare"), ("durable", "bare + fsync")):
+    for kind, label in (
+        ("checked", "checked"),
+        ("bare", "bare"),
+        ("durable", "bare + fsync"),
+        ("receipted", "bare + fsync + SHA-256"),
+    ):
         print(f"  {label:40s}{cpu[kind]:8.2f} s")
     print(f"  SHA-256 of the file alone               {size_mb / sha_rate:8.2f} s")
     print(f"raw AES-256-GCM, one core                 {_aes_rate(args.mb):8.0f} MB/s")
