@@ -67,6 +67,7 @@ def _seal_to_store(plain: Path, store_root: Path, *, lot: Any, bidder: str) -> t
 
 
 async def _store_bids(world: Any, app: Any, sizes: list[int], scratch: Path) -> int:
+    from tendering.bids.evidence import Evidence, seal_evidence
     from tendering.bids.service import tag_for
     from tendering.core.auth.models import OrgKind
 
@@ -80,16 +81,21 @@ async def _store_bids(world: Any, app: Any, sizes: list[int], scratch: Path) -> 
         sha, sealed = _seal_to_store(plain, store_root, lot=world.sealing, bidder=org.code)
         total += sealed
         tag = tag_for(app.state["platform_key"], lot_id=lot_id, organization_id=org.id)
+        evidence = seal_evidence(
+            Evidence(nonce=secrets.token_hex(16), bidder_signature="bench"),
+            lot=world.lot,
+            opening_public_raw=world.sealing.public_raw,
+        )
         await world.sql(
             "INSERT INTO bid (lot_id, bidder_tag, seq, state, sha256, size, received_at,"
-            " bidder_signature, receipt_signature, nonce) VALUES (:lot, :tag, :seq, 'current',"
-            " :sha, :size, clock_timestamp(), 'bench', 'bench', :nonce)",
+            " evidence) VALUES (:lot, :tag, :seq, 'current', :sha, :size, clock_timestamp(),"
+            " :evidence)",
             lot=lot_id,
             tag=tag,
             seq=index + 1,
             sha=sha,
             size=sealed,
-            nonce=secrets.token_hex(16),
+            evidence=evidence,
         )
     return total
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -89,3 +90,24 @@ def test_downgrade_to_base_leaves_nothing_and_upgrade_works_again(fresh_url: str
     assert {t.name for t in metadata.sorted_tables} <= {
         name.removeprefix("table ") for name in leftovers if name.startswith("table ")
     }
+
+
+def test_0007_seals_existing_bid_evidence_in_the_format_the_opening_opens() -> None:
+    import base64
+    import importlib.util
+
+    from tendering.bids.evidence import Evidence, open_evidence
+    from tendering.core.crypto import hpke
+
+    path = Path(__file__).parents[2] / "migrations/versions/0007_sealed_bid_evidence.py"
+    spec = importlib.util.spec_from_file_location("migration_0007", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    private = hpke.generate_opening_key()
+    public_b64 = base64.b64encode(hpke.public_raw_of(private)).decode()
+    sealed = migration._seal("c2lnbmF0dXJl", "ab" * 16, "JY-2026-0001-01", public_b64)
+    assert open_evidence(sealed, lot="JY-2026-0001-01", private_key=private) == Evidence(
+        nonce="ab" * 16, bidder_signature="c2lnbmF0dXJl"
+    )
+    assert open_evidence(sealed, lot="JY-2026-0001-02", private_key=private) is None

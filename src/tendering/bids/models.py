@@ -2,8 +2,9 @@
 
 Secrecy before the opening (招标投标法第二十二条) shapes them: a ``Bid`` row names its
 bidder only through ``bidder_tag``, an HMAC of the lot and organization under a key derived
-from the platform's signing key, so reading the table does not tell who bid; the envelope
-itself is ciphertext in the blob store. ``BidderKey`` rows are not secret (a key says
+from the platform's signing key, and keeps the bidder's signature and its commitment nonce
+sealed to the lot's opening key (``evidence``), so reading the table does not tell who bid;
+the envelope itself is ciphertext in the blob store. ``BidderKey`` rows are not secret (a key says
 nothing about which lot it is used for).
 """
 
@@ -73,7 +74,8 @@ class Bid(SQLModel, table=True):
     sha256: str = Field(max_length=64, description="the envelope file in the blob store")
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
     received_at: datetime = Field(sa_column=utc_column())
-    bidder_signature: str = Field(sa_column=Column(Text, nullable=False))
-    receipt_signature: str = Field(sa_column=Column(Text, nullable=False))
-    nonce: str = Field(max_length=64, description="opens the audit commitment at opening")
+    evidence: str = Field(
+        sa_column=Column(Text, nullable=False),
+        description="nonce and bidder signature, sealed to the opening key (bids/evidence.py)",
+    )
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

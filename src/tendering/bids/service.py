@@ -12,6 +12,7 @@ the audit chain (a hiding commitment in the global stream, opened by the opening
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.bids import rules
+from tendering.bids.evidence import Evidence, seal_evidence
 from tendering.bids.models import Bid, BidderKey, BidState
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
@@ -244,9 +246,8 @@ _INSERT = text(
       ON CONFLICT (lot_id) DO UPDATE SET last_seq = bid_counter.last_seq + 1
       RETURNING last_seq
     )
-    INSERT INTO bid (lot_id, bidder_tag, seq, state, sha256, size, received_at,
-                     bidder_signature, receipt_signature, nonce)
-    SELECT :lot, :tag, counter.last_seq, 'current', :sha, :size, ok.at, :sig, '', :nonce
+    INSERT INTO bid (lot_id, bidder_tag, seq, state, sha256, size, received_at, evidence)
+    SELECT :lot, :tag, counter.last_seq, 'current', :sha, :size, ok.at, :evidence
     FROM ok, counter
     RETURNING id, seq, received_at
     """
@@ -291,8 +292,11 @@ async def submit_bid(
                 "tag": tag,
                 "sha": checked.sha256_hex,
                 "size": checked.size,
-                "sig": signature,
-                "nonce": nonce,
+                "evidence": seal_evidence(
+                    Evidence(nonce=nonce, bidder_signature=signature),
+                    lot=terms.code,
+                    opening_public_raw=base64.b64decode(terms.public_key),
+                ),
             },
         )
     ).first()
@@ -307,9 +311,6 @@ async def submit_bid(
         size=checked.size,
     )
     document = sign_receipt(receipt, platform_key)
-    await session.execute(
-        update(Bid).where(col(Bid.id) == row.id).values(receipt_signature=document["signature"])
-    )
     commit = rules.commitment(
         lot=terms.code, bidder=bidder, sha256=receipt.sha256, seq=receipt.seq, nonce=nonce
     )
@@ -342,7 +343,8 @@ async def _mark(
     return result.scalar()
 
 
-def _receipt_of(bid: Bid, *, lot: str, bidder: str) -> dict[str, Any]:
+def _receipt_of(bid: Bid, *, lot: str, bidder: str, platform_key: PlatformKey) -> dict[str, Any]:
+    """The receipt signed again (Ed25519 is deterministic: the same bytes as at submission)."""
     receipt = Receipt(
         bidder=bidder,
         lot=lot,
@@ -351,7 +353,7 @@ def _receipt_of(bid: Bid, *, lot: str, bidder: str) -> dict[str, Any]:
         sha256=bid.sha256,
         size=bid.size,
     )
-    return {"receipt": receipt.to_dict(), "signature": bid.receipt_signature}
+    return sign_receipt(receipt, platform_key)
 
 
 async def own_bid(
@@ -372,7 +374,7 @@ async def own_bid(
             "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
         )
     bidder = await _organization_code(session, actor.organization_id)
-    return _receipt_of(bid, lot=terms.code, bidder=bidder)
+    return _receipt_of(bid, lot=terms.code, bidder=bidder, platform_key=platform_key)
 
 
 async def withdraw_bid(

@@ -1,13 +1,15 @@
 """The steps of opening a lot's bids with the rebuilt key (the runner drives them).
 
 Each bid's result is a row (``opening_result``), an ``opening_event`` (the live channel) and
-an audit event that also opens the submission's hiding commitment (its nonce), so anyone can
-match the global stream's ``bid.sealed`` events to the bids opened.
+an audit event that also opens the submission's sealed evidence (the commitment's nonce and
+the bidder's signature, :mod:`tendering.bids.evidence`), so anyone can match the global
+stream's ``bid.sealed`` events to the bids opened and check each bidder's signature.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select, update
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.bids import service as bids
+from tendering.bids.evidence import Evidence, open_evidence
 from tendering.bids.models import Bid
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
@@ -32,6 +35,7 @@ from tendering.tenders.registration import reveal_registrations
 
 __all__ = [
     "MIN_VALID_BIDS",
+    "OpenedBid",
     "bids_to_open",
     "decrypt_bid",
     "finish_opening",
@@ -99,12 +103,18 @@ async def bids_to_open(session: AsyncSession, lot_id: int) -> tuple[list[Bid], i
     return [b for b in current if b.id not in done], len(done)
 
 
+@dataclass(frozen=True)
+class OpenedBid:
+    envelope: OpenedEnvelope
+    evidence: Evidence | None  # None: the row's sealed evidence does not open (altered)
+
+
 def decrypt_bid(
     bid: Bid, *, terms: bids.LotTerms, private_key: X25519PrivateKey, store: BlobStore
-) -> OpenedEnvelope:
-    """Open one stored bid (blocking: run it in a thread; decryption and hashing release
-    the GIL, so several bids open at once, one per core)."""
-    return open_stored_bid(
+) -> OpenedBid:
+    """Open one stored bid and its row's sealed evidence (blocking: run it in a thread;
+    decryption and hashing release the GIL, so several bids open at once, one per core)."""
+    envelope = open_stored_bid(
         store.path(bid.sha256),
         private_key=private_key,
         lot=terms.code,
@@ -112,20 +122,24 @@ def decrypt_bid(
         fields=terms.bid_fields,
         store=store,
     )
+    evidence = open_evidence(bid.evidence, lot=terms.code, private_key=private_key)
+    return OpenedBid(envelope, evidence)
 
 
 async def record_result(
     session: AsyncSession,
     bid: Bid,
-    opened: OpenedEnvelope,
+    opened_bid: OpenedBid,
     *,
     terms: bids.LotTerms,
     actor: Actor,
     platform_key: PlatformKey,
 ) -> None:
     """Record one opened bid: its result row, the live step and the audit event."""
-    opened, org = await _judge(session, bid, opened, terms=terms, platform_key=platform_key)
-    await _record_result(session, bid, opened, org, terms=terms, actor=actor)
+    opened, org = await _judge(
+        session, bid, opened_bid.envelope, terms=terms, platform_key=platform_key
+    )
+    await _record_result(session, bid, opened, org, opened_bid.evidence, terms=terms, actor=actor)
 
 
 async def _record_result(
@@ -133,6 +147,7 @@ async def _record_result(
     bid: Bid,
     opened: OpenedEnvelope,
     org: Organization | None,
+    evidence: Evidence | None,
     *,
     terms: bids.LotTerms,
     actor: Actor,
@@ -171,7 +186,14 @@ async def _record_result(
         action="opening.bid_opened",
         actor=actor,
         payload=summary
-        | {"sha256": bid.sha256, "nonce": bid.nonce, "plaintext_sha256": opened.plaintext_sha256},
+        | {
+            "sha256": bid.sha256,
+            "plaintext_sha256": opened.plaintext_sha256,
+            # opens the bid.sealed commitment; the signature anyone can check with the
+            # bidder's registered key (null: the row's evidence was altered on the platform)
+            "nonce": evidence.nonce if evidence else None,
+            "bidder_signature": evidence.bidder_signature if evidence else None,
+        },
     )
 
 

@@ -34,7 +34,6 @@ from tendering.core.blobs import BlobStore
 from tendering.core.db import session_scope
 from tendering.core.signing import PlatformKey
 from tendering.opening import ceremony, opener, service
-from tendering.opening.decrypt import OpenedEnvelope
 from tendering.opening.events import add_event
 from tendering.opening.live import Announcer
 
@@ -122,7 +121,7 @@ class OpeningRunner:
                 session, job.lot_id, "opening_bids", {"bids": len(todo) + done, "opened": done}
             )
         gate = asyncio.Semaphore(os.cpu_count() or 1)
-        opened: asyncio.Queue[tuple[Bid, OpenedEnvelope]] = asyncio.Queue()
+        opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]] = asyncio.Queue()
 
         async def decrypt(bid: Bid) -> None:
             async with gate:
@@ -192,8 +191,8 @@ class OpeningRunner:
 
 
 async def _next(
-    opened: asyncio.Queue[tuple[Bid, OpenedEnvelope]], decrypting: list[asyncio.Task[None]]
-) -> tuple[Bid, OpenedEnvelope]:
+    opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]], decrypting: list[asyncio.Task[None]]
+) -> tuple[Bid, opener.OpenedBid]:
     """The next opened bid; raises what a decryption raised instead of waiting forever."""
     getting = asyncio.ensure_future(opened.get())
     while True:

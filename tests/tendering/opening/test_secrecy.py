@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tendering.bids import rules
 from tendering.core.auth.models import Role
+from tendering.core.crypto.bidder_keys import verify_file_signature
+from tests.tendering.bids.conftest import PASSPHRASES
 
 
 async def _two_bids(world):
@@ -96,3 +99,64 @@ async def test_a_receipt_seq_does_not_count_the_submissions(world):
     first = receipts[0]["receipt"]["seq"]
     assert first >= 100_000  # the lot's counter starts at a random value
     assert receipts[1]["receipt"]["seq"] == first + 1
+
+
+async def test_the_bid_table_does_not_name_a_bidder_to_whoever_holds_every_public_key(world):
+    """A database administrator who also knows every registered bidder key and code can
+    neither verify a stored signature nor recompute a commitment: the signature and the
+    commitment's nonce are sealed to the lot's opening key until the opening reveals them."""
+    await world.publish_lot(n=2, k=2)
+    bidders, signatures = [], []
+    for price in (300_000_00, 250_000_00, 280_000_00):
+        bidder = await world.bidder()
+        data, signature = world.seal(bidder, {"price_fen": price, "duration_days": 90})
+        assert (await world.put(bidder, data, signature)).status_code == 201
+        bidders.append(bidder)
+        signatures.append(signature)
+    rows = await world.sql("SELECT * FROM bid")
+    dump = repr(rows)
+    assert not [s for s in signatures if s in dump]
+    columns = set(rows[0]._mapping)
+    assert not {c for c in columns if "signature" in c or "nonce" in c}
+    sealed = await world.sql(
+        "SELECT payload->>'commitment' AS c FROM audit_event WHERE action = 'bid.sealed'"
+    )
+    commitments = {row.c for row in sealed}
+    values = {str(v) for row in rows for v in row}  # any column tried as the nonce
+    for row in rows:
+        for bidder in bidders:
+            for guess in values:
+                candidate = rules.commitment(
+                    lot=world.lot, bidder=bidder.code, sha256=row.sha256, seq=row.seq, nonce=guess
+                )
+                assert candidate not in commitments
+
+    await world.pass_deadline()
+    await world.client.post(f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers)
+    for index in (0, 1):
+        _, headers = world.custodians[index]
+        await world.client.post(
+            f"/api/lots/{world.lot}/opening/passphrase",
+            headers=headers,
+            json={"passphrase": PASSPHRASES[index]},
+        )
+    await world.opened()
+    revealed = await world.sql(
+        "SELECT payload FROM audit_event WHERE stream = :s AND action = 'opening.bid_opened'",
+        s=f"lot:{world.lot}",
+    )
+    by_bidder = {r.payload["bidder"]: r.payload for r in revealed}
+    for bidder, signature in zip(bidders, signatures, strict=True):
+        shown = by_bidder[bidder.code]
+        assert shown["bidder_signature"] == signature
+        assert verify_file_signature(
+            bidder.key.public_raw, bytes.fromhex(shown["sha256"]), signature
+        )
+        opened = rules.commitment(
+            lot=world.lot,
+            bidder=bidder.code,
+            sha256=shown["sha256"],
+            seq=shown["seq"],
+            nonce=shown["nonce"],
+        )
+        assert opened in commitments  # the opening opens the chain's commitment

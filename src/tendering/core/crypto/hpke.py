@@ -42,9 +42,11 @@ __all__ = [
     "generate_opening_key",
     "key_id",
     "open_file_key",
+    "open_sealed",
     "private_matches",
     "private_raw_of",
     "public_raw_of",
+    "seal",
     "seal_file_key",
 ]
 
@@ -105,3 +107,16 @@ def open_file_key(sealed: bytes, private: X25519PrivateKey, *, info: bytes) -> b
     except (InvalidTag, ValueError):
         return None
     return file_key if len(file_key) == FILE_KEY_LEN else None
+
+
+def seal(data: bytes, public_raw: bytes, *, info: bytes) -> bytes:
+    """``enc || ciphertext`` of ``data`` (any length) to ``public_raw``, single-shot."""
+    return _SUITE.encrypt(data, X25519PublicKey.from_public_bytes(public_raw), info=info)
+
+
+def open_sealed(sealed: bytes, private: X25519PrivateKey, *, info: bytes) -> bytes | None:
+    """What :func:`seal` sealed, or ``None`` when it does not open with this key and info."""
+    try:
+        return _SUITE.decrypt(sealed, private, info=info)
+    except (InvalidTag, ValueError):
+        return None
