@@ -37,7 +37,9 @@ Frame = dict[str, Any]  # JSON object with an int "seq"
 # frame waits this long (a later frame shows any other gap at once); each watcher costs
 # one read per interval, so thousands of them must not all ask at the same moment.
 CATCH_UP_SECONDS = 30.0
+FALLBACK_SECONDS = 1.0  # how often a watcher reads the database while Redis does not push
 POLL_MS = 200  # the subscription's read timeout; frames arriving wake it at once
+BACKLOG = 1000  # frames held for a slow watcher; past it the oldest go (it reads them back)
 
 
 def channel_name(database_url: str, *parts: str) -> str:
@@ -52,7 +54,11 @@ def channels_plugin(redis_url: str) -> ChannelsPlugin:
         redis=Redis.from_url(redis_url), stream_sleep_no_subscriptions=POLL_MS
     )
     return ChannelsPlugin(
-        backend=backend, arbitrary_channels_allowed=True, create_ws_route_handlers=False
+        backend=backend,
+        arbitrary_channels_allowed=True,
+        create_ws_route_handlers=False,
+        subscriber_max_backlog=BACKLOG,
+        subscriber_backlog_strategy="dropleft",
     )
 
 
@@ -73,28 +79,62 @@ async def follow(
     after_seq: int,
     catch_up: Callable[[int], Awaitable[list[Frame]]],
 ) -> AsyncIterator[Frame]:
-    """Every frame after ``after_seq``, in order, live; ``catch_up(seq)`` reads the database."""
-    seq = after_seq
-    async with channels.start_subscription([name]) as subscriber:
-        arrived: asyncio.Queue[bytes] = asyncio.Queue()
+    """Every frame after ``after_seq``, in order, live; ``catch_up(seq)`` reads the database.
+
+    Without Redis (it cannot subscribe) it reads the database every second. With Redis, a
+    read that finds frames nobody pushed (Redis restarted, the subscription died) also
+    switches the watcher to reading every second, until a pushed frame arrives again.
+    """
+    try:
+        subscription = channels.start_subscription([name])
+        subscriber = await subscription.__aenter__()
+    except (RedisError, OSError) as error:
+        log.warning("live channel %s: cannot subscribe (%s); reading the database", name, error)
+        async for frame in _poll(after_seq, catch_up):
+            yield frame
+        return
+    try:
+        arrived: asyncio.Queue[bytes] = asyncio.Queue(maxsize=BACKLOG)
         async with subscriber.run_in_background(arrived.put, join=False):
-            behind = True  # subscribed: now nothing can fall between the read and the live feed
-            while True:
-                if behind:
-                    for frame in await catch_up(seq):
-                        if frame["seq"] == seq + 1:
-                            seq = frame["seq"]
-                            yield frame
-                    behind = False
-                quiet = CATCH_UP_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311 (not a secret)
-                try:
-                    data = await asyncio.wait_for(arrived.get(), quiet)
-                except TimeoutError:
-                    behind = True
-                    continue
-                frame = json.loads(data)
+            async for frame in _listen(arrived, after_seq, catch_up):
+                yield frame
+    finally:
+        await subscription.__aexit__(None, None, None)
+
+
+async def _poll(
+    seq: int, catch_up: Callable[[int], Awaitable[list[Frame]]]
+) -> AsyncIterator[Frame]:
+    while True:
+        for frame in await catch_up(seq):
+            if frame["seq"] == seq + 1:
+                seq = frame["seq"]
+                yield frame
+        await asyncio.sleep(FALLBACK_SECONDS)
+
+
+async def _listen(
+    arrived: asyncio.Queue[bytes], seq: int, catch_up: Callable[[int], Awaitable[list[Frame]]]
+) -> AsyncIterator[Frame]:
+    behind, pushing = True, True  # subscribed: now nothing can fall between read and feed
+    while True:
+        if behind:
+            found = False
+            for frame in await catch_up(seq):
                 if frame["seq"] == seq + 1:
-                    seq = frame["seq"]
+                    seq, found = frame["seq"], True
                     yield frame
-                elif frame["seq"] > seq + 1:
-                    behind = True  # a frame was lost on the way
+            behind = False
+            pushing = pushing and not found
+        quiet = CATCH_UP_SECONDS * random.uniform(0.5, 1.5) if pushing else FALLBACK_SECONDS  # noqa: S311
+        try:
+            data = await asyncio.wait_for(arrived.get(), quiet)
+        except TimeoutError:
+            behind = True
+            continue
+        frame = json.loads(data)
+        if frame["seq"] == seq + 1:
+            seq, pushing = frame["seq"], True
+            yield frame
+        elif frame["seq"] > seq + 1:
+            behind = True  # a frame was lost on the way

@@ -118,3 +118,54 @@ async def test_frames_arrive_by_push_without_asking_the_database(settings):
     finally:
         await redis.aclose()
     assert reads == 1  # the read on connecting, none after
+
+
+async def test_without_redis_a_watcher_reads_the_database(settings, monkeypatch):
+    monkeypatch.setattr(channels, "FALLBACK_SECONDS", 0.05)
+    database = [_frame(1)]
+
+    async def catch_up(seq: int) -> list[dict]:
+        return [f for f in database if f["seq"] > seq]
+
+    async def first_two(plugin) -> list[int]:  # type: ignore[no-untyped-def]
+        got = []
+        async for frame in follow(plugin, "tendering:test:down", after_seq=0, catch_up=catch_up):
+            got.append(frame["seq"])
+            database.append(_frame(2))
+            if len(got) == 2:
+                return got
+        return got
+
+    async with channels_plugin("redis://127.0.0.1:1") as plugin:
+        assert await asyncio.wait_for(first_two(plugin), timeout=10) == [1, 2]
+
+
+async def test_frames_nobody_pushed_switch_the_watcher_to_reading_every_second(
+    settings, monkeypatch
+):
+    monkeypatch.setattr(channels, "CATCH_UP_SECONDS", 0.4)
+    monkeypatch.setattr(channels, "FALLBACK_SECONDS", 0.02)
+    name = channel_name(settings.async_database_url, "test", secrets.token_hex(4))
+    database: list[dict] = []
+
+    async def catch_up(seq: int) -> list[dict]:
+        return [f for f in database if f["seq"] > seq]
+
+    async def watch(plugin) -> list[float]:  # type: ignore[no-untyped-def]
+        loop = asyncio.get_running_loop()
+        waited, since = [], loop.time()
+        async for frame in follow(plugin, name, after_seq=0, catch_up=catch_up):
+            waited.append(loop.time() - since)
+            database.append(_frame(frame["seq"] + 1))  # committed; Redis never says so
+            since = loop.time()
+            if frame["seq"] == 5:
+                return waited
+        return waited
+
+    async with channels_plugin(settings.concrete_redis_url) as plugin:
+        watcher = asyncio.create_task(watch(plugin))
+        await asyncio.sleep(0.1)
+        database.append(_frame(1))
+        waited = await asyncio.wait_for(watcher, timeout=10)
+    assert waited[0] >= 0.15  # the first waited for a quiet interval (0.2-0.6 s)
+    assert max(waited[1:]) < 0.15  # then every 20 ms, not every 0.4 s
