@@ -10,6 +10,8 @@ import asyncio
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server_process(script: str, database_url: str, data_dir: str) -> Iterator[tuple[str, int]]:
+    """``script --serve`` on a free port against ``database_url`` and the local Redis; its
+    URL and pid once it answers. Stopped on exit."""
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "TENDERING_PORT": str(port),
+        "TENDERING_DATA_DIR": data_dir,
+    }
+    server = subprocess.Popen([sys.executable, script, "--serve"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def wait_until_up(url: str, seconds: float = 20.0) -> None:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._lot import REDIS_URL, free_port, make_world, scratch_database, wait_until_up
+from bench._lot import REDIS_URL, make_world, scratch_database, server_process
 
 
 def serve() -> None:
@@ -139,22 +138,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--idle", type=float, default=5.0)
     args = parser.parse_args()
-    with scratch_database() as database_url, tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = os.environ | {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "TENDERING_PORT": str(port),
-            "TENDERING_DATA_DIR": str(Path(tmp) / "data"),
-        }
-        server = subprocess.Popen([sys.executable, __file__, "--serve"], env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(url)
-            asyncio.run(run(args, database_url, url, server.pid))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with (
+        scratch_database() as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+        server_process(__file__, database_url, str(Path(tmp) / "data")) as (url, pid),
+    ):
+        asyncio.run(run(args, database_url, url, pid))
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ import argparse
 import asyncio
 import hashlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -175,70 +175,75 @@ async def _prepare(url: str, database_url: str) -> tuple[Any, Any]:
     return world, bidder
 
 
+@dataclass
+class Measured:
+    seconds: dict[str, float] = field(default_factory=dict)  # best of the rounds, per path
+    cpu: dict[str, float] = field(default_factory=dict)  # server CPU s per upload, per path
+    rss: float = 0.0
+    reset: bool = False
+
+
+def _measure(url: str, pid: int, sealed: Any, token: str, rounds: int) -> Measured:
+    from tendering.bids.client import upload_bid
+
+    paths = {
+        "checked": lambda: upload_bid(url, sealed, token=token),
+        "bare": lambda: _bare(url, sealed.path, sealed.size),
+        "durable": lambda: _bare(url, sealed.path, sealed.size, durable=True),
+        "receipted": lambda: _bare(url, sealed.path, sealed.size, durable=True, hashed=True),
+    }
+    measured = Measured(reset=_reset_peak_rss(pid))
+    for kind, upload in paths.items():
+        for _ in range(rounds):
+            before, start = _cpu_seconds(pid), time.perf_counter()
+            upload()
+            elapsed = time.perf_counter() - start
+            measured.cpu[kind] = measured.cpu.get(kind, 0.0) + (_cpu_seconds(pid) - before) / rounds
+            measured.seconds[kind] = min(measured.seconds.get(kind, float("inf")), elapsed)
+        if kind == "checked":  # before the bare uploads: the checked path's own peak
+            measured.rss = _peak_rss_mb(pid)
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from bench._lot import REDIS_URL, free_port, scratch_database, wait_until_up
+    from bench._lot import scratch_database, server_process
 
-    from tendering.bids.client import upload_bid
+    with (
+        scratch_database() as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+        server_process(__file__, database_url, str(Path(tmp) / "data")) as (url, pid),
+    ):
+        world, bidder = asyncio.run(_prepare(url, database_url))
+        token = bidder.headers["Authorization"].split()[1]
+        idle = _peak_rss_mb(pid, "VmRSS:")
+        plain = Path(tmp) / "plain.bin"
+        with plain.open("wb") as out:
+            for _ in range(args.mb):
+                out.write(os.urandom(MB))
+        seal_s, sealed = _seal(Path(tmp) / "bid.tbid1", plain, world, bidder)
+        plain.unlink()
+        setup_peak = _peak_rss_mb(pid)
+        measured = _measure(url, pid, sealed, token, args.rounds)
+    _report(args, sealed, seal_s, measured, idle=idle, setup_peak=setup_peak)
 
-    with scratch_database() as database_url, tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = os.environ | {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "TENDERING_PORT": str(port),
-            "TENDERING_DATA_DIR": str(Path(tmp) / "data"),
-        }
-        server = subprocess.Popen([sys.executable, __file__, "--serve"], env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(url)
-            world, bidder = asyncio.run(_prepare(url, database_url))
-            token = bidder.headers["Authorization"].split()[1]
-            idle = _peak_rss_mb(server.pid, "VmRSS:")
-            plain = Path(tmp) / "plain.bin"
-            with plain.open("wb") as out:
-                for _ in range(args.mb):
-                    out.write(os.urandom(MB))
-            seal_s, sealed = _seal(Path(tmp) / "bid.tbid1", plain, world, bidder)
-            plain.unlink()
-            checked, bare = float("inf"), float("inf")
-            setup_peak = _peak_rss_mb(server.pid)
-            reset = _reset_peak_rss(server.pid)
-            cpu = {"checked": 0.0, "bare": 0.0, "durable": 0.0, "receipted": 0.0}
 
-            def timed(kind: str, upload: Any) -> float:
-                before, start = _cpu_seconds(server.pid), time.perf_counter()
-                upload()
-                elapsed = time.perf_counter() - start
-                cpu[kind] += (_cpu_seconds(server.pid) - before) / args.rounds
-                return elapsed
-
-            for _ in range(args.rounds):
-                checked = min(
-                    checked, timed("checked", lambda: upload_bid(url, sealed, token=token))
-                )
-            rss = _peak_rss_mb(server.pid)  # before the bare uploads: the checked path's
-            durable = receipted = float("inf")
-            for _ in range(args.rounds):
-                bare = min(bare, timed("bare", lambda: _bare(url, sealed.path, sealed.size)))
-                durable = min(
-                    durable,
-                    timed("durable", lambda: _bare(url, sealed.path, sealed.size, durable=True)),
-                )
-                receipted = min(
-                    receipted,
-                    timed(
-                        "receipted",
-                        lambda: _bare(url, sealed.path, sealed.size, durable=True, hashed=True),
-                    ),
-                )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+def _report(
+    args: argparse.Namespace,
+    sealed: Any,
+    seal_s: float,
+    measured: Measured,
+    *,
+    idle: float,
+    setup_peak: float,
+) -> None:
+    seconds, cpu, rss = measured.seconds, measured.cpu, measured.rss
+    checked, bare = seconds["checked"], seconds["bare"]
+    durable, receipted = seconds["durable"], seconds["receipted"]
+    reset = measured.reset
     size_mb = sealed.size / MB
     print(f"bid size                                  {size_mb:8.1f} MB")
     print(f"seal (AES-256-GCM + SHA-256, to disk)     {size_mb / seal_s:8.0f} MB/s")

@@ -19,7 +19,7 @@ from tendering.core.crypto.bidder_keys import save_bidder_key
 from tendering.core.signing import verify_signature
 from tests.conftest import TEST_PASSWORD, People
 from tests.e2e.conftest import LivePlatform
-from tests.tendering.bids.conftest import PASSPHRASES, Bidder, BidWorld
+from tests.tendering.bids.conftest import PASSPHRASES, STEPS_OPENING_THREE, Bidder, BidWorld
 from tests.tendering.tenders.conftest import TenderDesk
 
 PRICES = (300_000_00, 250_000_00, 280_000_00)
@@ -147,17 +147,7 @@ async def test_bidders_seal_with_the_cli_and_custodians_open_every_bid(
         assert json.loads(done.stdout.strip().splitlines()[-1])["state"] == "opened"
         steps = await asyncio.wait_for(watching, timeout=120)
         assert [seq for seq, _ in steps] == list(range(1, len(steps) + 1))
-        assert [kind for _, kind in steps] == [
-            "started",
-            "custodian_entered",
-            "custodian_entered",
-            "key_rebuilt",
-            "opening_bids",
-            "bid_opened",
-            "bid_opened",
-            "bid_opened",
-            "finished",
-        ]
+        assert [kind for _, kind in steps] == STEPS_OPENING_THREE
         opened = await world.opened()
         assert opened["state"] == "opened" and opened["valid_bids"] == 3, opened
         assert {r["bidder"]: r["price_fen"] for r in opened["results"]} == {

@@ -26,6 +26,18 @@ from tendering.opening import ceremony
 from tests.tendering.tenders.conftest import TenderDesk
 
 PASSPHRASES = ["first custodian pass", "second custodian pass", "third custodian pass"]
+# The live steps of a 2-of-n opening of three bids, in order.
+STEPS_OPENING_THREE = [
+    "started",
+    "custodian_entered",
+    "custodian_entered",
+    "key_rebuilt",
+    "opening_bids",
+    "bid_opened",
+    "bid_opened",
+    "bid_opened",
+    "finished",
+]
 
 
 @pytest.fixture(autouse=True)

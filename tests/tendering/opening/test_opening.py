@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tendering.core.signing import verify_signature
 from tests.pdf import dark_pixels, pdf_text, render_first_page
-from tests.tendering.bids.conftest import PASSPHRASES, bid_zip
+from tests.tendering.bids.conftest import PASSPHRASES, STEPS_OPENING_THREE, bid_zip
 
 
 async def _three_bids(world, prices=(300_000_00, 250_000_00, 280_000_00)):
@@ -63,17 +63,7 @@ async def test_k_custodians_open_every_bid_and_bidders_see_the_results(world):
             )
         ).json()
     ]
-    assert kinds == [
-        "started",
-        "custodian_entered",
-        "custodian_entered",
-        "key_rebuilt",
-        "opening_bids",
-        "bid_opened",
-        "bid_opened",
-        "bid_opened",
-        "finished",
-    ]
+    assert kinds == STEPS_OPENING_THREE
     # The key is gone: no share waits in the table.
     assert await world.sql("SELECT * FROM opening_pending_share") == []
 
