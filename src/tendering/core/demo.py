@@ -61,6 +61,7 @@ class DemoBook:
     users: dict[str, User] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    custodians: list[int] = field(default_factory=list)  # user ids holding opening-key shares
 
 
 DemoStep = Callable[[AsyncSession, DemoBook], Awaitable[None]]

@@ -102,6 +102,8 @@ async def _notice(
 async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
     """The demo step (registered with ``register_demo_step``)."""
     staff = _actor(book.users["staff"], OrgKind.CENTER)
+    # Registered by the opening context's demo step, run first; k = 2 of them open a lot.
+    custodians, k = book.custodians, min(2, len(book.custodians)) or 1
     store = BlobStore(Settings.from_env().blob_dir)
     calendar = await load_calendar(session)
     school, transport = book.organizations["school"].code, book.organizations["transport"].code
@@ -130,6 +132,8 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
                 estimated_price_fen=2_100_000_000,
                 deposit_fen=40_000_000,
                 bid_fields=[_DURATION, _MANAGER],
+                custodians=custodians,
+                custodian_k=k,
             ),
             LotCreate(
                 number=2,
@@ -137,6 +141,8 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
                 estimated_price_fen=760_000_000,
                 deposit_fen=15_000_000,
                 bid_fields=[_DURATION, _WARRANTY],
+                custodians=custodians,
+                custodian_k=k,
             ),
         ],
         calendar=calendar,
@@ -153,6 +159,8 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
                 estimated_price_fen=980_000_000,
                 deposit_fen=19_000_000,
                 bid_fields=[_DURATION],
+                custodians=custodians,
+                custodian_k=k,
             )
         ],
         calendar=calendar,
@@ -169,6 +177,8 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
                 estimated_price_fen=86_000_000,
                 deposit_fen=1_700_000,
                 bid_fields=[_WARRANTY],
+                custodians=custodians,
+                custodian_k=k,
             )
         ],
         calendar=calendar,

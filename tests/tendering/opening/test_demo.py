@@ -1,0 +1,32 @@
+"""The demo's lots get opening keys, so a visitor can seal, submit and open bids."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tendering.app import register_contexts
+from tendering.core.auth.models import User
+from tendering.core.db import make_sessionmaker
+from tendering.core.demo import run_demo
+from tendering.opening import ceremony
+from tendering.opening.demo import DEMO_CUSTODIANS, DEMO_PASSPHRASE
+from tendering.opening.models import LotKey
+
+
+async def test_every_demo_lot_has_a_two_of_three_opening_key_its_custodians_can_unwrap(engine):
+    register_contexts()
+    maker = make_sessionmaker(engine)
+    book = await run_demo(maker)
+    assert book is not None
+    assert any(DEMO_PASSPHRASE in note for note in book.notes)
+    async with maker() as session:
+        keys = list((await session.scalars(select(LotKey))).all())
+        assert len(keys) == 4 and {(k.k, k.n) for k in keys} == {(2, 3)}
+        for username in DEMO_CUSTODIANS:
+            user = (await session.scalars(select(User).where(User.username == username))).one()
+            assert user.id is not None
+            lot = await ceremony.lot_of(session, keys[0].lot_id)
+            share = await ceremony.custodian_share(
+                session, lot=lot, key=keys[0], user_id=user.id, passphrase=DEMO_PASSPHRASE
+            )
+            assert share is not None
