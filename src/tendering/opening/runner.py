@@ -120,38 +120,10 @@ class OpeningRunner:
             await add_event(
                 session, job.lot_id, "opening_bids", {"bids": len(todo) + done, "opened": done}
             )
-        gate = asyncio.Semaphore(os.cpu_count() or 1)
         opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]] = asyncio.Queue()
-
-        async def decrypt(bid: Bid) -> None:
-            async with gate:
-                result = await asyncio.to_thread(
-                    opener.decrypt_bid,
-                    bid,
-                    terms=terms,
-                    private_key=private_key,
-                    store=self.store,
-                )
-            await opened.put((bid, result))
-
-        decrypting = [asyncio.create_task(decrypt(bid)) for bid in todo]
+        decrypting = self._decrypt_all(todo, terms, private_key, opened)
         try:
-            recorded = 0
-            while recorded < len(todo):
-                batch = [await _next(opened, decrypting)]
-                while not opened.empty():  # what finished meanwhile shares one transaction
-                    batch.append(opened.get_nowait())
-                async with self._step(job) as session:
-                    for bid, result in batch:
-                        await opener.record_result(
-                            session,
-                            bid,
-                            result,
-                            terms=terms,
-                            actor=job.actor,
-                            platform_key=self.platform_key,
-                        )
-                recorded += len(batch)
+            await self._record_as_they_come(job, terms, len(todo), opened, decrypting)
         finally:
             for task in decrypting:
                 task.cancel()
@@ -165,6 +137,50 @@ class OpeningRunner:
                 platform_key=self.platform_key,
                 store=self.store,
             )
+
+    def _decrypt_all(
+        self,
+        todo: list[Bid],
+        terms: bids.LotTerms,
+        private_key: X25519PrivateKey,
+        opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]],
+    ) -> list[asyncio.Task[None]]:
+        """Open the bids in threads, one per core, each put on ``opened`` when done."""
+        gate = asyncio.Semaphore(os.cpu_count() or 1)
+
+        async def decrypt(bid: Bid) -> None:
+            async with gate:
+                result = await asyncio.to_thread(
+                    opener.decrypt_bid, bid, terms=terms, private_key=private_key, store=self.store
+                )
+            await opened.put((bid, result))
+
+        return [asyncio.create_task(decrypt(bid)) for bid in todo]
+
+    async def _record_as_they_come(
+        self,
+        job: _Job,
+        terms: bids.LotTerms,
+        expected: int,
+        opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]],
+        decrypting: list[asyncio.Task[None]],
+    ) -> None:
+        recorded = 0
+        while recorded < expected:
+            batch = [await _next(opened, decrypting)]
+            while not opened.empty():  # what finished meanwhile shares one transaction
+                batch.append(opened.get_nowait())
+            async with self._step(job) as session:
+                for bid, result in batch:
+                    await opener.record_result(
+                        session,
+                        bid,
+                        result,
+                        terms=terms,
+                        actor=job.actor,
+                        platform_key=self.platform_key,
+                    )
+            recorded += len(batch)
 
     def _step(self, job: _Job) -> _Step:
         return _Step(self, job)
