@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from tendering.bids import service
+from tendering.bids import keys, service
 from tendering.bids.schemas import BidderKeyCreate, BidderKeyRead, LotKeyRead, SignedReceipt
 from tendering.bids.upload import stage_envelope
 from tendering.core.auth.guards import current_actor, public, requires_role
@@ -79,7 +79,7 @@ class BidderKeyController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[BidderKeyCreate],
     ) -> BidderKeyRead:
-        key = await service.register_bidder_key(
+        key = await keys.register_bidder_key(
             db_session, actor=current_actor(request), public_key=data.public_key, label=data.label
         )
         return _key_read(key)
@@ -88,16 +88,14 @@ class BidderKeyController(Controller):
     async def list_keys(
         self, db_session: DbSession, request: Request[Any, Any, Any]
     ) -> list[BidderKeyRead]:
-        keys = await service.list_bidder_keys(db_session, actor=current_actor(request))
-        return [_key_read(k) for k in keys]
+        registered = await keys.list_bidder_keys(db_session, actor=current_actor(request))
+        return [_key_read(k) for k in registered]
 
     @post("/{key_id:int}/revoke", status_code=200, summary="Revoke a signing key")
     async def revoke(
         self, db_session: DbSession, request: Request[Any, Any, Any], key_id: FromPath[int]
     ) -> BidderKeyRead:
-        key = await service.revoke_bidder_key(
-            db_session, actor=current_actor(request), key_id=key_id
-        )
+        key = await keys.revoke_bidder_key(db_session, actor=current_actor(request), key_id=key_id)
         return _key_read(key)
 
 

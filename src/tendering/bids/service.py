@@ -33,7 +33,7 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
-from tendering.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import InvalidInput, NotFound, RuleViolation
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
 from tendering.opening.ceremony import lot_key
@@ -44,11 +44,8 @@ __all__ = [
     "LotTerms",
     "check_before_upload",
     "current_bids",
-    "list_bidder_keys",
     "lot_terms",
     "own_bid",
-    "register_bidder_key",
-    "revoke_bidder_key",
     "submit_bid",
     "tag_for",
     "withdraw_bid",
@@ -74,64 +71,6 @@ class LotTerms:
 def tag_for(platform_key: PlatformKey, *, lot_id: int, organization_id: int) -> str:
     seed = platform_key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return rules.bidder_tag(rules.tag_key(seed), lot_id=lot_id, organization_id=organization_id)
-
-
-# -- bidder keys ---------------------------------------------------------------------------
-
-
-async def register_bidder_key(
-    session: AsyncSession, *, actor: Actor, public_key: str, label: str = ""
-) -> BidderKey:
-    assert actor.organization_id is not None and actor.user_id is not None
-    try:
-        parse_public_key(public_key)
-    except ValueError as error:
-        raise InvalidInput(f"public_key: {error}.", field="public_key") from None
-    exists = await session.scalar(select(BidderKey).where(col(BidderKey.public_key) == public_key))
-    if exists is not None:
-        raise Conflict("public_key: this key is already registered.", code="bid.key_registered")
-    key = BidderKey(
-        organization_id=actor.organization_id,
-        public_key=public_key,
-        label=label,
-        registered_by=actor.user_id,
-    )
-    session.add(key)
-    await session.flush()
-    await record(
-        session,
-        stream=GLOBAL,
-        action="bid.key_registered",
-        actor=actor,
-        payload={"organization": actor.organization_id, "public_key": public_key, "key": key.id},
-    )
-    return key
-
-
-async def list_bidder_keys(session: AsyncSession, *, actor: Actor) -> list[BidderKey]:
-    query = (
-        select(BidderKey)
-        .where(col(BidderKey.organization_id) == actor.organization_id)
-        .order_by(col(BidderKey.id))
-    )
-    return list((await session.scalars(query)).all())
-
-
-async def revoke_bidder_key(session: AsyncSession, *, actor: Actor, key_id: int) -> BidderKey:
-    key = await session.get(BidderKey, key_id, with_for_update=True)
-    if key is None or key.organization_id != actor.organization_id:
-        raise NotFound("No such bidder key of your organization.", code="bid.no_key")
-    if key.revoked_at is None:
-        key.revoked_at = await db_now(session)
-        await session.flush()
-        await record(
-            session,
-            stream=GLOBAL,
-            action="bid.key_revoked",
-            actor=actor,
-            payload={"organization": key.organization_id, "key": key.id},
-        )
-    return key
 
 
 # -- the lot's terms -----------------------------------------------------------------------

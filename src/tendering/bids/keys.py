@@ -1,0 +1,75 @@
+"""Bidders' Ed25519 signing keys, registered to their organization (``tendering keygen``).
+
+A key is not secret and says nothing about which lot it signs for, so its registration and
+revocation go into the global audit stream with the organization.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tendering.bids.models import BidderKey
+from tendering.core.audit import GLOBAL, record
+from tendering.core.auth.actor import Actor
+from tendering.core.clock import db_now
+from tendering.core.crypto.bidder_keys import parse_public_key
+from tendering.core.errors import Conflict, InvalidInput, NotFound
+
+__all__ = ["list_bidder_keys", "register_bidder_key", "revoke_bidder_key"]
+
+
+async def register_bidder_key(
+    session: AsyncSession, *, actor: Actor, public_key: str, label: str = ""
+) -> BidderKey:
+    assert actor.organization_id is not None and actor.user_id is not None
+    try:
+        parse_public_key(public_key)
+    except ValueError as error:
+        raise InvalidInput(f"public_key: {error}.", field="public_key") from None
+    exists = await session.scalar(select(BidderKey).where(col(BidderKey.public_key) == public_key))
+    if exists is not None:
+        raise Conflict("public_key: this key is already registered.", code="bid.key_registered")
+    key = BidderKey(
+        organization_id=actor.organization_id,
+        public_key=public_key,
+        label=label,
+        registered_by=actor.user_id,
+    )
+    session.add(key)
+    await session.flush()
+    await record(
+        session,
+        stream=GLOBAL,
+        action="bid.key_registered",
+        actor=actor,
+        payload={"organization": actor.organization_id, "public_key": public_key, "key": key.id},
+    )
+    return key
+
+
+async def list_bidder_keys(session: AsyncSession, *, actor: Actor) -> list[BidderKey]:
+    query = (
+        select(BidderKey)
+        .where(col(BidderKey.organization_id) == actor.organization_id)
+        .order_by(col(BidderKey.id))
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def revoke_bidder_key(session: AsyncSession, *, actor: Actor, key_id: int) -> BidderKey:
+    key = await session.get(BidderKey, key_id, with_for_update=True)
+    if key is None or key.organization_id != actor.organization_id:
+        raise NotFound("No such bidder key of your organization.", code="bid.no_key")
+    if key.revoked_at is None:
+        key.revoked_at = await db_now(session)
+        await session.flush()
+        await record(
+            session,
+            stream=GLOBAL,
+            action="bid.key_revoked",
+            actor=actor,
+            payload={"organization": key.organization_id, "key": key.id},
+        )
+    return key
