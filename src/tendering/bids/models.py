@@ -1,11 +1,11 @@
 """Tables of sealed-bid submission.
 
-Secrecy before the opening (招标投标法第二十二条) shapes them: a ``Bid`` row names its
-bidder only through ``bidder_tag``, an HMAC of the lot and organization under a key derived
-from the platform's signing key, and keeps the bidder's signature and its commitment nonce
-sealed to the lot's opening key (``evidence``), so reading the table does not tell who bid;
-the envelope itself is ciphertext in the blob store. ``BidderKey`` rows are not secret (a key says
-nothing about which lot it is used for).
+Secrecy before the opening (招标投标法第二十二条) shapes them: a ``Bid`` row names its lot
+only through ``lot_tag`` and its bidder only through ``bidder_tag``, HMACs under a key
+derived from the platform's signing key (so the table does not say how many bids a lot has,
+nor whose they are), and keeps the bidder's signature and its commitment nonce sealed to the
+lot's opening key (``evidence``); the envelope itself is ciphertext in the blob store.
+``BidderKey`` rows are not secret (a key says nothing about which lot it is used for).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class BidCounter(SQLModel, table=True):
 
     __tablename__ = "bid_counter"
 
-    lot_id: int = Field(foreign_key="tender_lot.id", primary_key=True)
+    lot_tag: str = Field(primary_key=True, max_length=64, description="HMAC of the lot (hex)")
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
@@ -59,7 +59,7 @@ class Bid(SQLModel, table=True):
         enum_check("state", BidState, name="state"),
         Index(
             "uq_bid_one_current",
-            "lot_id",
+            "lot_tag",
             "bidder_tag",
             unique=True,
             postgresql_where=text("state = 'current'"),
@@ -67,7 +67,7 @@ class Bid(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    lot_id: int = Field(foreign_key="tender_lot.id", index=True)
+    lot_tag: str = Field(max_length=64, index=True, description="HMAC of the lot (hex)")
     bidder_tag: str = Field(max_length=64, description="HMAC of lot and organization (hex)")
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     state: str = Field(default=BidState.CURRENT, max_length=20)

@@ -107,6 +107,11 @@ def bidder_tag(key: bytes, *, lot_id: int, organization_id: int) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def lot_tag(key: bytes, *, lot_id: int) -> str:
+    """Which lot a bid row is for, readable only with the platform key (HMAC-SHA256)."""
+    return hmac.new(key, f"lot|{lot_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def commitment(*, lot: str, bidder: str, sha256: str, seq: int, nonce: str) -> str:
     """The audit chain's hiding commitment to a submission, opened in the opening record."""
     text = f"tbid1-commit|{lot}|{bidder}|{seq}|{sha256}|{nonce}"

@@ -44,6 +44,7 @@ __all__ = [
     "LotTerms",
     "check_before_upload",
     "current_bids",
+    "lot_tag_for",
     "lot_terms",
     "own_bid",
     "submit_bid",
@@ -68,9 +69,17 @@ class LotTerms:
     max_bytes: int = DEFAULT_MAX_BID_BYTES
 
 
-def tag_for(platform_key: PlatformKey, *, lot_id: int, organization_id: int) -> str:
+def _tag_key(platform_key: PlatformKey) -> bytes:
     seed = platform_key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return rules.bidder_tag(rules.tag_key(seed), lot_id=lot_id, organization_id=organization_id)
+    return rules.tag_key(seed)
+
+
+def tag_for(platform_key: PlatformKey, *, lot_id: int, organization_id: int) -> str:
+    return rules.bidder_tag(_tag_key(platform_key), lot_id=lot_id, organization_id=organization_id)
+
+
+def lot_tag_for(platform_key: PlatformKey, lot_id: int) -> str:
+    return rules.lot_tag(_tag_key(platform_key), lot_id=lot_id)
 
 
 # -- the lot's terms -----------------------------------------------------------------------
@@ -181,12 +190,12 @@ _INSERT = text(
       )
     ),
     counter AS (
-      INSERT INTO bid_counter (lot_id, last_seq) SELECT :lot, :start FROM ok
-      ON CONFLICT (lot_id) DO UPDATE SET last_seq = bid_counter.last_seq + 1
+      INSERT INTO bid_counter (lot_tag, last_seq) SELECT :lot_tag, :start FROM ok
+      ON CONFLICT (lot_tag) DO UPDATE SET last_seq = bid_counter.last_seq + 1
       RETURNING last_seq
     )
-    INSERT INTO bid (lot_id, bidder_tag, seq, state, sha256, size, received_at, evidence)
-    SELECT :lot, :tag, counter.last_seq, 'current', :sha, :size, ok.at, :evidence
+    INSERT INTO bid (lot_tag, bidder_tag, seq, state, sha256, size, received_at, evidence)
+    SELECT :lot_tag, :tag, counter.last_seq, 'current', :sha, :size, ok.at, :evidence
     FROM ok, counter
     RETURNING id, seq, received_at
     """
@@ -220,13 +229,15 @@ async def submit_bid(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}
     )
     await _check_deposit(session, terms, org_id, await db_now(session))
-    await _mark(session, terms.lot_id, tag, BidState.REPLACED, withdrawn=False)
+    lot_tag = lot_tag_for(platform_key, terms.lot_id)
+    await _mark(session, lot_tag, tag, BidState.REPLACED, withdrawn=False)
     nonce = secrets.token_hex(16)
     row = (
         await session.execute(
             _INSERT,
             {
                 "lot": terms.lot_id,
+                "lot_tag": lot_tag,
                 "start": secrets.randbelow(900_000) + 100_000,
                 "tag": tag,
                 "sha": checked.sha256_hex,
@@ -264,7 +275,7 @@ async def submit_bid(
 
 
 async def _mark(
-    session: AsyncSession, lot_id: int, tag: str, state: BidState, *, withdrawn: bool
+    session: AsyncSession, lot_tag: str, tag: str, state: BidState, *, withdrawn: bool
 ) -> int | None:
     values: dict[str, Any] = {"state": state}
     if withdrawn:
@@ -272,7 +283,7 @@ async def _mark(
     result = await session.execute(
         update(Bid)
         .where(
-            col(Bid.lot_id) == lot_id,
+            col(Bid.lot_tag) == lot_tag,
             col(Bid.bidder_tag) == tag,
             col(Bid.state) == BidState.CURRENT,
         )
@@ -303,7 +314,7 @@ async def own_bid(
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
     bid = await session.scalar(
         select(Bid).where(
-            col(Bid.lot_id) == terms.lot_id,
+            col(Bid.lot_tag) == lot_tag_for(platform_key, terms.lot_id),
             col(Bid.bidder_tag) == tag,
             col(Bid.state) == BidState.CURRENT,
         )
@@ -327,7 +338,8 @@ async def withdraw_bid(
     )
     if await db_now(session) >= terms.bid_deadline:
         raise _late(terms)
-    if await _mark(session, terms.lot_id, tag, BidState.WITHDRAWN, withdrawn=True) is None:
+    lot_tag = lot_tag_for(platform_key, terms.lot_id)
+    if await _mark(session, lot_tag, tag, BidState.WITHDRAWN, withdrawn=True) is None:
         raise NotFound(
             "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
         )
@@ -342,11 +354,11 @@ async def withdraw_bid(
     )
 
 
-async def current_bids(session: AsyncSession, lot_id: int) -> list[Bid]:
+async def current_bids(session: AsyncSession, lot_tag: str) -> list[Bid]:
     """Every bid that counts (for the opening), in submission order."""
     query = (
         select(Bid)
-        .where(col(Bid.lot_id) == lot_id, col(Bid.state) == BidState.CURRENT)
+        .where(col(Bid.lot_tag) == lot_tag, col(Bid.state) == BidState.CURRENT)
         .order_by(col(Bid.seq))
     )
     return list((await session.scalars(query)).all())

@@ -89,10 +89,12 @@ async def _judge(
     return opened, org
 
 
-async def bids_to_open(session: AsyncSession, lot_id: int) -> tuple[list[Bid], int]:
+async def bids_to_open(
+    session: AsyncSession, lot_id: int, *, platform_key: PlatformKey
+) -> tuple[list[Bid], int]:
     """The current bids that have no result yet, and how many already have one (an opening
     interrupted and resumed opens only the rest)."""
-    current = await bids.current_bids(session, lot_id)
+    current = await bids.current_bids(session, bids.lot_tag_for(platform_key, lot_id))
     done = set(
         (
             await session.scalars(

@@ -116,7 +116,9 @@ class OpeningRunner:
     async def _open(self, job: _Job, private_key: X25519PrivateKey) -> None:
         async with self._step(job) as session:
             terms = await bids.lot_terms(session, job.lot_code)
-            todo, done = await opener.bids_to_open(session, job.lot_id)
+            todo, done = await opener.bids_to_open(
+                session, job.lot_id, platform_key=self.platform_key
+            )
             await add_event(
                 session, job.lot_id, "opening_bids", {"bids": len(todo) + done, "opened": done}
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from tendering.bids import rules
@@ -160,3 +161,32 @@ async def test_the_bid_table_does_not_name_a_bidder_to_whoever_holds_every_publi
             nonce=shown["nonce"],
         )
         assert opened in commitments  # the opening opens the chain's commitment
+
+
+async def test_the_bid_tables_do_not_say_which_lot_a_bid_is_for(world):
+    """Rows name their lot only by a keyed tag: without the platform key, reading the
+    tables does not tell how many bids a given lot has."""
+    await _two_bids(world)
+    lot_id, code = (
+        await world.sql("SELECT id, code FROM tender_lot WHERE code = :c", c=world.lot)
+    )[0]
+    for table in ("bid", "bid_counter"):
+        columns = {
+            name
+            for (name,) in await world.sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = :t",
+                t=table,
+            )
+        }
+        assert "lot_id" not in columns and "lot_tag" in columns, table
+        rows = await world.sql(f"SELECT * FROM {table}")
+        assert code not in repr(rows), table
+        guessable = {
+            hashlib.sha256(str(x).encode()).hexdigest() for x in (lot_id, code, f"lot|{lot_id}")
+        }
+        assert not {row.lot_tag for row in rows} & guessable, table
+    foreign = await world.sql(
+        "SELECT conname FROM pg_constraint WHERE conrelid IN ('bid'::regclass,"
+        " 'bid_counter'::regclass) AND confrelid = 'tender_lot'::regclass"
+    )
+    assert foreign == []  # no key joins a bid to its lot
