@@ -77,11 +77,13 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("opening.sweep_stalled_openings", opening_jobs.sweep_stalled_openings)
     from tendering.core.demo import register_demo_step
+    from tendering.ledger.demo import add_demo_deposits
     from tendering.opening.demo import add_demo_custodians
     from tendering.tenders.demo import add_demo_tenders
 
     register_demo_step(add_demo_custodians)  # before the lots that name them
     register_demo_step(add_demo_tenders)
+    register_demo_step(add_demo_deposits)  # pays into the accounts registration opened
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from tendering.app import register_contexts
 from tendering.core.auth.models import User
+from tendering.core.clock import db_now
 from tendering.core.db import make_sessionmaker
 from tendering.core.demo import run_demo
+from tendering.ledger import deposit_status
 from tendering.opening import ceremony
 from tendering.opening.demo import DEMO_CUSTODIANS, DEMO_PASSPHRASE
 from tendering.opening.models import LotKey
@@ -30,3 +32,9 @@ async def test_every_demo_lot_has_a_two_of_three_opening_key_its_custodians_can_
                 session, lot=lot, key=keys[0], user_id=user.id, passphrase=DEMO_PASSPHRASE
             )
             assert share is not None
+        # and bidder1-3 have paid the first lot's deposit, so each of them can bid
+        now = await db_now(session)
+        for n in (1, 2, 3):
+            org = book.users[f"bidder{n}"].organization_id
+            status = await deposit_status(session, org, f"lot:JY-{now.year}-0001-01", now)
+            assert status.state == "received", (n, status)
