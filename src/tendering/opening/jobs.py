@@ -25,7 +25,6 @@ async def sweep_stalled_openings(ctx: dict[str, Any]) -> int:
         stalled = await service.stalled_openings(session, stale_seconds=STALE_SECONDS)
     reset = 0
     for lot_id in stalled:
-        async with session_scope(ctx["sessionmaker"]) as session:
+        async with announcer.transaction(ctx["sessionmaker"]) as session:
             reset += await service.interrupt_opening(session, lot_id=lot_id, reason=REASON)
-        await announcer.announce(session)
     return reset

@@ -8,12 +8,14 @@ that a rollback then takes back). Watchers follow with :func:`watch`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from litestar.channels import ChannelsPlugin
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.channels import Frame, channel_name, follow, publish
+from tendering.core.db import session_scope
 from tendering.opening.events import frame_of, take_announcements
 from tendering.opening.service import events_after
 
@@ -26,11 +28,25 @@ def lot_channel(database_url: str, lot_code: str) -> str:
 
 class Announcer:
     """Publishes the steps a committed session wrote (through the app's or the worker's
-    Redis); call :meth:`announce` after the commit, once."""
+    Redis)::
+
+        async with announcer.transaction(sessionmaker) as session:
+            ...                       # add_event(session, ...); published once committed
+    """
 
     def __init__(self, redis: Redis, database_url: str) -> None:
         self.redis = redis
         self.database_url = database_url
+
+    @asynccontextmanager
+    async def transaction(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        """One transaction; the steps it added are published after it commits (nothing
+        is published when it rolls back)."""
+        async with session_scope(sessionmaker) as session:
+            yield session
+        await self.announce(session)
 
     async def announce(self, session: AsyncSession) -> None:
         pending = take_announcements(session)

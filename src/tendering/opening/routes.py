@@ -147,13 +147,11 @@ class OpeningController(Controller):
 
     @post("/{lot_code:str}/opening", guards=[STAFF], summary="Start the opening (开标)")
     async def start(self, request: Request[Any, Any, Any], lot_code: PathCode) -> OpeningRead:
-        async with _maker(request)() as session:
-            async with session.begin():
-                view = await service.start_opening(
-                    session, actor=current_actor(request), lot_code=lot_code
-                )
-                read = await _read(session, view)
-            await _announcer(request).announce(session)
+        async with _announcer(request).transaction(_maker(request)) as session:
+            view = await service.start_opening(
+                session, actor=current_actor(request), lot_code=lot_code
+            )
+            read = await _read(session, view)
         return read
 
     @post(
@@ -175,13 +173,11 @@ class OpeningController(Controller):
     ) -> OpeningRead:
         actor = current_actor(request)
         try:
-            async with _maker(request)() as session:
-                async with session.begin():
-                    view, private_key = await service.enter_passphrase(
-                        session, actor=actor, lot_code=lot_code, passphrase=data.passphrase
-                    )
-                    read = await _read(session, view)
-                await _announcer(request).announce(session)
+            async with _announcer(request).transaction(_maker(request)) as session:
+                view, private_key = await service.enter_passphrase(
+                    session, actor=actor, lot_code=lot_code, passphrase=data.passphrase
+                )
+                read = await _read(session, view)
         except InvalidInput as refused:
             if refused.code == "opening.wrong_passphrase":
                 await service.record_refused_passphrase(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -184,8 +186,14 @@ class OpeningRunner:
                     )
             recorded += len(batch)
 
-    def _step(self, job: _Job) -> _Step:
-        return _Step(self, job)
+    @asynccontextmanager
+    async def _step(self, job: _Job) -> AsyncIterator[AsyncSession]:
+        """One short transaction of the running opening, under the opening row's lock; it
+        stops the runner if the opening no longer runs (the sweeper put it back)."""
+        async with self.announcer.transaction(self.sessionmaker) as session:
+            if await service.lock_running(session, job.lot_id) is None:
+                raise OpeningStopped(job.lot_code)
+            yield session
 
     async def _beat(self, lot_id: int) -> None:
         while True:
@@ -199,11 +207,10 @@ class OpeningRunner:
 
     async def _interrupt(self, job: _Job, reason: str) -> None:
         try:
-            async with session_scope(self.sessionmaker) as session:
+            async with self.announcer.transaction(self.sessionmaker) as session:
                 await service.interrupt_opening(
                     session, lot_id=job.lot_id, reason=reason, actor=job.actor
                 )
-            await self.announcer.announce(session)
         except Exception:  # the sweeper resets it once the heartbeat is stale
             log.exception("could not put the opening of %s back to waiting", job.lot_code)
 
@@ -224,37 +231,6 @@ async def _next(
         )
         if getting in done:
             return getting.result()
-
-
-class _Step:
-    """One short transaction of a running opening: it holds the opening row's lock, checks
-    the opening still runs, commits, then announces the steps it added."""
-
-    def __init__(self, runner: OpeningRunner, job: _Job) -> None:
-        self.runner = runner
-        self.job = job
-        self.session: AsyncSession | None = None
-
-    async def __aenter__(self) -> AsyncSession:
-        self.session = self.runner.sessionmaker()
-        await self.session.begin()
-        if await service.lock_running(self.session, self.job.lot_id) is None:
-            await self.session.rollback()
-            await self.session.close()
-            raise OpeningStopped(self.job.lot_code)
-        return self.session
-
-    async def __aexit__(self, kind: object, error: object, trace: object) -> None:
-        assert self.session is not None
-        try:
-            if error is None:
-                await self.session.commit()
-            else:
-                await self.session.rollback()
-        finally:
-            await self.session.close()
-        if error is None:
-            await self.runner.announcer.announce(self.session)
 
 
 async def start_runner(app: Litestar) -> None:
