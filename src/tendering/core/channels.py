@@ -20,6 +20,7 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack
 from typing import Any
 
 from litestar.channels import ChannelsPlugin
@@ -85,21 +86,18 @@ async def follow(
     read that finds frames nobody pushed (Redis restarted, the subscription died) also
     switches the watcher to reading every second, until a pushed frame arrives again.
     """
-    try:
-        subscription = channels.start_subscription([name])
-        subscriber = await subscription.__aenter__()
-    except (RedisError, OSError) as error:
-        log.warning("live channel %s: cannot subscribe (%s); reading the database", name, error)
-        async for frame in _poll(after_seq, catch_up):
+    async with AsyncExitStack() as stack:
+        try:
+            subscriber = await stack.enter_async_context(channels.start_subscription([name]))
+        except (RedisError, OSError) as error:
+            log.warning("live channel %s: cannot subscribe (%s); reading the database", name, error)
+            frames = _poll(after_seq, catch_up)
+        else:
+            arrived: asyncio.Queue[bytes] = asyncio.Queue(maxsize=BACKLOG)
+            await stack.enter_async_context(subscriber.run_in_background(arrived.put, join=False))
+            frames = _listen(arrived, after_seq, catch_up)
+        async for frame in frames:
             yield frame
-        return
-    try:
-        arrived: asyncio.Queue[bytes] = asyncio.Queue(maxsize=BACKLOG)
-        async with subscriber.run_in_background(arrived.put, join=False):
-            async for frame in _listen(arrived, after_seq, catch_up):
-                yield frame
-    finally:
-        await subscription.__aexit__(None, None, None)
 
 
 async def _poll(

@@ -94,19 +94,15 @@ def seal_file_key(file_key: bytes, public_raw: bytes, *, info: bytes) -> bytes:
     """``enc || ciphertext`` (80 bytes) of the 32-byte ``file_key`` to ``public_raw``."""
     if len(file_key) != FILE_KEY_LEN:
         raise ValueError(f"the file key has {FILE_KEY_LEN} bytes, got {len(file_key)}")
-    public = X25519PublicKey.from_public_bytes(public_raw)
-    return _SUITE.encrypt(file_key, public, info=info)
+    return seal(file_key, public_raw, info=info)
 
 
 def open_file_key(sealed: bytes, private: X25519PrivateKey, *, info: bytes) -> bytes | None:
     """The file key, or ``None`` when ``sealed`` does not open with this key and ``info``."""
     if len(sealed) != SEALED_FILE_KEY_LEN:
         return None
-    try:
-        file_key = _SUITE.decrypt(sealed, private, info=info)
-    except (InvalidTag, ValueError):
-        return None
-    return file_key if len(file_key) == FILE_KEY_LEN else None
+    file_key = open_sealed(sealed, private, info=info)
+    return file_key if file_key is not None and len(file_key) == FILE_KEY_LEN else None
 
 
 def seal(data: bytes, public_raw: bytes, *, info: bytes) -> bytes:
