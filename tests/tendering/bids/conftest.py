@@ -189,17 +189,21 @@ class BidWorld:
             )
 
     async def opened(self, *, every: float = 0.05) -> dict[str, Any]:
-        """The opening's state once the runner has finished it (opened or failed), polled:
-        the app runs on the test client's own event loop."""
+        """The opening's state once the runner has finished it (opened or failed)."""
+        return await self.opening_in("opened", "failed", every=every)
+
+    async def opening_in(self, *states: str, every: float = 0.05) -> dict[str, Any]:
+        """The opening's state once it is one of ``states``, polled: the app runs on the
+        test client's own event loop."""
         for _ in range(int(120 / every)):
             response = await self.client.get(
                 f"/api/lots/{self.lot}/opening", headers=self.desk.staff_headers
             )
             assert response.status_code == 200, response.text
-            if response.json()["state"] in ("opened", "failed"):
+            if response.json()["state"] in states:
                 return dict(response.json())
             await asyncio.sleep(every)
-        raise AssertionError(f"the opening did not finish: {response.json()}")
+        raise AssertionError(f"the opening never reached {states}: {response.json()}")
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
         async with self.engine.begin() as conn:

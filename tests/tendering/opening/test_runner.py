@@ -3,8 +3,6 @@ for custodians, keeps what it opened, and resumes with the rest."""
 
 from __future__ import annotations
 
-import asyncio
-
 from redis.asyncio import Redis
 
 from tendering.core.db import make_sessionmaker
@@ -17,15 +15,6 @@ async def _state(world) -> dict:
         f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers
     )
     return dict(response.json())
-
-
-async def _until_waiting(world) -> dict:
-    for _ in range(1200):
-        state = await _state(world)
-        if state["state"] == "started":
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the opening never went back to waiting: {state}")
 
 
 async def _kinds(world) -> list[str]:
@@ -53,7 +42,7 @@ async def test_a_failing_runner_goes_back_to_waiting_and_resumes_with_the_rest(w
     monkeypatch.setattr(opener, "decrypt_bid", decrypt_then_break)
     await _enter(world, 0)
     assert (await _enter(world, 1)).json()["state"] == "opening"
-    waiting = await _until_waiting(world)
+    waiting = await world.opening_in("started")
     assert waiting["custodians_entered"] == 0 and waiting["results"] is None
     assert (await _kinds(world))[-1] == "interrupted"
     interrupted = await world.sql(
