@@ -1,0 +1,44 @@
+"""Keyed tags and sealed fields (core/secrecy.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tendering.bids import rules as bid_rules
+from tendering.core.secrecy import Secrecy
+
+SECRECY = Secrecy.from_seed(bytes(range(32)))
+
+
+def test_tags_differ_per_pair_and_per_key() -> None:
+    tags = {SECRECY.tag("registration", lot, org) for lot in range(20) for org in range(20)}
+    assert len(tags) == 400
+    other = Secrecy.from_seed(os.urandom(32))
+    assert other.tag("registration", 1, 1) != SECRECY.tag("registration", 1, 1)
+    assert SECRECY.tag("registration", 1, 1) != SECRECY.tag("deposit", 1, 1)
+
+
+def test_bidder_tags_written_before_stay_findable() -> None:
+    seed = bytes(range(32))
+    key = bid_rules.tag_key(seed)
+    assert SECRECY.tag(7, 9) == bid_rules.bidder_tag(key, lot_id=7, organization_id=9)
+
+
+@given(st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=20), max_size=5))
+def test_sealed_fields_round_trip_and_look_different_each_time(value: dict[str, object]) -> None:
+    first, second = SECRECY.seal("registration", value), SECRECY.seal("registration", value)
+    assert first != second
+    assert SECRECY.open("registration", first) == value
+
+
+def test_a_box_does_not_open_for_another_purpose_or_key() -> None:
+    box = SECRECY.seal("registration", {"lot_id": 7, "organization_id": 9})
+    with pytest.raises(InvalidTag):
+        SECRECY.open("deposit", box)
+    with pytest.raises(InvalidTag):
+        Secrecy.from_seed(os.urandom(32)).open("registration", box)
