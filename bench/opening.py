@@ -68,7 +68,7 @@ def _seal_to_store(plain: Path, store_root: Path, *, lot: Any, bidder: str) -> t
 
 async def _store_bids(world: Any, app: Any, sizes: list[int], scratch: Path) -> int:
     from tendering.bids.evidence import Evidence, seal_evidence
-    from tendering.bids.service import lot_tag_for, tag_for
+    from tendering.bids.service import tag_for
     from tendering.core.auth.models import OrgKind
 
     lot_id = (await world.sql("SELECT id FROM tender_lot WHERE code = :c", c=world.lot))[0][0]
@@ -87,10 +87,8 @@ async def _store_bids(world: Any, app: Any, sizes: list[int], scratch: Path) -> 
             opening_public_raw=world.sealing.public_raw,
         )
         await world.sql(
-            "INSERT INTO bid (lot_tag, bidder_tag, seq, state, sha256, size, received_at,"
-            " evidence) VALUES (:lot, :tag, :seq, 'current', :sha, :size, clock_timestamp(),"
-            " :evidence)",
-            lot=lot_tag_for(app.state["platform_key"], lot_id),
+            "INSERT INTO bid (bidder_tag, seq, state, sha256, size, received_at, evidence)"
+            " VALUES (:tag, :seq, 'current', :sha, :size, clock_timestamp(), :evidence)",
             tag=tag,
             seq=index + 1,
             sha=sha,

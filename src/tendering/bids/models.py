@@ -1,11 +1,13 @@
 """Tables of sealed-bid submission.
 
-Secrecy before the opening (招标投标法第二十二条) shapes them: a ``Bid`` row names its lot
-only through ``lot_tag`` and its bidder only through ``bidder_tag``, HMACs under a key
-derived from the platform's signing key (so the table does not say how many bids a lot has,
-nor whose they are), and keeps the bidder's signature and its commitment nonce sealed to the
-lot's opening key (``evidence``); the envelope itself is ciphertext in the blob store.
-``BidderKey`` rows are not secret (a key says nothing about which lot it is used for).
+Secrecy before the opening (招标投标法第二十二条) shapes them: a ``Bid`` row names neither
+its lot nor its bidder, only ``bidder_tag``, an HMAC of (lot, organization) under a key
+derived from the platform's signing key (``core/secrecy.py``), different for every pair, so
+a reader of the table cannot group rows by lot (how many bids a lot has) nor tell whose they
+are. The bidder's signature and its commitment nonce are sealed to the lot's opening key
+(``evidence``); ``seq`` is a clock reading, not a counter; the envelope itself is ciphertext
+in the blob store. ``BidderKey`` rows are not secret (a key says nothing about which lot it
+is used for).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from tendering.core.db import enum_check, utc_column
 
-__all__ = ["Bid", "BidCounter", "BidState", "BidderKey"]
+__all__ = ["Bid", "BidState", "BidderKey"]
 
 
 class BidState(StrEnum):
@@ -43,32 +45,23 @@ class BidderKey(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class BidCounter(SQLModel, table=True):
-    """The lot's submission counter (the receipt's ``seq``); starts at a random value so a
-    receipt does not tell a bidder how many submissions came before it."""
-
-    __tablename__ = "bid_counter"
-
-    lot_tag: str = Field(primary_key=True, max_length=64, description="HMAC of the lot (hex)")
-    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
 class Bid(SQLModel, table=True):
     __tablename__ = "bid"
     __table_args__ = (
         enum_check("state", BidState, name="state"),
         Index(
             "uq_bid_one_current",
-            "lot_tag",
             "bidder_tag",
             unique=True,
             postgresql_where=text("state = 'current'"),
         ),
+        # Receipts before migration 0009 carry per-lot counters, unique within their lot only.
+        Index("uq_bid_seq", "seq", unique=True, postgresql_where=text("seq >= 1000000000000000")),
+        Index("ix_bid_bidder_tag", "bidder_tag"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    lot_tag: str = Field(max_length=64, index=True, description="HMAC of the lot (hex)")
-    bidder_tag: str = Field(max_length=64, description="HMAC of lot and organization (hex)")
+    bidder_tag: str = Field(max_length=64, description="keyed tag of lot and organization (hex)")
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     state: str = Field(default=BidState.CURRENT, max_length=20)
     sha256: str = Field(max_length=64, description="the envelope file in the blob store")

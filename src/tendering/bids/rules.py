@@ -1,4 +1,4 @@
-"""Pure rules of sealed bids: the bid form (``bid.json``), bidder tags, audit commitments.
+"""Pure rules of sealed bids: the bid form (``bid.json``), audit commitments, receipt ``seq``.
 
 No I/O here; the client (before sealing) and the opening (after decrypting) both check a
 ``bid.json`` with :func:`check_bid_form`::
@@ -10,18 +10,15 @@ No I/O here; the client (before sealing) and the opening (after decrypting) both
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
     "BID_JSON",
-    "bidder_tag",
     "check_bid_form",
     "commitment",
     "parse_bid_json",
-    "tag_key",
 ]
 
 BID_JSON = "bid.json"
@@ -94,22 +91,6 @@ def parse_bid_json(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 def _no_float(text: str) -> Any:
     raise ValueError(f"numbers must be integers (fen), not {text}")
-
-
-def tag_key(platform_seed: bytes) -> bytes:
-    """The HMAC key of bidder tags, derived from the platform's signing seed."""
-    return hashlib.sha256(b"tendering bidder-tag v1|" + platform_seed).digest()
-
-
-def bidder_tag(key: bytes, *, lot_id: int, organization_id: int) -> str:
-    """Who bid, readable only with the platform key: HMAC-SHA256 of lot and organization."""
-    message = f"{lot_id}|{organization_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def lot_tag(key: bytes, *, lot_id: int) -> str:
-    """Which lot a bid row is for, readable only with the platform key (HMAC-SHA256)."""
-    return hmac.new(key, f"lot|{lot_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def commitment(*, lot: str, bidder: str, sha256: str, seq: int, nonce: str) -> str:

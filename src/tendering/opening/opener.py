@@ -94,7 +94,7 @@ async def bids_to_open(
 ) -> tuple[list[Bid], int]:
     """The current bids that have no result yet, and how many already have one (an opening
     interrupted and resumed opens only the rest)."""
-    current = await bids.current_bids(session, bids.lot_tag_for(platform_key, lot_id))
+    current = await bids.current_bids(session, lot_id, platform_key=platform_key)
     done = set(
         (
             await session.scalars(

@@ -1,16 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from tendering.bids.rules import (
-    bidder_tag,
-    check_bid_form,
-    commitment,
-    lot_tag,
-    parse_bid_json,
-    tag_key,
-)
+from tendering.bids.rules import check_bid_form, commitment, parse_bid_json
 
 FIELDS = [
     {"name": "duration_days", "type": "integer", "min": 1, "max": 1000},
@@ -44,30 +34,7 @@ def test_bid_json_with_floats_is_refused():
     assert form is None and problem is not None and "integers" in problem
 
 
-@given(st.integers(1, 10**6), st.integers(1, 10**6), st.integers(1, 10**6))
-def test_bidder_tags_differ_per_lot_and_organization(lot, org, other):
-    key = b"k" * 32
-    assert bidder_tag(key, lot_id=lot, organization_id=org) == bidder_tag(
-        key, lot_id=lot, organization_id=org
-    )
-    if other != org:
-        assert bidder_tag(key, lot_id=lot, organization_id=org) != bidder_tag(
-            key, lot_id=lot, organization_id=other
-        )
-
-
 def test_a_commitment_hides_nothing_but_binds_everything():
     base = {"lot": "L", "bidder": "B", "sha256": "0" * 64, "seq": 1, "nonce": "n"}
     assert commitment(**base) != commitment(**(base | {"bidder": "C"}))
     assert commitment(**base) != commitment(**(base | {"nonce": "m"}))
-
-
-def test_a_lot_tag_is_keyed_and_tells_lots_apart():
-    key, other_key = tag_key(b"\x01" * 32), tag_key(b"\x02" * 32)
-    assert lot_tag(key, lot_id=7) == lot_tag(key, lot_id=7)
-    assert lot_tag(key, lot_id=7) != lot_tag(key, lot_id=8)
-    assert lot_tag(key, lot_id=7) != lot_tag(other_key, lot_id=7)
-    # not the bidder tag of any organization of that lot (different messages, same key)
-    assert lot_tag(key, lot_id=7) not in {
-        bidder_tag(key, lot_id=7, organization_id=o) for o in range(50)
-    }

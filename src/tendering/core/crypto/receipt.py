@@ -1,8 +1,9 @@
 """The platform's signed receipt of an uploaded envelope.
 
 ``{"receipt": R, "signature": S}`` where R is ``{"bidder","lot","received_at","seq","sha256",
-"size"}`` (``sha256`` lowercase hex of the whole file, ``size`` its bytes, ``seq`` the lot's
-submission counter, ``received_at`` RFC 3339 UTC with microseconds from the database clock)
+"size"}`` (``sha256`` lowercase hex of the whole file, ``size`` its bytes, ``seq`` orders the
+lot's submissions without counting them (bids/service.py), ``received_at`` RFC 3339 UTC
+with microseconds from the database clock)
 and S the standard base64 Ed25519 signature over R's canonical JSON bytes (DESIGN.md)::
 
     receipt = Receipt(bidder="B-042", lot="L-001", received_at=rfc3339(now), seq=7,
