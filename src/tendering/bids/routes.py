@@ -33,6 +33,7 @@ from tendering.core.crypto.envelope import EnvelopeValidator
 from tendering.core.crypto.errors import EnvelopeError, EnvelopeTooLarge
 from tendering.core.db import DbSession
 from tendering.core.errors import InvalidInput, PayloadTooLarge, PlatformError
+from tendering.core.secrecy import Secrecy
 from tendering.opening.ceremony import lot_key
 from tendering.tenders.schemas import PathCode
 
@@ -156,7 +157,12 @@ class BidController(Controller):
             max_size=terms.max_bytes,
         )
         try:
-            staged = await stage_envelope(request.stream(), store=store, validator=validator)
+            staged = await stage_envelope(
+                request.stream(),
+                store=store,
+                validator=validator,
+                secrecy=Secrecy.of(request.app.state["platform_key"]),
+            )
         except EnvelopeError as error:
             raise refusal(error) from None
         try:

@@ -15,6 +15,7 @@ receipts can read these, nobody else (a database dump, a DBA, a backup)::
     tag = secrecy.tag("registration", lot_id, org_id)      # 64 hex chars
     box = secrecy.seal("registration", {"lot_id": 7})       # base64 text
     secrecy.open("registration", box) == {"lot_id": 7}
+    hidden = secrecy.mask(header, "envelope-header", sha256)  # same length; mask again: back
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
@@ -78,3 +80,12 @@ class Secrecy:
         value = json.loads(plain)
         assert isinstance(value, dict)
         return value
+
+    def mask(self, data: bytes, *context: str | int) -> bytes:
+        """``data`` XOR an AES-256-CTR keystream keyed by ``tag(*context)``: the same length,
+        unreadable without the platform key, and undone by masking again. For bytes whose
+        length and place are fixed by a format (a stored envelope's header); each context
+        must mask one value only (the key is the context's, the counter starts at zero)."""
+        key = bytes.fromhex(self.tag(*context))
+        stream = Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor()
+        return stream.update(data) + stream.finalize()

@@ -22,7 +22,7 @@ import hashlib
 import os
 import secrets
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,9 @@ class _Decrypted:
     failure: EnvelopeError | None
 
 
-def _decrypt_to(path: Path, reader: EnvelopeReader, sink: Any) -> _Decrypted:
+def _decrypt_to(
+    path: Path, reader: EnvelopeReader, sink: Any, unmask: Callable[[bytes], bytes]
+) -> _Decrypted:
     digest, plain = hashlib.sha256(), hashlib.sha256()
     failure: EnvelopeError | None = None
 
@@ -67,7 +69,10 @@ def _decrypt_to(path: Path, reader: EnvelopeReader, sink: Any) -> _Decrypted:
             sink.write(part)
 
     with path.open("rb") as handle:
+        first = True
         while chunk := handle.read(READ_CHUNK):
+            if first:
+                chunk, first = unmask(chunk), False
             digest.update(chunk)
             if failure is None:
                 try:
@@ -112,8 +117,10 @@ def open_stored_bid(
     receipt_sha256: str,
     fields: Sequence[Mapping[str, Any]],
     store: BlobStore,
+    unmask: Callable[[bytes], bytes],
 ) -> OpenedEnvelope:
-    """Open the envelope at ``path`` (see the module docstring for the verdicts)."""
+    """Open the envelope at ``path`` (see the module docstring for the verdicts); ``unmask``
+    gives back the file's first chunk as the bidder sent it (``bids/at_rest.py``)."""
     if not path.is_file():
         return OpenedEnvelope(BidOutcome.PLATFORM_FAULT, "the stored envelope file is missing")
     reader = EnvelopeReader(private_key=private_key, expected_lot=lot)
@@ -122,7 +129,7 @@ def open_stored_bid(
     plain = scratch / f"plain-{secrets.token_hex(12)}.zip"
     try:
         with plain.open("xb") as sink:
-            decrypted = _decrypt_to(path, reader, sink)
+            decrypted = _decrypt_to(path, reader, sink, unmask)
             sink.flush()
             os.fsync(sink.fileno())
         verdict = _verdict(decrypted, reader, plain, receipt_sha256, fields)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select, update
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.bids import service as bids
+from tendering.bids.at_rest import unmask_head
 from tendering.bids.evidence import Evidence, open_evidence
 from tendering.bids.models import Bid
 from tendering.core.audit import lot_stream, record
@@ -25,6 +27,7 @@ from tendering.core.auth.models import Organization
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.receipt import Receipt
+from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
@@ -112,7 +115,12 @@ class OpenedBid:
 
 
 def decrypt_bid(
-    bid: Bid, *, terms: bids.LotTerms, private_key: X25519PrivateKey, store: BlobStore
+    bid: Bid,
+    *,
+    terms: bids.LotTerms,
+    private_key: X25519PrivateKey,
+    store: BlobStore,
+    secrecy: Secrecy,
 ) -> OpenedBid:
     """Open one stored bid and its row's sealed evidence (blocking: run it in a thread;
     decryption and hashing release the GIL, so several bids open at once, one per core)."""
@@ -123,6 +131,7 @@ def decrypt_bid(
         receipt_sha256=bid.sha256,
         fields=terms.bid_fields,
         store=store,
+        unmask=partial(unmask_head, secrecy=secrecy, sha256_hex=bid.sha256),
     )
     evidence = open_evidence(bid.evidence, lot=terms.code, private_key=private_key)
     return OpenedBid(envelope, evidence)

@@ -34,6 +34,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
 from tendering.core.blobs import BlobStore
 from tendering.core.db import session_scope
+from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.opening import ceremony, opener, service
 from tendering.opening.events import add_event
@@ -155,7 +156,12 @@ class OpeningRunner:
         async def decrypt(bid: Bid) -> None:
             async with gate:
                 result = await asyncio.to_thread(
-                    opener.decrypt_bid, bid, terms=terms, private_key=private_key, store=self.store
+                    opener.decrypt_bid,
+                    bid,
+                    terms=terms,
+                    private_key=private_key,
+                    store=self.store,
+                    secrecy=Secrecy.of(self.platform_key),
                 )
             await opened.put((bid, result))
 

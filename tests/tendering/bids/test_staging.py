@@ -1,4 +1,5 @@
-"""Staging an upload: the bytes on disk are the bytes sent, however they were chunked."""
+"""Staging an upload: the bytes on disk are the bytes sent, however they were chunked, but
+for the header, masked with the platform key."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import os
 import random
 from pathlib import Path
 
+from tendering.bids.at_rest import unmask_head
 from tendering.bids.upload import IOV_MAX, stage_envelope, write_batch
 from tendering.core.blobs import BlobStore
 from tendering.core.crypto import hpke
 from tendering.core.crypto.envelope import EnvelopeSealer, EnvelopeValidator
+from tendering.core.secrecy import Secrecy
+
+SECRECY = Secrecy.from_seed(bytes(32))
 
 
 def test_write_batch_writes_more_parts_than_one_writev_takes(tmp_path: Path) -> None:
@@ -43,9 +48,12 @@ async def test_a_staged_envelope_is_the_bytes_sent_in_tiny_and_big_chunks(tmp_pa
 
     store = BlobStore(tmp_path / "blobs")
     validator = EnvelopeValidator(expected_lot="L-1", expected_bidder="B-1")
-    staged = await stage_envelope(body(), store=store, validator=validator)
-    assert staged.path.read_bytes() == data
+    staged = await stage_envelope(body(), store=store, validator=validator, secrecy=SECRECY)
+    stored = staged.path.read_bytes()
+    assert b"L-1" not in stored[:4096] and b"B-1" not in stored[:4096]
+    sha = staged.checked.sha256_hex
+    assert unmask_head(stored, secrecy=SECRECY, sha256_hex=sha) == data
     assert staged.checked.sha256 == hashlib.sha256(data).digest()
     assert staged.checked.size == len(data)
     await staged.settle(store)
-    assert store.path(staged.checked.sha256_hex).read_bytes() == data
+    assert store.path(sha).read_bytes() == stored

@@ -16,6 +16,7 @@ from tendering.core.crypto.envelope import EnvelopeValidator
 from tendering.core.crypto.receipt import verify_receipt
 from tendering.core.db import make_sessionmaker
 from tendering.core.errors import RuleViolation
+from tendering.core.secrecy import Secrecy
 
 
 async def _platform_public(world) -> bytes:
@@ -196,7 +197,8 @@ async def test_a_late_upload_that_started_before_the_deadline_is_refused(world, 
 
     store = BlobStore(tmp_path / "blobs")
     validator = EnvelopeValidator(expected_lot=world.lot, expected_bidder=code)
-    staged = await stage_envelope(body(), store=store, validator=validator)
+    secrecy = Secrecy.of(world.client.app.state["platform_key"])
+    staged = await stage_envelope(body(), store=store, validator=validator, secrecy=secrecy)
     try:
         with pytest.raises(RuleViolation) as refused:
             async with maker() as session, session.begin():

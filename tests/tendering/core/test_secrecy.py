@@ -43,3 +43,13 @@ def test_a_box_does_not_open_for_another_purpose_or_key() -> None:
         SECRECY.open("deposit", box)
     with pytest.raises(InvalidTag):
         Secrecy.from_seed(os.urandom(32)).open("registration", box)
+
+
+@given(st.binary(max_size=5000), st.text(max_size=20))
+def test_masking_keeps_the_length_and_masking_again_undoes_it(data: bytes, context: str) -> None:
+    masked = SECRECY.mask(data, "envelope-header", context)
+    assert len(masked) == len(data)
+    assert SECRECY.mask(masked, "envelope-header", context) == data
+    if len(data) >= 16:
+        assert masked != data
+        assert SECRECY.mask(data, "envelope-header", context + "x") != masked

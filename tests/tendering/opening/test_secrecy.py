@@ -94,6 +94,12 @@ async def test_the_tables_and_files_hold_only_ciphertext_and_no_bidder(world):
         sha = receipt["receipt"]["sha256"]
         stored = (root / sha[:2] / sha[2:4] / sha).read_bytes()
         assert b"77777777" not in stored and b"bid.json" not in stored
+        # The header names lot and bidder in clear as sent; the stored copy's is masked.
+        assert len(stored) == receipt["receipt"]["size"] and stored.startswith(b"TBID1\n")
+        assert world.lot.encode() not in stored and b'"bidder"' not in stored
+        for bidder in bidders:
+            assert bidder.code.encode() not in stored
+    assert not list((root / "tmp").glob("*"))  # no staging copy left with anything in clear
 
 
 async def test_a_receipt_seq_does_not_count_the_submissions(world):
