@@ -76,6 +76,9 @@ def register_contexts() -> None:
     from tendering.opening import jobs as opening_jobs
 
     jobs.register_sweeper("opening.sweep_stalled_openings", opening_jobs.sweep_stalled_openings)
+    from tendering.bids import jobs as bid_jobs
+
+    jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     from tendering.core.demo import register_demo_step
     from tendering.ledger.demo import add_demo_deposits
     from tendering.opening.demo import add_demo_custodians

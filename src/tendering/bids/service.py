@@ -54,6 +54,7 @@ __all__ = [
     "LotTerms",
     "check_before_upload",
     "current_bids",
+    "insert_bid",
     "lot_terms",
     "own_bid",
     "submit_bid",
@@ -201,10 +202,20 @@ _INSERT = text(
 )
 
 
-async def _insert(session: AsyncSession, params: dict[str, Any]) -> Any:
-    """The row, or ``None`` when the deadline has passed. Two inserts that read the same
-    microsecond collide on ``uq_bid_seq`` (receipts before migration 0009 carry per-lot
-    counters, below 10**15, that the index leaves out): the later one tries again."""
+async def insert_bid(
+    session: AsyncSession, *, lot_id: int, tag: str, checked: CheckedEnvelope, evidence: str
+) -> Any:
+    """The new current row (``id``, ``seq``, ``received_at``), or ``None`` when the lot's
+    deadline has passed. Two inserts that read the same microsecond collide on
+    ``uq_bid_seq`` (receipts before migration 0009 carry per-lot counters, below 10**15,
+    that the index leaves out): the later one tries again."""
+    params = {
+        "lot": lot_id,
+        "tag": tag,
+        "sha": checked.sha256_hex,
+        "size": checked.size,
+        "evidence": evidence,
+    }
     for attempt in range(5):
         try:
             async with session.begin_nested():
@@ -244,19 +255,16 @@ async def submit_bid(
     await _check_deposit(session, terms, org_id, await db_now(session))
     await _mark(session, tag, BidState.REPLACED, withdrawn=False)
     nonce = secrets.token_hex(16)
-    row = await _insert(
+    row = await insert_bid(
         session,
-        {
-            "lot": terms.lot_id,
-            "tag": tag,
-            "sha": checked.sha256_hex,
-            "size": checked.size,
-            "evidence": seal_evidence(
-                Evidence(nonce=nonce, bidder_signature=signature),
-                lot=terms.code,
-                opening_public_raw=base64.b64decode(terms.public_key),
-            ),
-        },
+        lot_id=terms.lot_id,
+        tag=tag,
+        checked=checked,
+        evidence=seal_evidence(
+            Evidence(nonce=nonce, bidder_signature=signature),
+            lot=terms.code,
+            opening_public_raw=base64.b64decode(terms.public_key),
+        ),
     )
     if row is None:
         raise _late(terms)

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from tendering.bids import service as bids
 from tendering.bids.at_rest import unmask_head
+from tendering.bids.decoys import reveal_decoys
 from tendering.bids.evidence import Evidence, open_evidence
 from tendering.bids.models import Bid
 from tendering.core.audit import lot_stream, record
@@ -216,8 +217,9 @@ async def finish_opening(
     actor: Actor,
     platform_key: PlatformKey,
     store: BlobStore,
-) -> None:
-    """Decide 开标 or 流标 from the results recorded, write the signed record, and say so."""
+) -> list[str]:
+    """Decide 开标 or 流标 from the results recorded, write the signed record, and say so;
+    the SHA-256 of the decoys' files, to remove once this commits (``bids/decoys.py``)."""
     valid = (
         await session.scalar(
             select(func.count()).where(
@@ -255,3 +257,11 @@ async def finish_opening(
     )
     # Who registered and paid a deposit is no longer secret: open those commitments too.
     await reveal_registrations(session, lot_code=terms.code, actor=actor)
+    return await reveal_decoys(
+        session,
+        lot_id=terms.lot_id,
+        lot_code=terms.code,
+        actor=actor,
+        platform_key=platform_key,
+        store=store,
+    )

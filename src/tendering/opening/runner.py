@@ -134,7 +134,7 @@ class OpeningRunner:
                 task.cancel()
         async with self._step(job) as session:
             lot = await ceremony.lot_of(session, job.lot_id)
-            await opener.finish_opening(
+            decoys = await opener.finish_opening(
                 session,
                 terms=terms,
                 lot=lot,
@@ -142,6 +142,8 @@ class OpeningRunner:
                 platform_key=self.platform_key,
                 store=self.store,
             )
+        for sha256 in decoys:  # their rows are gone with the commit; now their files
+            await asyncio.to_thread(self.store.path(sha256).unlink, missing_ok=True)
 
     def _decrypt_all(
         self,
