@@ -40,7 +40,7 @@ def serve() -> None:
     from litestar import Request, put
 
     from tendering.app import create_app
-    from tendering.bids.upload import write_batch
+    from tendering.core.writeback import write_batch
     from tendering.settings import Settings
 
     settings = Settings.from_env()
@@ -114,7 +114,7 @@ def _disk_seconds(source: Path, directory: Path, rounds: int) -> float:
     """Best time to put the file's bytes on this disk durably (the checked path's writes and
     fsync, no network, no hashing): a receipt that promises the bytes are stored cannot
     come sooner, so ``disk / bare`` bounds ``checked / bare`` on this machine."""
-    from tendering.bids.upload import write_batch
+    from tendering.core.writeback import write_batch
 
     best = float("inf")
     for _ in range(rounds):

@@ -18,28 +18,25 @@ removes it, so a refused upload leaves nothing behind. Memory is one chunk::
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import secrets
-import sys
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from tendering.bids.at_rest import HEADER_AT, blank_header, masked_header
 from tendering.core.blobs import BlobStore
 from tendering.core.crypto.envelope import CheckedEnvelope, EnvelopeValidator
 from tendering.core.crypto.header import MAX_HEADER_LEN
 from tendering.core.secrecy import Secrecy
+from tendering.core.writeback import write_batch
 
-__all__ = ["StagedEnvelope", "stage_envelope", "write_batch"]
+__all__ = ["StagedEnvelope", "stage_envelope"]
 
 # Small network chunks are gathered into ~1 MiB batches, each checked and written in a
 # worker thread while the next batch arrives (two batches in memory at most).
 WRITE_BATCH = 1024 * 1024
-IOV_MAX = 1024  # what Linux and the BSDs accept in one writev
-WRITEBACK_LAG = 8 * WRITE_BATCH  # how far behind the newest batch the disk may lag
 
 
 @dataclass
@@ -79,61 +76,6 @@ def _check_and_write(
             blank_header(parts, offset=offset, header_end=header_end),
         ),
     )
-
-
-def write_batch(fd: int, parts: list[bytes]) -> None:
-    """The batch in one ``writev``, then put it on its way to the disk now.
-
-    A receipt waits for ``fsync``. Left to itself the kernel would write the whole bid back
-    only then, so the upload would take the network's time plus the disk's. Instead each
-    batch's writeback starts as soon as it is written, and the batches written
-    ``WRITEBACK_LAG`` bytes ago are waited for and dropped from the page cache (nobody reads
-    a bid before the opening): the disk works while the network does, the final ``fsync``
-    finds almost nothing left, and the bid's dirty pages stay bounded whatever its size."""
-    start = os.lseek(fd, 0, os.SEEK_CUR)
-    written = 0
-    for first in range(0, len(parts), IOV_MAX):  # a slow client sends many tiny chunks
-        group = parts[first : first + IOV_MAX]
-        size = sum(map(len, group))
-        done = os.writev(fd, group)
-        if done < size:  # a short write: a signal, or a full disk
-            rest = memoryview(b"".join(group))[done:]
-            while rest:
-                rest = rest[os.write(fd, rest) :]
-        written += size
-    end = start + written
-    _writeback(fd, start, written, wait=False)
-    behind, behind_end = max(0, start - WRITEBACK_LAG), max(0, end - WRITEBACK_LAG)
-    if behind_end > behind:
-        _writeback(fd, behind, behind_end - behind, wait=True)
-        os.posix_fadvise(fd, behind, behind_end - behind, os.POSIX_FADV_DONTNEED)
-
-
-def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    """Linux's ``sync_file_range(2)`` (Python has no binding); ``None`` elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        call = ctypes.CDLL(None, use_errno=True).sync_file_range  # releases the GIL
-    except (OSError, AttributeError):
-        return None
-    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    call.restype = ctypes.c_int
-    return cast(Callable[[int, int, int, int], int], call)
-
-
-_SYNC_FILE_RANGE = _load_sync_file_range()
-_START, _WAIT = 2, 1 | 2 | 4  # SYNC_FILE_RANGE_WRITE; WAIT_BEFORE | WRITE | WAIT_AFTER
-
-
-def _writeback(fd: int, offset: int, length: int, *, wait: bool) -> None:
-    if (
-        _SYNC_FILE_RANGE is not None
-        and _SYNC_FILE_RANGE(fd, offset, length, _WAIT if wait else _START) == 0
-    ):
-        return
-    if not wait:  # elsewhere: dropping dirty pages starts their writeback
-        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _close(handle: BinaryIO) -> None:

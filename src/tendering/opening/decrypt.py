@@ -33,6 +33,7 @@ from tendering.bids.rules import BID_JSON, MAX_BID_JSON, check_bid_form, parse_b
 from tendering.core.blobs import BlobStore
 from tendering.core.crypto.envelope import EnvelopeReader
 from tendering.core.crypto.errors import EnvelopeError
+from tendering.core.writeback import write_batch
 from tendering.opening.models import BidOutcome
 
 __all__ = ["OpenedEnvelope", "open_stored_bid"]
@@ -63,10 +64,10 @@ def _decrypt_to(
     digest, plain = hashlib.sha256(), hashlib.sha256()
     failure: EnvelopeError | None = None
 
-    def write(parts: Any) -> None:
+    def write(parts: list[bytes]) -> None:
         for part in parts:
             plain.update(part)
-            sink.write(part)
+        write_batch(sink.fileno(), parts)  # the disk keeps up as it decrypts
 
     with path.open("rb") as handle:
         first = True
@@ -79,8 +80,6 @@ def _decrypt_to(
                     write(reader.feed_parts(chunk))
                 except EnvelopeError as error:
                     failure = error
-                sink.flush()  # start the disk writing now, so the final fsync finds little
-                os.posix_fadvise(sink.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         if failure is None:
             try:
                 write([reader.finish()])
@@ -128,9 +127,8 @@ def open_stored_bid(
     scratch.mkdir(parents=True, exist_ok=True)
     plain = scratch / f"plain-{secrets.token_hex(12)}.zip"
     try:
-        with plain.open("xb") as sink:
+        with plain.open("xb", buffering=0) as sink:
             decrypted = _decrypt_to(path, reader, sink, unmask)
-            sink.flush()
             os.fsync(sink.fileno())
         verdict = _verdict(decrypted, reader, plain, receipt_sha256, fields)
         if verdict.plaintext_sha256 is not None:

@@ -9,11 +9,12 @@ import random
 from pathlib import Path
 
 from tendering.bids.at_rest import unmask_head
-from tendering.bids.upload import IOV_MAX, stage_envelope, write_batch
+from tendering.bids.upload import stage_envelope
 from tendering.core.blobs import BlobStore
 from tendering.core.crypto import hpke
 from tendering.core.crypto.envelope import EnvelopeSealer, EnvelopeValidator
 from tendering.core.secrecy import Secrecy
+from tendering.core.writeback import IOV_MAX, write_batch
 
 SECRECY = Secrecy.from_seed(bytes(32))
 
