@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import secrets
 import sys
@@ -168,6 +169,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10)
     parser.add_argument("--big-mb", type=int, default=100)
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per status poll otherwise
     from bench._lot import scratch_database
 
     with scratch_database() as database_url, tempfile.TemporaryDirectory() as tmp:
