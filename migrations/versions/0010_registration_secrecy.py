@@ -1,4 +1,5 @@
-"""registration rows name no lot, organization or user; the amendment inbox is computed
+"""registration rows name no lot, organization or user; the amendment inbox is computed;
+a question's asker is sealed
 
 A reader of the database must learn neither who registered for a lot nor how many
 (招标投标法第二十二条). ``tender_registration.lot_id``, ``organization_id`` and ``user_id``
@@ -6,6 +7,8 @@ become ``tag`` (HMAC of lot and organization under the platform's tag key, disti
 row) and ``holder`` (the three ids, sealed with AES-256-GCM under the platform's seal key).
 ``tender_registration_message`` is dropped: its rows counted each notice's registered bidders
 and named them; the inbox is now computed from an organization's own registrations.
+``tender_question.asker_organization_id`` becomes ``asker``, the organization sealed: only a
+registered bidder may ask, so in clear it named one of the notice's potential bidders.
 
 Existing rows are converted here, which needs the platform's signing seed: run the migration
 with the platform's own environment (``TENDERING_SIGNING_KEY`` or ``TENDERING_DATA_DIR``), as
@@ -49,17 +52,17 @@ class _Keys:
         message = f"registration|{lot_id}|{organization_id}".encode()
         return hmac.new(self.tag_key, message, hashlib.sha256).hexdigest()
 
-    def seal(self, tag: str, ids: dict[str, int]) -> str:
+    def seal(self, purpose: str, ids: dict[str, int]) -> str:
         plain = json.dumps(
             {k: f"{v:020d}" for k, v in ids.items()}, sort_keys=True, separators=(",", ":")
         ).encode()
         nonce = os.urandom(12)
-        sealed = AESGCM(self.seal_key).encrypt(nonce, plain, f"registration|{tag}".encode())
+        sealed = AESGCM(self.seal_key).encrypt(nonce, plain, purpose.encode())
         return base64.b64encode(nonce + sealed).decode()
 
-    def open(self, tag: str, box: str) -> dict[str, int]:
+    def open(self, purpose: str, box: str) -> dict[str, int]:
         raw = base64.b64decode(box)
-        plain = AESGCM(self.seal_key).decrypt(raw[:12], raw[12:], f"registration|{tag}".encode())
+        plain = AESGCM(self.seal_key).decrypt(raw[:12], raw[12:], purpose.encode())
         return {k: int(v) for k, v in json.loads(plain).items()}
 
 
@@ -72,7 +75,8 @@ def _keys() -> _Keys:
         text = settings.signing_key_path.read_text()
     if not text:
         raise RuntimeError(
-            "registration rows exist and must be converted with the platform's signing key, "
+            "registration or question rows exist and must be converted with the platform's "
+            "signing key, "
             "but neither TENDERING_SIGNING_KEY nor the key file in TENDERING_DATA_DIR is "
             "there: run the migration in the platform's own environment"
         )
@@ -84,13 +88,16 @@ def upgrade() -> None:
     rows = bind.execute(
         sa.text(f"SELECT id, lot_id, organization_id, user_id FROM {_TABLE}")  # noqa: S608
     ).all()
-    keys = _keys() if rows else None
+    questions = bind.execute(
+        sa.text("SELECT id, asker_ref, asker_organization_id FROM tender_question")
+    ).all()
+    keys = _keys() if rows or questions else None
     op.add_column(_TABLE, sa.Column("tag", sa.String(length=64), nullable=True))
     op.add_column(_TABLE, sa.Column("holder", sa.Text(), nullable=True))
     for row in rows:
         assert keys is not None
         tag = keys.tag(row.lot_id, row.organization_id)
-        holder = keys.seal(tag, {name: getattr(row, name) for name in _IDS})
+        holder = keys.seal(f"registration|{tag}", {name: getattr(row, name) for name in _IDS})
         bind.execute(
             sa.text(f"UPDATE {_TABLE} SET tag = :tag, holder = :holder WHERE id = :id"),  # noqa: S608
             {"tag": tag, "holder": holder, "id": row.id},
@@ -110,16 +117,54 @@ def upgrade() -> None:
     op.create_unique_constraint(op.f("uq_tender_registration_tag"), _TABLE, ["tag"])
     op.drop_table("tender_registration_message")
 
+    op.add_column("tender_question", sa.Column("asker", sa.Text(), nullable=True))
+    for question in questions:
+        assert keys is not None
+        asker = keys.seal(
+            f"question|{question.asker_ref}", {"organization_id": question.asker_organization_id}
+        )
+        bind.execute(
+            sa.text("UPDATE tender_question SET asker = :asker WHERE id = :id"),
+            {"asker": asker, "id": question.id},
+        )
+    op.alter_column("tender_question", "asker", nullable=False)
+    op.drop_constraint(
+        op.f("fk_tender_question_asker_organization_id_organization"),
+        "tender_question",
+        "foreignkey",
+    )
+    op.drop_column("tender_question", "asker_organization_id")
+
 
 def downgrade() -> None:
     bind = op.get_bind()
     rows = bind.execute(sa.text(f"SELECT id, tag, holder FROM {_TABLE}")).all()  # noqa: S608
-    keys = _keys() if rows else None
+    questions = bind.execute(sa.text("SELECT id, asker_ref, asker FROM tender_question")).all()
+    keys = _keys() if rows or questions else None
+
+    op.add_column("tender_question", sa.Column("asker_organization_id", sa.Integer()))
+    for question in questions:
+        assert keys is not None
+        asker = keys.open(f"question|{question.asker_ref}", question.asker)
+        bind.execute(
+            sa.text("UPDATE tender_question SET asker_organization_id = :org WHERE id = :id"),
+            {"org": asker["organization_id"], "id": question.id},
+        )
+    op.alter_column("tender_question", "asker_organization_id", nullable=False)
+    op.drop_column("tender_question", "asker")
+    op.create_foreign_key(
+        op.f("fk_tender_question_asker_organization_id_organization"),
+        "tender_question",
+        "organization",
+        ["asker_organization_id"],
+        ["id"],
+    )
+
     for name in _IDS:
         op.add_column(_TABLE, sa.Column(name, sa.Integer(), nullable=True))
     for row in rows:
         assert keys is not None
-        ids = keys.open(row.tag, row.holder)
+        ids = keys.open(f"registration|{row.tag}", row.holder)
         if keys.tag(ids["lot_id"], ids["organization_id"]) != row.tag:
             raise RuntimeError(f"registration row {row.id}: its sealed ids do not match its tag")
         bind.execute(

@@ -179,10 +179,15 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
     assert set(clear) == expected
     inbox = asyncio.run(query("SELECT organization_id FROM tender_registration_message"))
     assert sorted(org for (org,) in inbox) == sorted(bidders[n].organization_id for n in (1, 2, 3))
+    asker = asyncio.run(query("SELECT asker_organization_id FROM tender_question"))
+    assert asker == [(bidders[5].organization_id,)]  # the demo's one question
 
     upgrade(fresh_url)
     assert dict(asyncio.run(query("SELECT ref, tag FROM tender_registration"))) == tagged
     secrecy = Secrecy.of(load_platform_key(Settings.from_env()))
+    ((asker_ref, box),) = asyncio.run(query("SELECT asker_ref, asker FROM tender_question"))
+    sealed = secrecy.open(f"question|{asker_ref}", box)
+    assert int(sealed["organization_id"]) == bidders[5].organization_id
 
     async def seen_by(n: int) -> tuple[list[str], int]:
         user = bidders[n]

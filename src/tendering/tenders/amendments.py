@@ -6,8 +6,9 @@ with fewer than 15 days (the center's ``amendment_days``) left moves the deadlin
 opening out; the amendment row keeps the old and new times, so the push shows on the
 notice, in OCDS and in Atom.
 
-A question is public without its asker: the asker's organization is kept in one column no
-API returns; the audit chain gets a random ``asker_ref`` and the actor ``system:qa``.
+A question is public without its asker: the asker's organization is kept sealed in one
+column no API returns (in clear it would name a registered bidder to a reader of the
+database); the audit chain gets a random ``asker_ref`` and the actor ``system:qa``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,15 @@ from tendering.tenders.rules import push_deadline
 from tendering.tenders.schemas import AmendmentCreate
 from tendering.tenders.service import get_notice, notice_lots, record_for_lots
 
-__all__ = ["QA_ACTOR", "answer_question", "ask_question", "issue_amendment"]
+__all__ = ["QA_ACTOR", "answer_question", "ask_question", "issue_amendment", "seal_asker"]
 
 QA_ACTOR = "system:qa"
+
+
+def seal_asker(secrecy: Secrecy, asker_ref: str, *, organization_id: int) -> str:
+    """The asking organization, sealed to its question (fixed-width, so the box's length
+    does not tell one organization from another)."""
+    return secrecy.seal(f"question|{asker_ref}", {"organization_id": f"{organization_id:020d}"})
 
 
 async def issue_amendment(
@@ -149,12 +156,13 @@ async def ask_question(
         )
         or 0
     )
+    asker_ref = secrets.token_hex(16)
     question = Question(
         notice_id=notice_id,
         number=number,
         text=text,
-        asker_organization_id=actor.organization_id or 0,
-        asker_ref=secrets.token_hex(16),
+        asker=seal_asker(secrecy, asker_ref, organization_id=actor.organization_id or 0),
+        asker_ref=asker_ref,
         asked_at=now,
     )
     session.add(question)

@@ -193,8 +193,10 @@ class NoticeDocument(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
-    """A bidder's question. ``asker_organization_id`` is never shown by any API; the audit
-    chain and the public see only ``asker_ref``, a random reference."""
+    """A bidder's question. Only a registered bidder may ask, so the asker in clear would name
+    one of the notice's potential bidders to a reader of the database: ``asker`` keeps its
+    organization sealed (``core/secrecy.py``), and no API shows it; the audit chain and the
+    public see only ``asker_ref``, a random reference."""
 
     __tablename__ = "tender_question"
     __table_args__ = (UniqueConstraint("notice_id", "number"),)
@@ -203,7 +205,7 @@ class Question(SQLModel, table=True):
     notice_id: int = Field(foreign_key="tender_notice.id", index=True)
     number: int
     text: str = Field(sa_column=Column(Text, nullable=False))
-    asker_organization_id: int = Field(foreign_key="organization.id")
+    asker: str = Field(sa_column=Column(Text, nullable=False))
     asker_ref: str = Field(max_length=32, unique=True)
     asked_at: datetime = Field(sa_column=utc_column())
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
