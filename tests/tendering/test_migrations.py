@@ -111,3 +111,95 @@ def test_0007_seals_existing_bid_evidence_in_the_format_the_opening_opens() -> N
         nonce="ab" * 16, bidder_signature="c2lnbmF0dXJl"
     )
     assert open_evidence(sealed, lot="JY-2026-0001-02", private_key=private) is None
+
+
+def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from tendering.core import demo
+    from tendering.core.auth.actor import Actor
+    from tendering.core.auth.models import OrgKind, Role
+    from tendering.core.db import make_sessionmaker
+    from tendering.core.secrecy import Secrecy
+    from tendering.core.signing import load_platform_key
+    from tendering.settings import Settings
+    from tendering.tenders.demo import add_demo_tenders
+    from tendering.tenders.registration import own_messages, own_registrations
+
+    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(demo, "_STEPS", {})
+    demo.register_demo_step(add_demo_tenders)
+    upgrade(fresh_url)
+
+    async def query(statement: str) -> list[Any]:
+        engine = make_engine(fresh_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                return list((await conn.execute(text(statement))).all())
+        finally:
+            await engine.dispose()
+
+    async def fill() -> demo.DemoBook:
+        engine = make_engine(fresh_url, pool_size=1)
+        try:
+            book = await demo.run_demo(make_sessionmaker(engine))
+            assert book is not None
+            return book
+        finally:
+            await engine.dispose()
+
+    book = asyncio.run(fill())  # registrations (7) and a clarification, made by the code
+    bidders = {n: book.users[f"bidder{n}"] for n in (1, 2, 3, 5)}
+    tagged = dict(asyncio.run(query("SELECT ref, tag FROM tender_registration")))
+    assert len(tagged) == 7
+
+    # Without the key the migration refuses in plain words, and changes nothing.
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):
+        downgrade(fresh_url, "0009")
+    assert dict(asyncio.run(query("SELECT ref, tag FROM tender_registration"))) == tagged
+
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "data"))
+    downgrade(fresh_url, "0009")
+    clear = asyncio.run(
+        query(
+            "SELECT l.code, r.organization_id, r.user_id FROM tender_registration r"
+            " JOIN tender_lot l ON l.id = r.lot_id"
+        )
+    )
+    year = clear[0][0][3:7]
+    expected = {
+        (f"JY-{year}-{lot}", u.organization_id, u.id)
+        for n, u in bidders.items()
+        for lot in (("0001-01", "0001-02") if n != 5 else ("0002-01",))
+    }
+    assert set(clear) == expected
+    inbox = asyncio.run(query("SELECT organization_id FROM tender_registration_message"))
+    assert sorted(org for (org,) in inbox) == sorted(bidders[n].organization_id for n in (1, 2, 3))
+    asker = asyncio.run(query("SELECT asker_organization_id FROM tender_question"))
+    assert asker == [(bidders[5].organization_id,)]  # the demo's one question
+
+    upgrade(fresh_url)
+    assert dict(asyncio.run(query("SELECT ref, tag FROM tender_registration"))) == tagged
+    secrecy = Secrecy.of(load_platform_key(Settings.from_env()))
+    ((asker_ref, box),) = asyncio.run(query("SELECT asker_ref, asker FROM tender_question"))
+    sealed = secrecy.open(f"question|{asker_ref}", box)
+    assert int(sealed["organization_id"]) == bidders[5].organization_id
+
+    async def seen_by(n: int) -> tuple[list[str], int]:
+        user = bidders[n]
+        actor = Actor(user.id, user.username, Role.BIDDER, user.organization_id, OrgKind.BIDDER)
+        engine = make_engine(fresh_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                mine = await own_registrations(session, actor=actor, secrecy=secrecy)
+                messages = await own_messages(session, actor=actor, secrecy=secrecy)
+                return sorted(code for _, code, _ in mine), len(messages)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(seen_by(1)) == ([f"JY-{year}-0001-01", f"JY-{year}-0001-02"], 1)
+    assert asyncio.run(seen_by(5)) == ([f"JY-{year}-0002-01"], 0)

@@ -152,13 +152,18 @@ async def _check_deposit(session: AsyncSession, terms: LotTerms, org_id: int, at
         )
 
 
-async def check_before_upload(session: AsyncSession, *, actor: Actor, terms: LotTerms) -> str:
+async def check_before_upload(
+    session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
+) -> str:
     """Refuse early (late, no deposit, no key) before any byte is read; the bidder's code."""
     assert actor.organization_id is not None
     now = await db_now(session)
     if now >= terms.bid_deadline:
         raise _late(terms)
-    if not await is_registered(session, lot_code=terms.code, organization_id=actor.organization_id):
+    secrecy = Secrecy.of(platform_key)
+    if not await is_registered(
+        session, lot_code=terms.code, organization_id=actor.organization_id, secrecy=secrecy
+    ):
         raise RuleViolation(
             "您未获取该标段的招标文件，不能投标 (not registered for this lot).",
             code="bid.not_registered",

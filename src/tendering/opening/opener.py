@@ -256,7 +256,9 @@ async def finish_opening(
         payload=payload,
     )
     # Who registered and paid a deposit is no longer secret: open those commitments too.
-    await reveal_registrations(session, lot_code=terms.code, actor=actor)
+    await reveal_registrations(
+        session, lot_code=terms.code, actor=actor, secrecy=Secrecy.of(platform_key)
+    )
     return await reveal_decoys(
         session,
         lot_id=terms.lot_id,

@@ -1,12 +1,14 @@
 """Amendments and clarifications (澄清/修改), and questions (答疑).
 
-An amendment is public on the notice and delivered to every organization registered for a
-lot of the notice, in the same transaction. One issued with fewer than 15 days (the
-center's ``amendment_days``) left moves the deadline and the opening out; the amendment row
-keeps the old and new times, so the push shows on the notice, in OCDS and in Atom.
+An amendment is public on the notice and reaches the inbox of every organization registered
+for a lot of the notice (computed when read: ``registration.own_messages``). One issued
+with fewer than 15 days (the center's ``amendment_days``) left moves the deadline and the
+opening out; the amendment row keeps the old and new times, so the push shows on the
+notice, in OCDS and in Atom.
 
-A question is public without its asker: the asker's organization is kept in one column no
-API returns; the audit chain gets a random ``asker_ref`` and the actor ``system:qa``.
+A question is public without its asker: the asker's organization is kept sealed in one
+column no API returns (in clear it would name a registered bidder to a reader of the
+database); the audit chain gets a random ``asker_ref`` and the actor ``system:qa``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,24 +24,29 @@ from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
 from tendering.tenders.models import (
     Amendment,
-    NoticeLot,
     NoticeStatus,
     Question,
-    Registration,
-    RegistrationMessage,
     TenderProject,
 )
 from tendering.tenders.projects import project_rules
+from tendering.tenders.registration import registered_for_notice
 from tendering.tenders.rules import push_deadline
 from tendering.tenders.schemas import AmendmentCreate
 from tendering.tenders.service import get_notice, notice_lots, record_for_lots
 
-__all__ = ["QA_ACTOR", "answer_question", "ask_question", "issue_amendment"]
+__all__ = ["QA_ACTOR", "answer_question", "ask_question", "issue_amendment", "seal_asker"]
 
 QA_ACTOR = "system:qa"
+
+
+def seal_asker(secrecy: Secrecy, asker_ref: str, *, organization_id: int) -> str:
+    """The asking organization, sealed to its question (fixed-width, so the box's length
+    does not tell one organization from another)."""
+    return secrecy.seal(f"question|{asker_ref}", {"organization_id": f"{organization_id:020d}"})
 
 
 async def issue_amendment(
@@ -97,7 +103,6 @@ async def issue_amendment(
     notice.bid_deadline, notice.opening_at = push.bid_deadline, push.opening_at
     notice.documents_to = min(notice.documents_to, push.bid_deadline)
     await session.flush()
-    await _deliver(session, notice_id, amendment)
     lots = await notice_lots(session, notice_id)
     if amendment.new_deadline != amendment.old_deadline:
         for lot in lots:  # deposits are due by the bid deadline: move theirs too
@@ -123,37 +128,15 @@ async def issue_amendment(
     return amendment
 
 
-async def _deliver(session: AsyncSession, notice_id: int, amendment: Amendment) -> None:
-    """One inbox row per organization registered for any lot of the notice."""
-    registered = (
-        select(col(Registration.organization_id))
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Registration.lot_id))
-        .where(col(NoticeLot.notice_id) == notice_id)
-        .distinct()
-    )
-    rows = [
-        {"organization_id": org, "amendment_id": amendment.id, "delivered_at": amendment.issued_at}
-        for org in (await session.scalars(registered)).all()
-    ]
-    if rows:
-        await session.execute(insert(RegistrationMessage).values(rows).on_conflict_do_nothing())
-
-
 async def ask_question(
-    session: AsyncSession, *, actor: Actor, notice_id: int, text: str
+    session: AsyncSession, *, actor: Actor, notice_id: int, text: str, secrecy: Secrecy
 ) -> Question:
     """A registered bidder asks; the question is published without the asker."""
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status != NoticeStatus.PUBLISHED:
         raise NotFound("No such notice.", code="tender.no_notice")
-    registered = await session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Registration.lot_id))
-        .where(
-            col(NoticeLot.notice_id) == notice_id,
-            col(Registration.organization_id) == actor.organization_id,
-        )
+    registered = await registered_for_notice(
+        session, notice_id=notice_id, organization_id=actor.organization_id or 0, secrecy=secrecy
     )
     if not registered:
         raise Forbidden(
@@ -173,12 +156,13 @@ async def ask_question(
         )
         or 0
     )
+    asker_ref = secrets.token_hex(16)
     question = Question(
         notice_id=notice_id,
         number=number,
         text=text,
-        asker_organization_id=actor.organization_id or 0,
-        asker_ref=secrets.token_hex(16),
+        asker=seal_asker(secrecy, asker_ref, organization_id=actor.organization_id or 0),
+        asker_ref=asker_ref,
         asked_at=now,
     )
     session.add(question)

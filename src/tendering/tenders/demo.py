@@ -5,8 +5,9 @@
 - 某某县第一中学课桌椅采购项目 (goods).
 
 Each has its tender documents in the blob store (``settings.blob_dir``, the same data
-directory ``tendering serve`` uses). Everything goes through the service functions, so the
-audit chain records it as it would in real use.
+directory ``tendering serve`` uses); registrations are tagged with that directory's (or
+``TENDERING_SIGNING_KEY``'s) platform key, so the server finds them. Everything goes
+through the service functions, so the audit chain records it as it would in real use.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from tendering.core.calendar import WorkingCalendar, add_working_days
 from tendering.core.clock import db_now
 from tendering.core.demo import DemoBook
 from tendering.core.holidays import load_calendar
+from tendering.core.secrecy import Secrecy
+from tendering.core.signing import load_platform_key
 from tendering.settings import Settings
 from tendering.tenders import amendments, projects, registration, service
 from tendering.tenders.models import AmendmentKind, Category
@@ -104,7 +107,9 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
     staff = _actor(book.users["staff"], OrgKind.CENTER)
     # Registered by the opening context's demo step, run first; k = 2 of them open a lot.
     custodians, k = book.custodians, min(2, len(book.custodians)) or 1
-    store = BlobStore(Settings.from_env().blob_dir)
+    settings = Settings.from_env()
+    store = BlobStore(settings.blob_dir)
+    secrecy = Secrecy.of(load_platform_key(settings))
     calendar = await load_calendar(session)
     school, transport = book.organizations["school"].code, book.organizations["transport"].code
     year = (await db_now(session)).year
@@ -183,7 +188,9 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
         ],
         calendar=calendar,
     )
-    await _registrations_and_questions(session, book, building=building, road=road, year=year)
+    await _registrations_and_questions(
+        session, book, secrecy, building=building, road=road, year=year
+    )
     book.notes.append(
         "3 notices published (教学楼建设工程 with 2 lots and a clarification, 道路沥青摊铺工程, "
         "课桌椅采购); bidder1-3 registered for the school's lots."
@@ -191,16 +198,18 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
 
 
 async def _registrations_and_questions(
-    session: AsyncSession, book: DemoBook, *, building: int, road: int, year: int
+    session: AsyncSession, book: DemoBook, secrecy: Secrecy, *, building: int, road: int, year: int
 ) -> None:
     staff = _actor(book.users["staff"], OrgKind.CENTER)
     bidders = [_actor(book.users[f"bidder{n}"], OrgKind.BIDDER) for n in (1, 2, 3, 5)]
     for bidder in bidders[:3]:
         for lot in (1, 2):
             await registration.register_for_lot(
-                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}"
+                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}", secrecy=secrecy
             )
-    await registration.register_for_lot(session, actor=bidders[3], lot_code=f"JY-{year}-0002-01")
+    await registration.register_for_lot(
+        session, actor=bidders[3], lot_code=f"JY-{year}-0002-01", secrecy=secrecy
+    )
     await amendments.issue_amendment(
         session,
         actor=staff,
@@ -212,7 +221,11 @@ async def _registrations_and_questions(
         ),
     )
     question = await amendments.ask_question(
-        session, actor=bidders[3], notice_id=road, text="沥青混合料是否允许使用再生料？"
+        session,
+        actor=bidders[3],
+        notice_id=road,
+        text="沥青混合料是否允许使用再生料？",
+        secrecy=secrecy,
     )
     await amendments.answer_question(
         session,

@@ -4,7 +4,8 @@ A ``TenderProject`` (one transaction code for its whole life) has ``Lot``s (标�
 ``Notice`` (招标公告) announces one or more lots of a project with a schedule, documents,
 amendments (澄清/修改) and questions (答疑). ``Registration`` (获取招标文件) ties a bidder
 organization to a lot; who registered is secret until opening, so no registration's row
-id, count or organization leaves the service except to the registering organization.
+id, count or organization leaves the service except to the registering organization, and
+the table itself names no lot, organization or user (``tenders/registration.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ __all__ = [
     "ProcurementMethod",
     "Question",
     "Registration",
-    "RegistrationMessage",
     "TenderProject",
     "TenderRuleSetting",
 ]
@@ -193,8 +193,10 @@ class NoticeDocument(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
-    """A bidder's question. ``asker_organization_id`` is never shown by any API; the audit
-    chain and the public see only ``asker_ref``, a random reference."""
+    """A bidder's question. Only a registered bidder may ask, so the asker in clear would name
+    one of the notice's potential bidders to a reader of the database: ``asker`` keeps its
+    organization sealed (``core/secrecy.py``), and no API shows it; the audit chain and the
+    public see only ``asker_ref``, a random reference."""
 
     __tablename__ = "tender_question"
     __table_args__ = (UniqueConstraint("notice_id", "number"),)
@@ -203,7 +205,7 @@ class Question(SQLModel, table=True):
     notice_id: int = Field(foreign_key="tender_notice.id", index=True)
     number: int
     text: str = Field(sa_column=Column(Text, nullable=False))
-    asker_organization_id: int = Field(foreign_key="organization.id")
+    asker: str = Field(sa_column=Column(Text, nullable=False))
     asker_ref: str = Field(max_length=32, unique=True)
     asked_at: datetime = Field(sa_column=utc_column())
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -211,26 +213,20 @@ class Question(SQLModel, table=True):
 
 
 class Registration(SQLModel, table=True):
-    """获取招标文件: the secret list of who may bid. ``ref`` is the only public handle."""
+    """获取招标文件: the secret list of who may bid. ``ref`` is the only public handle.
+
+    A reader of the database must learn neither who registered for a lot nor how many
+    (招标投标法第二十二条), so no column names the lot, the organization or the user: ``tag``
+    is the keyed hash of (lot, organization), distinct for every row and recomputed to find
+    one; ``holder`` is the sealed lot, organization and user (``core/secrecy.py``).
+    """
 
     __tablename__ = "tender_registration"
-    __table_args__ = (UniqueConstraint("lot_id", "organization_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    lot_id: int = Field(foreign_key="tender_lot.id", index=True)
-    organization_id: int = Field(foreign_key="organization.id", index=True)
-    user_id: int = Field(foreign_key="app_user.id")
+    tag: str = Field(max_length=64, unique=True)
+    holder: str = Field(sa_column=Column(Text, nullable=False))
     ref: str = Field(max_length=32, unique=True)
     registered_at: datetime = Field(sa_column=utc_column())
     # Opens the audit chain's commitment to this registration; secret until the opening.
     nonce: str = Field(max_length=32)
-
-
-class RegistrationMessage(SQLModel, table=True):
-    """An amendment delivered to a registered organization (its inbox)."""
-
-    __tablename__ = "tender_registration_message"
-
-    organization_id: int = Field(foreign_key="organization.id", primary_key=True)
-    amendment_id: int = Field(foreign_key="tender_amendment.id", primary_key=True)
-    delivered_at: datetime = Field(sa_column=utc_column())

@@ -23,6 +23,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
 from tendering.core.errors import NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
@@ -71,6 +72,10 @@ async def _registration_read(
     )
 
 
+def _secrecy(request: Request[Any, Any, Any]) -> Secrecy:
+    return Secrecy.of(request.app.state["platform_key"])
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -93,7 +98,9 @@ class BidderTenderController(Controller):
         self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
         actor = current_actor(request)
-        found = await registration.register_for_lot(db_session, actor=actor, lot_code=lot_code)
+        found = await registration.register_for_lot(
+            db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
+        )
         return await _registration_read(db_session, actor, found)
 
     @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
@@ -101,7 +108,9 @@ class BidderTenderController(Controller):
         self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
         actor = current_actor(request)
-        found = await registration.own_registration(db_session, actor=actor, lot_code=lot_code)
+        found = await registration.own_registration(
+            db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
+        )
         return await _registration_read(db_session, actor, found)
 
     @get("/registrations/{ref:str}", summary="My registration by its reference")
@@ -109,7 +118,9 @@ class BidderTenderController(Controller):
         self, db_session: DbSession, request: Request[Any, Any, Any], ref: PathRef
     ) -> RegistrationRead:
         actor = current_actor(request)
-        found = await registration.own_registration(db_session, actor=actor, ref=ref)
+        found = await registration.own_registration(
+            db_session, actor=actor, ref=ref, secrecy=_secrecy(request)
+        )
         return await _registration_read(db_session, actor, found)
 
     @get("/my/registrations", summary="All my registrations")
@@ -117,21 +128,23 @@ class BidderTenderController(Controller):
         self, db_session: DbSession, request: Request[Any, Any, Any]
     ) -> list[RegistrationRead]:
         actor = current_actor(request)
-        found = await registration.own_registrations(db_session, actor=actor)
+        found = await registration.own_registrations(
+            db_session, actor=actor, secrecy=_secrecy(request)
+        )
         return [await _registration_read(db_session, actor, f) for f in found]
 
     @get("/my/messages", summary="Amendments delivered to my organization")
     async def my_messages(
         self, db_session: DbSession, request: Request[Any, Any, Any]
     ) -> list[MessageRead]:
-        found = await registration.own_messages(db_session, actor=current_actor(request))
+        found = await registration.own_messages(
+            db_session, actor=current_actor(request), secrecy=_secrecy(request)
+        )
         return [
             MessageRead(
-                notice=a.notice_id,
-                amendment=queries.amendment_read(a),
-                delivered_at=m.delivered_at,
+                notice=a.notice_id, amendment=queries.amendment_read(a), delivered_at=a.issued_at
             )
-            for m, a in found
+            for a in found
         ]
 
     @post("/notices/{notice_id:int}/questions", summary="Ask a question (published anonymously)")
@@ -143,7 +156,11 @@ class BidderTenderController(Controller):
         data: JSONBody[QuestionCreate],
     ) -> QuestionRead:
         question = await amendments.ask_question(
-            db_session, actor=current_actor(request), notice_id=notice_id, text=data.text
+            db_session,
+            actor=current_actor(request),
+            notice_id=notice_id,
+            text=data.text,
+            secrecy=_secrecy(request),
         )
         return QuestionRead(
             number=question.number,

@@ -1,13 +1,22 @@
 """Registration for a lot (获取招标文件), kept secret until opening.
 
-Who registered, and how many, must not leak to other bidders or the public (招标投标法
-第二十二条: 招标人不得向他人透露已获取招标文件的潜在投标人的名称、数量). So:
+Who registered, and how many, must not leak to other bidders, the public or a reader of
+the database (招标投标法第二十二条: 招标人不得向他人透露已获取招标文件的潜在投标人的名称、数量). So:
 
 - a bidder reaches only its own registrations; every "not yours", "no such lot", "not
   published" and "no such reference" is the same 404 with the same words;
 - registering twice answers exactly like registering once (one ``INSERT ... ON CONFLICT DO
   NOTHING``, then a read of the caller's own row), so no answer depends on anyone else;
 - no row id, sequence or count is ever returned: the handle is a random ``ref``;
+- the table names no lot, organization or user: a row is found by its ``tag``, the keyed
+  hash of (lot, organization), which differs for every row, so nothing groups rows by lot;
+  ``holder`` seals the lot, organization and user (``core/secrecy.py``). An organization's
+  rows are found by computing its tag for every published lot, a lot's (at the reveal) by
+  computing every organization's; who a row belongs to always comes from the tag found,
+  never from the sealed box alone;
+- an amendment reaches a registered organization's inbox by computation (its
+  registrations, then the amendments issued since on those lots' notices): a table of
+  deliveries would count each notice's registered bidders;
 - the audit chain holds, in the global stream, only a hiding commitment to each
   registration (``registration.made``) and to its deposit account (``deposit.opened``),
   under system actors: no organization, no lot, and nothing in the lot's own stream, whose
@@ -19,10 +28,13 @@ Who registered, and how many, must not leak to other bidders or the public (招�
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import String, any_, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -31,17 +43,10 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import DepositView, get_deposit, open_deposit_account, reveal_deposits
 from tendering.tenders import rules
-from tendering.tenders.models import (
-    Amendment,
-    Lot,
-    Notice,
-    NoticeLot,
-    NoticeStatus,
-    Registration,
-    RegistrationMessage,
-)
+from tendering.tenders.models import Amendment, Lot, Notice, NoticeLot, NoticeStatus, Registration
 
 __all__ = [
     "REGISTRATION_ACTOR",
@@ -51,6 +56,8 @@ __all__ = [
     "own_registration",
     "own_registrations",
     "register_for_lot",
+    "registered_for_notice",
+    "registration_tag",
     "reveal_registrations",
 ]
 
@@ -58,10 +65,39 @@ __all__ = [
 REGISTRATION_SYSTEM = Actor.system("registration")
 REGISTRATION_ACTOR = REGISTRATION_SYSTEM.ref
 _NOT_FOUND = "No registration of yours was found for this lot or reference."
+_LISTED = (NoticeStatus.PUBLISHED, NoticeStatus.CLOSED)  # a lot one could have registered for
 
 
 def _not_found() -> NotFound:
     return NotFound(_NOT_FOUND, code="tender.no_registration")
+
+
+def registration_tag(secrecy: Secrecy, *, lot_id: int, organization_id: int) -> str:
+    """The row's only handle on its lot and organization (see the module docstring)."""
+    return secrecy.tag("registration", lot_id, organization_id)
+
+
+def _seal_holder(
+    secrecy: Secrecy, tag: str, *, lot_id: int, organization_id: int, user_id: int
+) -> str:
+    # Fixed-width digits, so the box's length does not tell small ids from large ones; the
+    # row's tag in the purpose, so a box moved to another row does not open there.
+    ids = {"lot_id": lot_id, "organization_id": organization_id, "user_id": user_id}
+    return secrecy.seal(f"registration|{tag}", {k: f"{v:020d}" for k, v in ids.items()})
+
+
+def _open_holder(secrecy: Secrecy, row: Registration) -> dict[str, int] | None:
+    """The sealed ids of a row, or None when its box does not open (altered or moved)."""
+    try:
+        box = secrecy.open(f"registration|{row.tag}", row.holder)
+    except (InvalidTag, ValueError):
+        return None
+    return {k: int(v) for k, v in box.items()}
+
+
+def _any(values: Iterable[str]) -> Any:
+    """``= ANY(:array)``: one parameter however many tags are looked for."""
+    return any_(literal(list(values), ARRAY(String)))
 
 
 async def _open_lot(session: AsyncSession, lot_code: str) -> tuple[Lot, Notice]:
@@ -79,10 +115,11 @@ async def _open_lot(session: AsyncSession, lot_code: str) -> tuple[Lot, Notice]:
 
 
 async def register_for_lot(
-    session: AsyncSession, *, actor: Actor, lot_code: str
+    session: AsyncSession, *, actor: Actor, lot_code: str, secrecy: Secrecy
 ) -> tuple[Registration, str, int]:
     """Register the actor's organization for a lot (idempotent): as :func:`own_registration`."""
     lot, notice = await _open_lot(session, lot_code)
+    assert lot.id is not None
     now = await db_now(session)
     if not notice.documents_from <= now < notice.documents_to:
         raise Conflict(
@@ -91,19 +128,17 @@ async def register_for_lot(
             "registration is open only then.",
             code="tender.registration_closed",
         )
+    organization_id = actor.organization_id or 0
+    tag = registration_tag(secrecy, lot_id=lot.id, organization_id=organization_id)
     ref, nonce = secrets.token_hex(16), secrets.token_hex(16)
+    holder = _seal_holder(
+        secrecy, tag, lot_id=lot.id, organization_id=organization_id, user_id=actor.user_id or 0
+    )
     inserted = (
         await session.execute(
             insert(Registration)
-            .values(
-                lot_id=lot.id,
-                organization_id=actor.organization_id,
-                user_id=actor.user_id,
-                ref=ref,
-                registered_at=now,
-                nonce=nonce,
-            )
-            .on_conflict_do_nothing(index_elements=["lot_id", "organization_id"])
+            .values(tag=tag, holder=holder, ref=ref, registered_at=now, nonce=nonce)
+            .on_conflict_do_nothing(index_elements=["tag"])
             .returning(col(Registration.ref))
         )
     ).scalar()
@@ -112,7 +147,7 @@ async def register_for_lot(
         # second registration takes the same path and gets the same account.
         await open_deposit_account(
             session,
-            bidder_org_id=actor.organization_id or 0,
+            bidder_org_id=organization_id,
             subject=lot_stream(lot.code),
             amount_due_fen=lot.deposit_fen,
             deadline=notice.bid_deadline,
@@ -120,7 +155,7 @@ async def register_for_lot(
         )
     if inserted is not None:
         fields = rules.registered_fields(
-            lot=lot.code, organization=actor.organization_id or 0, registration=ref
+            lot=lot.code, organization=organization_id, registration=ref
         )
         await record(
             session,
@@ -129,10 +164,12 @@ async def register_for_lot(
             actor=REGISTRATION_ACTOR,
             payload={"commitment": rules.registration_commitment(fields, nonce)},
         )
-    return await own_registration(session, actor=actor, lot_code=lot.code)
+    return await own_registration(session, actor=actor, lot_code=lot.code, secrecy=secrecy)
 
 
-async def reveal_registrations(session: AsyncSession, *, lot_code: str, actor: Actor) -> int:
+async def reveal_registrations(
+    session: AsyncSession, *, lot_code: str, actor: Actor, secrecy: Secrecy
+) -> int:
     """Open the lot's registration and deposit commitments in its own stream, at the opening.
 
     The opening must call this, in its transaction, when a lot's opening finishes (opened
@@ -155,7 +192,7 @@ async def reveal_registrations(session: AsyncSession, *, lot_code: str, actor: A
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"reveal:{stream}", 0)))
     )
-    rows = await _unrevealed(session, lot, stream)
+    rows = await _unrevealed(session, lot, stream, secrecy)
     for registration, organization in rows:
         fields = rules.registered_fields(
             lot=lot.code, organization=organization.id or 0, registration=registration.ref
@@ -193,7 +230,7 @@ async def _lot_with_opening(session: AsyncSession, lot_code: str) -> tuple[Lot, 
 
 
 async def _unrevealed(
-    session: AsyncSession, lot: Lot, stream: str
+    session: AsyncSession, lot: Lot, stream: str, secrecy: Secrecy
 ) -> list[tuple[Registration, Organization]]:
     revealed = (
         await session.execute(
@@ -205,62 +242,131 @@ async def _unrevealed(
         )
     ).scalars()
     done = set(revealed)
+    assert lot.id is not None
+    # Every organization, not only today's bidders: a row must not stay hidden because its
+    # organization changed. A few thousand HMACs, once per opening.
+    organizations = (await session.scalars(select(Organization))).all()
+    by_tag = {
+        registration_tag(secrecy, lot_id=lot.id, organization_id=o.id or 0): o
+        for o in organizations
+    }
     query = (
-        select(Registration, Organization)
-        .join(Organization, col(Organization.id) == col(Registration.organization_id))
-        .where(col(Registration.lot_id) == lot.id)
+        select(Registration)
+        .where(col(Registration.tag) == _any(by_tag))
         .order_by(col(Registration.registered_at), col(Registration.ref))
     )
-    rows = (await session.execute(query)).all()
-    return [(r, o) for r, o in rows if r.ref not in done]
+    rows = (await session.scalars(query)).all()
+    return [(r, by_tag[r.tag]) for r in rows if r.ref not in done]
+
+
+async def _listed_lots(session: AsyncSession) -> dict[int, tuple[str, int]]:
+    """Every lot one could have registered for: its code and latest notice id, by lot id."""
+    listed = (
+        select(col(NoticeLot.lot_id))
+        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
+        .where(col(Notice.status).in_(_LISTED))
+    )
+    query = (
+        select(col(Lot.id), col(Lot.code), func.max(col(NoticeLot.notice_id)))
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .where(col(Lot.id).in_(listed))
+        .group_by(col(Lot.id), col(Lot.code))
+    )
+    return {lot_id or 0: (code, notice) for lot_id, code, notice in (await session.execute(query))}
+
+
+async def _own_rows(
+    session: AsyncSession, organization_id: int, lot_ids: Iterable[int], secrecy: Secrecy
+) -> list[tuple[Registration, int]]:
+    """The organization's registrations among these lots, each with its lot id."""
+    by_tag = {
+        registration_tag(secrecy, lot_id=lot_id, organization_id=organization_id): lot_id
+        for lot_id in lot_ids
+    }
+    if not by_tag:
+        return []
+    query = (
+        select(Registration)
+        .where(col(Registration.tag) == _any(by_tag))
+        .order_by(col(Registration.registered_at).desc(), col(Registration.ref))
+    )
+    return [(r, by_tag[r.tag]) for r in (await session.scalars(query)).all()]
+
+
+async def _latest_notice(session: AsyncSession, lot_code: str) -> tuple[int, int] | None:
+    """A lot's id and its latest notice's id, by the lot's code."""
+    query = (
+        select(col(Lot.id), col(NoticeLot.notice_id))
+        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
+        .where(col(Lot.code) == lot_code)
+        .order_by(col(NoticeLot.notice_id).desc())
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0] or 0, row[1])
 
 
 async def own_registration(
-    session: AsyncSession, *, actor: Actor, lot_code: str | None = None, ref: str | None = None
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    secrecy: Secrecy,
+    lot_code: str | None = None,
+    ref: str | None = None,
 ) -> tuple[Registration, str, int]:
     """The caller's registration by lot code or by ref, with the lot code and notice id."""
-    query = (
-        select(Registration, col(Lot.code), col(NoticeLot.notice_id))
-        .join(Lot, col(Lot.id) == col(Registration.lot_id))
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
-        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
-        .where(col(Registration.organization_id) == actor.organization_id)
-        .order_by(col(Notice.id).desc())
-    )
-    if lot_code is not None:
-        query = query.where(col(Lot.code) == lot_code)
+    organization_id = actor.organization_id or 0
+    if lot_code is None:
+        # By ref: the sealed box says which lot to try; the tag decides whether it is ours.
+        row = await session.scalar(select(Registration).where(col(Registration.ref) == ref))
+        held = None if row is None else _open_holder(secrecy, row)
+        if row is None or held is None:
+            raise _not_found()
+        lot_code = await session.scalar(select(col(Lot.code)).where(col(Lot.id) == held["lot_id"]))
+        if lot_code is None:
+            raise _not_found()
+    found = await _latest_notice(session, lot_code)
+    if found is None:
+        raise _not_found()
+    lot_id, notice_id = found
+    tag = registration_tag(secrecy, lot_id=lot_id, organization_id=organization_id)
+    query = select(Registration).where(col(Registration.tag) == tag)
     if ref is not None:
         query = query.where(col(Registration.ref) == ref)
-    row = (await session.execute(query)).first()
+    row = await session.scalar(query)
     if row is None:
         raise _not_found()
-    return row[0], row[1], row[2]
+    return row, lot_code, notice_id
 
 
 async def own_registrations(
-    session: AsyncSession, *, actor: Actor
+    session: AsyncSession, *, actor: Actor, secrecy: Secrecy
 ) -> list[tuple[Registration, str, int]]:
-    query = (
-        select(Registration, col(Lot.code), func.max(col(NoticeLot.notice_id)))
-        .join(Lot, col(Lot.id) == col(Registration.lot_id))
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
-        .where(col(Registration.organization_id) == actor.organization_id)
-        .group_by(col(Registration.id), col(Lot.code))
-        .order_by(col(Registration.registered_at).desc())
-    )
-    return [(r, code, notice) for r, code, notice in (await session.execute(query)).all()]
+    """The caller's registrations, newest first, each with its lot code and latest notice."""
+    lots = await _listed_lots(session)
+    rows = await _own_rows(session, actor.organization_id or 0, lots, secrecy)
+    return [(r, *lots[lot_id]) for r, lot_id in rows]
 
 
-async def own_messages(
-    session: AsyncSession, *, actor: Actor
-) -> list[tuple[RegistrationMessage, Amendment]]:
+async def own_messages(session: AsyncSession, *, actor: Actor, secrecy: Secrecy) -> list[Amendment]:
+    """The inbox: every amendment of a notice of a lot the caller registered for, issued
+    after it registered, newest first (its ``issued_at`` is when it was delivered)."""
+    lots = await _listed_lots(session)
+    rows = await _own_rows(session, actor.organization_id or 0, lots, secrecy)
+    if not rows:
+        return []
+    since: dict[int, datetime] = {}  # lot id -> when the caller registered for it
+    for row, lot_id in rows:
+        since[lot_id] = min(since.get(lot_id, row.registered_at), row.registered_at)
     query = (
-        select(RegistrationMessage, Amendment)
-        .join(Amendment, col(Amendment.id) == col(RegistrationMessage.amendment_id))
-        .where(col(RegistrationMessage.organization_id) == actor.organization_id)
-        .order_by(col(RegistrationMessage.delivered_at).desc())
+        select(Amendment, col(NoticeLot.lot_id))
+        .join(NoticeLot, col(NoticeLot.notice_id) == col(Amendment.notice_id))
+        .where(col(NoticeLot.lot_id).in_(since))
     )
-    return [(m, a) for m, a in (await session.execute(query)).all()]
+    found: dict[int, Amendment] = {}
+    for amendment, lot_id in (await session.execute(query)).all():
+        if amendment.issued_at >= since[lot_id]:
+            found[amendment.id or 0] = amendment
+    return sorted(found.values(), key=lambda a: (a.issued_at, a.id or 0), reverse=True)
 
 
 async def own_deposit(session: AsyncSession, *, actor: Actor, lot_code: str) -> DepositView | None:
@@ -273,11 +379,23 @@ async def own_deposit(session: AsyncSession, *, actor: Actor, lot_code: str) -> 
         return None
 
 
-async def is_registered(session: AsyncSession, *, lot_code: str, organization_id: int) -> bool:
-    """For the bids context: may this organization bid on the lot?"""
-    query = (
-        select(col(Registration.id))
-        .join(Lot, col(Lot.id) == col(Registration.lot_id))
-        .where(col(Lot.code) == lot_code, col(Registration.organization_id) == organization_id)
+async def registered_for_notice(
+    session: AsyncSession, *, notice_id: int, organization_id: int, secrecy: Secrecy
+) -> bool:
+    """Has the organization registered for any lot of the notice (it may ask questions)?"""
+    lots = await session.scalars(
+        select(col(NoticeLot.lot_id)).where(col(NoticeLot.notice_id) == notice_id)
     )
-    return (await session.scalar(query)) is not None
+    return bool(await _own_rows(session, organization_id, lots.all(), secrecy))
+
+
+async def is_registered(
+    session: AsyncSession, *, lot_code: str, organization_id: int, secrecy: Secrecy
+) -> bool:
+    """For the bids context: may this organization bid on the lot?"""
+    lot_id = await session.scalar(select(col(Lot.id)).where(col(Lot.code) == lot_code))
+    if lot_id is None:
+        return False
+    tag = registration_tag(secrecy, lot_id=lot_id, organization_id=organization_id)
+    found = await session.scalar(select(col(Registration.id)).where(col(Registration.tag) == tag))
+    return found is not None

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import text
+
+from tendering.core.secrecy import Secrecy
 
 
 async def test_question_is_published_without_the_askers_identity(desk, client, engine):
@@ -63,6 +69,16 @@ async def test_question_is_published_without_the_askers_identity(desk, client, e
     assert [r.actor for r in rows] == ["system:qa"]
     assert not any(word in rows[0].payload for word in identity)
     assert '"asker_ref"' in rows[0].payload
+
+    # The table a DBA reads has the asker only sealed to its question, under the platform key.
+    async with engine.connect() as conn:
+        question = (await conn.execute(text("SELECT * FROM tender_question"))).mappings().one()
+    assert not any("organization" in column for column in question)
+    secrecy = Secrecy.of(client.app.state["platform_key"])
+    purpose = f"question|{question['asker_ref']}"
+    assert int(secrecy.open(purpose, question["asker"])["organization_id"]) == asker.organization.id
+    with pytest.raises(InvalidTag):
+        Secrecy.from_seed(os.urandom(32)).open(purpose, question["asker"])
 
 
 async def test_only_a_registered_bidder_may_ask(desk, client):
