@@ -30,7 +30,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.crypto.envelope import CheckedEnvelope, EnvelopeValidator
 from tendering.core.crypto.header import MAX_HEADER_LEN
 from tendering.core.secrecy import Secrecy
-from tendering.core.writeback import write_batch
+from tendering.core.writeback import Flusher, write_batch
 
 __all__ = ["StagedEnvelope", "stage_envelope"]
 
@@ -78,11 +78,6 @@ def _check_and_write(
     )
 
 
-def _close(handle: BinaryIO) -> None:
-    os.fsync(handle.fileno())
-    handle.close()
-
-
 async def stage_envelope(
     chunks: AsyncIterable[bytes],
     *,
@@ -98,6 +93,7 @@ async def stage_envelope(
     path = tmp_dir / f"bid-{secrets.token_hex(12)}.part"
     handle = await asyncio.to_thread(path.open, "xb", buffering=0)
     writing: asyncio.Future[tuple[None, None]] | None = None
+    flusher = Flusher(handle.fileno())
     try:
         batch: list[bytes] = []
         pending = checked = written = 0
@@ -113,6 +109,7 @@ async def stage_envelope(
                 if writing is not None:
                     await writing  # at most one batch in flight: memory stays bounded
                 writing = _check_and_write(validator, handle, batch, checked, written)
+                flusher.wrote(pending)
                 batch, pending, checked, written = [], 0, 0, written + pending
         if writing is not None:
             await writing
@@ -122,11 +119,11 @@ async def stage_envelope(
         assert validator.header is not None  # finish() refuses a file without one
         masked = masked_header(secrecy, validator.header.raw, envelope.sha256_hex)
         await asyncio.to_thread(os.pwrite, handle.fileno(), masked, HEADER_AT)
-        await asyncio.to_thread(_close, handle)
+        await flusher.finish()
+        await asyncio.to_thread(handle.close)
         return StagedEnvelope(path=path, checked=envelope)
     except BaseException:
-        if writing is not None:
-            await asyncio.gather(writing, return_exceptions=True)
+        await asyncio.gather(writing or asyncio.sleep(0), flusher.settle(), return_exceptions=True)
         await asyncio.to_thread(handle.close)
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
