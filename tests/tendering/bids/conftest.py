@@ -188,6 +188,21 @@ class BidWorld:
                 {"id": self.notice_id},
             )
 
+    async def open_now(self, *, k: int = 2) -> dict[str, Any]:
+        """Pass the deadline, start the opening, enter the first ``k`` custodians'
+        passphrases; the opening's state once the runner has finished."""
+        await self.pass_deadline()
+        await self.client.post(f"/api/lots/{self.lot}/opening", headers=self.desk.staff_headers)
+        for index in range(k):
+            _, headers = self.custodians[index]
+            response = await self.client.post(
+                f"/api/lots/{self.lot}/opening/passphrase",
+                headers=headers,
+                json={"passphrase": PASSPHRASES[index]},
+            )
+            assert response.status_code == 200, response.text
+        return await self.opened()
+
     async def opened(self, *, every: float = 0.05) -> dict[str, Any]:
         """The opening's state once the runner has finished it (opened or failed)."""
         return await self.opening_in("opened", "failed", every=every)

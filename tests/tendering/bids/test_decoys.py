@@ -11,7 +11,6 @@ from tendering.bids.decoys import MAX_DECOYS, MAX_PLAIN, MIN_PLAIN, plan, plant_
 from tendering.core.blobs import BlobStore
 from tendering.core.db import make_sessionmaker
 from tendering.core.secrecy import Secrecy
-from tests.tendering.bids.conftest import PASSPHRASES
 
 
 def test_a_lot_s_plan_is_fixed_by_the_key_and_within_bounds() -> None:
@@ -62,16 +61,7 @@ async def test_decoys_look_like_bids_and_the_opening_accounts_for_them(world) ->
         assert stored.startswith(b"TBID1\n") and len(stored) == row.size
         assert b"DECOY" not in stored and world.lot.encode() not in stored
 
-    await world.pass_deadline()
-    await world.client.post(f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers)
-    for index in (0, 1):
-        _, headers = world.custodians[index]
-        await world.client.post(
-            f"/api/lots/{world.lot}/opening/passphrase",
-            headers=headers,
-            json={"passphrase": PASSPHRASES[index]},
-        )
-    state = await world.opened()
+    state = await world.open_now()
     assert state["state"] == "opened" and state["valid_bids"] == 3
     assert len(await world.sql("SELECT * FROM opening_result")) == 3  # no decoy opened
 

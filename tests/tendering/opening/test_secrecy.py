@@ -9,7 +9,6 @@ from pathlib import Path
 from tendering.bids import rules
 from tendering.core.auth.models import Role
 from tendering.core.crypto.bidder_keys import verify_file_signature
-from tests.tendering.bids.conftest import PASSPHRASES
 
 
 async def _two_bids(world):
@@ -147,16 +146,7 @@ async def test_the_bid_table_does_not_name_a_bidder_to_whoever_holds_every_publi
                 )
                 assert candidate not in commitments
 
-    await world.pass_deadline()
-    await world.client.post(f"/api/lots/{world.lot}/opening", headers=world.desk.staff_headers)
-    for index in (0, 1):
-        _, headers = world.custodians[index]
-        await world.client.post(
-            f"/api/lots/{world.lot}/opening/passphrase",
-            headers=headers,
-            json={"passphrase": PASSPHRASES[index]},
-        )
-    await world.opened()
+    await world.open_now()
     revealed = await world.sql(
         "SELECT payload FROM audit_event WHERE stream = :s AND action = 'opening.bid_opened'",
         s=f"lot:{world.lot}",
