@@ -37,10 +37,12 @@ async def _online() -> None:
         _run(connection)
         return
     engine = make_engine(_url(), pool_size=1)
-    async with engine.connect() as conn:
-        await conn.run_sync(_run)
-        await conn.commit()
-    await engine.dispose()
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_run)
+            await conn.commit()
+    finally:  # a migration that refuses must not leave its connection open
+        await engine.dispose()
 
 
 if context.is_offline_mode():
