@@ -141,7 +141,9 @@ class BidController(Controller):
         maker = request.app.state[SESSIONMAKER_STATE_KEY]
         async with maker() as session, session.begin():
             terms = await service.lot_terms(session, lot_code, max_bytes=_max_bytes(request))
-            bidder = await service.check_before_upload(session, actor=actor, terms=terms)
+            bidder = await service.check_before_upload(
+                session, actor=actor, terms=terms, platform_key=request.app.state["platform_key"]
+            )
         announced = request.content_length
         if announced is not None and announced > terms.max_bytes:
             raise PayloadTooLarge(

@@ -34,6 +34,7 @@ from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_sign
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
 from tendering.core.errors import InvalidInput, NotFound, RuleViolation
+from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
 from tendering.opening.ceremony import lot_key
@@ -138,10 +139,13 @@ def _late(terms: LotTerms) -> RuleViolation:
     )
 
 
-async def _check_deposit(session: AsyncSession, terms: LotTerms, org_id: int, at: datetime) -> None:
+async def _check_deposit(
+    session: AsyncSession, terms: LotTerms, org_id: int, at: datetime, platform_key: PlatformKey
+) -> None:
     if terms.deposit_fen <= 0:
         return
-    status = await deposit_status(session, org_id, f"lot:{terms.code}", at)
+    secrecy = Secrecy.of(platform_key)
+    status = await deposit_status(session, org_id, f"lot:{terms.code}", at, secrecy=secrecy)
     if status.state != "received":
         raise RuleViolation(
             f"投标保证金未到账 (no deposit: {status.received_fen} of {terms.deposit_fen} fen "
@@ -150,7 +154,9 @@ async def _check_deposit(session: AsyncSession, terms: LotTerms, org_id: int, at
         )
 
 
-async def check_before_upload(session: AsyncSession, *, actor: Actor, terms: LotTerms) -> str:
+async def check_before_upload(
+    session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
+) -> str:
     """Refuse early (late, no deposit, no key) before any byte is read; the bidder's code."""
     assert actor.organization_id is not None
     now = await db_now(session)
@@ -161,7 +167,7 @@ async def check_before_upload(session: AsyncSession, *, actor: Actor, terms: Lot
             "您未获取该标段的招标文件，不能投标 (not registered for this lot).",
             code="bid.not_registered",
         )
-    await _check_deposit(session, terms, actor.organization_id, now)
+    await _check_deposit(session, terms, actor.organization_id, now, platform_key)
     keys = await _active_keys(session, actor.organization_id)
     if not keys:
         raise RuleViolation(
@@ -228,7 +234,7 @@ async def submit_bid(
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}
     )
-    await _check_deposit(session, terms, org_id, await db_now(session))
+    await _check_deposit(session, terms, org_id, await db_now(session), platform_key)
     lot_tag = lot_tag_for(platform_key, terms.lot_id)
     await _mark(session, lot_tag, tag, BidState.REPLACED, withdrawn=False)
     nonce = secrets.token_hex(16)

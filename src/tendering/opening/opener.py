@@ -25,6 +25,7 @@ from tendering.core.auth.models import Organization
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.receipt import Receipt
+from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
@@ -245,4 +246,6 @@ async def finish_opening(
         payload=payload,
     )
     # Who registered and paid a deposit is no longer secret: open those commitments too.
-    await reveal_registrations(session, lot_code=terms.code, actor=actor)
+    await reveal_registrations(
+        session, lot_code=terms.code, actor=actor, secrecy=Secrecy.of(platform_key)
+    )

@@ -23,6 +23,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
 from tendering.tenders.models import (
     Amendment,
@@ -44,7 +45,7 @@ QA_ACTOR = "system:qa"
 
 
 async def issue_amendment(
-    session: AsyncSession, *, actor: Actor, notice_id: int, data: AmendmentCreate
+    session: AsyncSession, *, actor: Actor, notice_id: int, data: AmendmentCreate, secrecy: Secrecy
 ) -> Amendment:
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status != NoticeStatus.PUBLISHED:
@@ -102,7 +103,11 @@ async def issue_amendment(
     if amendment.new_deadline != amendment.old_deadline:
         for lot in lots:  # deposits are due by the bid deadline: move theirs too
             await set_deposit_terms(
-                session, subject=lot_stream(lot.code), deadline=amendment.new_deadline, actor=actor
+                session,
+                secrecy=secrecy,
+                subject=lot_stream(lot.code),
+                deadline=amendment.new_deadline,
+                actor=actor,
             )
     await record_for_lots(
         session,

@@ -198,11 +198,14 @@ async def _registrations_and_questions(
     for bidder in bidders[:3]:
         for lot in (1, 2):
             await registration.register_for_lot(
-                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}"
+                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}", secrecy=book.secrecy
             )
-    await registration.register_for_lot(session, actor=bidders[3], lot_code=f"JY-{year}-0002-01")
+    await registration.register_for_lot(
+        session, actor=bidders[3], lot_code=f"JY-{year}-0002-01", secrecy=book.secrecy
+    )
     await amendments.issue_amendment(
         session,
+        secrecy=book.secrecy,
         actor=staff,
         notice_id=building,
         data=AmendmentCreate(

@@ -23,6 +23,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
 from tendering.core.errors import NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
@@ -51,10 +52,12 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
 
 
 async def _registration_read(
-    db_session: DbSession, actor: Actor, found: tuple[Any, str, int]
+    db_session: DbSession, actor: Actor, found: tuple[Any, str, int], secrecy: Secrecy
 ) -> RegistrationRead:
     row, lot_code, notice_id = found
-    deposit = await registration.own_deposit(db_session, actor=actor, lot_code=lot_code)
+    deposit = await registration.own_deposit(
+        db_session, actor=actor, lot_code=lot_code, secrecy=secrecy
+    )
     return RegistrationRead(
         ref=row.ref,
         lot=lot_code,
@@ -69,6 +72,10 @@ async def _registration_read(
             state=deposit.state,
         ),
     )
+
+
+def _secrecy(request: Request[Any, Any, Any]) -> Secrecy:
+    return Secrecy.of(request.app.state["platform_key"])
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -93,8 +100,10 @@ class BidderTenderController(Controller):
         self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
     ) -> RegistrationRead:
         actor = current_actor(request)
-        found = await registration.register_for_lot(db_session, actor=actor, lot_code=lot_code)
-        return await _registration_read(db_session, actor, found)
+        found = await registration.register_for_lot(
+            db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
+        )
+        return await _registration_read(db_session, actor, found, _secrecy(request))
 
     @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
     async def my_registration(
@@ -102,7 +111,7 @@ class BidderTenderController(Controller):
     ) -> RegistrationRead:
         actor = current_actor(request)
         found = await registration.own_registration(db_session, actor=actor, lot_code=lot_code)
-        return await _registration_read(db_session, actor, found)
+        return await _registration_read(db_session, actor, found, _secrecy(request))
 
     @get("/registrations/{ref:str}", summary="My registration by its reference")
     async def registration_by_ref(
@@ -110,7 +119,7 @@ class BidderTenderController(Controller):
     ) -> RegistrationRead:
         actor = current_actor(request)
         found = await registration.own_registration(db_session, actor=actor, ref=ref)
-        return await _registration_read(db_session, actor, found)
+        return await _registration_read(db_session, actor, found, _secrecy(request))
 
     @get("/my/registrations", summary="All my registrations")
     async def my_registrations(
@@ -118,7 +127,7 @@ class BidderTenderController(Controller):
     ) -> list[RegistrationRead]:
         actor = current_actor(request)
         found = await registration.own_registrations(db_session, actor=actor)
-        return [await _registration_read(db_session, actor, f) for f in found]
+        return [await _registration_read(db_session, actor, f, _secrecy(request)) for f in found]
 
     @get("/my/messages", summary="Amendments delivered to my organization")
     async def my_messages(

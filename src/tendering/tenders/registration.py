@@ -31,6 +31,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import DepositView, get_deposit, open_deposit_account, reveal_deposits
 from tendering.tenders import rules
 from tendering.tenders.models import (
@@ -79,7 +80,7 @@ async def _open_lot(session: AsyncSession, lot_code: str) -> tuple[Lot, Notice]:
 
 
 async def register_for_lot(
-    session: AsyncSession, *, actor: Actor, lot_code: str
+    session: AsyncSession, *, actor: Actor, lot_code: str, secrecy: Secrecy
 ) -> tuple[Registration, str, int]:
     """Register the actor's organization for a lot (idempotent): as :func:`own_registration`."""
     lot, notice = await _open_lot(session, lot_code)
@@ -112,6 +113,7 @@ async def register_for_lot(
         # second registration takes the same path and gets the same account.
         await open_deposit_account(
             session,
+            secrecy=secrecy,
             bidder_org_id=actor.organization_id or 0,
             subject=lot_stream(lot.code),
             amount_due_fen=lot.deposit_fen,
@@ -132,7 +134,9 @@ async def register_for_lot(
     return await own_registration(session, actor=actor, lot_code=lot.code)
 
 
-async def reveal_registrations(session: AsyncSession, *, lot_code: str, actor: Actor) -> int:
+async def reveal_registrations(
+    session: AsyncSession, *, lot_code: str, actor: Actor, secrecy: Secrecy
+) -> int:
     """Open the lot's registration and deposit commitments in its own stream, at the opening.
 
     The opening must call this, in its transaction, when a lot's opening finishes (opened
@@ -173,7 +177,7 @@ async def reveal_registrations(session: AsyncSession, *, lot_code: str, actor: A
                 "registered_at": rfc3339(registration.registered_at),
             },
         )
-    await reveal_deposits(session, subject=stream, actor=actor)
+    await reveal_deposits(session, secrecy=secrecy, subject=stream, actor=actor)
     return len(rows)
 
 
@@ -263,11 +267,16 @@ async def own_messages(
     return [(m, a) for m, a in (await session.execute(query)).all()]
 
 
-async def own_deposit(session: AsyncSession, *, actor: Actor, lot_code: str) -> DepositView | None:
+async def own_deposit(
+    session: AsyncSession, *, actor: Actor, lot_code: str, secrecy: Secrecy
+) -> DepositView | None:
     """The caller's deposit account for a lot it registered for (None when none is due)."""
     try:
         return await get_deposit(
-            session, bidder_org_id=actor.organization_id, subject=lot_stream(lot_code)
+            session,
+            secrecy=secrecy,
+            bidder_org_id=actor.organization_id,
+            subject=lot_stream(lot_code),
         )
     except NotFound:
         return None

@@ -20,6 +20,7 @@ from tendering.core.auth.models import OrgKind, Role
 from tendering.core.crypto import wrap
 from tendering.core.crypto.bidder_keys import BidderKey, generate_bidder_key
 from tendering.core.db import make_sessionmaker
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import deposit_status, open_deposit_account
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.opening import ceremony
@@ -132,8 +133,10 @@ class BidWorld:
                     {"id": self.notice_id},
                 )
             ).scalar_one()
+            secrecy = Secrecy.of(self.client.app.state["platform_key"])
             account = await open_deposit_account(
                 session,
+                secrecy=secrecy,
                 bidder_org_id=org_id,
                 subject=f"lot:{self.lot}",
                 amount_due_fen=amount,
@@ -152,7 +155,7 @@ class BidWorld:
                     value_at=now - timedelta(minutes=1),
                 ),
             )
-            status = await deposit_status(session, org_id, f"lot:{self.lot}", now)
+            status = await deposit_status(session, org_id, f"lot:{self.lot}", now, secrecy=secrecy)
             assert status.state == "received", status
 
     def seal(

@@ -187,7 +187,9 @@ async def test_a_late_upload_that_started_before_the_deadline_is_refused(world, 
     maker = make_sessionmaker(world.engine)
     async with maker() as session, session.begin():
         terms = await service.lot_terms(session, world.lot)
-        code = await service.check_before_upload(session, actor=actor, terms=terms)
+        code = await service.check_before_upload(
+            session, actor=actor, terms=terms, platform_key=world.client.app.state["platform_key"]
+        )
 
     async def body():
         yield data[:1000]  # the upload has begun, before the deadline

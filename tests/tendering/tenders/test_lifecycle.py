@@ -10,6 +10,7 @@ from sqlalchemy import text
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.db import make_sessionmaker
+from tendering.core.secrecy import Secrecy
 from tendering.tenders.jobs import publish_notice
 from tendering.tenders.registration import register_for_lot
 from tendering.tenders.service import schedule_notice
@@ -116,7 +117,9 @@ async def test_racing_registrations_of_one_bidder_make_one_registration(desk, en
 
     async def register() -> str:
         async with maker() as session, session.begin():
-            row, _, _ = await register_for_lot(session, actor=actor, lot_code=lot)
+            row, _, _ = await register_for_lot(
+                session, actor=actor, lot_code=lot, secrecy=Secrecy.from_seed(bytes(32))
+            )
             return row.ref
 
     refs = await asyncio.gather(*(register() for _ in range(5)))

@@ -13,6 +13,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
 from tendering.core.db import make_sessionmaker
 from tendering.core.errors import Conflict
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules as ledger_rules
 from tendering.tenders import rules
 from tendering.tenders.registration import reveal_registrations
@@ -110,9 +111,10 @@ async def _move_opening_into_the_past(engine, lot: str) -> None:
         )
 
 
-async def _reveal(engine, lot: str) -> int:
+async def _reveal(engine, lot: str, client) -> int:
+    secrecy = Secrecy.of(client.app.state["platform_key"])
     async with make_sessionmaker(engine)() as session, session.begin():
-        return await reveal_registrations(session, lot_code=lot, actor=OPENING)
+        return await reveal_registrations(session, lot_code=lot, actor=OPENING, secrecy=secrecy)
 
 
 async def test_the_reveal_opens_every_commitment_after_the_opening(desk, client, engine):
@@ -127,7 +129,7 @@ async def test_the_reveal_opens_every_commitment_after_the_opening(desk, client,
     assert len(committed) == 4
     await _move_opening_into_the_past(engine, lot)
 
-    assert await _reveal(engine, lot) == 2
+    assert await _reveal(engine, lot, client) == 2
     events = await stream_events(client, headers, f"lot:{lot}")
     registrations = [e["payload"] for e in events if e["action"] == "registration.revealed"]
     deposits = [e["payload"] for e in events if e["action"] == "deposit.revealed"]
@@ -146,7 +148,7 @@ async def test_the_reveal_opens_every_commitment_after_the_opening(desk, client,
         assert ("deposit.opened", commitment) in committed
         assert shown["subject"] == f"lot:{lot}"
 
-    assert await _reveal(engine, lot) == 0  # the opening may finish twice: nothing new
+    assert await _reveal(engine, lot, client) == 0  # the opening may finish twice: nothing new
     assert await stream_events(client, headers, f"lot:{lot}") == events
 
 
@@ -156,7 +158,7 @@ async def test_nothing_is_revealed_before_the_opening(desk, client, engine):
     headers = await supervisor(desk)
     before = await stream_events(client, headers, f"lot:{lot}")
     with pytest.raises(Conflict) as refused:
-        await _reveal(engine, lot)
+        await _reveal(engine, lot, client)
     assert refused.value.code == "tender.not_opened"
     assert await stream_events(client, headers, f"lot:{lot}") == before
 
