@@ -77,6 +77,7 @@ class BidWorld:
     login: Any
     engine: AsyncEngine
     desk: TenderDesk
+    secrecy: Secrecy  # the platform's: opens the deposit accounts the platform opened
     custodians: list[tuple[Any, dict[str, str]]] = field(default_factory=list)
     lot: str = ""
     notice_id: int = 0
@@ -133,10 +134,9 @@ class BidWorld:
                     {"id": self.notice_id},
                 )
             ).scalar_one()
-            secrecy = Secrecy.of(self.client.app.state["platform_key"])
             account = await open_deposit_account(
                 session,
-                secrecy=secrecy,
+                secrecy=self.secrecy,
                 bidder_org_id=org_id,
                 subject=f"lot:{self.lot}",
                 amount_due_fen=amount,
@@ -155,7 +155,9 @@ class BidWorld:
                     value_at=now - timedelta(minutes=1),
                 ),
             )
-            status = await deposit_status(session, org_id, f"lot:{self.lot}", now, secrecy=secrecy)
+            status = await deposit_status(
+                session, org_id, f"lot:{self.lot}", now, secrecy=self.secrecy
+            )
             assert status.state == "received", status
 
     def seal(
@@ -219,4 +221,5 @@ async def world(client, people, login, engine) -> BidWorld:
     staff = await people.user(Role.STAFF)
     tenderer = await people.organization(OrgKind.TENDERER, name="某某县第一中学")
     desk = TenderDesk(client, people, login, await login(staff), tenderer.code)
-    return BidWorld(client, people, login, engine, desk)
+    secrecy = Secrecy.of(client.app.state["platform_key"])
+    return BidWorld(client, people, login, engine, desk, secrecy)
