@@ -41,6 +41,8 @@ from tests.tendering.ledger.files import Line, csv_statement
 from tendering.core.auth.actor import Actor
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.migrate import upgrade
+from tendering.core.secrecy import Secrecy
+from tendering.ledger.holders import AccountTerms, holder_tag, seal_terms
 from tendering.ledger.imports import import_statement
 from tendering.ledger.postings import (
     _CREATE,
@@ -52,6 +54,7 @@ from tendering.ledger.rules import account_number
 
 DEADLINE = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 DUE = 5_000_000
+SECRECY = Secrecy.from_seed(os.urandom(32))
 
 
 async def _accounts(conn: asyncpg.Connection, n: int) -> list[tuple[str, int]]:
@@ -70,14 +73,15 @@ async def _accounts(conn: asyncpg.Connection, n: int) -> list[tuple[str, int]]:
         " RETURNING id, substr(code, 9) AS number",
         numbers,
     )
+    numbers = [r["number"] for r in ids]
+    terms = [AccountTerms(org, f"lot:B-{n}", DUE, DEADLINE) for n in numbers]
     await conn.execute(
-        "INSERT INTO deposit_account (number, bidder_org_id, subject, amount_due_fen, deadline,"
-        " state, ledger_account_id, reason) SELECT n, $1, 'lot:B-' || n, $2, $3, 'open', i, ''"
-        " FROM unnest($4::text[], $5::int[]) AS x(n, i)",
-        org,
-        DUE,
-        DEADLINE,
-        [r["number"] for r in ids],
+        "INSERT INTO deposit_account (number, holder_tag, terms, state, ledger_account_id,"
+        " reason, nonce) SELECT n, t, b, 'open', i, '', 'bench'"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS x(n, t, b, i)",
+        numbers,
+        [holder_tag(SECRECY, bidder_org_id=org, subject=t.subject) for t in terms],
+        [seal_terms(SECRECY, n, t) for n, t in zip(numbers, terms, strict=True)],
         [r["id"] for r in ids],
     )
     return [(r["number"], r["id"]) for r in ids]
@@ -98,7 +102,7 @@ async def bench_import(url: str, pg: str, accounts: list[tuple[str, int]], lines
     maker = make_sessionmaker(engine)
     start = time.perf_counter()
     async with maker() as session, session.begin():
-        result = await import_statement(session, raw, actor=Actor.system("bench"))
+        result = await import_statement(session, raw, secrecy=SECRECY, actor=Actor.system("bench"))
     took = time.perf_counter() - start
     await engine.dispose()
     assert result.lines == lines, result

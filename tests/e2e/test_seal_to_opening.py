@@ -16,7 +16,9 @@ import pytest
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.canonical import canonical_json
 from tendering.core.crypto.bidder_keys import save_bidder_key
-from tendering.core.signing import verify_signature
+from tendering.core.secrecy import Secrecy
+from tendering.core.signing import load_platform_key, verify_signature
+from tendering.settings import Settings
 from tests.conftest import TEST_PASSWORD, People
 from tests.e2e.conftest import LivePlatform
 from tests.tendering.bids.conftest import PASSPHRASES, STEPS_OPENING_THREE, Bidder, BidWorld
@@ -39,7 +41,7 @@ async def _watch(
     return steps
 
 
-async def _world(client: httpx.AsyncClient, people: People, engine) -> BidWorld:
+async def _world(client: httpx.AsyncClient, people: People, engine, secrecy: Secrecy) -> BidWorld:
     async def login(person) -> dict[str, str]:
         response = await client.post(
             "/api/auth/login", json={"username": person.username, "password": TEST_PASSWORD}
@@ -51,7 +53,7 @@ async def _world(client: httpx.AsyncClient, people: People, engine) -> BidWorld:
     staff = await people.user(Role.STAFF)
     tenderer = await people.organization(OrgKind.TENDERER, name="某某县第一中学")
     desk = TenderDesk(client, people, login, await login(staff), tenderer.code)
-    return BidWorld(client, people, login, engine, desk)
+    return BidWorld(client, people, login, engine, desk, secrecy)
 
 
 def _seal_with_the_cli(
@@ -97,7 +99,8 @@ async def test_bidders_seal_with_the_cli_and_custodians_open_every_bid(
     live_platform, engine, password_hash, tmp_path
 ):
     async with httpx.AsyncClient(base_url=live_platform.url, timeout=60) as client:
-        world = await _world(client, People(engine, password_hash), engine)
+        key = load_platform_key(Settings.from_env(live_platform.env))  # the live platform's
+        world = await _world(client, People(engine, password_hash), engine, Secrecy.of(key))
         await world.publish_lot(n=3, k=2)
         bidders = [await world.bidder() for _ in PRICES]
         platform_key = base64.b64decode(

@@ -145,7 +145,8 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
     async def fill() -> demo.DemoBook:
         engine = make_engine(fresh_url, pool_size=1)
         try:
-            book = await demo.run_demo(make_sessionmaker(engine))
+            key = load_platform_key(Settings.from_env())
+            book = await demo.run_demo(make_sessionmaker(engine), secrecy=Secrecy.of(key))
             assert book is not None
             return book
         finally:
@@ -203,3 +204,92 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
 
     assert asyncio.run(seen_by(1)) == ([f"JY-{year}-0001-01", f"JY-{year}-0001-02"], 1)
     assert asyncio.run(seen_by(5)) == ([f"JY-{year}-0002-01"], 0)
+
+
+_OLD_DEPOSITS = """
+    INSERT INTO organization (id, code, name, kind, region) VALUES
+        (7, 'BID-7', '甲公司', 'bidder', ''), (8, 'BID-8', '乙公司', 'bidder', '');
+    INSERT INTO ledger_account (id, code, kind, normal_side, no_negative, hot) VALUES
+        (1, 'deposit:8866000000000101', 'deposit', 'credit', true, false),
+        (2, 'deposit:8866000000000202', 'deposit', 'credit', true, false),
+        (3, 'deposit:8866000000000303', 'deposit', 'credit', true, false);
+    INSERT INTO deposit_account (number, bidder_org_id, subject, amount_due_fen, deadline,
+        state, ledger_account_id, reason, nonce) VALUES
+        ('8866000000000101', 7, 'lot:L-1', 5000000, '2026-12-01T01:30:00Z', 'open', 1, '', 'n1'),
+        ('8866000000000202', 8, 'lot:L-1', 5000000, '2026-12-01T01:30:00Z', 'refunded', 2, '',
+         'n2'),
+        ('8866000000000303', 7, 'auction:A-9', 123456, '2026-12-24T02:00:00.5Z', 'forfeited', 3,
+         '拒签合同', 'n3');
+"""
+_OLD_COLUMNS = (
+    "SELECT number, bidder_org_id, subject, amount_due_fen, deadline, state, ledger_account_id,"
+    " reason, nonce FROM deposit_account ORDER BY number"
+)
+
+
+async def _sql(url: str, sql: str) -> list[Any]:
+    conn = await asyncpg.connect("postgresql://" + url.split("://", 1)[1])
+    try:
+        if sql.lstrip().upper().startswith("SELECT"):
+            return [tuple(r) for r in await conn.fetch(sql)]
+        await conn.execute(sql)
+        return []
+    finally:
+        await conn.close()
+
+
+async def _sealed_deposits(url: str, seed: bytes) -> list[Any]:
+    from tendering.core.db import make_sessionmaker
+    from tendering.core.secrecy import Secrecy
+    from tendering.ledger import get_deposit
+
+    secrecy = Secrecy.from_seed(seed)
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return [
+                await get_deposit(session, secrecy=secrecy, bidder_org_id=org, subject=subject)
+                for org, subject in ((7, "lot:L-1"), (8, "lot:L-1"), (7, "auction:A-9"))
+            ]
+    finally:
+        await engine.dispose()
+
+
+def test_0011_seals_existing_deposit_accounts_and_the_downgrade_unseals_them(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    seed = bytes(range(32))
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
+    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
+    upgrade(fresh_url, "0008")
+    asyncio.run(_sql(fresh_url, _OLD_DEPOSITS))
+    before = asyncio.run(_sql(fresh_url, _OLD_COLUMNS))
+
+    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):  # rows, and no key
+        upgrade(fresh_url)
+    assert asyncio.run(_sql(fresh_url, _OLD_COLUMNS)) == before  # nothing half done
+
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
+    upgrade(fresh_url)
+    columns = asyncio.run(
+        _sql(
+            fresh_url,
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'deposit_account' ORDER BY column_name",
+        )
+    )
+    assert "subject" not in str(columns) and "bidder_org_id" not in str(columns)
+    views = asyncio.run(_sealed_deposits(fresh_url, seed))
+    assert [(v.number, v.bidder_org_id, v.subject, v.amount_due_fen, v.state) for v in views] == [
+        ("8866000000000101", 7, "lot:L-1", 5_000_000, "open"),
+        ("8866000000000202", 8, "lot:L-1", 5_000_000, "refunded"),
+        ("8866000000000303", 7, "auction:A-9", 123_456, "forfeited"),
+    ]
+    assert [v.deadline for v in views] == [row[4] for row in before]
+
+    downgrade(fresh_url, "0010")
+    assert asyncio.run(_sql(fresh_url, _OLD_COLUMNS)) == before
+    upgrade(fresh_url)  # and up again, with the same key
+    assert len(asyncio.run(_sealed_deposits(fresh_url, seed))) == 3

@@ -140,10 +140,13 @@ def _late(terms: LotTerms) -> RuleViolation:
     )
 
 
-async def _check_deposit(session: AsyncSession, terms: LotTerms, org_id: int, at: datetime) -> None:
+async def _check_deposit(
+    session: AsyncSession, terms: LotTerms, org_id: int, at: datetime, platform_key: PlatformKey
+) -> None:
     if terms.deposit_fen <= 0:
         return
-    status = await deposit_status(session, org_id, f"lot:{terms.code}", at)
+    secrecy = Secrecy.of(platform_key)
+    status = await deposit_status(session, org_id, f"lot:{terms.code}", at, secrecy=secrecy)
     if status.state != "received":
         raise RuleViolation(
             f"投标保证金未到账 (no deposit: {status.received_fen} of {terms.deposit_fen} fen "
@@ -168,7 +171,7 @@ async def check_before_upload(
             "您未获取该标段的招标文件，不能投标 (not registered for this lot).",
             code="bid.not_registered",
         )
-    await _check_deposit(session, terms, actor.organization_id, now)
+    await _check_deposit(session, terms, actor.organization_id, now, platform_key)
     keys = await _active_keys(session, actor.organization_id)
     if not keys:
         raise RuleViolation(
@@ -257,7 +260,7 @@ async def submit_bid(
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}
     )
-    await _check_deposit(session, terms, org_id, await db_now(session))
+    await _check_deposit(session, terms, org_id, await db_now(session), platform_key)
     await _mark(session, tag, BidState.REPLACED, withdrawn=False)
     nonce = secrets.token_hex(16)
     row = await insert_bid(

@@ -27,6 +27,7 @@ from sqlmodel import col
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import create_organization, create_user
+from tendering.core.secrecy import Secrecy
 
 __all__ = [
     "DEMO_CENTER_CODE",
@@ -55,8 +56,10 @@ class DemoLogin:
 
 @dataclass
 class DemoBook:
-    """What the steps share: organizations and users by key, logins to print, notes."""
+    """What the steps share: organizations and users by key, logins to print, notes; and the
+    platform's secrecy, which sealed rows (deposit accounts) are written with."""
 
+    secrecy: Secrecy
     organizations: dict[str, Organization] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)
@@ -177,14 +180,16 @@ async def database_is_empty(session: AsyncSession) -> bool:
     return int(count) == 0
 
 
-async def run_demo(sessionmaker: async_sessionmaker[AsyncSession]) -> DemoBook | None:
+async def run_demo(
+    sessionmaker: async_sessionmaker[AsyncSession], *, secrecy: Secrecy
+) -> DemoBook | None:
     """Fill an empty database; ``None`` (and nothing changed) when it is not empty."""
     async with sessionmaker() as session, session.begin():
         # One demo at a time: a second `tendering demo` waits here, then finds data.
         await session.execute(select(func.pg_advisory_xact_lock(0x7E0D_0001)))
         if not await database_is_empty(session):
             return None
-        book = DemoBook()
+        book = DemoBook(secrecy=secrecy)
         for step in (_county, *_STEPS.values()):
             await step(session, book)
         return book

@@ -19,6 +19,8 @@ from tendering.core.runtime import (
     run_worker,
     sigterm_as_exit,
 )
+from tendering.core.secrecy import Secrecy
+from tendering.core.signing import load_platform_key
 from tendering.settings import Settings
 
 __all__ = ["demo", "migrate", "serve", "worker"]
@@ -70,7 +72,7 @@ def _fill_demo(settings: Settings, *, on_existing_data: str) -> None:
     register_contexts()
 
     async def fill(maker: async_sessionmaker[AsyncSession]) -> tuple[DemoBook | None, bool]:
-        book = await run_demo(maker)
+        book = await run_demo(maker, secrecy=Secrecy.of(load_platform_key(settings)))
         return book, book is None and await has_demo(maker)
 
     book, demo_present = run_with_database(settings, fill)

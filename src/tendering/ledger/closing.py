@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict
+from tendering.core.secrecy import Secrecy
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.service import get_deposit
 
@@ -26,6 +27,7 @@ __all__ = ["close_deposit"]
 async def close_deposit(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     bidder_org_id: int,
     subject: str,
     to: str,
@@ -36,7 +38,9 @@ async def close_deposit(
     deposit holds, with the reason; returns the amount moved. A repeat moves nothing."""
     if to not in ("forfeited", "converted"):
         raise ValueError(to)
-    deposit = await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
+    deposit = await get_deposit(
+        session, secrecy=secrecy, bidder_org_id=bidder_org_id, subject=subject
+    )
     claimed = (
         await session.execute(
             text(
@@ -47,7 +51,7 @@ async def close_deposit(
         )
     ).one_or_none()
     if claimed is None:
-        current = await get_deposit(session, number=deposit.number)
+        current = await get_deposit(session, secrecy=secrecy, number=deposit.number)
         if current.state == to:
             return 0
         raise Conflict(

@@ -34,7 +34,9 @@ async def add_demo_deposits(session: AsyncSession, book: DemoBook) -> None:
     paid = []
     for n in (1, 2, 3):
         org = book.users[f"bidder{n}"].organization_id
-        for account in await list_deposits(session, bidder_org_id=org, subject=subject):
+        for account in await list_deposits(
+            session, secrecy=book.secrecy, bidder_org_id=org, subject=subject
+        ):
             writer.writerow(
                 {
                     "bank_account": DEMO_BANK_ACCOUNT,
@@ -55,7 +57,7 @@ async def add_demo_deposits(session: AsyncSession, book: DemoBook) -> None:
         return
     staff = book.users["staff"]
     actor = Actor(staff.id, staff.username, Role(staff.role), staff.organization_id, OrgKind.CENTER)
-    await import_statement(session, out.getvalue().encode(), actor=actor)
+    await import_statement(session, out.getvalue().encode(), secrecy=book.secrecy, actor=actor)
     book.notes.append(
         f"the bank statement paid the deposits of {', '.join(paid)} for {subject[4:]}: "
         "they can seal and submit bids for it."

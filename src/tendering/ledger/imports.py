@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
+from tendering.ledger.holders import open_terms
 from tendering.ledger.postings import TransferSpec, create_transfers_bulk, platform_accounts
 from tendering.ledger.refunds import confirm_refund_paid
 from tendering.ledger.statements import ParsedLine, ParsedStatement, parse_statement
@@ -48,8 +50,11 @@ class ImportResult:
     duplicates: int
 
 
-async def import_statement(session: AsyncSession, raw: bytes, *, actor: Actor) -> ImportResult:
-    """Parse (all or nothing) and book a CSV or camt.053 statement."""
+async def import_statement(
+    session: AsyncSession, raw: bytes, *, secrecy: Secrecy, actor: Actor
+) -> ImportResult:
+    """Parse (all or nothing) and book a CSV or camt.053 statement (``secrecy`` opens the
+    sealed terms, amount due and deadline, of the accounts paid into)."""
     parsed = parse_statement(raw)
     statement_id = (
         await session.execute(
@@ -73,7 +78,7 @@ async def import_statement(session: AsyncSession, raw: bytes, *, actor: Actor) -
     known = await _known_refs(session, parsed.lines)
     fresh = [ln for ln in parsed.lines if (ln.bank_account, ln.bank_ref) not in known]
     ids = await platform_accounts(session)
-    rows = await _classify(session, fresh, ids)
+    rows = await _classify(session, fresh, ids, secrecy)
     made = await create_transfers_bulk(
         session, [r["spec"] for r in rows if r["spec"] is not None], hot_ids=ids.values()
     )
@@ -153,14 +158,14 @@ async def _known_refs(session: AsyncSession, lines: list[ParsedLine]) -> set[tup
 
 
 async def _deposit_terms(
-    session: AsyncSession, numbers: list[str]
+    session: AsyncSession, numbers: list[str], secrecy: Secrecy
 ) -> tuple[dict[str, rules.DepositTerms], dict[int, int]]:
     """Terms of the paid-into accounts, their ledger rows locked (in id order) so that
     what they hold cannot change under the matcher."""
     rows = (
         await session.execute(
             text(
-                "SELECT d.id, d.number, d.amount_due_fen, d.deadline, d.state,"
+                "SELECT d.id, d.number, d.holder_tag, d.terms, d.state,"
                 " a.id AS ledger_id, a.credits_posted - a.debits_posted - a.debits_pending"
                 " AS held FROM deposit_account d JOIN ledger_account a"
                 " ON a.id = d.ledger_account_id WHERE d.number = ANY(:numbers)"
@@ -169,25 +174,25 @@ async def _deposit_terms(
             {"numbers": numbers},
         )
     ).all()
-    terms = {
-        r.number: rules.DepositTerms(
+    terms = {}
+    for r in rows:
+        sealed = open_terms(secrecy, number=r.number, holder_tag=r.holder_tag, box=r.terms)
+        terms[r.number] = rules.DepositTerms(
             deposit_id=r.id,
-            amount_due_fen=r.amount_due_fen,
-            deadline=r.deadline,
+            amount_due_fen=sealed.amount_due_fen,
+            deadline=sealed.deadline,
             received_fen=int(r.held),
             is_open=r.state == "open",
         )
-        for r in rows
-    }
     return terms, {r.id: r.ledger_id for r in rows}
 
 
 async def _classify(
-    session: AsyncSession, lines: list[ParsedLine], ids: dict[str, int]
+    session: AsyncSession, lines: list[ParsedLine], ids: dict[str, int], secrecy: Secrecy
 ) -> list[dict[str, Any]]:
     credits = [ln for ln in lines if ln.direction == "C"]
     terms, ledger_of = await _deposit_terms(
-        session, sorted({ln.virtual_account for ln in credits if ln.virtual_account})
+        session, sorted({ln.virtual_account for ln in credits if ln.virtual_account}), secrecy
     )
     matches = rules.classify_credits(
         [

@@ -18,7 +18,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from tendering.core.db import enum_check, fen_column, utc_column
@@ -116,21 +125,22 @@ class LedgerTransfer(SQLModel, table=True):
 
 
 class DepositAccount(SQLModel, table=True):
-    """A virtual account (子账号): one per (bidder organization, subject)."""
+    """A virtual account (子账号): one per (bidder organization, subject).
+
+    The row does not say whose it is or for which lot (招标投标法第二十二条: the names and
+    number of a lot's potential bidders are secret until its opening): ``holder_tag`` is
+    ``secrecy.tag("deposit", subject, bidder_org_id)`` (core/secrecy.py), and the bidder,
+    the subject and its terms (amount due, deadline: per-lot values, they would group the
+    rows by lot) are sealed in ``terms``. Only the platform key finds and opens them."""
 
     __tablename__ = "deposit_account"
-    __table_args__ = (
-        UniqueConstraint("bidder_org_id", "subject"),
-        enum_check("state", DepositState, name="state"),
-        CheckConstraint("amount_due_fen > 0", name="amount_due_positive"),
-    )
+    __table_args__ = (enum_check("state", DepositState, name="state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)
-    bidder_org_id: int = Field(foreign_key="organization.id", index=True)
-    subject: str = Field(max_length=120, index=True)  # "lot:<code>" or "auction:<code>"
-    amount_due_fen: int = Field(sa_column=fen_column())
-    deadline: datetime = Field(sa_column=utc_column())
+    holder_tag: str = Field(max_length=64, unique=True)
+    # {"bidder_org_id", "subject", "amount_due_fen", "deadline"}, sealed for "deposit".
+    terms: str = Field(sa_column=Column(Text, nullable=False))
     state: str = Field(default=DepositState.OPEN, max_length=10)
     ledger_account_id: int = Field(foreign_key="ledger_account.id", unique=True)
     reason: str = Field(default="", max_length=500)  # why forfeited / converted

@@ -26,7 +26,9 @@ from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import rfc3339
 from tendering.core.errors import Conflict, NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
+from tendering.ledger.holders import subject_tags
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts, post_pending
 from tendering.ledger.rules import DEFAULT_POLICY, LedgerPolicy
 
@@ -196,6 +198,7 @@ async def _receipts(session: AsyncSession, ledger_id: int, held: int) -> list[tu
 async def create_refund_batch(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     subject: str,
     paid_on: date,
     actor: Actor,
@@ -213,7 +216,8 @@ async def create_refund_batch(
         existing = await _load_batch(session, request_key)
         if existing is not None:
             return existing
-    todo = await _claim(session, subject, bidder_org_ids)
+    tags = await subject_tags(session, secrecy, subject, bidder_org_ids)
+    todo = await _claim(session, tags)
     if not todo:
         raise Conflict(
             f"{subject} 没有可退的保证金: no deposit of {subject} holds money to refund",
@@ -256,10 +260,9 @@ async def create_refund_batch(
     )
 
 
-async def _claim(
-    session: AsyncSession, subject: str, bidder_org_ids: list[int] | None
-) -> list[tuple[int, str, int, int]]:
-    """Lock the subject's refundable deposits, then their ledger rows (in id order, as the
+async def _claim(session: AsyncSession, tags: list[str]) -> list[tuple[int, str, int, int]]:
+    """Lock the refundable deposits of these holder tags (a subject's, or some of its
+    bidders'), then their ledger rows (in id order, as the
     import does); returns (deposit id, number, ledger id, held fen) of those holding money.
 
     The deposit rows' lock makes a second refund run wait; when it goes on, it reads the
@@ -267,12 +270,10 @@ async def _claim(
     claimed = (
         await session.execute(
             text(
-                "UPDATE deposit_account SET state = 'refunded' WHERE subject = :subject"
-                " AND state IN ('open', 'refunded')"
-                " AND (CAST(:bidders AS int[]) IS NULL OR bidder_org_id = ANY(:bidders))"
-                " RETURNING id, number, ledger_account_id"
+                "UPDATE deposit_account SET state = 'refunded' WHERE holder_tag = ANY(:tags)"
+                " AND state IN ('open', 'refunded') RETURNING id, number, ledger_account_id"
             ),
-            {"subject": subject, "bidders": bidder_org_ids},
+            {"tags": tags},
         )
     ).all()
     held = {

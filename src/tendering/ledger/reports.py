@@ -1,7 +1,8 @@
 """Reports: a bidder's deposit statement (保证金对账单) and the daily bank reconciliation
 (银行对账日报), as PDF and CSV.
 
-    report = await deposit_statement(session, number)      # or daily_reconciliation(day)
+    report = await deposit_statement(session, number, secrecy=secrecy)
+    report = await daily_reconciliation(session, day)
     pdf_bytes, csv_text = render_pdf(report), render_csv(report)
 
 Rendering (and the CJK font) is ``tendering.core.reports``; this module gathers the facts.
@@ -21,6 +22,7 @@ from tendering.core.clock import rfc3339
 from tendering.core.errors import NotFound
 from tendering.core.money import yuan
 from tendering.core.reports import Report, render_csv, render_pdf
+from tendering.core.secrecy import Secrecy
 from tendering.ledger.rules import CHINA
 from tendering.ledger.service import deposit_status, get_deposit
 
@@ -44,9 +46,9 @@ KIND_LABELS = {
 }
 
 
-async def deposit_statement(session: AsyncSession, number: str) -> Report:
+async def deposit_statement(session: AsyncSession, number: str, *, secrecy: Secrecy) -> Report:
     """Every movement of one virtual account with its running balance."""
-    deposit = await get_deposit(session, number=number)
+    deposit = await get_deposit(session, secrecy=secrecy, number=number)
     org = (
         await session.execute(
             text("SELECT code, name FROM organization WHERE id = :id"),
@@ -54,7 +56,9 @@ async def deposit_statement(session: AsyncSession, number: str) -> Report:
         )
     ).one_or_none()
     now = (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
-    status = await deposit_status(session, deposit.bidder_org_id, deposit.subject, now)
+    status = await deposit_status(
+        session, deposit.bidder_org_id, deposit.subject, now, secrecy=secrecy
+    )
     rows = (
         await session.execute(
             text(

@@ -2,9 +2,12 @@
 
 Bidders see their own virtual accounts and statuses (another bidder's account answers
 exactly like one that does not exist); staff open accounts, import statements, resolve
-suspense, run refunds, forfeit and convert; supervisors (and admins) read everything.
+suspense, run refunds, forfeit and convert; supervisors (and admins) read everything,
+except that oversight lists a subject's accounts only once its opening revealed them (who
+holds one, and how many do, is secret until then: 招标投标法第二十二条); one account is read
+by its number at any time.
 
-    GET  /api/ledger/deposits[?subject=]            own (bidder) or all (oversight)
+    GET  /api/ledger/deposits[?subject=]            own (bidder); oversight: revealed ones
     GET  /api/ledger/deposits/{number}
     GET  /api/ledger/deposits/{number}/statement?format=pdf|csv
     GET  /api/ledger/status?subject=lot:L-1         the caller's eligibility
@@ -40,6 +43,7 @@ from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import closing, refunds, reports, rules, service, suspense
 from tendering.ledger.imports import import_statement
 from tendering.ledger.returns import reissue_refund
@@ -70,9 +74,16 @@ def _oversees(actor: Actor) -> bool:
     return actor.role in OVERSIGHT_ROLES
 
 
-async def _read(db_session: DbSession, view: service.DepositView) -> DepositRead:
+def _secrecy(request: Request[Actor, Any, Any]) -> Secrecy:
+    """Finds and opens the sealed deposit rows (ledger/holders.py)."""
+    return Secrecy.of(request.app.state["platform_key"])
+
+
+async def _read(db_session: DbSession, view: service.DepositView, secrecy: Secrecy) -> DepositRead:
     now = await db_now(db_session)
-    status = await service.deposit_status(db_session, view.bidder_org_id, view.subject, now)
+    status = await service.deposit_status(
+        db_session, view.bidder_org_id, view.subject, now, secrecy=secrecy
+    )
     return DepositRead(
         number=view.number,
         bidder_org_id=view.bidder_org_id,
@@ -87,9 +98,11 @@ async def _read(db_session: DbSession, view: service.DepositView) -> DepositRead
     )
 
 
-async def _visible(db_session: DbSession, actor: Actor, number: str) -> service.DepositView:
+async def _visible(
+    db_session: DbSession, actor: Actor, number: str, secrecy: Secrecy
+) -> service.DepositView:
     try:
-        view = await service.get_deposit(db_session, number=number)
+        view = await service.get_deposit(db_session, secrecy=secrecy, number=number)
     except NotFound:
         raise hidden(f"Deposit account {number}") from None
     if not _oversees(actor) and view.bidder_org_id != actor.organization_id:
@@ -121,22 +134,27 @@ class LedgerController(Controller):
         request: Request[Actor, Any, Any],
         subject: Annotated[str | None, QueryParameter(max_length=120)] = None,
     ) -> list[DepositRead]:
-        actor = request.user
+        actor, secrecy = request.user, _secrecy(request)
         if _oversees(actor):
-            views = await service.list_deposits(db_session, subject=subject)
+            # Who holds accounts for a subject is secret until its opening reveals them.
+            views = await service.list_revealed_deposits(
+                db_session, secrecy=secrecy, subject=subject
+            )
         elif actor.role == Role.BIDDER:
             views = await service.list_deposits(
-                db_session, bidder_org_id=actor.organization_id, subject=subject
+                db_session, secrecy=secrecy, bidder_org_id=actor.organization_id, subject=subject
             )
         else:
             raise Forbidden("only bidders and oversight roles see deposit accounts")
-        return [await _read(db_session, v) for v in views]
+        return [await _read(db_session, v, secrecy) for v in views]
 
     @get("/deposits/{number:str}", summary="One virtual account")
     async def get_deposit(
         self, db_session: DbSession, request: Request[Actor, Any, Any], number: FromPath[str]
     ) -> DepositRead:
-        return await _read(db_session, await _visible(db_session, request.user, number))
+        secrecy = _secrecy(request)
+        view = await _visible(db_session, request.user, number, secrecy)
+        return await _read(db_session, view, secrecy)
 
     @get("/deposits/{number:str}/statement", summary="保证金对账单 as PDF or CSV")
     async def statement(
@@ -146,8 +164,10 @@ class LedgerController(Controller):
         number: FromPath[str],
         format: Format = "pdf",
     ) -> Response[bytes]:
-        view = await _visible(db_session, request.user, number)
-        return await _report(await reports.deposit_statement(db_session, view.number), format)
+        secrecy = _secrecy(request)
+        view = await _visible(db_session, request.user, number, secrecy)
+        report = await reports.deposit_statement(db_session, view.number, secrecy=secrecy)
+        return await _report(report, format)
 
     @get("/status", summary="The caller's deposit status for a lot or auction")
     async def status(
@@ -160,7 +180,11 @@ class LedgerController(Controller):
         if actor.organization_id is None:
             raise Forbidden("log in as a bidder to see your deposit status")
         result = await service.deposit_status(
-            db_session, actor.organization_id, subject, await db_now(db_session)
+            db_session,
+            actor.organization_id,
+            subject,
+            await db_now(db_session),
+            secrecy=_secrecy(request),
         )
         return DepositStatusRead(**result.__dict__)
 
@@ -171,15 +195,17 @@ class LedgerController(Controller):
         request: Request[Actor, Any, Any],
         data: JSONBody[DepositCreate],
     ) -> DepositRead:
+        secrecy = _secrecy(request)
         view = await service.open_deposit_account(
             db_session,
+            secrecy=secrecy,
             bidder_org_id=data.bidder_org_id,
             subject=data.subject,
             amount_due_fen=data.amount_due_fen,
             deadline=data.deadline,
             actor=request.user,
         )
-        return await _read(db_session, view)
+        return await _read(db_session, view, secrecy)
 
     @post("/deposits/{number:str}/forfeit", guards=[STAFF], summary="Forfeit with reason")
     async def forfeit(
@@ -189,7 +215,7 @@ class LedgerController(Controller):
         number: FromPath[str],
         data: JSONBody[CloseRequest],
     ) -> dict[str, int]:
-        return await self._close(db_session, request.user, number, "forfeited", data.reason)
+        return await self._close(db_session, request, number, "forfeited", data.reason)
 
     @post("/deposits/{number:str}/convert", guards=[STAFF], summary="Convert to payment")
     async def convert(
@@ -199,14 +225,21 @@ class LedgerController(Controller):
         number: FromPath[str],
         data: JSONBody[CloseRequest],
     ) -> dict[str, int]:
-        return await self._close(db_session, request.user, number, "converted", data.reason)
+        return await self._close(db_session, request, number, "converted", data.reason)
 
     async def _close(
-        self, db_session: DbSession, actor: Actor, number: str, to: str, reason: str
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        number: str,
+        to: str,
+        reason: str,
     ) -> dict[str, int]:
-        view = await _visible(db_session, actor, number)
+        actor, secrecy = request.user, _secrecy(request)
+        view = await _visible(db_session, actor, number, secrecy)
         moved = await closing.close_deposit(
             db_session,
+            secrecy=secrecy,
             bidder_org_id=view.bidder_org_id,
             subject=view.subject,
             to=to,
@@ -229,7 +262,9 @@ class LedgerController(Controller):
     ) -> ImportRead:
         if not body:
             raise InvalidInput("send the statement file as the request body", field="body")
-        result = await import_statement(db_session, bytes(body), actor=request.user)
+        result = await import_statement(
+            db_session, bytes(body), secrecy=_secrecy(request), actor=request.user
+        )
         return ImportRead(**result.__dict__)
 
     @get("/statements", guards=[READERS], summary="Imported statements, newest first")
@@ -275,6 +310,7 @@ class LedgerController(Controller):
         )
         batch = await refunds.create_refund_batch(
             db_session,
+            secrecy=_secrecy(request),
             subject=data.subject,
             paid_on=data.paid_on,
             actor=request.user,

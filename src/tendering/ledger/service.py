@@ -1,8 +1,10 @@
 """Deposit accounts (子账号) and eligibility: the ledger's public face for other contexts.
 
-    view = await open_deposit_account(session, bidder_org_id=7, subject="lot:L-2026-001",
-                                      amount_due_fen=5_000_000, deadline=deadline)
-    status = await deposit_status(session, 7, "lot:L-2026-001", at=await db_now(session))
+    secrecy = Secrecy.of(platform_key)
+    view = await open_deposit_account(session, secrecy=secrecy, bidder_org_id=7,
+                                      subject="lot:L-2026-001", amount_due_fen=5_000_000,
+                                      deadline=deadline)
+    status = await deposit_status(session, 7, "lot:L-2026-001", at, secrecy=secrecy)
     status.state  # "none" | "partial" | "received"
 
 The ledger never imports the tenders or auction contexts: a deposit account is keyed by the
@@ -12,13 +14,16 @@ caller says what is due and by when. Every function runs in the caller's transac
 Who opened an account for which subject is secret until the subject's opening (招标投标法
 第二十二条): ``deposit.opened`` in the global stream carries only a hiding commitment, and
 :func:`reveal_deposits` opens every account's commitment in the subject's own stream when
-the caller (the opening) says the secret is over.
+the caller (the opening) says the secret is over. The ``deposit_account`` row itself holds
+only a keyed tag and a sealed box (``holders.py``), so the functions that find or read an
+account take the platform's ``secrecy``.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +34,9 @@ from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.clock import rfc3339
 from tendering.core.errors import InvalidInput, NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
+from tendering.ledger.holders import AccountTerms, holder_tag, open_terms, seal_terms, subject_tags
 from tendering.ledger.models import AccountKind, DepositState
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "deposit_status",
     "get_deposit",
     "list_deposits",
+    "list_revealed_deposits",
     "open_deposit_account",
     "reveal_deposits",
     "set_deposit_terms",
@@ -76,21 +84,21 @@ def _check_subject(subject: str) -> None:
 
 
 _VIEW = """
-    SELECT d.id, d.number, d.bidder_org_id, d.subject, d.amount_due_fen, d.deadline, d.state,
-        d.ledger_account_id, d.reason,
+    SELECT d.id, d.number, d.holder_tag, d.terms, d.state, d.ledger_account_id, d.reason,
         a.credits_posted - a.debits_posted - a.debits_pending AS held
     FROM deposit_account d JOIN ledger_account a ON a.id = d.ledger_account_id
 """
 
 
-def _view(r: Any) -> DepositView:
+def _view(r: Any, secrecy: Secrecy) -> DepositView:
+    terms = open_terms(secrecy, number=r.number, holder_tag=r.holder_tag, box=r.terms)
     return DepositView(
         id=r.id,
         number=r.number,
-        bidder_org_id=r.bidder_org_id,
-        subject=r.subject,
-        amount_due_fen=r.amount_due_fen,
-        deadline=r.deadline,
+        bidder_org_id=terms.bidder_org_id,
+        subject=terms.subject,
+        amount_due_fen=terms.amount_due_fen,
+        deadline=terms.deadline,
         state=r.state,
         ledger_account_id=r.ledger_account_id,
         held_fen=int(r.held),
@@ -101,6 +109,7 @@ def _view(r: Any) -> DepositView:
 async def get_deposit(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     number: str | None = None,
     bidder_org_id: int | None = None,
     subject: str | None = None,
@@ -108,35 +117,111 @@ async def get_deposit(
     """One virtual account, by number or by (bidder, subject); 404 when there is none."""
     if number is not None:
         where, params = "d.number = :number", {"number": number}
-    else:
-        where = "d.bidder_org_id = :bidder AND d.subject = :subject"
-        params = {"bidder": bidder_org_id, "subject": subject}  # type: ignore[dict-item]
+    elif bidder_org_id is not None and subject is not None:
+        tag = holder_tag(secrecy, bidder_org_id=bidder_org_id, subject=subject)
+        where, params = "d.holder_tag = :tag", {"tag": tag}
+    else:  # no organization (not a bidder's login): it holds no account
+        where, params = "false", {}
     row = (await session.execute(text(f"{_VIEW} WHERE {where}"), params)).one_or_none()
     if row is None:
         raise NotFound("没有这个保证金子账号 no such deposit account", code="ledger.no_deposit")
-    return _view(row)
+    return _view(row, secrecy)
+
+
+_LISTED = 1000
+_BATCH = 500
 
 
 async def list_deposits(
-    session: AsyncSession, *, bidder_org_id: int | None = None, subject: str | None = None
+    session: AsyncSession,
+    *,
+    secrecy: Secrecy,
+    bidder_org_id: int | None = None,
+    subject: str | None = None,
 ) -> list[DepositView]:
-    """Virtual accounts, newest first; filtered by bidder and/or subject."""
+    """Virtual accounts, newest first (at most 1000); filtered by bidder and/or subject.
+
+    A subject's are found by their tags (one per bidder organization); a bidder's alone, or
+    all of them, by opening every box, newest first, until 1000 are found (the ledger does
+    not know which subjects exist to tag them)."""
+    if subject is None:
+
+        async def of_bidder(views: list[DepositView]) -> list[DepositView]:
+            return [v for v in views if bidder_org_id in (None, v.bidder_org_id)]
+
+        return await _scan(session, secrecy, of_bidder)
+    tags = await subject_tags(
+        session, secrecy, subject, None if bidder_org_id is None else [bidder_org_id]
+    )
     rows = (
         await session.execute(
-            text(
-                f"{_VIEW} WHERE (CAST(:bidder AS int) IS NULL OR d.bidder_org_id = :bidder)"
-                " AND (CAST(:subject AS text) IS NULL OR d.subject = :subject)"
-                " ORDER BY d.id DESC LIMIT 1000"
-            ),
-            {"bidder": bidder_org_id, "subject": subject},
+            text(f"{_VIEW} WHERE d.holder_tag = ANY(:tags) ORDER BY d.id DESC LIMIT :n"),
+            {"tags": tags, "n": _LISTED},
         )
     ).all()
-    return [_view(r) for r in rows]
+    return [_view(r, secrecy) for r in rows]
+
+
+async def list_revealed_deposits(
+    session: AsyncSession, *, secrecy: Secrecy, subject: str | None = None
+) -> list[DepositView]:
+    """As :func:`list_deposits`, but only the accounts :func:`reveal_deposits` has revealed:
+    what oversight may list. Before a subject's opening nobody lists its accounts (who and
+    how many is secret, 招标投标法第二十二条); one account is still read by its number."""
+
+    async def revealed(views: list[DepositView]) -> list[DepositView]:
+        shown = set(
+            (
+                await session.execute(
+                    text(
+                        "SELECT payload ->> 'number' FROM audit_event"
+                        " WHERE stream = ANY(:subjects) AND action = 'deposit.revealed'"
+                        " AND payload ->> 'number' = ANY(:numbers)"
+                    ),
+                    {
+                        "subjects": sorted({v.subject for v in views}),
+                        "numbers": [v.number for v in views],
+                    },
+                )
+            ).scalars()
+        )
+        return [v for v in views if v.number in shown]
+
+    if subject is None:
+        return await _scan(session, secrecy, revealed)
+    return await revealed(await list_deposits(session, secrecy=secrecy, subject=subject))
+
+
+async def _scan(
+    session: AsyncSession,
+    secrecy: Secrecy,
+    keep: Callable[[list[DepositView]], Awaitable[list[DepositView]]],
+) -> list[DepositView]:
+    """Every account, newest first, opened a batch at a time; those ``keep`` keeps, up to
+    1000."""
+    found: list[DepositView] = []
+    below = None
+    while len(found) < _LISTED:
+        rows = (
+            await session.execute(
+                text(
+                    f"{_VIEW} WHERE (CAST(:below AS int) IS NULL OR d.id < :below)"
+                    " ORDER BY d.id DESC LIMIT :n"
+                ),
+                {"below": below, "n": _BATCH},
+            )
+        ).all()
+        found += await keep([_view(r, secrecy) for r in rows])
+        if len(rows) < _BATCH:
+            break
+        below = rows[-1].id
+    return found[:_LISTED]
 
 
 async def open_deposit_account(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     bidder_org_id: int,
     subject: str,
     amount_due_fen: int,
@@ -153,7 +238,9 @@ async def open_deposit_account(
     if deadline.tzinfo is None:
         raise InvalidInput("deadline must carry a timezone", field="deadline")
     try:
-        return await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
+        return await get_deposit(
+            session, secrecy=secrecy, bidder_org_id=bidder_org_id, subject=subject
+        )
     except NotFound:
         pass
     kind = (
@@ -166,12 +253,13 @@ async def open_deposit_account(
             f"bidder_org_id {bidder_org_id} is not a bidder organization", field="bidder_org_id"
         )
     nonce = secrets.token_hex(16)
-    number, ledger_id, new_id = await _insert_account(
-        session, bidder_org_id, subject, amount_due_fen, deadline, nonce
-    )
+    terms = AccountTerms(bidder_org_id, subject, amount_due_fen, deadline)
+    number, ledger_id, new_id = await _insert_account(session, secrecy, terms, nonce)
     if new_id is None:  # a concurrent call opened it first: keep theirs
         await session.execute(text("DELETE FROM ledger_account WHERE id = :id"), {"id": ledger_id})
-        return await get_deposit(session, bidder_org_id=bidder_org_id, subject=subject)
+        return await get_deposit(
+            session, secrecy=secrecy, bidder_org_id=bidder_org_id, subject=subject
+        )
     # Neither the bidder, the subject, the number nor the subject's terms (amount and
     # deadline name the lot): counting these per lot would count its bidders.
     opened = rules.committed_opening(number=number, bidder_org_id=bidder_org_id, subject=subject)
@@ -182,16 +270,11 @@ async def open_deposit_account(
         actor=actor,
         payload={"commitment": rules.commitment(opened, nonce)},
     )
-    return await get_deposit(session, number=number)
+    return await get_deposit(session, secrecy=secrecy, number=number)
 
 
 async def _insert_account(
-    session: AsyncSession,
-    bidder_org_id: int,
-    subject: str,
-    due: int,
-    deadline: datetime,
-    nonce: str,
+    session: AsyncSession, secrecy: Secrecy, terms: AccountTerms, nonce: str
 ) -> tuple[str, int, int | None]:
     """A fresh random number (retried on the rare clash), its ledger account and the
     virtual account row; ``None`` as the id when a concurrent call opened it first."""
@@ -212,17 +295,16 @@ async def _insert_account(
     new_id = (
         await session.execute(
             text(
-                "INSERT INTO deposit_account (number, bidder_org_id, subject, amount_due_fen,"
-                " deadline, state, ledger_account_id, reason, nonce) VALUES (:number, :bidder,"
-                " :subject, :due, :deadline, 'open', :ledger, '', :nonce)"
-                " ON CONFLICT (bidder_org_id, subject) DO NOTHING RETURNING id"
+                "INSERT INTO deposit_account (number, holder_tag, terms, state,"
+                " ledger_account_id, reason, nonce) VALUES (:number, :tag, :terms, 'open',"
+                " :ledger, '', :nonce) ON CONFLICT (holder_tag) DO NOTHING RETURNING id"
             ),
             {
                 "number": number,
-                "bidder": bidder_org_id,
-                "subject": subject,
-                "due": due,
-                "deadline": deadline,
+                "tag": holder_tag(
+                    secrecy, bidder_org_id=terms.bidder_org_id, subject=terms.subject
+                ),
+                "terms": seal_terms(secrecy, number, terms),
                 "ledger": ledger_id,
                 "nonce": nonce,
             },
@@ -234,13 +316,15 @@ async def _insert_account(
 async def set_deposit_terms(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     subject: str,
     deadline: datetime | None = None,
     amount_due_fen: int | None = None,
     actor: Actor = SYSTEM,
 ) -> int:
     """Move the deadline (an amendment) or change the amount due of every account of a
-    subject still open; returns how many changed. Money already received stays.
+    subject still open (each sealed anew); returns how many changed. Money already
+    received stays.
 
     One ``deposit.terms_changed`` event per call, whether or not any account changed: an
     event per account, or none for a subject nobody registered for, would count them."""
@@ -251,13 +335,23 @@ async def set_deposit_terms(
     rows = (
         await session.execute(
             text(
-                "UPDATE deposit_account SET deadline = coalesce(:deadline, deadline),"
-                " amount_due_fen = coalesce(:due, amount_due_fen)"
-                " WHERE subject = :subject AND state = 'open' RETURNING number"
+                "SELECT id, number, holder_tag, terms FROM deposit_account"
+                " WHERE holder_tag = ANY(:tags) AND state = 'open' ORDER BY id FOR UPDATE"
             ),
-            {"deadline": deadline, "due": amount_due_fen, "subject": subject},
+            {"tags": await subject_tags(session, secrecy, subject)},
         )
     ).all()
+    for row in rows:
+        old = open_terms(secrecy, number=row.number, holder_tag=row.holder_tag, box=row.terms)
+        new = replace(
+            old,
+            deadline=deadline or old.deadline,
+            amount_due_fen=amount_due_fen or old.amount_due_fen,
+        )
+        await session.execute(
+            text("UPDATE deposit_account SET terms = :terms WHERE id = :id"),
+            {"terms": seal_terms(secrecy, row.number, new), "id": row.id},
+        )
     await record(
         session,
         stream=GLOBAL,
@@ -272,7 +366,9 @@ async def set_deposit_terms(
     return len(rows)
 
 
-async def reveal_deposits(session: AsyncSession, *, subject: str, actor: Actor) -> int:
+async def reveal_deposits(
+    session: AsyncSession, *, secrecy: Secrecy, subject: str, actor: Actor
+) -> int:
     """Open the commitments of every deposit account of ``subject`` in its own stream.
 
     Call it only once the subject's bidders may be known (the lot's opening has finished).
@@ -288,17 +384,18 @@ async def reveal_deposits(session: AsyncSession, *, subject: str, actor: Actor) 
     rows = (
         await session.execute(
             text(
-                "SELECT d.number, d.bidder_org_id, d.nonce FROM deposit_account d"
-                " WHERE d.subject = :subject AND NOT EXISTS (SELECT 1 FROM audit_event e"
+                "SELECT d.number, d.holder_tag, d.terms, d.nonce FROM deposit_account d"
+                " WHERE d.holder_tag = ANY(:tags) AND NOT EXISTS (SELECT 1 FROM audit_event e"
                 " WHERE e.stream = :subject AND e.action = 'deposit.revealed'"
                 " AND e.payload ->> 'number' = d.number) ORDER BY d.number"
             ),
-            {"subject": subject},
+            {"subject": subject, "tags": await subject_tags(session, secrecy, subject)},
         )
     ).all()
     for row in rows:
+        terms = open_terms(secrecy, number=row.number, holder_tag=row.holder_tag, box=row.terms)
         opened = rules.committed_opening(
-            number=row.number, bidder_org_id=row.bidder_org_id, subject=subject
+            number=row.number, bidder_org_id=terms.bidder_org_id, subject=subject
         )
         await record(
             session,
@@ -311,39 +408,48 @@ async def reveal_deposits(session: AsyncSession, *, subject: str, actor: Actor) 
 
 
 async def deposit_status(
-    session: AsyncSession, bidder_org_id: int, subject: str, at: datetime
+    session: AsyncSession, bidder_org_id: int, subject: str, at: datetime, *, secrecy: Secrecy
 ) -> DepositStatus:
     """Eligibility at ``at``: what arrived by the bank's value time no later than the deadline
     (and ``at``), less what was paid out of the account by ``at``."""
+    tag = holder_tag(secrecy, bidder_org_id=bidder_org_id, subject=subject)
     row = (
         await session.execute(
             text(
-                """
-                SELECT d.number, d.amount_due_fen, d.deadline, d.state,
-                  coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
-                    WHERE t.credit_account_id = d.ledger_account_id AND t.state = 'posted'
-                      AND t.value_at <= least(d.deadline, :at)), 0)
-                  - coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
-                    WHERE t.debit_account_id = d.ledger_account_id AND t.state <> 'voided'
-                      AND t.created_at <= :at), 0) AS received
-                FROM deposit_account d WHERE d.bidder_org_id = :bidder AND d.subject = :subject
-                """
+                "SELECT number, holder_tag, terms, state, ledger_account_id FROM deposit_account"
+                " WHERE holder_tag = :tag"
             ),
-            {"bidder": bidder_org_id, "subject": subject, "at": at},
+            {"tag": tag},
         )
     ).one_or_none()
     if row is None:
         return DepositStatus(
             state="none", received_fen=0, amount_due_fen=0, deadline=None, number=None
         )
-    received = max(int(row.received), 0)
-    state = rules.deposit_status(received_fen=received, amount_due_fen=row.amount_due_fen)
+    terms = open_terms(secrecy, number=row.number, holder_tag=row.holder_tag, box=row.terms)
+    received = (
+        await session.execute(
+            text(
+                """
+                SELECT coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
+                    WHERE t.credit_account_id = :ledger AND t.state = 'posted'
+                      AND t.value_at <= least(CAST(:deadline AS timestamptz), :at)), 0)
+                  - coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
+                    WHERE t.debit_account_id = :ledger AND t.state <> 'voided'
+                      AND t.created_at <= :at), 0)
+                """
+            ),
+            {"ledger": row.ledger_account_id, "deadline": terms.deadline, "at": at},
+        )
+    ).scalar_one()
+    received = max(int(received), 0)
+    state = rules.deposit_status(received_fen=received, amount_due_fen=terms.amount_due_fen)
     if row.state == DepositState.FORFEITED:
         state = "none"
     return DepositStatus(
         state=state,
         received_fen=received,
-        amount_due_fen=row.amount_due_fen,
-        deadline=row.deadline,
+        amount_due_fen=terms.amount_due_fen,
+        deadline=terms.deadline,
         number=row.number,
     )

@@ -30,7 +30,6 @@ from tendering.ledger import rules
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.refunds import _new_batch, pay_out
 from tendering.ledger.rules import DEFAULT_POLICY
-from tendering.ledger.service import get_deposit
 
 __all__ = ["SuspenseLine", "list_suspense", "resolve_suspense"]
 
@@ -147,12 +146,17 @@ async def _assign(
 ) -> dict[str, Any]:
     """Part ``n`` of a suspense line to a virtual account, keeping the bank's value time."""
     number, amount = part
-    deposit = await get_deposit(session, number=number)
-    nonce = (
+    # By number alone: the money goes where the staff say, and nothing here needs to know
+    # (so to open) whose account it is or for which lot.
+    deposit = (
         await session.execute(
-            text("SELECT nonce FROM deposit_account WHERE id = :id"), {"id": deposit.id}
+            text("SELECT id, ledger_account_id, nonce FROM deposit_account WHERE number = :n"),
+            {"n": number},
         )
-    ).scalar_one()
+    ).one_or_none()
+    if deposit is None:
+        raise NotFound("没有这个保证金子账号 no such deposit account", code="ledger.no_deposit")
+    nonce = deposit.nonce
     await create_transfer(
         session,
         TransferSpec(

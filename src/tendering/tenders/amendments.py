@@ -50,7 +50,7 @@ def seal_asker(secrecy: Secrecy, asker_ref: str, *, organization_id: int) -> str
 
 
 async def issue_amendment(
-    session: AsyncSession, *, actor: Actor, notice_id: int, data: AmendmentCreate
+    session: AsyncSession, *, actor: Actor, notice_id: int, data: AmendmentCreate, secrecy: Secrecy
 ) -> Amendment:
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status != NoticeStatus.PUBLISHED:
@@ -107,7 +107,11 @@ async def issue_amendment(
     if amendment.new_deadline != amendment.old_deadline:
         for lot in lots:  # deposits are due by the bid deadline: move theirs too
             await set_deposit_terms(
-                session, subject=lot_stream(lot.code), deadline=amendment.new_deadline, actor=actor
+                session,
+                secrecy=secrecy,
+                subject=lot_stream(lot.code),
+                deadline=amendment.new_deadline,
+                actor=actor,
             )
     await record_for_lots(
         session,

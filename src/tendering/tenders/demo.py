@@ -23,8 +23,6 @@ from tendering.core.calendar import WorkingCalendar, add_working_days
 from tendering.core.clock import db_now
 from tendering.core.demo import DemoBook
 from tendering.core.holidays import load_calendar
-from tendering.core.secrecy import Secrecy
-from tendering.core.signing import load_platform_key
 from tendering.settings import Settings
 from tendering.tenders import amendments, projects, registration, service
 from tendering.tenders.models import AmendmentKind, Category
@@ -109,7 +107,6 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
     custodians, k = book.custodians, min(2, len(book.custodians)) or 1
     settings = Settings.from_env()
     store = BlobStore(settings.blob_dir)
-    secrecy = Secrecy.of(load_platform_key(settings))
     calendar = await load_calendar(session)
     school, transport = book.organizations["school"].code, book.organizations["transport"].code
     year = (await db_now(session)).year
@@ -188,9 +185,7 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
         ],
         calendar=calendar,
     )
-    await _registrations_and_questions(
-        session, book, secrecy, building=building, road=road, year=year
-    )
+    await _registrations_and_questions(session, book, building=building, road=road, year=year)
     book.notes.append(
         "3 notices published (教学楼建设工程 with 2 lots and a clarification, 道路沥青摊铺工程, "
         "课桌椅采购); bidder1-3 registered for the school's lots."
@@ -198,20 +193,21 @@ async def add_demo_tenders(session: AsyncSession, book: DemoBook) -> None:
 
 
 async def _registrations_and_questions(
-    session: AsyncSession, book: DemoBook, secrecy: Secrecy, *, building: int, road: int, year: int
+    session: AsyncSession, book: DemoBook, *, building: int, road: int, year: int
 ) -> None:
     staff = _actor(book.users["staff"], OrgKind.CENTER)
     bidders = [_actor(book.users[f"bidder{n}"], OrgKind.BIDDER) for n in (1, 2, 3, 5)]
     for bidder in bidders[:3]:
         for lot in (1, 2):
             await registration.register_for_lot(
-                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}", secrecy=secrecy
+                session, actor=bidder, lot_code=f"JY-{year}-0001-{lot:02d}", secrecy=book.secrecy
             )
     await registration.register_for_lot(
-        session, actor=bidders[3], lot_code=f"JY-{year}-0002-01", secrecy=secrecy
+        session, actor=bidders[3], lot_code=f"JY-{year}-0002-01", secrecy=book.secrecy
     )
     await amendments.issue_amendment(
         session,
+        secrecy=book.secrecy,
         actor=staff,
         notice_id=building,
         data=AmendmentCreate(
@@ -225,7 +221,7 @@ async def _registrations_and_questions(
         actor=bidders[3],
         notice_id=road,
         text="沥青混合料是否允许使用再生料？",
-        secrecy=secrecy,
+        secrecy=book.secrecy,
     )
     await amendments.answer_question(
         session,

@@ -52,10 +52,12 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
 
 
 async def _registration_read(
-    db_session: DbSession, actor: Actor, found: tuple[Any, str, int]
+    db_session: DbSession, actor: Actor, found: tuple[Any, str, int], secrecy: Secrecy
 ) -> RegistrationRead:
     row, lot_code, notice_id = found
-    deposit = await registration.own_deposit(db_session, actor=actor, lot_code=lot_code)
+    deposit = await registration.own_deposit(
+        db_session, actor=actor, lot_code=lot_code, secrecy=secrecy
+    )
     return RegistrationRead(
         ref=row.ref,
         lot=lot_code,
@@ -101,7 +103,7 @@ class BidderTenderController(Controller):
         found = await registration.register_for_lot(
             db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
         )
-        return await _registration_read(db_session, actor, found)
+        return await _registration_read(db_session, actor, found, _secrecy(request))
 
     @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
     async def my_registration(
@@ -111,7 +113,7 @@ class BidderTenderController(Controller):
         found = await registration.own_registration(
             db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
         )
-        return await _registration_read(db_session, actor, found)
+        return await _registration_read(db_session, actor, found, _secrecy(request))
 
     @get("/registrations/{ref:str}", summary="My registration by its reference")
     async def registration_by_ref(
@@ -121,7 +123,7 @@ class BidderTenderController(Controller):
         found = await registration.own_registration(
             db_session, actor=actor, ref=ref, secrecy=_secrecy(request)
         )
-        return await _registration_read(db_session, actor, found)
+        return await _registration_read(db_session, actor, found, _secrecy(request))
 
     @get("/my/registrations", summary="All my registrations")
     async def my_registrations(
@@ -131,7 +133,7 @@ class BidderTenderController(Controller):
         found = await registration.own_registrations(
             db_session, actor=actor, secrecy=_secrecy(request)
         )
-        return [await _registration_read(db_session, actor, f) for f in found]
+        return [await _registration_read(db_session, actor, f, _secrecy(request)) for f in found]
 
     @get("/my/messages", summary="Amendments delivered to my organization")
     async def my_messages(

@@ -147,6 +147,7 @@ async def register_for_lot(
         # second registration takes the same path and gets the same account.
         await open_deposit_account(
             session,
+            secrecy=secrecy,
             bidder_org_id=organization_id,
             subject=lot_stream(lot.code),
             amount_due_fen=lot.deposit_fen,
@@ -210,7 +211,7 @@ async def reveal_registrations(
                 "registered_at": rfc3339(registration.registered_at),
             },
         )
-    await reveal_deposits(session, subject=stream, actor=actor)
+    await reveal_deposits(session, secrecy=secrecy, subject=stream, actor=actor)
     return len(rows)
 
 
@@ -369,11 +370,16 @@ async def own_messages(session: AsyncSession, *, actor: Actor, secrecy: Secrecy)
     return sorted(found.values(), key=lambda a: (a.issued_at, a.id or 0), reverse=True)
 
 
-async def own_deposit(session: AsyncSession, *, actor: Actor, lot_code: str) -> DepositView | None:
+async def own_deposit(
+    session: AsyncSession, *, actor: Actor, lot_code: str, secrecy: Secrecy
+) -> DepositView | None:
     """The caller's deposit account for a lot it registered for (None when none is due)."""
     try:
         return await get_deposit(
-            session, bidder_org_id=actor.organization_id, subject=lot_stream(lot_code)
+            session,
+            secrecy=secrecy,
+            bidder_org_id=actor.organization_id,
+            subject=lot_stream(lot_code),
         )
     except NotFound:
         return None

@@ -19,6 +19,7 @@ from tendering.core.auth.models import Organization, Role
 from tendering.core.blobs import BlobStore
 from tendering.core.db import DbSession
 from tendering.core.errors import InvalidInput
+from tendering.core.secrecy import Secrecy
 from tendering.settings import Settings
 from tendering.tenders import amendments, projects, queries, service
 from tendering.tenders.models import Category, Lot, NoticeStatus, ProcurementMethod, TenderProject
@@ -251,7 +252,11 @@ class StaffTenderController(Controller):
         data: JSONBody[AmendmentCreate],
     ) -> AmendmentRead:
         amendment = await amendments.issue_amendment(
-            db_session, actor=current_actor(request), notice_id=notice_id, data=data
+            db_session,
+            actor=current_actor(request),
+            notice_id=notice_id,
+            data=data,
+            secrecy=Secrecy.of(request.app.state["platform_key"]),
         )
         return queries.amendment_read(amendment)
 

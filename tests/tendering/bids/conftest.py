@@ -20,6 +20,7 @@ from tendering.core.auth.models import OrgKind, Role
 from tendering.core.crypto import wrap
 from tendering.core.crypto.bidder_keys import BidderKey, generate_bidder_key
 from tendering.core.db import make_sessionmaker
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import deposit_status, open_deposit_account
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.opening import ceremony
@@ -76,6 +77,7 @@ class BidWorld:
     login: Any
     engine: AsyncEngine
     desk: TenderDesk
+    secrecy: Secrecy  # the platform's: opens the deposit accounts the platform opened
     custodians: list[tuple[Any, dict[str, str]]] = field(default_factory=list)
     lot: str = ""
     notice_id: int = 0
@@ -134,6 +136,7 @@ class BidWorld:
             ).scalar_one()
             account = await open_deposit_account(
                 session,
+                secrecy=self.secrecy,
                 bidder_org_id=org_id,
                 subject=f"lot:{self.lot}",
                 amount_due_fen=amount,
@@ -152,7 +155,9 @@ class BidWorld:
                     value_at=now - timedelta(minutes=1),
                 ),
             )
-            status = await deposit_status(session, org_id, f"lot:{self.lot}", now)
+            status = await deposit_status(
+                session, org_id, f"lot:{self.lot}", now, secrecy=self.secrecy
+            )
             assert status.state == "received", status
 
     def seal(
@@ -231,4 +236,5 @@ async def world(client, people, login, engine) -> BidWorld:
     staff = await people.user(Role.STAFF)
     tenderer = await people.organization(OrgKind.TENDERER, name="某某县第一中学")
     desk = TenderDesk(client, people, login, await login(staff), tenderer.code)
-    return BidWorld(client, people, login, engine, desk)
+    secrecy = Secrecy.of(client.app.state["platform_key"])
+    return BidWorld(client, people, login, engine, desk, secrecy)

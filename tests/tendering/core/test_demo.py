@@ -16,6 +16,9 @@ from tendering.core.demo import (
     register_demo_step,
     run_demo,
 )
+from tendering.core.secrecy import Secrecy
+
+SECRECY = Secrecy.from_seed(bytes(32))
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +36,7 @@ def test_credit_codes_carry_valid_check_characters() -> None:
 
 
 async def test_demo_fills_an_empty_database_with_every_kind_and_role(engine) -> None:
-    book = await run_demo(make_sessionmaker(engine))
+    book = await run_demo(make_sessionmaker(engine), secrecy=SECRECY)
     assert book is not None
 
     async with make_sessionmaker(engine)() as session:
@@ -64,7 +67,7 @@ async def test_demo_fills_an_empty_database_with_every_kind_and_role(engine) -> 
 async def test_demo_refuses_a_database_that_has_organizations(engine, people) -> None:
     await people.organization(OrgKind.BIDDER, name="已有公司")
 
-    assert await run_demo(make_sessionmaker(engine)) is None
+    assert await run_demo(make_sessionmaker(engine), secrecy=SECRECY) is None
 
     async with make_sessionmaker(engine)() as session:
         count = (await session.execute(select(func.count()).select_from(User))).scalar_one()
@@ -88,7 +91,7 @@ async def test_registered_steps_run_after_the_county_in_the_same_transaction(eng
     register_demo_step(tenders_step)  # registering twice keeps one
 
     with pytest.raises(RuntimeError, match="demo step failed"):
-        await run_demo(make_sessionmaker(engine))
+        await run_demo(make_sessionmaker(engine), secrecy=SECRECY)
     assert order == ["tenders", "broken"]
     # All or nothing: the failed step left no organizations behind.
     async with make_sessionmaker(engine)() as session:

@@ -1,8 +1,13 @@
-"""Ledger fixtures: bidders, deposit accounts, and the verify check after every test."""
+"""Ledger fixtures: bidders, deposit accounts, and the verify check after every test.
+
+``SECRECY`` is the platform's: the app of these tests runs with the signing seed ``SEED``, so
+what the tests open with ``SECRECY`` the routes open too, and the other way round."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,10 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tendering.core.auth.models import OrgKind
 from tendering.core.db import make_sessionmaker
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import open_deposit_account
 from tendering.ledger.verify import verify_ledger
+from tendering.settings import Settings
 
 DEADLINE = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)  # 09:30 China time
+SEED = bytes(range(100, 132))
+SECRECY = Secrecy.from_seed(SEED)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app signs (and seals) with ``SEED``."""
+    return replace(settings, signing_key_b64=base64.b64encode(SEED).decode())
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +61,7 @@ def open_account(people: Any, maker: Any) -> Any:
         async with maker() as session, session.begin():
             return await open_deposit_account(
                 session,
+                secrecy=SECRECY,
                 bidder_org_id=org_id,
                 subject=subject,
                 amount_due_fen=due,

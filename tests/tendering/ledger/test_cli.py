@@ -8,7 +8,7 @@ from sqlalchemy import text
 from tendering.cli import main
 from tendering.core.auth.actor import Actor
 from tendering.ledger.imports import import_statement
-from tests.tendering.ledger.conftest import before
+from tests.tendering.ledger.conftest import SECRECY, before
 from tests.tendering.ledger.files import Line, csv_statement
 
 
@@ -29,6 +29,7 @@ async def test_ledger_verify_passes_then_catches_a_tampered_balance(
             session,
             csv_statement([Line("R1", 5_000_000, before(), a.number)]),
             actor=Actor.system("test"),
+            secrecy=SECRECY,
         )
     code, output = await _run(database_url)
     assert (code, output.startswith("ledger OK")) == (0, True)
@@ -57,6 +58,7 @@ async def test_ledger_verify_catches_a_line_neither_booked_nor_parked(
             session,
             csv_statement([Line("R1", 5_000_000, before(), a.number)]),
             actor=Actor.system("test"),
+            secrecy=SECRECY,
         )
         await session.execute(text("UPDATE statement_line SET transfer_id = NULL"))
     code, output = await _run(database_url)
@@ -80,9 +82,14 @@ async def test_ledger_verify_catches_a_refund_marked_paid_without_its_payment(
             session,
             csv_statement([Line("R1", 5_000_000, before(), a.number)]),
             actor=Actor.system("test"),
+            secrecy=SECRECY,
         )
         await create_refund_batch(
-            session, subject=a.subject, paid_on=date(2026, 12, 5), actor=Actor.system("test")
+            session,
+            subject=a.subject,
+            paid_on=date(2026, 12, 5),
+            actor=Actor.system("test"),
+            secrecy=SECRECY,
         )
         await session.execute(text("UPDATE refund_line SET status = 'paid'"))
     code, output = await _run(database_url)

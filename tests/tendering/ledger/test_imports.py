@@ -10,7 +10,7 @@ from tendering.core.errors import InvalidInput
 from tendering.ledger import deposit_status
 from tendering.ledger.imports import import_statement
 from tendering.ledger.postings import balances, platform_accounts
-from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, camt053, csv_statement
 
 STAFF = Actor.system("test-staff")
@@ -18,7 +18,7 @@ STAFF = Actor.system("test-staff")
 
 async def _import(maker, raw):
     async with maker() as session, session.begin():
-        return await import_statement(session, raw, actor=STAFF)
+        return await import_statement(session, raw, actor=STAFF, secrecy=SECRECY)
 
 
 async def _lines(maker):
@@ -56,9 +56,11 @@ async def test_lines_are_matched_or_parked_with_reason(open_account, maker, buil
         "R5": ("suspense", "unknown_account"),
     }
     async with maker() as session:
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
         assert (status.state, status.received_fen) == ("received", 5_000_000)
-        late = await deposit_status(session, d.bidder_org_id, d.subject, DEADLINE)
+        late = await deposit_status(session, d.bidder_org_id, d.subject, DEADLINE, secrecy=SECRECY)
         assert late.state == "none"
         ids = await platform_accounts(session)
         bal = await balances(session, [ids["suspense"], ids["bank_clearing"]])
@@ -101,11 +103,15 @@ async def test_partial_payments_complete_the_deposit(open_account, maker):
             actor=STAFF,
             note="付款人确认分两笔支付",
         )
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
         assert status.state == "partial"
     await _import(maker, csv_statement([Line("R2", 3_000_000, before(30), a.number)]))
     async with maker() as session:
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
     assert (status.state, status.received_fen) == ("received", 5_000_000)
     assert (await _lines(maker))["R2"] == ("booked", "")
 

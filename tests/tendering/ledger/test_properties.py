@@ -26,7 +26,7 @@ from tendering.ledger.postings import (
 from tendering.ledger.returns import reissue_refund
 from tendering.ledger.suspense import resolve_suspense
 from tendering.ledger.verify import verify_ledger
-from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, camt053, csv_statement
 
 STAFF = Actor.system("property")
@@ -72,7 +72,7 @@ async def _do(maker: Any, world: World, op: tuple[Any, ...]) -> bool:
 async def _apply(session: Any, world: World, op: tuple[Any, ...]) -> None:
     kind = op[0]
     if kind == "file":
-        await import_statement(session, op[1], actor=STAFF)
+        await import_statement(session, op[1], actor=STAFF, secrecy=SECRECY)
     elif kind == "spec":
         t = await create_transfer(session, op[1])
         if t.state == "pending" and t.id not in world.pending:
@@ -81,7 +81,12 @@ async def _apply(session: Any, world: World, op: tuple[Any, ...]) -> None:
         await (post_pending if op[2] else void_pending)(session, op[1])
     elif kind == "refund":
         batch = await create_refund_batch(
-            session, subject=world.subject, paid_on=op[1], actor=STAFF, request_key=op[2]
+            session,
+            subject=world.subject,
+            paid_on=op[1],
+            actor=STAFF,
+            request_key=op[2],
+            secrecy=SECRECY,
         )
         world.refunds.extend(batch.lines)
     elif kind == "resolve":
@@ -101,6 +106,7 @@ async def _apply(session: Any, world: World, op: tuple[Any, ...]) -> None:
             to="forfeited",
             reason="拒签合同",
             actor=STAFF,
+            secrecy=SECRECY,
         )
 
 

@@ -16,7 +16,7 @@ from tendering.ledger.postings import balances, platform_accounts
 from tendering.ledger.refunds import confirm_refund_paid
 from tendering.ledger.reports import instructions_csv
 from tendering.ledger.rules import DayCount, LedgerPolicy
-from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, camt053, csv_statement
 
 STAFF = Actor.system("test-staff")
@@ -31,7 +31,7 @@ async def _paid_in(open_account, maker, n=2, due=5_000_000):
         ]
     )
     async with maker() as session, session.begin():
-        await import_statement(session, raw, actor=STAFF)
+        await import_statement(session, raw, actor=STAFF, secrecy=SECRECY)
     return deposits
 
 
@@ -40,7 +40,7 @@ async def test_refund_batch_pays_principal_plus_interest_back_to_the_payer(open_
     paid_on = (DEADLINE + timedelta(days=20)).date()
     async with maker() as session, session.begin():
         batch = await create_refund_batch(
-            session, subject=deposits[0].subject, paid_on=paid_on, actor=STAFF
+            session, subject=deposits[0].subject, paid_on=paid_on, actor=STAFF, secrecy=SECRECY
         )
     assert batch.due_on == paid_on + timedelta(days=5)
     assert batch.day_count == "ACT/360" and batch.annual_rate == Decimal("0.0035")
@@ -61,7 +61,11 @@ async def test_bank_debit_line_confirms_the_refund_and_a_repeat_changes_nothing(
     deposits = await _paid_in(open_account, maker, n=1)
     async with maker() as session, session.begin():
         batch = await create_refund_batch(
-            session, subject=deposits[0].subject, paid_on=date(2026, 12, 5), actor=STAFF
+            session,
+            subject=deposits[0].subject,
+            paid_on=date(2026, 12, 5),
+            actor=STAFF,
+            secrecy=SECRECY,
         )
     line = batch.lines[0]
     amount = line["principal_fen"] + line["interest_fen"]
@@ -77,7 +81,7 @@ async def test_bank_debit_line_confirms_the_refund_and_a_repeat_changes_nothing(
         ]
     )
     async with maker() as session, session.begin():
-        result = await import_statement(session, debit, actor=STAFF)
+        result = await import_statement(session, debit, actor=STAFF, secrecy=SECRECY)
         assert result.confirmed == 1
         again = await confirm_refund_paid(
             session,
@@ -97,12 +101,20 @@ async def test_a_second_refund_run_finds_nothing_to_pay(open_account, maker):
     deposits = await _paid_in(open_account, maker)
     async with maker() as session, session.begin():
         await create_refund_batch(
-            session, subject=deposits[0].subject, paid_on=date(2026, 12, 5), actor=STAFF
+            session,
+            subject=deposits[0].subject,
+            paid_on=date(2026, 12, 5),
+            actor=STAFF,
+            secrecy=SECRECY,
         )
     with pytest.raises(Conflict):
         async with maker() as session, session.begin():
             await create_refund_batch(
-                session, subject=deposits[0].subject, paid_on=date(2026, 12, 5), actor=STAFF
+                session,
+                subject=deposits[0].subject,
+                paid_on=date(2026, 12, 5),
+                actor=STAFF,
+                secrecy=SECRECY,
             )
 
 
@@ -116,6 +128,7 @@ async def test_day_count_and_rate_are_configurable(open_account, maker):
             paid_on=(DEADLINE + timedelta(days=20)).date(),
             actor=STAFF,
             policy=policy,
+            secrecy=SECRECY,
         )
     assert batch.lines[0]["interest_fen"] == 30_000  # 365,000 yuan x 1% x 30/365
 
@@ -130,6 +143,7 @@ async def test_forfeit_moves_the_deposit_with_its_reason_and_blocks_refund(open_
             to="forfeited",
             reason="截止后撤回投标",
             actor=STAFF,
+            secrecy=SECRECY,
         )
         assert moved == 5_000_000
         assert (
@@ -140,6 +154,7 @@ async def test_forfeit_moves_the_deposit_with_its_reason_and_blocks_refund(open_
                 to="forfeited",
                 reason="again",
                 actor=STAFF,
+                secrecy=SECRECY,
             )
             == 0
         )
@@ -151,16 +166,19 @@ async def test_forfeit_moves_the_deposit_with_its_reason_and_blocks_refund(open_
                 to="converted",
                 reason="x",
                 actor=STAFF,
+                secrecy=SECRECY,
             )
         batch = await create_refund_batch(
-            session, subject=a.subject, paid_on=date(2026, 12, 5), actor=STAFF
+            session, subject=a.subject, paid_on=date(2026, 12, 5), actor=STAFF, secrecy=SECRECY
         )
         assert [ln["number"] for ln in batch.lines] == [b.number]
         ids = await platform_accounts(session)
         assert (await balances(session, [ids["forfeited"]]))[
             ids["forfeited"]
         ].credits_posted == 5_000_000
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
         assert status.state == "none"
         reason = (
             await session.execute(
@@ -180,6 +198,7 @@ async def test_winner_deposit_converts_to_payment(open_account, maker):
             to="converted",
             reason="中标人保证金转履约保证金",
             actor=STAFF,
+            secrecy=SECRECY,
         )
         ids = await platform_accounts(session)
         bal = await balances(session, [ids["payments"]])
@@ -196,9 +215,13 @@ async def test_money_arriving_after_a_forfeit_goes_to_suspense(open_account, mak
             to="forfeited",
             reason="拒签合同",
             actor=STAFF,
+            secrecy=SECRECY,
         )
         result = await import_statement(
-            session, csv_statement([Line("LATE", 100, before(), a.number)]), actor=STAFF
+            session,
+            csv_statement([Line("LATE", 100, before(), a.number)]),
+            actor=STAFF,
+            secrecy=SECRECY,
         )
     assert result.suspense == 1
 
@@ -211,7 +234,7 @@ async def test_a_returned_refund_is_voided_and_paid_again_to_the_corrected_accou
     (a,) = await _paid_in(open_account, maker, n=1)
     async with maker() as session, session.begin():
         batch = await create_refund_batch(
-            session, subject=a.subject, paid_on=date(2026, 12, 10), actor=STAFF
+            session, subject=a.subject, paid_on=date(2026, 12, 10), actor=STAFF, secrecy=SECRECY
         )
     (line,) = batch.lines
     amount = line["principal_fen"] + line["interest_fen"]
@@ -240,7 +263,7 @@ async def test_a_returned_refund_is_voided_and_paid_again_to_the_corrected_accou
         ]
     )
     async with maker() as session, session.begin():
-        result = await import_statement(session, debit, actor=STAFF)
+        result = await import_statement(session, debit, actor=STAFF, secrecy=SECRECY)
         ids = await platform_accounts(session)
         bal = await balances(session, [ids["interest_expense"], ids["refunds_payable"]])
     assert (result.confirmed, result.suspense) == (1, 1)

@@ -14,7 +14,7 @@ from tendering.ledger.reports import (
     render_pdf,
 )
 from tests.pdf import dark_pixels, pdf_text, render_first_page
-from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, csv_statement
 
 
@@ -30,8 +30,9 @@ async def _statement_report(open_account, maker):
                 ]
             ),
             actor=Actor.system("test"),
+            secrecy=SECRECY,
         )
-        return a, await deposit_statement(session, a.number)
+        return a, await deposit_statement(session, a.number, secrecy=SECRECY)
 
 
 async def test_deposit_statement_pdf_shows_its_chinese_title(open_account, maker, tmp_path):

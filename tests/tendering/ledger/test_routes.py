@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
-from tests.tendering.ledger.conftest import DEADLINE, before
+from tendering.ledger import reveal_deposits
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, camt053, csv_statement
+
+OPENING = Actor.system("opening")
 
 
 async def _setup(people, login, client):
@@ -49,6 +53,28 @@ async def test_bidders_see_only_their_own_accounts(people, login, client):
     for who in ("bidder", "supervisor"):
         r = await client.post("/api/ledger/statements", headers=h[who], content=b"x")
         assert r.status_code == 403
+
+
+async def test_oversight_lists_a_subjects_accounts_only_once_its_opening_revealed_them(
+    people, login, client, maker
+):
+    h, number = await _setup(people, login, client)
+    for who in ("staff", "supervisor"):
+        for params in ({"subject": "lot:L-9"}, {}):
+            listed = await client.get("/api/ledger/deposits", params=params, headers=h[who])
+            assert listed.status_code == 200 and listed.json() == [], (who, params)
+    one = await client.get(f"/api/ledger/deposits/{number}", headers=h["staff"])
+    assert one.json()["subject"] == "lot:L-9"  # one account, by its number, is still read
+    async with maker() as session, session.begin():
+        await reveal_deposits(session, secrecy=SECRECY, subject="lot:L-9", actor=OPENING)
+    for who in ("staff", "supervisor"):
+        for params in ({"subject": "lot:L-9"}, {}):
+            listed = await client.get("/api/ledger/deposits", params=params, headers=h[who])
+            assert [d["number"] for d in listed.json()] == [number], (who, params)
+    other = await client.get(
+        "/api/ledger/deposits", params={"subject": "lot:L-10"}, headers=h["staff"]
+    )
+    assert other.json() == []
 
 
 async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people, login, client):

@@ -18,7 +18,7 @@ from tendering.ledger import (
 )
 from tendering.ledger.imports import import_statement
 from tendering.ledger.rules import is_valid_account_number
-from tests.tendering.ledger.conftest import DEADLINE
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY
 from tests.tendering.ledger.files import Line, csv_statement
 
 STAFF = Actor.system("test")
@@ -44,6 +44,7 @@ async def test_only_bidder_organizations_get_accounts(people, maker):
                     subject="lot:X",
                     amount_due_fen=1,
                     deadline=DEADLINE,
+                    secrecy=SECRECY,
                 )
 
 
@@ -51,20 +52,24 @@ async def test_a_moved_deadline_admits_a_payment_after_the_old_one(open_account,
     a = await open_account()
     later = DEADLINE + timedelta(days=15)
     async with maker() as session, session.begin():
-        assert await set_deposit_terms(session, subject=a.subject, deadline=later) == 1
+        assert (
+            await set_deposit_terms(session, subject=a.subject, deadline=later, secrecy=SECRECY)
+            == 1
+        )
         result = await import_statement(
             session,
             csv_statement([Line("R1", a.amount_due_fen, DEADLINE + timedelta(days=1), a.number)]),
             actor=STAFF,
+            secrecy=SECRECY,
         )
         assert result.booked == 1
-        status = await deposit_status(session, a.bidder_org_id, a.subject, later)
+        status = await deposit_status(session, a.bidder_org_id, a.subject, later, secrecy=SECRECY)
     assert status.state == "received"
 
 
 async def test_status_is_none_without_an_account(people, maker):
     async with maker() as session:
-        status = await deposit_status(session, 1, "lot:NONE", DEADLINE)
+        status = await deposit_status(session, 1, "lot:NONE", DEADLINE, secrecy=SECRECY)
     assert (status.state, status.number) == ("none", None)
 
 
@@ -97,8 +102,14 @@ async def test_a_terms_change_is_one_event_however_many_accounts_it_moves(open_a
     await open_account(subject="lot:MANY")
     later = DEADLINE + timedelta(days=15)
     async with maker() as session, session.begin():
-        assert await set_deposit_terms(session, subject="lot:MANY", deadline=later) == 2
-        assert await set_deposit_terms(session, subject="lot:NOBODY", deadline=later) == 0
+        assert (
+            await set_deposit_terms(session, subject="lot:MANY", deadline=later, secrecy=SECRECY)
+            == 2
+        )
+        assert (
+            await set_deposit_terms(session, subject="lot:NOBODY", deadline=later, secrecy=SECRECY)
+            == 0
+        )
         events = await _events(session, "deposit.terms_changed")
     shown = {"deadline": rfc3339(later), "amount_due_fen": None}
     assert events == [shown | {"subject": "lot:MANY"}, shown | {"subject": "lot:NOBODY"}]
@@ -111,8 +122,12 @@ async def test_the_reveal_opens_each_accounts_commitment_in_its_subjects_stream(
     await open_account(subject="lot:OTHER")
     async with maker() as session, session.begin():
         committed = [p["commitment"] for p in await _events(session, "deposit.opened")]
-        assert await reveal_deposits(session, subject="lot:SECRET", actor=STAFF) == 2
-        assert await reveal_deposits(session, subject="lot:SECRET", actor=STAFF) == 0
+        assert (
+            await reveal_deposits(session, subject="lot:SECRET", actor=STAFF, secrecy=SECRECY) == 2
+        )
+        assert (
+            await reveal_deposits(session, subject="lot:SECRET", actor=STAFF, secrecy=SECRECY) == 0
+        )
         revealed = await _events(session, "deposit.revealed", "lot:SECRET")
     assert {(r["number"], r["bidder_org_id"]) for r in revealed} == {
         (a.number, a.bidder_org_id) for a in accounts

@@ -10,7 +10,7 @@ from tendering.core.errors import Conflict, RuleViolation
 from tendering.ledger import deposit_status, reveal_deposits, rules
 from tendering.ledger.imports import import_statement
 from tendering.ledger.suspense import list_suspense, resolve_suspense
-from tests.tendering.ledger.conftest import DEADLINE, before
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, csv_statement
 
 STAFF = Actor.system("test-staff")
@@ -18,7 +18,7 @@ STAFF = Actor.system("test-staff")
 
 async def _park(maker, line):
     async with maker() as session, session.begin():
-        await import_statement(session, csv_statement([line]), actor=STAFF)
+        await import_statement(session, csv_statement([line]), actor=STAFF, secrecy=SECRECY)
         (parked,) = await list_suspense(session)
     return parked
 
@@ -37,7 +37,9 @@ async def test_staff_assign_an_unknown_account_payment(open_account, maker):
             actor=STAFF,
             note="子账号填错一位",
         )
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
         assert status.state == "received"
         events = (
             (
@@ -66,7 +68,9 @@ async def test_split_an_overpayment_between_deposit_and_refund(open_account, mak
         )
         assert out["refund"]["principal_fen"] == 500_000
         assert out["refund"]["payee_account"] == "6222020200112233445"
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
     assert status.state == "received"
 
 
@@ -78,7 +82,9 @@ async def test_a_late_payment_assigned_stays_late(open_account, maker):
         await resolve_suspense(
             session, parked.id, assign=[(a.number, 5_000_000)], refund_fen=0, actor=STAFF
         )
-        status = await deposit_status(session, a.bidder_org_id, a.subject, DEADLINE)
+        status = await deposit_status(
+            session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
+        )
     assert status.state == "none"
 
 
@@ -110,7 +116,7 @@ async def test_the_chain_hides_which_account_got_the_money_until_its_reveal(open
             paid_on=date(2026, 12, 2),
         )
         (recorded,) = await _payloads(session, "suspense.split")
-        await reveal_deposits(session, subject=a.subject, actor=STAFF)
+        await reveal_deposits(session, subject=a.subject, actor=STAFF, secrecy=SECRECY)
         (revealed,) = await _payloads(session, "deposit.revealed", a.subject)
     assert out["assigned"] == [{"number": a.number, "amount_fen": 5_000_000}]
     shown = str(recorded)

@@ -9,16 +9,19 @@ from tendering.core.auth.models import User
 from tendering.core.clock import db_now
 from tendering.core.db import make_sessionmaker
 from tendering.core.demo import run_demo
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import deposit_status
 from tendering.opening import ceremony
 from tendering.opening.demo import DEMO_CUSTODIANS, DEMO_PASSPHRASE
 from tendering.opening.models import LotKey
 
+SECRECY = Secrecy.from_seed(bytes(32))
+
 
 async def test_every_demo_lot_has_a_two_of_three_opening_key_its_custodians_can_unwrap(engine):
     register_contexts()
     maker = make_sessionmaker(engine)
-    book = await run_demo(maker)
+    book = await run_demo(maker, secrecy=SECRECY)
     assert book is not None
     assert any(DEMO_PASSPHRASE in note for note in book.notes)
     async with maker() as session:
@@ -36,5 +39,6 @@ async def test_every_demo_lot_has_a_two_of_three_opening_key_its_custodians_can_
         now = await db_now(session)
         for n in (1, 2, 3):
             org = book.users[f"bidder{n}"].organization_id
-            status = await deposit_status(session, org, f"lot:JY-{now.year}-0001-01", now)
+            lot = f"lot:JY-{now.year}-0001-01"
+            status = await deposit_status(session, org, lot, now, secrecy=SECRECY)
             assert status.state == "received", (n, status)

@@ -5,6 +5,8 @@ import pytest
 from tendering.core import demo
 from tendering.core.db import make_sessionmaker
 from tendering.core.demo import register_demo_step, run_demo
+from tendering.core.secrecy import Secrecy
+from tendering.core.signing import load_platform_key
 from tendering.tenders.demo import add_demo_tenders
 from tests.tendering.tenders.openformats import ocds_validator
 
@@ -16,8 +18,9 @@ def only_the_tenders_step(monkeypatch: pytest.MonkeyPatch, settings) -> None:
     register_demo_step(add_demo_tenders)
 
 
-async def test_demo_publishes_three_real_looking_notices(engine, client):
-    book = await run_demo(make_sessionmaker(engine))
+async def test_demo_publishes_three_real_looking_notices(engine, client, settings):
+    secrecy = Secrecy.of(load_platform_key(settings))  # the app's
+    book = await run_demo(make_sessionmaker(engine), secrecy=secrecy)
     assert book is not None and any("3 notices" in note for note in book.notes)
 
     listing = (await client.get("/api/public/notices")).json()
