@@ -65,6 +65,8 @@ def seal(
     no_upload: bool,
 ) -> None:
     """Seal a bid to the lot's opening key, sign it, and upload it (密封并上传投标文件)."""
+    if out.exists():  # before asking the platform anything
+        raise _exists(out)
     try:
         found = fetch_lot_key(url, lot, token=token, expected_key_id=key_id)
         form = json.loads(form_path.read_text(encoding="utf-8"))
@@ -87,9 +89,18 @@ def seal(
                 done[0] = sent
 
             receipt = upload_bid(url, sealed, token=token, progress=progress)
+    except FileExistsError:
+        raise _exists(out) from None
     except (BidError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(receipt, ensure_ascii=False, sort_keys=True))
+
+
+def _exists(out: Path) -> click.ClickException:
+    return click.ClickException(
+        f"{out} 已存在 (already exists): it may be a bid you sealed before; move it away or "
+        "name another file with --out"
+    )
 
 
 def _call(method: str, url: str, token: str, path: str, body: Any = None) -> Any:

@@ -85,3 +85,22 @@ def test_a_public_key_that_does_not_match_its_key_id_is_refused():
                 "max_bytes": 1,
             }
         )
+
+
+def test_the_seal_command_will_not_overwrite_a_sealed_file(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from tendering.cli import main
+
+    (tmp_path / "bid.tbid1").write_bytes(b"an earlier bid")
+    (tmp_path / "key.json").write_text("{}")
+    (tmp_path / "bid.json").write_text("{}")
+    files = {"--key": "key.json", "--form": "bid.json", "--out": "bid.tbid1"}
+    options = [part for flag, name in files.items() for part in (flag, str(tmp_path / name))]
+    result = CliRunner().invoke(
+        main,
+        ["seal", "L-1", "--url", "http://127.0.0.1:9", "--token", "t", "--bidder", "B-1", *options],
+    )
+    assert result.exit_code == 1
+    assert "already exists" in result.output and "--out" in result.output
+    assert (tmp_path / "bid.tbid1").read_bytes() == b"an earlier bid"
