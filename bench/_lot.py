@@ -7,6 +7,7 @@ with ``get/post/put`` coroutines: a real server (httpx) or the in-process test c
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import secrets
 import socket
@@ -27,9 +28,11 @@ from tendering.core.auth.models import OrgKind, Role
 from tendering.core.auth.passwords import hash_password
 from tendering.core.db import make_engine
 from tendering.core.migrate import upgrade
+from tendering.core.secrecy import Secrecy
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+SERVER_SEED = os.urandom(32)  # the platform key of every server this run starts
 
 
 def free_port() -> int:
@@ -48,6 +51,7 @@ def server_process(script: str, database_url: str, data_dir: str) -> Iterator[tu
         "REDIS_URL": REDIS_URL,
         "TENDERING_PORT": str(port),
         "TENDERING_DATA_DIR": data_dir,
+        "TENDERING_SIGNING_KEY": base64.b64encode(SERVER_SEED).decode(),
     }
     server = subprocess.Popen([sys.executable, script, "--serve"], env=env)
     url = f"http://127.0.0.1:{port}"
@@ -94,7 +98,9 @@ def scratch_database() -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def make_world(client: Any, database_url: str) -> BidWorld:
+async def make_world(client: Any, database_url: str, *, secrecy: Secrecy | None = None) -> BidWorld:
+    """A bench world on ``client``; ``secrecy`` is the server's (that of a server started
+    by :func:`server_process` when not given), which the world's deposits are sealed with."""
     engine = make_engine(database_url, pool_size=5)
     people = People(engine, hash_password(TEST_PASSWORD))
 
@@ -109,4 +115,5 @@ async def make_world(client: Any, database_url: str) -> BidWorld:
     staff = await people.user(Role.STAFF)
     tenderer = await people.organization(OrgKind.TENDERER, name="某某县第一中学")
     desk = TenderDesk(client, people, login, await login(staff), tenderer.code)
-    return BidWorld(client, people, login, engine, desk)
+    secrecy = secrecy or Secrecy.from_seed(SERVER_SEED)
+    return BidWorld(client, people, login, engine, desk, secrecy)

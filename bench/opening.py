@@ -118,12 +118,15 @@ async def run(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
     from tests.tendering.bids.conftest import PASSPHRASES
 
     from tendering.app import create_app
+    from tendering.core.secrecy import Secrecy
     from tendering.settings import Settings
 
     settings = Settings(database_url=database_url, redis_url=REDIS_URL, data_dir=tmp / "data")
     app = create_app(settings)
     async with AsyncTestClient(app=app, timeout=3600) as client:
-        world = await make_world(client, database_url)
+        world = await make_world(
+            client, database_url, secrecy=Secrecy.of(app.state["platform_key"])
+        )
         await world.publish_lot(n=2, k=2)
         sizes = [args.small_mb * MB] * args.small + [args.big_mb * MB] * args.big
         prep = time.perf_counter()

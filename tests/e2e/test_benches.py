@@ -1,0 +1,36 @@
+"""Every benchmark still runs, on tiny sizes: a change that breaks one shows up here, not
+on the day someone wants its figures. No figure is asserted (they live in bench/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BENCHES = {
+    "seal_upload": (["--mb", "4", "--rounds", "1"], "ratio checked / bare"),
+    "opening": (["--small", "3", "--big", "1", "--big-mb", "2"], "ratio opening / raw decrypt"),
+    "live_fanout": (["--watchers", "5", "--frames", "5"], "frames delivered"),
+    "crypto_rates": (["--mb", "4", "--rounds", "1"], "ratio"),
+    "blob_store": (["--mib", "8"], "MB/s"),
+    "audit_verify": (["--events", "2000", "--batch", "500"], "events/s"),
+    "ledger_import": (["--lines", "200", "--transfers", "200", "--writers", "2"], "/s"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BENCHES))
+def test_the_benchmark_runs_and_prints_its_figures(name: str) -> None:
+    args, line = BENCHES[name]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert line in result.stdout, result.stdout[-3000:]
