@@ -3,8 +3,9 @@
 A blob is written once and never changed: its name *is* its hash, so a reader can check
 what it got, the same document uploaded twice is stored once, and an auditor can re-hash
 the directory. Writes stream: chunks go to a temporary file in the store (so the final
-rename stays on one filesystem and is atomic) while being hashed and counted; over the
-limit the upload is abandoned at once, with at most one chunk in memory::
+rename stays on one filesystem and is atomic) in batches of 1 MiB, hashed, counted and made
+durable as they go (``core/writeback.py``); over the limit the upload is abandoned at once,
+with a few batches in memory at most, whatever the size::
 
     store = BlobStore(settings.blob_dir)
     stored = await store.write_stream(request.stream(), limit=settings.max_document_bytes)
@@ -25,14 +26,16 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tendering.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from tendering.core.writeback import Flusher, write_batch
 
 __all__ = ["BlobStore", "StoredBlob"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK = 256 * 1024
+WRITE_BATCH = 1024 * 1024  # chunks are gathered into batches this big, one thread hop each
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +89,17 @@ class BlobStore:
     async def write_stream(self, chunks: AsyncIterable[bytes], *, limit: int) -> StoredBlob:
         """Store the concatenated ``chunks``; ``PayloadTooLarge`` past ``limit`` bytes.
 
-        Memory stays at one chunk whatever the size. The temporary file is removed on any
+        Memory stays at a few batches whatever the size. The temporary file is removed on any
         failure (too large, client gone, disk full), so nothing partial remains.
         """
         tmp_dir = self.root / "tmp"
         await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
         tmp = tmp_dir / f"{secrets.token_hex(12)}.part"
         digest, size = hashlib.sha256(), 0
-        handle = await asyncio.to_thread(tmp.open, "xb")
+        handle = await asyncio.to_thread(tmp.open, "xb", buffering=0)
+        flusher = Flusher(handle.fileno())
+        batch: list[bytes] = []
+        pending = 0
         try:
             try:
                 async for chunk in chunks:
@@ -104,10 +110,15 @@ class BlobStore:
                             code="upload.too_large",
                             details={"limit_bytes": limit},
                         )
-                    digest.update(chunk)
-                    await asyncio.to_thread(handle.write, chunk)
-                await asyncio.to_thread(_flush, handle)
+                    batch.append(chunk)
+                    pending += len(chunk)
+                    if pending >= WRITE_BATCH:
+                        await self._write(handle, batch, digest, flusher)
+                        batch, pending = [], 0
+                await self._write(handle, batch, digest, flusher)
+                await flusher.finish()
             finally:
+                await flusher.settle()
                 await asyncio.to_thread(handle.close)
             stored = StoredBlob(sha256=digest.hexdigest(), size=size)
             await asyncio.to_thread(self.settle, tmp, stored.sha256)
@@ -115,6 +126,18 @@ class BlobStore:
         except BaseException:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
             raise
+
+    @staticmethod
+    async def _write(handle: BinaryIO, batch: list[bytes], digest: Any, flusher: Flusher) -> None:
+        """Hash and write a batch in a worker thread (both release the GIL)."""
+
+        def work() -> None:
+            for part in batch:
+                digest.update(part)
+            write_batch(handle.fileno(), batch)
+
+        await asyncio.to_thread(work)
+        flusher.wrote(sum(map(len, batch)))
 
     def settle(self, tmp: Path, sha256: str) -> None:
         """Move the finished, fsynced file ``tmp`` (under ``root/tmp``: same filesystem, so
@@ -126,11 +149,6 @@ class BlobStore:
             return
         os.replace(tmp, final)
         _fsync_dir(final.parent)
-
-
-def _flush(handle: BinaryIO) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())
 
 
 def _fsync_dir(directory: Path) -> None:
