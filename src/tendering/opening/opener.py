@@ -35,7 +35,7 @@ from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
 from tendering.tenders.models import Lot
-from tendering.tenders.registration import reveal_registrations
+from tendering.tenders.reveal import reveal_registrations
 
 __all__ = [
     "MIN_VALID_BIDS",

@@ -21,7 +21,7 @@ the database (招标投标法第二十二条: 招标人不得向他人透露已�
   registration (``registration.made``) and to its deposit account (``deposit.opened``),
   under system actors: no organization, no lot, and nothing in the lot's own stream, whose
   length would count them;
-- when the opening has finished, :func:`reveal_registrations` opens them in the lot's stream
+- when the opening has finished, ``tenders/reveal.py`` opens them in the lot's stream
   (``registration.revealed``, ``deposit.revealed``) so anyone can match the commitments.
 """
 
@@ -33,23 +33,23 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import String, any_, func, literal, select, text
+from sqlalchemy import String, any_, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.audit import GLOBAL, lot_stream, record
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, NotFound
 from tendering.core.secrecy import Secrecy
-from tendering.ledger import DepositView, get_deposit, open_deposit_account, reveal_deposits
+from tendering.ledger import DepositView, get_deposit, open_deposit_account
 from tendering.tenders import rules
 from tendering.tenders.models import Amendment, Lot, Notice, NoticeLot, NoticeStatus, Registration
 
 __all__ = [
     "REGISTRATION_ACTOR",
+    "any_tag",
     "is_registered",
     "own_deposit",
     "own_messages",
@@ -58,7 +58,6 @@ __all__ = [
     "register_for_lot",
     "registered_for_notice",
     "registration_tag",
-    "reveal_registrations",
 ]
 
 # Acts for the bidder in the audit chain: the bidder's own user would name the bidder.
@@ -95,7 +94,7 @@ def _open_holder(secrecy: Secrecy, row: Registration) -> dict[str, int] | None:
     return {k: int(v) for k, v in box.items()}
 
 
-def _any(values: Iterable[str]) -> Any:
+def any_tag(values: Iterable[str]) -> Any:
     """``= ANY(:array)``: one parameter however many tags are looked for."""
     return any_(literal(list(values), ARRAY(String)))
 
@@ -168,98 +167,6 @@ async def register_for_lot(
     return await own_registration(session, actor=actor, lot_code=lot.code, secrecy=secrecy)
 
 
-async def reveal_registrations(
-    session: AsyncSession, *, lot_code: str, actor: Actor, secrecy: Secrecy
-) -> int:
-    """Open the lot's registration and deposit commitments in its own stream, at the opening.
-
-    The opening must call this, in its transaction, when a lot's opening finishes (opened
-    or failed): until then who registered, and how many, are secret (招标投标法 第二十二条).
-    Records one ``registration.revealed`` per registration (the committed fields, the
-    organization's code and name, the registration time and the nonce), then the ledger's
-    ``deposit.revealed`` for every deposit account of the lot; a second call reveals nothing
-    again. Refused (409 ``tender.not_opened``) before the lot's opening time. Returns how
-    many registrations it revealed.
-    """
-    lot, opening_at = await _lot_with_opening(session, lot_code)
-    if await db_now(session) < opening_at:
-        raise Conflict(
-            f"The opening of {lot_code} is at {rfc3339(opening_at)}; who registered stays "
-            "secret until then.",
-            code="tender.not_opened",
-        )
-    stream = lot_stream(lot.code)
-    # Two reveals at once would both see nothing revealed yet and reveal everything twice.
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"reveal:{stream}", 0)))
-    )
-    rows = await _unrevealed(session, lot, stream, secrecy)
-    for registration, organization in rows:
-        fields = rules.registered_fields(
-            lot=lot.code, organization=organization.id or 0, registration=registration.ref
-        )
-        await record(
-            session,
-            stream=stream,
-            action="registration.revealed",
-            actor=actor,
-            payload=fields
-            | {
-                "nonce": registration.nonce,
-                "organization_code": organization.code,
-                "organization_name": organization.name,
-                "registered_at": rfc3339(registration.registered_at),
-            },
-        )
-    await reveal_deposits(session, secrecy=secrecy, subject=stream, actor=actor)
-    return len(rows)
-
-
-async def _lot_with_opening(session: AsyncSession, lot_code: str) -> tuple[Lot, datetime]:
-    """The lot and the opening time of its latest notice (an amendment may have moved it)."""
-    query = (
-        select(Lot, col(Notice.opening_at))
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
-        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
-        .where(col(Lot.code) == lot_code)
-        .order_by(col(Notice.id).desc())
-    )
-    row = (await session.execute(query)).first()
-    if row is None:
-        raise NotFound(f"No lot {lot_code} with a notice.", code="tender.no_lot")
-    return row[0], row[1]
-
-
-async def _unrevealed(
-    session: AsyncSession, lot: Lot, stream: str, secrecy: Secrecy
-) -> list[tuple[Registration, Organization]]:
-    revealed = (
-        await session.execute(
-            text(
-                "SELECT payload ->> 'registration' FROM audit_event"
-                " WHERE stream = :stream AND action = 'registration.revealed'"
-            ),
-            {"stream": stream},
-        )
-    ).scalars()
-    done = set(revealed)
-    assert lot.id is not None
-    # Every organization, not only today's bidders: a row must not stay hidden because its
-    # organization changed. A few thousand HMACs, once per opening.
-    organizations = (await session.scalars(select(Organization))).all()
-    by_tag = {
-        registration_tag(secrecy, lot_id=lot.id, organization_id=o.id or 0): o
-        for o in organizations
-    }
-    query = (
-        select(Registration)
-        .where(col(Registration.tag) == _any(by_tag))
-        .order_by(col(Registration.registered_at), col(Registration.ref))
-    )
-    rows = (await session.scalars(query)).all()
-    return [(r, by_tag[r.tag]) for r in rows if r.ref not in done]
-
-
 async def _listed_lots(session: AsyncSession) -> dict[int, tuple[str, int]]:
     """Every lot one could have registered for: its code and latest notice id, by lot id."""
     listed = (
@@ -288,7 +195,7 @@ async def _own_rows(
         return []
     query = (
         select(Registration)
-        .where(col(Registration.tag) == _any(by_tag))
+        .where(col(Registration.tag) == any_tag(by_tag))
         .order_by(col(Registration.registered_at).desc(), col(Registration.ref))
     )
     return [(r, by_tag[r.tag]) for r in (await session.scalars(query)).all()]

@@ -16,7 +16,7 @@ from tendering.core.errors import Conflict
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules as ledger_rules
 from tendering.tenders import rules
-from tendering.tenders.registration import reveal_registrations
+from tendering.tenders.reveal import reveal_registrations
 
 OPENING = Actor.system("opening")
 
