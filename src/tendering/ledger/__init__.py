@@ -17,11 +17,10 @@ and a sealed box (``holders.py``)::
 """
 
 from tendering.ledger.closing import close_deposit
+from tendering.ledger.eligibility import DepositStatus, deposit_status
 from tendering.ledger.refunds import create_refund_batch
 from tendering.ledger.service import (
-    DepositStatus,
     DepositView,
-    deposit_status,
     get_deposit,
     open_deposit_account,
     reveal_deposits,

@@ -23,8 +23,9 @@ from tendering.core.errors import NotFound
 from tendering.core.money import yuan
 from tendering.core.reports import Report, render_csv, render_pdf
 from tendering.core.secrecy import Secrecy
+from tendering.ledger.eligibility import deposit_status
 from tendering.ledger.rules import CHINA
-from tendering.ledger.service import deposit_status, get_deposit
+from tendering.ledger.service import get_deposit
 
 __all__ = [
     "Report",

@@ -44,7 +44,7 @@ from tendering.core.clock import db_now
 from tendering.core.db import DbSession
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.core.secrecy import Secrecy
-from tendering.ledger import closing, refunds, reports, rules, service, suspense
+from tendering.ledger import closing, eligibility, refunds, reports, rules, service, suspense
 from tendering.ledger.imports import import_statement
 from tendering.ledger.returns import reissue_refund
 from tendering.ledger.schemas import (
@@ -81,7 +81,7 @@ def _secrecy(request: Request[Actor, Any, Any]) -> Secrecy:
 
 async def _read(db_session: DbSession, view: service.DepositView, secrecy: Secrecy) -> DepositRead:
     now = await db_now(db_session)
-    status = await service.deposit_status(
+    status = await eligibility.deposit_status(
         db_session, view.bidder_org_id, view.subject, now, secrecy=secrecy
     )
     return DepositRead(
@@ -179,7 +179,7 @@ class LedgerController(Controller):
         actor = request.user
         if actor.organization_id is None:
             raise Forbidden("log in as a bidder to see your deposit status")
-        result = await service.deposit_status(
+        result = await eligibility.deposit_status(
             db_session,
             actor.organization_id,
             subject,

@@ -1,4 +1,5 @@
-"""Deposit accounts (子账号) and eligibility: the ledger's public face for other contexts.
+"""Deposit accounts (子账号): the ledger's public face for other contexts (with
+``ledger/eligibility.py``, whether a deposit is in).
 
     secrecy = Secrecy.of(platform_key)
     view = await open_deposit_account(session, secrecy=secrecy, bidder_org_id=7,
@@ -37,12 +38,10 @@ from tendering.core.errors import InvalidInput, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import AccountTerms, holder_tag, open_terms, seal_terms, subject_tags
-from tendering.ledger.models import AccountKind, DepositState
+from tendering.ledger.models import AccountKind
 
 __all__ = [
-    "DepositStatus",
     "DepositView",
-    "deposit_status",
     "get_deposit",
     "list_deposits",
     "list_revealed_deposits",
@@ -64,15 +63,6 @@ class DepositView:
     ledger_account_id: int
     held_fen: int  # what the account holds now (posted credits less debits and reservations)
     reason: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class DepositStatus:
-    state: str  # none | partial | received
-    received_fen: int
-    amount_due_fen: int
-    deadline: datetime | None
-    number: str | None
 
 
 def _check_subject(subject: str) -> None:
@@ -405,51 +395,3 @@ async def reveal_deposits(
             payload=opened | {"nonce": row.nonce},
         )
     return len(rows)
-
-
-async def deposit_status(
-    session: AsyncSession, bidder_org_id: int, subject: str, at: datetime, *, secrecy: Secrecy
-) -> DepositStatus:
-    """Eligibility at ``at``: what arrived by the bank's value time no later than the deadline
-    (and ``at``), less what was paid out of the account by ``at``."""
-    tag = holder_tag(secrecy, bidder_org_id=bidder_org_id, subject=subject)
-    row = (
-        await session.execute(
-            text(
-                "SELECT number, holder_tag, terms, state, ledger_account_id FROM deposit_account"
-                " WHERE holder_tag = :tag"
-            ),
-            {"tag": tag},
-        )
-    ).one_or_none()
-    if row is None:
-        return DepositStatus(
-            state="none", received_fen=0, amount_due_fen=0, deadline=None, number=None
-        )
-    terms = open_terms(secrecy, number=row.number, holder_tag=row.holder_tag, box=row.terms)
-    received = (
-        await session.execute(
-            text(
-                """
-                SELECT coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
-                    WHERE t.credit_account_id = :ledger AND t.state = 'posted'
-                      AND t.value_at <= least(CAST(:deadline AS timestamptz), :at)), 0)
-                  - coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
-                    WHERE t.debit_account_id = :ledger AND t.state <> 'voided'
-                      AND t.created_at <= :at), 0)
-                """
-            ),
-            {"ledger": row.ledger_account_id, "deadline": terms.deadline, "at": at},
-        )
-    ).scalar_one()
-    received = max(int(received), 0)
-    state = rules.deposit_status(received_fen=received, amount_due_fen=terms.amount_due_fen)
-    if row.state == DepositState.FORFEITED:
-        state = "none"
-    return DepositStatus(
-        state=state,
-        received_fen=received,
-        amount_due_fen=terms.amount_due_fen,
-        deadline=terms.deadline,
-        number=row.number,
-    )
