@@ -48,6 +48,7 @@ from tendering.core.clock import db_now
 from tendering.core.crypto.envelope import EnvelopeSealer, EnvelopeValidator
 from tendering.core.crypto.header import MAX_HEADER_LEN, parse_header
 from tendering.core.db import session_scope
+from tendering.core.errors import RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.tenders.models import Lot, Notice, NoticeLot, NoticeStatus
@@ -161,7 +162,10 @@ async def _plant(
     async with session_scope(sessionmaker) as session:
         if await session.scalar(select(col(Bid.id)).where(col(Bid.bidder_tag) == decoy.tag)):
             return 0
-        terms = await service.lot_terms(session, lot_code)
+        try:
+            terms = await service.lot_terms(session, lot_code)
+        except RuleViolation:  # no opening key yet (ceremony waiting): no bid can come either
+            return 0
     public_raw = base64.b64decode(terms.public_key)
     sealer = EnvelopeSealer(opening_public_key=public_raw, lot=lot_code, bidder=bidder)
     staged = await stage_envelope(

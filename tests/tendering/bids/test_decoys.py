@@ -89,3 +89,20 @@ async def test_decoys_look_like_bids_and_the_opening_accounts_for_them(world) ->
             break
         await asyncio.sleep(0.05)
     assert left == []
+
+
+async def test_a_lot_still_waiting_for_its_key_ceremony_gets_no_decoy_and_stops_no_other(world):
+    waiting = await world.publish_lot(n=2, k=2)
+    await _all_due(world)
+    await world.sql(
+        "DELETE FROM opening_lot_key WHERE lot_id = (SELECT id FROM tender_lot WHERE code = :c)",
+        c=waiting,
+    )
+    await world.publish_lot(n=2, k=2)
+    await _all_due(world)
+    app = world.client.app
+    key, store = app.state["platform_key"], BlobStore(app.state["settings"].blob_dir)
+    lot_id = (await world.sql("SELECT id FROM tender_lot WHERE code = :c", c=world.lot))[0][0]
+    maker = make_sessionmaker(world.engine)
+    planted = await plant_due_decoys(maker, store=store, platform_key=key)
+    assert planted == len(plan(Secrecy.of(key), lot_id))
