@@ -12,7 +12,6 @@ Revises: 0007
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 
@@ -27,19 +26,9 @@ depends_on = None
 
 def _tag_key() -> bytes:
     # The derivation of tendering.bids.rules as of this revision, kept here on purpose.
-    from tendering.settings import Settings
+    from tendering.core.migrate import platform_seed
 
-    settings = Settings.from_env()
-    text = settings.signing_key_b64
-    if not text and settings.signing_key_path.exists():
-        text = settings.signing_key_path.read_text()
-    if not text:
-        raise RuntimeError(
-            "bid rows exist and must be tagged with the platform's signing key, but neither "
-            "TENDERING_SIGNING_KEY nor the key file in TENDERING_DATA_DIR is there: run the "
-            "migration in the platform's own environment"
-        )
-    seed = base64.b64decode(text.strip(), validate=True)
+    seed = platform_seed("bid rows")
     return hashlib.sha256(b"tendering bidder-tag v1|" + seed).digest()
 
 

@@ -16,7 +16,6 @@ Revises: 0008
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 
@@ -45,19 +44,9 @@ def upgrade() -> None:
 
 
 def _tag_key() -> bytes:
-    from tendering.settings import Settings
+    from tendering.core.migrate import platform_seed
 
-    settings = Settings.from_env()
-    text = settings.signing_key_b64
-    if not text and settings.signing_key_path.exists():
-        text = settings.signing_key_path.read_text()
-    if not text:
-        raise RuntimeError(
-            "bid rows exist and their lots can be found only with the platform's signing "
-            "key, but neither TENDERING_SIGNING_KEY nor the key file in TENDERING_DATA_DIR "
-            "is there: run the migration in the platform's own environment"
-        )
-    seed = base64.b64decode(text.strip(), validate=True)
+    seed = platform_seed("bid rows")
     return hashlib.sha256(b"tendering bidder-tag v1|" + seed).digest()
 
 

@@ -67,20 +67,9 @@ class _Keys:
 
 
 def _keys() -> _Keys:
-    from tendering.settings import Settings
+    from tendering.core.migrate import platform_seed
 
-    settings = Settings.from_env()
-    text = settings.signing_key_b64
-    if not text and settings.signing_key_path.exists():
-        text = settings.signing_key_path.read_text()
-    if not text:
-        raise RuntimeError(
-            "registration or question rows exist and must be converted with the platform's "
-            "signing key, "
-            "but neither TENDERING_SIGNING_KEY nor the key file in TENDERING_DATA_DIR is "
-            "there: run the migration in the platform's own environment"
-        )
-    return _Keys(base64.b64decode(text.strip(), validate=True))
+    return _Keys(platform_seed("registration or question rows"))
 
 
 def upgrade() -> None:

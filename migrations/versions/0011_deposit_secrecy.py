@@ -40,19 +40,9 @@ depends_on = None
 # The derivations of tendering.core.secrecy and the formats of tendering.ledger.holders as
 # of this revision, kept here on purpose: later code may change, this conversion may not.
 def _keys() -> tuple[bytes, bytes]:
-    from tendering.settings import Settings
+    from tendering.core.migrate import platform_seed
 
-    settings = Settings.from_env()
-    text = settings.signing_key_b64
-    if not text and settings.signing_key_path.exists():
-        text = settings.signing_key_path.read_text()
-    if not text:
-        raise RuntimeError(
-            "deposit accounts exist and must be tagged and sealed with the platform's signing "
-            "key, but neither TENDERING_SIGNING_KEY nor the key file in TENDERING_DATA_DIR is "
-            "there: run the migration in the platform's own environment"
-        )
-    seed = base64.b64decode(text.strip(), validate=True)
+    seed = platform_seed("deposit accounts")
     return (
         hashlib.sha256(b"tendering bidder-tag v1|" + seed).digest(),
         hashlib.sha256(b"tendering sealed-field v1|" + seed).digest(),

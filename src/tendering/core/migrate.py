@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 from alembic import command
@@ -10,7 +11,7 @@ from alembic.config import Config
 
 import tendering
 
-__all__ = ["alembic_config", "downgrade", "migrations_dir", "upgrade"]
+__all__ = ["alembic_config", "downgrade", "migrations_dir", "platform_seed", "upgrade"]
 
 
 def migrations_dir() -> Path:
@@ -45,3 +46,22 @@ def upgrade(async_url: str, revision: str = "head") -> None:
 
 def downgrade(async_url: str, revision: str = "base") -> None:
     _in_thread(command.downgrade, alembic_config(async_url), revision)
+
+
+def platform_seed(rows: str) -> bytes:
+    """The platform's signing seed, for a migration that re-keys secret ``rows`` (named in
+    the refusal). Found as ``load_platform_key`` finds it, but never made: a new key would tag
+    rows nobody could find again. Refuses in plain words when neither is there."""
+    from tendering.settings import Settings
+
+    settings = Settings.from_env()
+    text = settings.signing_key_b64
+    if not text and settings.signing_key_path.exists():
+        text = settings.signing_key_path.read_text()
+    if not text:
+        raise RuntimeError(
+            f"{rows} exist and must be converted with the platform's signing key, but "
+            "neither TENDERING_SIGNING_KEY nor the key file in TENDERING_DATA_DIR is there: "
+            "run the migration in the platform's own environment"
+        )
+    return base64.b64decode(text.strip(), validate=True)
