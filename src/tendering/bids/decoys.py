@@ -36,12 +36,12 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.bids import rules, service
+from tendering.bids import service
 from tendering.bids.at_rest import HEADER_AT, unmask_head
 from tendering.bids.evidence import Evidence, seal_evidence
 from tendering.bids.models import Bid
 from tendering.bids.upload import stage_envelope
-from tendering.core.audit import GLOBAL, lot_stream, record
+from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now
@@ -193,19 +193,13 @@ async def _plant(
             )
             if row is None:  # the deadline passed meanwhile
                 return 0
-            commitment = rules.commitment(
+            await service.record_sealed(
+                session,
                 lot=lot_code,
                 bidder=bidder,
                 sha256=staged.checked.sha256_hex,
                 seq=row.seq,
                 nonce=decoy.nonce,
-            )
-            await record(
-                session,
-                stream=GLOBAL,
-                action="bid.sealed",
-                actor="system:bids",
-                payload={"commitment": commitment},
             )
             await staged.settle(store)
         return 1

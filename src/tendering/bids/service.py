@@ -57,6 +57,7 @@ __all__ = [
     "insert_bid",
     "lot_terms",
     "own_bid",
+    "record_sealed",
     "submit_bid",
     "tag_for",
     "withdraw_bid",
@@ -285,17 +286,25 @@ async def submit_bid(
         size=checked.size,
     )
     document = sign_receipt(receipt, platform_key)
-    commit = rules.commitment(
-        lot=terms.code, bidder=bidder, sha256=receipt.sha256, seq=receipt.seq, nonce=nonce
+    await record_sealed(
+        session, lot=terms.code, bidder=bidder, sha256=receipt.sha256, seq=receipt.seq, nonce=nonce
     )
+    return document
+
+
+async def record_sealed(
+    session: AsyncSession, *, lot: str, bidder: str, sha256: str, seq: int, nonce: str
+) -> None:
+    """The submission's hiding commitment in the global stream (``bid.sealed``): the one
+    way a bid, or a decoy that must look like one, enters the audit chain."""
+    commitment = rules.commitment(lot=lot, bidder=bidder, sha256=sha256, seq=seq, nonce=nonce)
     await record(
         session,
         stream=GLOBAL,
         action="bid.sealed",
         actor="system:bids",
-        payload={"commitment": commit},
+        payload={"commitment": commitment},
     )
-    return document
 
 
 async def _mark(session: AsyncSession, tag: str, state: BidState, *, withdrawn: bool) -> int | None:
