@@ -53,19 +53,24 @@ async def test_staff_assign_an_unknown_account_payment(open_account, maker):
     assert events == ["suspense.assigned"]
 
 
+async def _split_overpayment(session, parked, a):
+    """5,000 yuan of the parked 5,500 to the account, the other 500 refunded."""
+    return await resolve_suspense(
+        session,
+        parked.id,
+        assign=[(a.number, 5_000_000)],
+        refund_fen=500_000,
+        actor=STAFF,
+        paid_on=date(2026, 12, 2),
+    )
+
+
 async def test_split_an_overpayment_between_deposit_and_refund(open_account, maker):
     a = await open_account(due=5_000_000)
     parked = await _park(maker, Line("R1", 5_500_000, before(), a.number))
     assert parked.reason == "over"
     async with maker() as session, session.begin():
-        out = await resolve_suspense(
-            session,
-            parked.id,
-            assign=[(a.number, 5_000_000)],
-            refund_fen=500_000,
-            actor=STAFF,
-            paid_on=date(2026, 12, 2),
-        )
+        out = await _split_overpayment(session, parked, a)
         assert out["refund"]["principal_fen"] == 500_000
         assert out["refund"]["payee_account"] == "6222020200112233445"
         status = await deposit_status(
@@ -107,14 +112,7 @@ async def test_the_chain_hides_which_account_got_the_money_until_its_reveal(open
     a = await open_account(due=5_000_000)
     parked = await _park(maker, Line("R1", 5_500_000, before(), a.number))
     async with maker() as session, session.begin():
-        out = await resolve_suspense(
-            session,
-            parked.id,
-            assign=[(a.number, 5_000_000)],
-            refund_fen=500_000,
-            actor=STAFF,
-            paid_on=date(2026, 12, 2),
-        )
+        out = await _split_overpayment(session, parked, a)
         (recorded,) = await _payloads(session, "suspense.split")
         await reveal_deposits(session, subject=a.subject, actor=STAFF, secrecy=SECRECY)
         (revealed,) = await _payloads(session, "deposit.revealed", a.subject)
