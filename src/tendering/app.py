@@ -21,7 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tendering import __version__
-from tendering.core import jobs
+from tendering.core import blobs, jobs
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
@@ -79,6 +79,7 @@ def register_contexts() -> None:
     from tendering.bids import jobs as bid_jobs
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
+    jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
     from tendering.core.demo import register_demo_step
     from tendering.ledger.demo import add_demo_deposits
     from tendering.opening.demo import add_demo_custodians

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tendering.bids.at_rest import HEADER_AT, blank_header, masked_header
-from tendering.core.blobs import BlobStore
+from tendering.core.blobs import BlobStore, drop_later
 from tendering.core.crypto.envelope import CheckedEnvelope, EnvelopeValidator
 from tendering.core.crypto.header import MAX_HEADER_LEN
 from tendering.core.secrecy import Secrecy
@@ -46,7 +46,9 @@ class StagedEnvelope:
     settled: bool = False
 
     async def settle(self, store: BlobStore) -> None:
-        await asyncio.to_thread(store.settle, self.path, self.checked.sha256_hex)
+        duplicate = await asyncio.to_thread(store.claim, self.path, self.checked.sha256_hex)
+        if duplicate is not None:  # the same file sent again: the answer need not wait
+            drop_later(duplicate)
         self.settled = True
 
     async def discard(self) -> None:

@@ -56,6 +56,26 @@ async def test_replacing_keeps_every_version_and_the_latest_counts(world):
     assert mine.json()["receipt"]["sha256"] == second["receipt"]["sha256"]
 
 
+async def test_the_same_file_sent_again_is_a_new_version_stored_once(world):
+    """A bidder whose receipt got lost sends the same file again: a second receipt, one
+    stored file, and no temporary copy left once the answer's extra copy is dropped."""
+    await world.publish_lot()
+    bidder = await world.bidder()
+    data, signature = world.seal(bidder)
+    first = await world.put(bidder, data, signature)
+    again = await world.put(bidder, data, signature)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["receipt"]["sha256"] == first.json()["receipt"]["sha256"]
+    assert again.json()["receipt"]["seq"] > first.json()["receipt"]["seq"]
+    for _ in range(200):  # the duplicate is removed after the answer, in a worker thread
+        if len(_stored_files(world)) == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert len(_stored_files(world)) == 1
+    states = await world.sql("SELECT state FROM bid ORDER BY seq")
+    assert [s for (s,) in states] == ["replaced", "current"]
+
+
 async def test_withdrawal_before_the_deadline_leaves_no_current_bid(world):
     await world.publish_lot()
     bidder = await world.bidder()

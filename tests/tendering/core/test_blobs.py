@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
-from tendering.core.blobs import BlobStore
+from tendering.core.blobs import LEFTOVER_AGE, BlobStore, drop_later
 from tendering.core.errors import NotFound, PayloadTooLarge
 
 
@@ -74,3 +77,45 @@ def test_missing_blob_is_not_found_and_bad_names_are_refused(tmp_path):
         store.open("0" * 64)
     with pytest.raises(Exception, match="lowercase hex"):
         store.path("../../etc/passwd")
+
+
+async def test_a_duplicate_is_handed_back_and_dropped_without_waiting(tmp_path):
+    store = BlobStore(tmp_path)
+    stored = await store.write_bytes(b"sealed bid", limit=100)
+    again = tmp_path / "tmp" / "again.part"
+    again.write_bytes(b"sealed bid")
+    assert store.claim(again, stored.sha256) == again  # kept: the blob is there already
+    assert again.exists()
+    drop_later(again)
+    for _ in range(200):  # the removal runs in a worker thread, after we go on
+        if not again.exists():
+            break
+        await asyncio.sleep(0.01)
+    assert not again.exists()
+    with store.open(stored.sha256) as handle:
+        assert handle.read() == b"sealed bid"
+
+
+def test_claim_moves_new_content_into_the_store(tmp_path):
+    store = BlobStore(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    fresh = tmp_path / "tmp" / "fresh.part"
+    fresh.write_bytes(b"new")
+    sha = hashlib.sha256(b"new").hexdigest()
+    assert store.claim(fresh, sha) is None
+    assert not fresh.exists() and store.exists(sha)
+
+
+def test_the_sweeper_removes_only_what_a_crash_left_a_day_ago(tmp_path):
+    store = BlobStore(tmp_path)
+    assert store.sweep_leftovers() == 0  # no tmp directory yet: nothing to do
+    (tmp_path / "tmp").mkdir()
+    old, recent = tmp_path / "tmp" / "old.part", tmp_path / "tmp" / "recent.part"
+    old.write_bytes(b"half a bid")
+    recent.write_bytes(b"a bid arriving now")
+    day_ago = time.time() - LEFTOVER_AGE - 60
+    os.utime(old, (day_ago, day_ago))
+    assert store.sweep_leftovers() == 1
+    assert not old.exists() and recent.exists()
+    assert store.sweep_leftovers(now=time.time() + LEFTOVER_AGE + 60) == 1
+    assert not recent.exists()
