@@ -7,9 +7,10 @@ with one extra bench-only route that streams a body to a file with no checks. Pr
 sealing rate, the checked upload's MB/s beside the bare upload's (the ratio is the figure;
 target >= 0.8), beside a bare upload made durable (fsync) and one that also hashes the file
 as a receipt must (so the last ratio is what the checks themselves cost), each path's
-server CPU seconds, the disk's own durable write rate (which bounds any upload whose
-receipt promises the bytes are on disk, hence the ratio's ceiling on this machine), the raw
-AES-256-GCM rate, and the server's peak RSS (target < 150 MB).
+server CPU seconds and how busy the whole machine was (client included), the disk's own
+durable write rate (which bounds any upload whose receipt promises the bytes are on disk,
+hence the ratio's ceiling on this machine), the raw AES-256-GCM rate, and the server's peak
+RSS (target < 150 MB). Rounds alternate the paths; each path's best round is reported.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def serve() -> None:
     from litestar import Request, put
 
     from tendering.app import create_app
+    from tendering.core.blobs import drop_later
     from tendering.core.writeback import Flusher, write_batch
     from tendering.settings import Settings
 
@@ -57,7 +59,8 @@ def serve() -> None:
         size, pending, batch = 0, 0, []
         digest = hashlib.sha256()
         writing: asyncio.Future[Any] | None = None
-        with tempfile.NamedTemporaryFile(dir=settings.data_dir, buffering=0) as sink:
+        path = Path(settings.data_dir) / f"bare-{os.urandom(6).hex()}"
+        with path.open("xb", buffering=0) as sink:
             flusher = Flusher(sink.fileno())
             write = partial(write_batch, sink.fileno()) if durable else sink.writelines
 
@@ -82,6 +85,7 @@ def serve() -> None:
             await store(batch)
             if durable:
                 await flusher.finish()
+        drop_later(path)  # as the checked path keeps its file: removing it is not the upload
         return {"size": size}
 
     app = create_app(settings)
@@ -105,6 +109,13 @@ def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of process ``pid`` (all its threads) so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, all) jiffies of the whole machine so far, every core (``/proc/stat``)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def _reset_peak_rss(pid: int) -> bool:
@@ -207,6 +218,7 @@ async def _prepare(url: str, database_url: str) -> tuple[Any, Any]:
 class Measured:
     seconds: dict[str, float] = field(default_factory=dict)  # best of the rounds, per path
     cpu: dict[str, float] = field(default_factory=dict)  # server CPU s per upload, per path
+    busy: dict[str, float] = field(default_factory=dict)  # machine's busy share, per path
     rss: float = 0.0
     reset: bool = False
 
@@ -221,16 +233,24 @@ def _measure(url: str, pid: int, sealed: Any, token: str, rounds: int) -> Measur
         "receipted": lambda: _bare(url, sealed.path, sealed.size, durable=True, hashed=True),
     }
     measured = Measured(reset=_reset_peak_rss(pid))
-    for kind, upload in paths.items():
-        for _ in range(rounds):
-            os.sync()  # no round pays for the writeback of the one before (or of the sealing)
-            before, start = _cpu_seconds(pid), time.perf_counter()
-            upload()
-            elapsed = time.perf_counter() - start
-            measured.cpu[kind] = measured.cpu.get(kind, 0.0) + (_cpu_seconds(pid) - before) / rounds
-            measured.seconds[kind] = min(measured.seconds.get(kind, float("inf")), elapsed)
-        if kind == "checked":  # before the bare uploads: the checked path's own peak
-            measured.rss = _peak_rss_mb(pid)
+    # Rounds alternate the paths, so that a slow spell of the (virtual) disk or of a
+    # neighbour falls on all of them rather than on one path's rounds.
+    for kind, upload in (pair for _ in range(rounds) for pair in paths.items()):
+        if kind == "checked":
+            _reset_peak_rss(pid)
+        os.sync()  # no round pays for the writeback of the one before (or of the sealing)
+        time.sleep(0.2)  # the previous round's dropped file is freed meanwhile
+        before, start = _cpu_seconds(pid), time.perf_counter()
+        busy_before, all_before = _machine_busy()
+        upload()
+        elapsed = time.perf_counter() - start
+        busy_after, all_after = _machine_busy()
+        share = (busy_after - busy_before) / max(1, all_after - all_before)
+        measured.busy[kind] = measured.busy.get(kind, 0.0) + share / rounds
+        measured.cpu[kind] = measured.cpu.get(kind, 0.0) + (_cpu_seconds(pid) - before) / rounds
+        measured.seconds[kind] = min(measured.seconds.get(kind, float("inf")), elapsed)
+        if kind == "checked":  # the checked path's own peak, not the bare ones'
+            measured.rss = max(measured.rss, _peak_rss_mb(pid))
     return measured
 
 
@@ -291,13 +311,15 @@ def _report(
     print(f"  ceiling of checked / bare on this disk  {bare / disk:8.2f}   (a durable receipt")
     print(f"  checked as a share of that ceiling      {disk / checked:8.2f}    cannot beat it)")
     print("server CPU seconds per upload (all threads; the client shares the same cores)")
+    cores = os.cpu_count()
     for kind, label in (
         ("checked", "checked"),
         ("bare", "bare"),
         ("durable", "bare + fsync"),
         ("receipted", "bare + fsync + SHA-256"),
     ):
-        print(f"  {label:40s}{cpu[kind]:8.2f} s")
+        busy = measured.busy[kind] * 100
+        print(f"  {label:40s}{cpu[kind]:8.2f} s   (machine {busy:3.0f}% busy, {cores} cores)")
     print(f"  SHA-256 of the file alone               {size_mb / sha_rate:8.2f} s")
     print(f"raw AES-256-GCM, one core                 {_aes_rate(args.mb):8.0f} MB/s")
     during = "during the checked uploads" if reset else "since start (could not reset)"
