@@ -77,13 +77,19 @@ class Intake:
             self._hash.update(chunk)
         if self.header is not None:
             return chunk
-        self._head += chunk
-        header = parse_header(self._head)
+        if self._head:  # the header came in pieces: gather them (a few KiB at most)
+            self._head += chunk
+            data: bytes | bytearray = self._head
+        else:  # usually the first chunk holds it whole: no copy of a chunk that may be MiBs
+            data = chunk
+        header = parse_header(data)
         if header is None:
+            if data is chunk:
+                self._head += chunk
             return b""
         self._expect(header)
         self.header = header
-        rest = memoryview(bytes(self._head))[header.prefix_len :]
+        rest = memoryview(bytes(data) if data is self._head else data)[header.prefix_len :]
         self._head = bytearray()
         return rest
 
