@@ -9,6 +9,7 @@ stream's ``bid.sealed`` events to the bids opened and check each bidder's signat
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -44,7 +45,7 @@ __all__ = [
     "decrypt_bid",
     "finish_opening",
     "receipt_hash",
-    "record_result",
+    "record_results",
 ]
 
 MIN_VALID_BIDS = 3  # 招标投标法实施条例: 投标人少于3个的，不得开标 (the lot fails, 流标)
@@ -63,21 +64,23 @@ def receipt_hash(bid: Bid, *, lot: str, bidder: str) -> str:
     return hashlib.sha256(receipt.canonical_bytes()).hexdigest()
 
 
-async def _organization(session: AsyncSession, code: str) -> Organization | None:
-    if not code:
-        return None
-    return await session.scalar(select(Organization).where(col(Organization.code) == code))
+async def _organizations(session: AsyncSession, codes: set[str]) -> dict[str, Organization]:
+    """The organizations whose codes the envelopes name, in one query."""
+    codes.discard("")
+    if not codes:
+        return {}
+    found = await session.scalars(select(Organization).where(col(Organization.code).in_(codes)))
+    return {org.code: org for org in found}
 
 
-async def _judge(
-    session: AsyncSession,
+def _judge(
     bid: Bid,
     opened: OpenedEnvelope,
+    org: Organization | None,
     *,
     terms: bids.LotTerms,
     platform_key: PlatformKey,
-) -> tuple[OpenedEnvelope, Organization | None]:
-    org = await _organization(session, opened.bidder)
+) -> OpenedEnvelope:
     if opened.bidder and (
         org is None
         or bids.tag_for(platform_key, lot_id=terms.lot_id, organization_id=org.id or 0)
@@ -90,7 +93,7 @@ async def _judge(
             "the envelope's bidder does not match the submission record",
             bidder=opened.bidder,
         )
-    return opened, org
+    return opened
 
 
 async def bids_to_open(
@@ -138,20 +141,22 @@ def decrypt_bid(
     return OpenedBid(envelope, evidence)
 
 
-async def record_result(
+async def record_results(
     session: AsyncSession,
-    bid: Bid,
-    opened_bid: OpenedBid,
+    results: Sequence[tuple[Bid, OpenedBid]],
     *,
     terms: bids.LotTerms,
     actor: Actor,
     platform_key: PlatformKey,
 ) -> None:
-    """Record one opened bid: its result row, the live step and the audit event."""
-    opened, org = await _judge(
-        session, bid, opened_bid.envelope, terms=terms, platform_key=platform_key
-    )
-    await _record_result(session, bid, opened, org, opened_bid.evidence, terms=terms, actor=actor)
+    """Record opened bids, in order: each one's result row, live step and audit event."""
+    orgs = await _organizations(session, {opened.envelope.bidder for _, opened in results})
+    for bid, opened_bid in results:
+        org = orgs.get(opened_bid.envelope.bidder)
+        opened = _judge(bid, opened_bid.envelope, org, terms=terms, platform_key=platform_key)
+        await _record_result(
+            session, bid, opened, org, opened_bid.evidence, terms=terms, actor=actor
+        )
 
 
 async def _record_result(

@@ -183,15 +183,9 @@ class OpeningRunner:
             while not opened.empty():  # what finished meanwhile shares one transaction
                 batch.append(opened.get_nowait())
             async with self._step(job) as session:
-                for bid, result in batch:
-                    await opener.record_result(
-                        session,
-                        bid,
-                        result,
-                        terms=terms,
-                        actor=job.actor,
-                        platform_key=self.platform_key,
-                    )
+                await opener.record_results(
+                    session, batch, terms=terms, actor=job.actor, platform_key=self.platform_key
+                )
             recorded += len(batch)
 
     @asynccontextmanager
