@@ -293,3 +293,73 @@ def test_0011_seals_existing_deposit_accounts_and_the_downgrade_unseals_them(
     assert asyncio.run(_sql(fresh_url, _OLD_COLUMNS)) == before
     upgrade(fresh_url)  # and up again, with the same key
     assert len(asyncio.run(_sealed_deposits(fresh_url, seed))) == 3
+
+
+_OLD_LINES = """
+    INSERT INTO bank_statement (id, file_sha256, format, bank_account, statement_ref,
+        line_count, imported_by) VALUES (1, repeat('a', 64), 'csv', '1100', '', 3, 'staff');
+    INSERT INTO statement_line (statement_id, line_no, bank_account, bank_ref, direction,
+        amount_fen, value_at, booked_on, virtual_account, counterparty_name,
+        counterparty_account, memo, status, reason, resolution) VALUES
+        (1, 1, '1100', 'PAY-1', 'C', 5000000, '2026-11-30T01:00:00Z', '2026-11-30',
+         '8866000000000101', '甲公司', '6222020200112233445', '投标保证金 JY-2026-0001-01',
+         'booked', '', ''),
+        (1, 2, '1100', 'PAY-2', 'C', 700, '2026-11-30T02:00:00Z', '2026-11-30',
+         '', '"引号", 逗号公司', '', '', 'suspense', 'unknown_account', ''),
+        (1, 3, '1100', 'OUT-1', 'D', 5000000, '2026-12-10T02:00:00Z', '2026-12-10',
+         '', '甲公司', '6222020200112233445', '保证金退还 RB-0123456789-0001', 'suspense',
+         'unmatched_debit', '');
+"""
+_OLD_LINE_COLUMNS = (
+    "SELECT bank_ref, counterparty_name, counterparty_account, memo, amount_fen, status"
+    " FROM statement_line ORDER BY bank_ref"
+)
+
+
+def test_0012_seals_existing_statement_lines_and_the_downgrade_unseals_them(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from tendering.core.secrecy import Secrecy
+    from tendering.ledger.payers import Payer, open_payer, seal_payer
+
+    seed = bytes(range(32, 64))
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
+    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
+    upgrade(fresh_url)  # an empty table needs no key, up or down
+    downgrade(fresh_url, "0011")
+    asyncio.run(_sql(fresh_url, _OLD_LINES))
+    before = asyncio.run(_sql(fresh_url, _OLD_LINE_COLUMNS))
+
+    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):  # rows, and no key
+        upgrade(fresh_url)
+    assert asyncio.run(_sql(fresh_url, _OLD_LINE_COLUMNS)) == before  # nothing half done
+
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
+    upgrade(fresh_url)
+    sealed = asyncio.run(
+        _sql(
+            fresh_url,
+            "SELECT bank_account, bank_ref, payer, amount_fen, status FROM statement_line"
+            " ORDER BY bank_ref",
+        )
+    )
+    secrecy = Secrecy.from_seed(seed)
+    opened = []
+    for account, ref, box, amount, status in sealed:
+        payer = open_payer(secrecy, bank_account=account, bank_ref=ref, box=box)
+        opened.append((ref, payer.name, payer.account, payer.memo, amount, status))
+    assert opened == before
+    # padded alike, and as the platform pads what it seals itself
+    made = seal_payer(secrecy, "1100", "X", Payer("甲公司", "6222020200112233445", "投标保证金"))
+    assert {len(box) for _, _, box, _, _ in sealed} == {len(made)}
+
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(bytes(32)).decode())
+    with pytest.raises(RuntimeError, match="does not open with this signing key"):
+        downgrade(fresh_url, "0011")
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
+    downgrade(fresh_url, "0011")
+    assert asyncio.run(_sql(fresh_url, _OLD_LINE_COLUMNS)) == before
+    upgrade(fresh_url)  # and up again, with the same key
+    assert len(asyncio.run(_sql(fresh_url, "SELECT payer FROM statement_line"))) == 3

@@ -1,6 +1,6 @@
 """Importing a bank statement: parse all, then book every new line in one transaction.
 
-    result = await import_statement(session, raw_bytes, actor=staff)
+    result = await import_statement(session, raw_bytes, secrecy=secrecy, actor=staff)
 
 * The same file twice (same SHA-256) changes nothing and answers the first import.
 * A line the bank already sent in another file (same bank account and ``bank_ref``) is
@@ -12,6 +12,8 @@
   amount matches) posts that refund's pending payment; anything else goes to suspense
   (suspense → bank clearing, ``unmatched_debit``).
 * Set-based: a few statements whatever the number of lines (arrays through ``unnest``).
+* Each line's counterparty and memo are stored sealed (``payers.py``); matching reads them
+  from the parsed line, in memory, before the insert.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import open_terms
+from tendering.ledger.payers import Payer, seal_payer
 from tendering.ledger.postings import TransferSpec, create_transfers_bulk, platform_accounts
 from tendering.ledger.refunds import confirm_refund_paid
 from tendering.ledger.statements import ParsedLine, ParsedStatement, parse_statement
@@ -85,7 +88,7 @@ async def import_statement(
     for r in rows:
         if r["spec"] is not None:
             r["transfer_id"] = made.get(r["key"])
-    await _insert_lines(session, statement_id, rows)
+    await _insert_lines(session, statement_id, rows, secrecy)
     confirmed = await _confirm_refunds(session, rows, actor)
     result = ImportResult(
         statement_id=statement_id,
@@ -294,8 +297,9 @@ async def _match_debits(
 
 
 async def _insert_lines(
-    session: AsyncSession, statement_id: int, rows: list[dict[str, Any]]
+    session: AsyncSession, statement_id: int, rows: list[dict[str, Any]], secrecy: Secrecy
 ) -> None:
+    """Store the lines, each one's counterparty and memo sealed (``payers.py``)."""
     cols: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -307,9 +311,7 @@ async def _insert_lines(
             "val",
             "booked",
             "va",
-            "name",
-            "cacct",
-            "memo",
+            "payer",
             "status",
             "reason",
             "dep",
@@ -327,9 +329,7 @@ async def _insert_lines(
             ("val", ln.value_at),
             ("booked", ln.booked_on),
             ("va", ln.virtual_account),
-            ("name", ln.counterparty_name),
-            ("cacct", ln.counterparty_account),
-            ("memo", ln.memo),
+            ("payer", seal_payer(secrecy, ln.bank_account, ln.bank_ref, _payer(ln))),
             ("status", r["status"]),
             ("reason", r["reason"]),
             ("dep", r["deposit_id"]),
@@ -340,20 +340,22 @@ async def _insert_lines(
         text(
             """
             INSERT INTO statement_line (statement_id, line_no, bank_account, bank_ref, direction,
-                amount_fen, value_at, booked_on, virtual_account, counterparty_name,
-                counterparty_account, memo, status, reason, deposit_account_id, transfer_id,
-                resolution)
+                amount_fen, value_at, booked_on, virtual_account, payer, status, reason,
+                deposit_account_id, transfer_id, resolution)
             SELECT :sid, * , '' FROM unnest(CAST(:no AS int[]), CAST(:acct AS text[]),
                 CAST(:ref AS text[]), CAST(:dir AS text[]), CAST(:amt AS bigint[]),
                 CAST(:val AS timestamptz[]), CAST(:booked AS date[]), CAST(:va AS text[]),
-                CAST(:name AS text[]), CAST(:cacct AS text[]), CAST(:memo AS text[]),
-                CAST(:status AS text[]), CAST(:reason AS text[]), CAST(:dep AS int[]),
-                CAST(:tid AS bigint[]))
+                CAST(:payer AS text[]), CAST(:status AS text[]), CAST(:reason AS text[]),
+                CAST(:dep AS int[]), CAST(:tid AS bigint[]))
             ON CONFLICT (bank_account, bank_ref) DO NOTHING
             """
         ),
         {"sid": statement_id, **cols},
     )
+
+
+def _payer(ln: ParsedLine) -> Payer:
+    return Payer(name=ln.counterparty_name, account=ln.counterparty_account, memo=ln.memo)
 
 
 async def _confirm_refunds(session: AsyncSession, rows: list[dict[str, Any]], actor: Actor) -> int:

@@ -184,9 +184,9 @@ class StatementLine(SQLModel, table=True):
     value_at: datetime = Field(sa_column=utc_column())
     booked_on: date
     virtual_account: str = Field(default="", max_length=64)
-    counterparty_name: str = Field(default="", max_length=200)
-    counterparty_account: str = Field(default="", max_length=64)
-    memo: str = Field(default="", max_length=500)
+    # The counterparty's name and account and the memo, sealed (ledger/payers.py): in
+    # clear they would say who paid a deposit, often for which lot, before its opening.
+    payer: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(max_length=10)
     reason: str = Field(default="", max_length=20)
     deposit_account_id: int | None = Field(

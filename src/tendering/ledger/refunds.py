@@ -29,6 +29,7 @@ from tendering.core.errors import Conflict, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import subject_tags
+from tendering.ledger.payers import latest_payer
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts, post_pending
 from tendering.ledger.rules import DEFAULT_POLICY, LedgerPolicy
 
@@ -157,22 +158,6 @@ async def pay_out(
     }
 
 
-async def _payee(session: AsyncSession, deposit_id: int) -> tuple[str, str]:
-    """Refunds go back the way they came (原路退回): the latest payer into the account."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT counterparty_name, counterparty_account FROM statement_line"
-                " WHERE deposit_account_id = :id AND direction = 'C'"
-                " AND status IN ('booked', 'resolved')"
-                " ORDER BY value_at DESC, id DESC LIMIT 1"
-            ),
-            {"id": deposit_id},
-        )
-    ).one_or_none()
-    return (row.counterparty_name, row.counterparty_account) if row else ("", "")
-
-
 async def _receipts(session: AsyncSession, ledger_id: int, held: int) -> list[tuple[int, datetime]]:
     """The money still held, as (amount, value time), newest receipts first (FIFO payout)."""
     rows = (
@@ -232,7 +217,7 @@ async def create_refund_batch(
         request_key=request_key,
     )
     lines = [
-        await _refund_one(session, batch_id, f"{code}-{n:04d}", deposit, paid_on, policy)
+        await _refund_one(session, batch_id, f"{code}-{n:04d}", deposit, paid_on, policy, secrecy)
         for n, deposit in enumerate(todo, 1)
     ]
     await record(
@@ -302,6 +287,7 @@ async def _refund_one(
     deposit: tuple[int, str, int, int],
     paid_on: date,
     policy: LedgerPolicy,
+    secrecy: Secrecy,
 ) -> dict[str, Any]:
     deposit_id, number, ledger_id, amount = deposit
     interest = rules.interest_fen(
@@ -326,7 +312,7 @@ async def _refund_one(
         session,
         batch_id=batch_id,
         instruction_ref=ref,
-        payee=await _payee(session, deposit_id),
+        payee=await latest_payer(session, secrecy, deposit_id),
         principal_fen=amount,
         interest_fen=interest.interest_fen,
         days=interest.days,

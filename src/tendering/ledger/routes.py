@@ -276,8 +276,11 @@ class LedgerController(Controller):
         return await reports.list_refund_batches(db_session)
 
     @get("/suspense", guards=[READERS], summary="Lines waiting in suspense")
-    async def list_suspense(self, db_session: DbSession) -> list[SuspenseRead]:
-        return [SuspenseRead(**s.__dict__) for s in await suspense.list_suspense(db_session)]
+    async def list_suspense(
+        self, db_session: DbSession, request: Request[Actor, Any, Any]
+    ) -> list[SuspenseRead]:
+        lines = await suspense.list_suspense(db_session, secrecy=_secrecy(request))
+        return [SuspenseRead(**s.__dict__) for s in lines]
 
     @post("/suspense/{line_id:int}/resolve", guards=[STAFF], summary="Assign, refund or split")
     async def resolve(
@@ -290,6 +293,7 @@ class LedgerController(Controller):
         return await suspense.resolve_suspense(
             db_session,
             line_id,
+            secrecy=_secrecy(request),
             assign=[(p.number, p.amount_fen) for p in data.assign],
             refund_fen=data.refund_fen,
             actor=request.user,

@@ -1,7 +1,8 @@
 """Resolving suspense (待查明款项): staff assign, refund or split a parked credit line.
 
-    await resolve_suspense(session, line_id, assign=[("8866...", 5_000_000)], refund_fen=0,
-                           actor=staff, note="付款人来电确认")
+    lines = await list_suspense(session, secrecy=secrecy)   # payers opened for staff
+    await resolve_suspense(session, line_id, secrecy=secrecy, assign=[("8866...", 5_000_000)],
+                           refund_fen=0, actor=staff, note="付款人来电确认")
 
 Every resolution is one transaction: the line moves ``suspense`` → ``resolved`` with a
 guarded update (two staff resolving the same line: the second gets a 409), the transfers
@@ -11,7 +12,9 @@ assigned keeps the bank's value time, so a late payment stays late for eligibili
 Which account got the money stays secret until its subject's opening: the event names each
 assignment only by its amount and a commitment opened by the account's nonce
 (``deposit.revealed``), and a refund next to an assignment leaves out the payer, who would
-otherwise be named next to money for a lot.
+otherwise be named next to money for a lot. The line's payer, account and memo are
+stored sealed (``payers.py``): listing opens them with the platform key, and a refund opens
+its line's to pay the money back the way it came.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
+from tendering.ledger.payers import open_payer
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.refunds import _new_batch, pay_out
 from tendering.ledger.rules import DEFAULT_POLICY
@@ -48,23 +53,42 @@ class SuspenseLine:
     reason: str
 
 
-async def list_suspense(session: AsyncSession) -> list[SuspenseLine]:
+async def list_suspense(session: AsyncSession, *, secrecy: Secrecy) -> list[SuspenseLine]:
+    """The lines in suspense, oldest first (at most 1000), each with its payer opened."""
     rows = (
         await session.execute(
             text(
-                "SELECT id, bank_ref, direction, amount_fen, value_at, virtual_account,"
-                " counterparty_name, counterparty_account, memo, reason FROM statement_line"
+                "SELECT id, bank_account, bank_ref, direction, amount_fen, value_at,"
+                " virtual_account, payer, reason FROM statement_line"
                 " WHERE status = 'suspense' ORDER BY id LIMIT 1000"
             )
         )
     ).all()
-    return [SuspenseLine(**r._mapping) for r in rows]
+    out = []
+    for r in rows:
+        payer = open_payer(secrecy, bank_account=r.bank_account, bank_ref=r.bank_ref, box=r.payer)
+        out.append(
+            SuspenseLine(
+                id=r.id,
+                bank_ref=r.bank_ref,
+                direction=r.direction,
+                amount_fen=r.amount_fen,
+                value_at=r.value_at,
+                virtual_account=r.virtual_account,
+                counterparty_name=payer.name,
+                counterparty_account=payer.account,
+                memo=payer.memo,
+                reason=r.reason,
+            )
+        )
+    return out
 
 
 async def resolve_suspense(
     session: AsyncSession,
     line_id: int,
     *,
+    secrecy: Secrecy,
     assign: list[tuple[str, int]],
     refund_fen: int,
     actor: Actor,
@@ -76,14 +100,14 @@ async def resolve_suspense(
     ``assign`` = [(virtual account number, amount fen)]; with ``refund_fen`` they must add
     up to the line's amount exactly. One part is "assign", refund only is "refund", more is
     "split". The refund is an instruction back to the payer, principal only (the money never
-    was a deposit, so it earns no deposit interest).
+    was a deposit, so it earns no deposit interest), to the payer ``secrecy`` opens.
     """
     line = (
         await session.execute(
             text(
                 "UPDATE statement_line SET status = 'resolved', resolution = :note"
                 " WHERE id = :id AND status = 'suspense' RETURNING id, direction, amount_fen,"
-                " value_at, bank_ref, counterparty_name, counterparty_account, booked_on"
+                " value_at, bank_account, bank_ref, payer, booked_on"
             ),
             {"id": line_id, "note": note[:500]},
         )
@@ -106,7 +130,7 @@ async def resolve_suspense(
     done = [await _assign(session, line, n, part, ids) for n, part in enumerate(assign, 1)]
     refund = None
     if refund_fen:
-        refund = await _refund(session, line, refund_fen, ids, actor, paid_on)
+        refund = await _refund(session, line, refund_fen, ids, actor, paid_on, secrecy)
     action = (
         "suspense.refunded"
         if not assign
@@ -199,7 +223,11 @@ async def _refund(
     ids: dict[str, int],
     actor: Actor,
     paid_on: date | None,
+    secrecy: Secrecy,
 ) -> dict[str, Any]:
+    payer = open_payer(
+        secrecy, bank_account=line.bank_account, bank_ref=line.bank_ref, box=line.payer
+    )
     batch_id, code = await _new_batch(
         session,
         subject="",
@@ -223,7 +251,7 @@ async def _refund(
         session,
         batch_id=batch_id,
         instruction_ref=ref,
-        payee=(line.counterparty_name, line.counterparty_account),
+        payee=(payer.name, payer.account),
         principal_fen=amount,
         interest_fen=0,
         days=0,

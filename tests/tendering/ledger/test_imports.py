@@ -98,6 +98,7 @@ async def test_partial_payments_complete_the_deposit(open_account, maker):
         await resolve_suspense(
             session,
             line_id,
+            secrecy=SECRECY,
             assign=[(a.number, 2_000_000)],
             refund_fen=0,
             actor=STAFF,

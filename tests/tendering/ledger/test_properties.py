@@ -91,7 +91,13 @@ async def _apply(session: Any, world: World, op: tuple[Any, ...]) -> None:
         world.refunds.extend(batch.lines)
     elif kind == "resolve":
         await resolve_suspense(
-            session, op[1], assign=op[2], refund_fen=op[3], actor=STAFF, paid_on=op[4]
+            session,
+            op[1],
+            secrecy=SECRECY,
+            assign=op[2],
+            refund_fen=op[3],
+            actor=STAFF,
+            paid_on=op[4],
         )
     elif kind == "reissue":
         await reissue_refund(

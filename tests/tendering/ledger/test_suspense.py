@@ -19,7 +19,7 @@ STAFF = Actor.system("test-staff")
 async def _park(maker, line):
     async with maker() as session, session.begin():
         await import_statement(session, csv_statement([line]), actor=STAFF, secrecy=SECRECY)
-        (parked,) = await list_suspense(session)
+        (parked,) = await list_suspense(session, secrecy=SECRECY)
     return parked
 
 
@@ -32,6 +32,7 @@ async def test_staff_assign_an_unknown_account_payment(open_account, maker):
         await resolve_suspense(
             session,
             parked.id,
+            secrecy=SECRECY,
             assign=[(a.number, 5_000_000)],
             refund_fen=0,
             actor=STAFF,
@@ -58,6 +59,7 @@ async def _split_overpayment(session, parked, a):
     return await resolve_suspense(
         session,
         parked.id,
+        secrecy=SECRECY,
         assign=[(a.number, 5_000_000)],
         refund_fen=500_000,
         actor=STAFF,
@@ -85,7 +87,12 @@ async def test_a_late_payment_assigned_stays_late(open_account, maker):
     assert parked.reason == "after_deadline"
     async with maker() as session, session.begin():
         await resolve_suspense(
-            session, parked.id, assign=[(a.number, 5_000_000)], refund_fen=0, actor=STAFF
+            session,
+            parked.id,
+            secrecy=SECRECY,
+            assign=[(a.number, 5_000_000)],
+            refund_fen=0,
+            actor=STAFF,
         )
         status = await deposit_status(
             session, a.bidder_org_id, a.subject, DEADLINE, secrecy=SECRECY
@@ -99,13 +106,22 @@ async def test_parts_must_add_up_and_a_line_is_resolved_once(open_account, maker
     with pytest.raises(RuleViolation):
         async with maker() as session, session.begin():
             await resolve_suspense(
-                session, parked.id, assign=[(a.number, 999)], refund_fen=0, actor=STAFF
+                session,
+                parked.id,
+                secrecy=SECRECY,
+                assign=[(a.number, 999)],
+                refund_fen=0,
+                actor=STAFF,
             )
     async with maker() as session, session.begin():
-        await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
+        await resolve_suspense(
+            session, parked.id, secrecy=SECRECY, assign=[], refund_fen=1_000, actor=STAFF
+        )
     with pytest.raises(Conflict):
         async with maker() as session, session.begin():
-            await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
+            await resolve_suspense(
+                session, parked.id, secrecy=SECRECY, assign=[], refund_fen=1_000, actor=STAFF
+            )
 
 
 async def test_the_chain_hides_which_account_got_the_money_until_its_reveal(open_account, maker):
@@ -132,7 +148,9 @@ async def test_the_chain_hides_which_account_got_the_money_until_its_reveal(open
 async def test_a_refund_of_money_for_no_account_still_names_its_payer(open_account, maker):
     parked = await _park(maker, Line("R1", 1_000, before(), "8866000000000000"))
     async with maker() as session, session.begin():
-        await resolve_suspense(session, parked.id, assign=[], refund_fen=1_000, actor=STAFF)
+        await resolve_suspense(
+            session, parked.id, secrecy=SECRECY, assign=[], refund_fen=1_000, actor=STAFF
+        )
         (recorded,) = await _payloads(session, "suspense.refunded")
     assert recorded["assigned"] == []
     assert recorded["refund"]["payee_name"] == "某某建设工程有限公司"

@@ -1,0 +1,159 @@
+"""Bank statement lines read as a database administrator would: no table may say who paid a
+deposit, from which account, or with which memo (招标投标法第二十二条); the platform, with its
+key, still shows staff the payer and refunds the way the money came (原路退回)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Role
+from tendering.core.secrecy import Secrecy
+from tendering.ledger.payers import SealedPayerBroken, open_payer
+from tendering.ledger.suspense import list_suspense
+from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
+from tests.tendering.ledger.files import Line, csv_statement
+
+STAFF = Actor.system("dba-test")
+PAYER = "保密付款人路桥建设有限公司"
+ACCOUNT = "6217000011112222333"
+MEMO = "投标保证金 JY-2026-0042-01 附言7731"
+# The suspense line: another payer, another account, a memo naming the same lot.
+STRAY = ("甲乙丙丁戊己庚辛壬癸工程咨询集团股份有限公司第二分公司", "6217000099998888777", MEMO)
+SECRETS = (PAYER, ACCOUNT, MEMO, "JY-2026-0042-01", "附言7731", STRAY[0], STRAY[1])
+
+
+@pytest.fixture
+async def imported(people, login, client):
+    """A deposit paid in full by PAYER (booked) and a stray payment (suspense), by the API."""
+    bidder = await people.user(Role.BIDDER)
+    h = {
+        "staff": await login(await people.user(Role.STAFF)),
+        "supervisor": await login(await people.user(Role.SUPERVISOR)),
+    }
+    opened = await client.post(
+        "/api/ledger/deposits",
+        headers=h["staff"],
+        json={
+            "bidder_org_id": bidder.organization.id,
+            "subject": "lot:L-42",
+            "amount_due_fen": 100_000,
+            "deadline": DEADLINE.isoformat(),
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    raw = csv_statement(
+        [
+            Line(
+                "PAY-1",
+                100_000,
+                before(),
+                opened.json()["number"],
+                name=PAYER,
+                account=ACCOUNT,
+                memo=MEMO,
+            ),
+            Line(
+                "PAY-2",
+                700,
+                before(),
+                "8866000000000000",
+                name=STRAY[0],
+                account=STRAY[1],
+                memo=STRAY[2],
+            ),
+        ]
+    )
+    r = await client.post("/api/ledger/statements", headers=h["staff"], content=raw)
+    assert (r.json()["booked"], r.json()["suspense"]) == (1, 1), r.text
+    return h
+
+
+async def _every_row_as_text(maker) -> dict[str, list[str]]:
+    async with maker() as session:
+        tables = (
+            await session.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+        ).scalars()
+        return {
+            t: list((await session.execute(text(f'SELECT x::text FROM "{t}" x'))).scalars())
+            for t in list(tables)
+        }
+
+
+async def test_no_table_holds_the_payer_its_account_or_the_memo(imported, maker):
+    rows = await _every_row_as_text(maker)
+    lines = rows["statement_line"]
+    assert len(lines) == 2 and all("PAY-" in line for line in lines)  # the scan reads them
+    for table, texts in rows.items():
+        for row in texts:
+            for secret in SECRETS:
+                assert secret not in row, (table, secret, row)
+    async with maker() as session:
+        columns = (
+            await session.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_name = 'statement_line'"
+                )
+            )
+        ).scalars()
+        assert {"counterparty_name", "counterparty_account", "memo"}.isdisjoint(columns)
+
+
+async def test_staff_still_see_the_payer_and_refunds_go_back_to_the_payers_account(
+    imported, client
+):
+    h = imported
+    (line,) = (await client.get("/api/ledger/suspense", headers=h["supervisor"])).json()
+    assert (line["bank_ref"], line["amount_fen"]) == ("PAY-2", 700)
+    assert (line["counterparty_name"], line["counterparty_account"], line["memo"]) == STRAY
+    resolved = await client.post(
+        f"/api/ledger/suspense/{line['id']}/resolve",
+        headers=h["staff"],
+        json={"refund_fen": 700, "note": "退回付款人"},
+    )
+    assert resolved.status_code == 201, resolved.text
+    refund = resolved.json()["refund"]
+    assert (refund["payee_name"], refund["payee_account"]) == STRAY[:2]
+    batch = await client.post(
+        "/api/ledger/refund-batches",
+        headers=h["staff"],
+        json={"subject": "lot:L-42", "paid_on": "2026-12-10"},
+    )
+    assert batch.status_code == 201, batch.text
+    ((payee_name, payee_account),) = [
+        (x["payee_name"], x["payee_account"]) for x in batch.json()["lines"]
+    ]
+    assert (payee_name, payee_account) == (PAYER, ACCOUNT)
+
+
+async def test_the_boxes_are_alike_and_open_only_with_the_key_in_their_own_row(imported, maker):
+    async with maker() as session:
+        rows = (
+            await session.execute(
+                text("SELECT id, bank_account, bank_ref, payer FROM statement_line ORDER BY id")
+            )
+        ).all()
+    paid, stray = rows
+    # A short name and a long one seal to boxes of one length.
+    assert len(paid.payer) == len(stray.payer)
+    opened = open_payer(SECRECY, bank_account=paid.bank_account, bank_ref="PAY-1", box=paid.payer)
+    assert (opened.name, opened.account, opened.memo) == (PAYER, ACCOUNT, MEMO)
+    stranger = Secrecy.from_seed(os.urandom(32))
+    with pytest.raises(SealedPayerBroken):
+        open_payer(stranger, bank_account=paid.bank_account, bank_ref="PAY-1", box=paid.payer)
+    with pytest.raises(SealedPayerBroken):
+        open_payer(SECRECY, bank_account=paid.bank_account, bank_ref="PAY-2", box=paid.payer)
+    # The booked line's box moved into the suspense line's row: refused, not shown as its payer.
+    async with maker() as session:  # closed without commit: the swap is rolled back
+        await session.execute(
+            text("UPDATE statement_line SET payer = :box WHERE id = :id"),
+            {"box": paid.payer, "id": stray.id},
+        )
+        with pytest.raises(SealedPayerBroken, match="PAY-2"):
+            await list_suspense(session, secrecy=SECRECY)
