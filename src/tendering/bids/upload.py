@@ -9,8 +9,8 @@ removes it, so a refused upload leaves nothing behind. Memory is one chunk::
         request.stream(), store=store, validator=validator, secrecy=secrecy
     )
     try:
-        ...                                   # decide; on acceptance:
-        await staged.settle(store)
+        ...                                   # decide (the last fsync runs meanwhile);
+        await staged.settle(store)            # on acceptance, before the commit
     finally:
         await staged.discard()                # no-op once settled
 """
@@ -43,9 +43,14 @@ WRITE_BATCH = 1024 * 1024
 class StagedEnvelope:
     path: Path
     checked: CheckedEnvelope
+    # The file's last fsync, still running when the envelope is handed over: the caller's
+    # database work (the bid row, the receipt's signature) overlaps it, and settle() waits
+    # for it, so the file is on disk before it enters the store and before the commit.
+    durable: asyncio.Future[None]
     settled: bool = False
 
     async def settle(self, store: BlobStore) -> None:
+        await self.durable
         duplicate = await asyncio.to_thread(store.claim, self.path, self.checked.sha256_hex)
         if duplicate is not None:  # the same file sent again: the answer need not wait
             drop_later(duplicate)
@@ -53,7 +58,15 @@ class StagedEnvelope:
 
     async def discard(self) -> None:
         if not self.settled:
+            await asyncio.gather(self.durable, return_exceptions=True)
             await asyncio.to_thread(self.path.unlink, missing_ok=True)
+
+
+async def _make_durable(flusher: Flusher, handle: BinaryIO) -> None:
+    try:
+        await flusher.finish()
+    finally:
+        await asyncio.to_thread(handle.close)
 
 
 def _check(validator: EnvelopeValidator, parts: list[bytes]) -> None:
@@ -121,9 +134,8 @@ async def stage_envelope(
         assert validator.header is not None  # finish() refuses a file without one
         masked = masked_header(secrecy, validator.header.raw, envelope.sha256_hex)
         await asyncio.to_thread(os.pwrite, handle.fileno(), masked, HEADER_AT)
-        await flusher.finish()
-        await asyncio.to_thread(handle.close)
-        return StagedEnvelope(path=path, checked=envelope)
+        durable = asyncio.ensure_future(_make_durable(flusher, handle))
+        return StagedEnvelope(path=path, checked=envelope, durable=durable)
     except BaseException:
         await asyncio.gather(writing or asyncio.sleep(0), flusher.settle(), return_exceptions=True)
         await asyncio.to_thread(handle.close)

@@ -3,10 +3,13 @@ for the header, masked with the platform key."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import random
 from pathlib import Path
+
+import pytest
 
 from tendering.bids.at_rest import unmask_head
 from tendering.bids.upload import stage_envelope
@@ -58,3 +61,39 @@ async def test_a_staged_envelope_is_the_bytes_sent_in_tiny_and_big_chunks(tmp_pa
     assert staged.checked.size == len(data)
     await staged.settle(store)
     assert store.path(sha).read_bytes() == stored
+
+
+async def _staged_small(tmp_path: Path):  # type: ignore[no-untyped-def]
+    public = hpke.public_raw_of(hpke.generate_opening_key())
+    sealer = EnvelopeSealer(opening_public_key=public, lot="L-1", bidder="B-1")
+    data = sealer.feed(os.urandom(10_000)) + sealer.finish()
+
+    async def body():  # type: ignore[no-untyped-def]
+        yield data
+
+    store = BlobStore(tmp_path / "blobs")
+    validator = EnvelopeValidator(expected_lot="L-1", expected_bidder="B-1")
+    staged = await stage_envelope(body(), store=store, validator=validator, secrecy=SECRECY)
+    await staged.durable  # the real fsync; the tests below stand in for a slow one
+    return store, staged
+
+
+async def test_the_file_enters_the_store_only_once_its_last_fsync_is_done(tmp_path: Path) -> None:
+    store, staged = await _staged_small(tmp_path)
+    staged.durable = asyncio.get_running_loop().create_future()
+    settling = asyncio.ensure_future(staged.settle(store))
+    await asyncio.sleep(0.05)
+    assert not settling.done() and not store.exists(staged.checked.sha256_hex)
+    staged.durable.set_result(None)
+    await settling
+    assert store.exists(staged.checked.sha256_hex) and not staged.path.exists()
+
+
+async def test_a_failed_last_fsync_stores_nothing(tmp_path: Path) -> None:
+    store, staged = await _staged_small(tmp_path)
+    staged.durable = asyncio.get_running_loop().create_future()
+    staged.durable.set_exception(OSError(5, "Input/output error"))
+    with pytest.raises(OSError):
+        await staged.settle(store)
+    await staged.discard()
+    assert not staged.path.exists() and not store.exists(staged.checked.sha256_hex)
