@@ -127,7 +127,7 @@ def decrypt_bid(
     secrecy: Secrecy,
 ) -> OpenedBid:
     """Open one stored bid and its row's sealed evidence (blocking: run it in a thread;
-    decryption and hashing release the GIL, so several bids open at once, one per core)."""
+    decryption and hashing release the GIL, so several bids open at once)."""
     envelope = open_stored_bid(
         store.path(bid.sha256),
         private_key=private_key,
