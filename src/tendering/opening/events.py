@@ -17,7 +17,7 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.opening.models import Opening, OpeningEvent
 from tendering.tenders.models import Lot
 
-__all__ = ["add_event", "frame_of", "take_announcements"]
+__all__ = ["add_event", "add_events", "frame_of", "take_announcements"]
 
 _PENDING = "opening.announcements"
 _CODES = "opening.lot_codes"
@@ -31,26 +31,38 @@ async def add_event(
     session: AsyncSession, lot_id: int, kind: str, payload: dict[str, Any]
 ) -> OpeningEvent:
     """Append a step; ``seq`` is gapless per lot (the opening row's counter, under its lock)."""
-    seq = (
+    return (await add_events(session, lot_id, kind, [payload]))[0]
+
+
+async def add_events(
+    session: AsyncSession, lot_id: int, kind: str, payloads: list[dict[str, Any]]
+) -> list[OpeningEvent]:
+    """Append one step of ``kind`` per payload, in order, with one counter update."""
+    if not payloads:
+        return []
+    last = (
         await session.execute(
             update(Opening)
             .where(col(Opening.lot_id) == lot_id)
-            .values(last_event_seq=col(Opening.last_event_seq) + 1)
+            .values(last_event_seq=col(Opening.last_event_seq) + len(payloads))
             .returning(col(Opening.last_event_seq))
         )
     ).scalar_one()
-    event = OpeningEvent(
-        lot_id=lot_id, seq=seq, at=await db_now(session), kind=kind, payload=payload
-    )
-    session.add(event)
+    at = await db_now(session)
+    first = last - len(payloads) + 1
+    events = [
+        OpeningEvent(lot_id=lot_id, seq=first + i, at=at, kind=kind, payload=payload)
+        for i, payload in enumerate(payloads)
+    ]
+    session.add_all(events)
     await session.flush()
     codes: dict[int, str] = session.info.setdefault(_CODES, {})
     if lot_id not in codes:
         codes[lot_id] = (
             await session.execute(select(col(Lot.code)).where(col(Lot.id) == lot_id))
         ).scalar_one()
-    session.info.setdefault(_PENDING, []).append((codes[lot_id], frame_of(event)))
-    return event
+    session.info.setdefault(_PENDING, []).extend((codes[lot_id], frame_of(e)) for e in events)
+    return events
 
 
 def take_announcements(session: AsyncSession) -> list[tuple[str, Frame]]:

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select, update
@@ -33,7 +34,7 @@ from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
-from tendering.opening.events import add_event
+from tendering.opening.events import add_event, add_events
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
 from tendering.tenders.models import Lot
 from tendering.tenders.reveal import reveal_registrations
@@ -149,69 +150,75 @@ async def record_results(
     actor: Actor,
     platform_key: PlatformKey,
 ) -> None:
-    """Record opened bids, in order: each one's result row, live step and audit event."""
+    """Record opened bids, in order: their result rows, live steps and audit events (the
+    rows and steps of the whole batch at once: one round trip each, not one per bid)."""
     orgs = await _organizations(session, {opened.envelope.bidder for _, opened in results})
+    summaries, audited = [], []
     for bid, opened_bid in results:
         org = orgs.get(opened_bid.envelope.bidder)
         opened = _judge(bid, opened_bid.envelope, org, terms=terms, platform_key=platform_key)
-        await _record_result(
-            session, bid, opened, org, opened_bid.evidence, terms=terms, actor=actor
+        row = _result_row(bid, opened, org, terms=terms)
+        session.add(row)
+        summary = _summary(row, opened, org)
+        summaries.append(summary)
+        audited.append(_audited(summary, bid, opened, opened_bid.evidence))
+    await add_events(session, terms.lot_id, "bid_opened", summaries)
+    for payload in audited:
+        await record(
+            session,
+            stream=lot_stream(terms.code),
+            action="opening.bid_opened",
+            actor=actor,
+            payload=payload,
         )
 
 
-async def _record_result(
-    session: AsyncSession,
-    bid: Bid,
-    opened: OpenedEnvelope,
-    org: Organization | None,
-    evidence: Evidence | None,
-    *,
-    terms: bids.LotTerms,
-    actor: Actor,
-) -> None:
+def _result_row(
+    bid: Bid, opened: OpenedEnvelope, org: Organization | None, *, terms: bids.LotTerms
+) -> OpeningResult:
     assert bid.id is not None
-    digest = receipt_hash(bid, lot=terms.code, bidder=opened.bidder)
-    session.add(
-        OpeningResult(
-            lot_id=terms.lot_id,
-            bid_id=bid.id,
-            organization_id=org.id if org is not None else None,
-            bidder=opened.bidder,
-            seq=bid.seq,
-            receipt_sha256=digest,
-            outcome=opened.outcome,
-            reason=opened.reason,
-            price_fen=opened.price_fen,
-            form=opened.form if opened.outcome == BidOutcome.VALID else {},
-            plaintext_sha256=opened.plaintext_sha256,
-        )
+    return OpeningResult(
+        lot_id=terms.lot_id,
+        bid_id=bid.id,
+        organization_id=org.id if org is not None else None,
+        bidder=opened.bidder,
+        seq=bid.seq,
+        receipt_sha256=receipt_hash(bid, lot=terms.code, bidder=opened.bidder),
+        outcome=opened.outcome,
+        reason=opened.reason,
+        price_fen=opened.price_fen,
+        form=opened.form if opened.outcome == BidOutcome.VALID else {},
+        plaintext_sha256=opened.plaintext_sha256,
     )
-    summary = {
+
+
+def _summary(
+    row: OpeningResult, opened: OpenedEnvelope, org: Organization | None
+) -> dict[str, Any]:
+    """What the live step shows of a result (and the audit event starts from)."""
+    return {
         "bidder": opened.bidder,
         "bidder_name": org.name if org is not None else "",
-        "seq": bid.seq,
+        "seq": row.seq,
         "outcome": opened.outcome.value,
         "reason": opened.reason,
         "price_fen": opened.price_fen,
-        "receipt_sha256": digest,
+        "receipt_sha256": row.receipt_sha256,
         "may_claim_loss": opened.outcome == BidOutcome.PLATFORM_FAULT,
     }
-    await add_event(session, terms.lot_id, "bid_opened", summary)
-    await record(
-        session,
-        stream=lot_stream(terms.code),
-        action="opening.bid_opened",
-        actor=actor,
-        payload=summary
-        | {
-            "sha256": bid.sha256,
-            "plaintext_sha256": opened.plaintext_sha256,
-            # opens the bid.sealed commitment; the signature anyone can check with the
-            # bidder's registered key (null: the row's evidence was altered on the platform)
-            "nonce": evidence.nonce if evidence else None,
-            "bidder_signature": evidence.bidder_signature if evidence else None,
-        },
-    )
+
+
+def _audited(
+    summary: dict[str, Any], bid: Bid, opened: OpenedEnvelope, evidence: Evidence | None
+) -> dict[str, Any]:
+    return summary | {
+        "sha256": bid.sha256,
+        "plaintext_sha256": opened.plaintext_sha256,
+        # opens the bid.sealed commitment; the signature anyone can check with the
+        # bidder's registered key (null: the row's evidence was altered on the platform)
+        "nonce": evidence.nonce if evidence else None,
+        "bidder_signature": evidence.bidder_signature if evidence else None,
+    }
 
 
 async def finish_opening(

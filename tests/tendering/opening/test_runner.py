@@ -68,6 +68,15 @@ async def test_a_failing_runner_goes_back_to_waiting_and_resumes_with_the_rest(w
     )
     second = [e for e in resumed.json() if e["kind"] == "opening_bids"][1]
     assert second["payload"] == {"bids": 3, "opened": opened_before}
+    # steps recorded a batch at a time still come one by one, numbered without a gap
+    assert [e["seq"] for e in resumed.json()] == list(range(1, len(resumed.json()) + 1))
+    opened_steps = [e["payload"]["seq"] for e in resumed.json() if e["kind"] == "bid_opened"]
+    audited = await world.sql(
+        "SELECT payload FROM audit_event WHERE stream = :s AND action = 'opening.bid_opened'"
+        " ORDER BY seq",
+        s=f"lot:{world.lot}",
+    )
+    assert [row.payload["seq"] for row in audited] == opened_steps
 
 
 async def test_the_sweeper_puts_back_an_opening_whose_process_died(world, settings):
