@@ -304,6 +304,10 @@ def _report(
     print(f"  ratio checked / bare + fsync            {durable / checked:8.2f}")
     print(f"upload, bare + fsync + SHA-256, no checks {size_mb / receipted:8.0f} MB/s")
     print(f"  ratio checked / that (the checks' cost) {receipted / checked:8.2f}")
+    floor = bare / receipted  # seconds: the rate of bare + fsync + SHA-256 over bare's
+    print(f"  ratio that / bare                       {floor:8.2f}   (the SHA-256 and fsync a")
+    print("                                                     receipt needs, alone: the checked")
+    print("                                                     upload does this and more)")
     sha_rate = _sha_rate(args.mb)
     print(f"raw SHA-256 (hashed once while streaming) {sha_rate:8.0f} MB/s")
     disk = seconds["disk"]
