@@ -129,9 +129,11 @@ async def run(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
     from tests.tendering.bids.conftest import PASSPHRASES
 
     from tendering.app import create_app
+    from tendering.core.runtime import tune_interpreter
     from tendering.core.secrecy import Secrecy
     from tendering.settings import Settings
 
+    tune_interpreter()  # the app runs in this process, as under ``tendering serve``
     settings = Settings(database_url=database_url, redis_url=REDIS_URL, data_dir=tmp / "data")
     app = create_app(settings)
     async with AsyncTestClient(app=app, timeout=3600) as client:

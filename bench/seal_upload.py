@@ -42,6 +42,7 @@ def serve() -> None:
 
     from tendering.app import create_app
     from tendering.core.blobs import drop_later
+    from tendering.core.runtime import tune_interpreter
     from tendering.core.writeback import Flusher, write_batch
     from tendering.settings import Settings
 
@@ -88,6 +89,7 @@ def serve() -> None:
         drop_later(path)  # as the checked path keeps its file: removing it is not the upload
         return {"size": size}
 
+    tune_interpreter()  # as ``tendering serve`` does
     app = create_app(settings)
     app.register(bare_upload)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")

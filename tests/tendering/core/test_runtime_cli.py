@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from tendering.cli import main
-from tendering.core.runtime import pending_migrations, public_url
+from tendering.core.runtime import (
+    SWITCH_INTERVAL,
+    pending_migrations,
+    public_url,
+    tune_interpreter,
+)
 from tendering.settings import Settings
 
 
@@ -53,6 +59,16 @@ def test_public_url_hides_only_the_password() -> None:
     assert public_url("postgresql://postgres:@/tendering?host=/tmp/x") == (
         "postgresql://postgres:@/tendering?host=/tmp/x"
     )
+
+
+def test_a_serving_process_lets_threads_have_the_gil_back_sooner() -> None:
+    before = sys.getswitchinterval()
+    try:
+        tune_interpreter()
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        assert before > SWITCH_INTERVAL  # CPython's 5 ms starved the decrypting threads
+    finally:
+        sys.setswitchinterval(before)
 
 
 def test_worker_refuses_without_both_urls(tmp_path) -> None:
