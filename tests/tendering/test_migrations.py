@@ -363,3 +363,77 @@ def test_0012_seals_existing_statement_lines_and_the_downgrade_unseals_them(
     assert asyncio.run(_sql(fresh_url, _OLD_LINE_COLUMNS)) == before
     upgrade(fresh_url)  # and up again, with the same key
     assert len(asyncio.run(_sql(fresh_url, "SELECT payer FROM statement_line"))) == 3
+
+
+_OLD_REFUNDS = """
+    INSERT INTO refund_batch (id, code, subject, annual_rate, day_count, paid_on, due_on,
+        created_by) VALUES (1, 'RB-0123456789', 'lot:L-1', 0.0035, 'ACT/365', '2026-12-10',
+        '2026-12-15', 'staff');
+    INSERT INTO refund_line (batch_id, instruction_ref, deposit_account_id, statement_line_id,
+        payee_name, payee_account, principal_fen, interest_fen, days, status,
+        payment_transfer_id, bank_ref) VALUES
+        (1, 'RB-0123456789-0001', NULL, NULL, '甲公司', '6222020200112233445', 5000000, 479,
+         10, 'paid', 11, 'OUT-1'),
+        (1, 'RB-0123456789-0002', NULL, 7, '"引号", 逗号公司', '', 700, 0, 0, 'pending', 12, ''),
+        (1, 'RB-0123456789-0003', NULL, NULL, '', '', 1, 0, 0, 'returned', 13, '');
+"""
+_OLD_REFUND_COLUMNS = (
+    "SELECT instruction_ref, payee_name, payee_account, principal_fen, status, bank_ref"
+    " FROM refund_line ORDER BY instruction_ref"
+)
+
+
+def test_0013_seals_existing_refund_payees_and_the_downgrade_unseals_them(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from tendering.core.secrecy import Secrecy
+    from tendering.ledger.payers import open_payee, seal_payee
+
+    seed = bytes(range(64, 96))
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
+    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
+    upgrade(fresh_url)  # an empty table needs no key, up or down
+    downgrade(fresh_url, "0012")
+    asyncio.run(_sql(fresh_url, _OLD_REFUNDS))
+    before = asyncio.run(_sql(fresh_url, _OLD_REFUND_COLUMNS))
+
+    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):  # rows, and no key
+        upgrade(fresh_url)
+    assert asyncio.run(_sql(fresh_url, _OLD_REFUND_COLUMNS)) == before  # nothing half done
+
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
+    upgrade(fresh_url)
+    columns = asyncio.run(
+        _sql(
+            fresh_url,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'refund_line'",
+        )
+    )
+    assert "payee_name" not in str(columns) and "payee_account" not in str(columns)
+    sealed = asyncio.run(
+        _sql(
+            fresh_url,
+            "SELECT instruction_ref, payee, principal_fen, status, bank_ref FROM refund_line"
+            " ORDER BY instruction_ref",
+        )
+    )
+    secrecy = Secrecy.from_seed(seed)
+    opened = [
+        (ref, *open_payee(secrecy, instruction_ref=ref, box=box), amount, status, bank_ref)
+        for ref, box, amount, status, bank_ref in sealed
+    ]
+    assert opened == before
+    # padded alike, and as the platform pads what it seals itself
+    made = seal_payee(secrecy, "RB-X-0001", ("甲公司", "6222020200112233445"))
+    assert {len(row[1]) for row in sealed} == {len(made)}
+
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(bytes(32)).decode())
+    with pytest.raises(RuntimeError, match="does not open with this signing key"):
+        downgrade(fresh_url, "0012")
+    monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
+    downgrade(fresh_url, "0012")
+    assert asyncio.run(_sql(fresh_url, _OLD_REFUND_COLUMNS)) == before
+    upgrade(fresh_url)  # and up again, with the same key
+    assert len(asyncio.run(_sql(fresh_url, "SELECT payee FROM refund_line"))) == 3

@@ -225,8 +225,9 @@ class RefundLine(SQLModel, table=True):
     statement_line_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True, index=True)
     )
-    payee_name: str = Field(default="", max_length=200)
-    payee_account: str = Field(default="", max_length=64)
+    # Who the refund goes to and their account, sealed (ledger/payers.py): in clear they
+    # would say who paid a deposit for a lot, the refund often being written before its opening.
+    payee: str = Field(sa_column=Column(Text, nullable=False))
     principal_fen: int = Field(sa_column=fen_column())
     interest_fen: int = Field(sa_column=fen_column())
     days: int = Field(default=0)

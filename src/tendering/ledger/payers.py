@@ -14,6 +14,12 @@ does not tell a short payer name from a long one.
     name, account = await latest_payer(session, secrecy, deposit_id)   # 原路退回
 
 Amount, bank reference and value time stay in clear: the ledger sums and reconciles them.
+
+A refund goes back to that payer, so ``refund_line`` keeps its payee's name and account the
+same way, in ``payee``, sealed for ``"refund_line:<instruction_ref>"`` and padded alike::
+
+    box = seal_payee(secrecy, "RB-...-0001", ("某某公司", "6222..."))
+    name, account = open_payee(secrecy, instruction_ref="RB-...-0001", box=box)
 """
 
 from __future__ import annotations
@@ -29,7 +35,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.errors import PlatformError
 from tendering.core.secrecy import Secrecy
 
-__all__ = ["PAD", "Payer", "SealedPayerBroken", "latest_payer", "open_payer", "seal_payer"]
+__all__ = [
+    "PAD",
+    "Payer",
+    "SealedPayeeBroken",
+    "SealedPayerBroken",
+    "latest_payer",
+    "open_payee",
+    "open_payer",
+    "seal_payee",
+    "seal_payer",
+]
 
 # JSON writes a Chinese character as six bytes (\uXXXX): 512 holds a 40-character name, an
 # account and a memo of 30 characters and 20 letters, so nearly every box is as long as any.
@@ -42,6 +58,12 @@ class SealedPayerBroken(PlatformError):
     wrote with. Nothing the caller sent can fix it: a 500 naming the line."""
 
     default_code = "ledger.sealed_payer"
+
+
+class SealedPayeeBroken(PlatformError):
+    """As :class:`SealedPayerBroken`, for a refund line's sealed payee."""
+
+    default_code = "ledger.sealed_payee"
 
 
 @dataclass(frozen=True)
@@ -99,3 +121,21 @@ async def latest_payer(session: AsyncSession, secrecy: Secrecy, deposit_id: int)
         return ("", "")
     payer = open_payer(secrecy, bank_account=row.bank_account, bank_ref=row.bank_ref, box=row.payer)
     return (payer.name, payer.account)
+
+
+def seal_payee(secrecy: Secrecy, instruction_ref: str, payee: tuple[str, str]) -> str:
+    value = {"name": payee[0], "account": payee[1]}
+    return secrecy.seal(f"refund_line:{instruction_ref}", _padded(value))
+
+
+def open_payee(secrecy: Secrecy, *, instruction_ref: str, box: str) -> tuple[str, str]:
+    """(name, account) sealed in the refund line ``instruction_ref``'s row."""
+    try:
+        value = secrecy.open(f"refund_line:{instruction_ref}", box)
+        return (value["name"], value["account"])
+    except (InvalidTag, ValueError, KeyError, TypeError):
+        raise SealedPayeeBroken(
+            f"退款指令 {instruction_ref} 的收款人信息无法打开 (the sealed payee of refund line"
+            f" {instruction_ref} does not open with the platform key as this line's own: the"
+            " row was altered in the database, or the platform runs with another signing key)"
+        ) from None

@@ -29,7 +29,7 @@ from tendering.core.errors import Conflict, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import subject_tags
-from tendering.ledger.payers import latest_payer
+from tendering.ledger.payers import latest_payer, open_payee, seal_payee
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts, post_pending
 from tendering.ledger.rules import DEFAULT_POLICY, LedgerPolicy
 
@@ -91,6 +91,7 @@ async def _new_batch(
 async def pay_out(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     batch_id: int,
     instruction_ref: str,
     payee: tuple[str, str],
@@ -131,17 +132,16 @@ async def pay_out(
     await session.execute(
         text(
             "INSERT INTO refund_line (batch_id, instruction_ref, deposit_account_id,"
-            " statement_line_id, payee_name, payee_account, principal_fen, interest_fen, days,"
-            " status, payment_transfer_id, bank_ref) VALUES (:batch, :ref, :deposit, :line,"
-            " :name, :account, :principal, :interest, :days, 'pending', :payment, '')"
+            " statement_line_id, payee, principal_fen, interest_fen, days, status,"
+            " payment_transfer_id, bank_ref) VALUES (:batch, :ref, :deposit, :line, :payee,"
+            " :principal, :interest, :days, 'pending', :payment, '')"
         ),
         {
             "batch": batch_id,
             "ref": instruction_ref,
             "deposit": deposit_id,
             "line": statement_line_id,
-            "name": payee[0],
-            "account": payee[1],
+            "payee": seal_payee(secrecy, instruction_ref, payee),
             "principal": principal_fen,
             "interest": interest_fen,
             "days": days,
@@ -198,7 +198,7 @@ async def create_refund_batch(
     With ``request_key``, asking again answers the first batch and pays nothing more.
     """
     if request_key is not None:
-        existing = await _load_batch(session, request_key)
+        existing = await _load_batch(session, secrecy, request_key)
         if existing is not None:
             return existing
     tags = await subject_tags(session, secrecy, subject, bidder_org_ids)
@@ -310,6 +310,7 @@ async def _refund_one(
     )
     line = await pay_out(
         session,
+        secrecy=secrecy,
         batch_id=batch_id,
         instruction_ref=ref,
         payee=await latest_payer(session, secrecy, deposit_id),
@@ -321,7 +322,9 @@ async def _refund_one(
     return {**line, "number": number}
 
 
-async def _load_batch(session: AsyncSession, request_key: str) -> RefundBatchView | None:
+async def _load_batch(
+    session: AsyncSession, secrecy: Secrecy, request_key: str
+) -> RefundBatchView | None:
     batch = (
         await session.execute(
             text("SELECT * FROM refund_batch WHERE request_key = :k"), {"k": request_key}
@@ -332,8 +335,8 @@ async def _load_batch(session: AsyncSession, request_key: str) -> RefundBatchVie
     rows = (
         await session.execute(
             text(
-                "SELECT f.instruction_ref, f.payee_name, f.payee_account, f.principal_fen,"
-                " f.interest_fen, f.days, d.number FROM refund_line f LEFT JOIN deposit_account"
+                "SELECT f.instruction_ref, f.payee, f.principal_fen, f.interest_fen, f.days,"
+                " d.number FROM refund_line f LEFT JOIN deposit_account"
                 " d ON d.id = f.deposit_account_id WHERE f.batch_id = :id"
                 " ORDER BY f.instruction_ref"
             ),
@@ -347,8 +350,22 @@ async def _load_batch(session: AsyncSession, request_key: str) -> RefundBatchVie
         due_on=batch.due_on,
         annual_rate=batch.annual_rate,
         day_count=batch.day_count,
-        lines=[dict(r._mapping) for r in rows],
+        lines=[_line(secrecy, r) for r in rows],
     )
+
+
+def _line(secrecy: Secrecy, r: Any) -> dict[str, Any]:
+    """A stored line as :func:`pay_out` and :func:`_refund_one` answered it."""
+    name, account = open_payee(secrecy, instruction_ref=r.instruction_ref, box=r.payee)
+    return {
+        "instruction_ref": r.instruction_ref,
+        "payee_name": name,
+        "payee_account": account,
+        "principal_fen": r.principal_fen,
+        "interest_fen": r.interest_fen,
+        "days": r.days,
+        "number": r.number,
+    }
 
 
 async def confirm_refund_paid(

@@ -24,6 +24,7 @@ from tendering.core.money import yuan
 from tendering.core.reports import Report, render_csv, render_pdf
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.eligibility import deposit_status
+from tendering.ledger.payers import open_payee
 from tendering.ledger.rules import CHINA
 from tendering.ledger.service import get_deposit
 
@@ -175,8 +176,9 @@ async def daily_reconciliation(session: AsyncSession, day: date) -> Report:
     )
 
 
-async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
-    """The payment instruction file for the bank (UTF-8 with BOM, so Excel reads it)."""
+async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: Secrecy) -> str:
+    """The payment instruction file for the bank (UTF-8 with BOM, so Excel reads it), the
+    payees opened with the platform key."""
     batch = (
         await session.execute(
             text("SELECT id, annual_rate, day_count, due_on FROM refund_batch WHERE code = :c"),
@@ -188,8 +190,8 @@ async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
     rows = (
         await session.execute(
             text(
-                "SELECT instruction_ref, payee_name, payee_account, principal_fen, interest_fen,"
-                " days, status FROM refund_line WHERE batch_id = :id ORDER BY instruction_ref"
+                "SELECT instruction_ref, payee, principal_fen, interest_fen, days, status"
+                " FROM refund_line WHERE batch_id = :id ORDER BY instruction_ref"
             ),
             {"id": batch.id},
         )
@@ -214,11 +216,12 @@ async def instructions_csv(session: AsyncSession, batch_code: str) -> str:
         ]
     )
     for r in rows:
+        name, account = open_payee(secrecy, instruction_ref=r.instruction_ref, box=r.payee)
         writer.writerow(
             [
                 r.instruction_ref,
-                r.payee_name,
-                r.payee_account,
+                name,
+                account,
                 yuan(r.principal_fen + r.interest_fen),
                 "CNY",
                 yuan(r.principal_fen),

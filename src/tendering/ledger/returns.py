@@ -1,6 +1,6 @@
 """A refund the bank sent back (退票: the payee account closed, a name mismatch ...).
 
-    new_ref = await reissue_refund(session, instruction_ref="RB-...-0001",
+    new_ref = await reissue_refund(session, secrecy=secrecy, instruction_ref="RB-...-0001",
                                    payee=("某某建设工程有限公司", "6222..."),
                                    reason="收款账户已销户", actor=staff)
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict, NotFound
+from tendering.core.secrecy import Secrecy
 from tendering.ledger.postings import void_pending
 from tendering.ledger.refunds import pay_out
 
@@ -27,6 +28,7 @@ __all__ = ["reissue_refund"]
 async def reissue_refund(
     session: AsyncSession,
     *,
+    secrecy: Secrecy,
     instruction_ref: str,
     payee: tuple[str, str],
     reason: str,
@@ -69,6 +71,7 @@ async def reissue_refund(
     new_ref = f"{batch.code}-{batch.n + 1:04d}"
     await pay_out(
         session,
+        secrecy=secrecy,
         batch_id=line.batch_id,
         instruction_ref=new_ref,
         payee=payee,

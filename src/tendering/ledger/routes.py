@@ -325,8 +325,10 @@ class LedgerController(Controller):
         return RefundBatchRead(**batch.__dict__)
 
     @get("/refund-batches/{code:str}/instructions", guards=[READERS], summary="Payment file")
-    async def instructions(self, db_session: DbSession, code: FromPath[str]) -> Response[bytes]:
-        body = await reports.instructions_csv(db_session, code)
+    async def instructions(
+        self, db_session: DbSession, request: Request[Actor, Any, Any], code: FromPath[str]
+    ) -> Response[bytes]:
+        body = await reports.instructions_csv(db_session, code, secrecy=_secrecy(request))
         return Response(
             body.encode(),
             media_type="text/csv; charset=utf-8",
@@ -360,6 +362,7 @@ class LedgerController(Controller):
     ) -> dict[str, str]:
         new_ref = await reissue_refund(
             db_session,
+            secrecy=_secrecy(request),
             instruction_ref=ref,
             payee=(data.payee_name, data.payee_account),
             reason=data.reason,

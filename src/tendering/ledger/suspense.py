@@ -249,6 +249,7 @@ async def _refund(
     )
     return await pay_out(
         session,
+        secrecy=secrecy,
         batch_id=batch_id,
         instruction_ref=ref,
         payee=(payer.name, payer.account),

@@ -1,9 +1,12 @@
-"""Bank statement lines read as a database administrator would: no table may say who paid a
-deposit, from which account, or with which memo (招标投标法第二十二条); the platform, with its
-key, still shows staff the payer and refunds the way the money came (原路退回)."""
+"""Bank statement lines and refund lines read as a database administrator would: no table may
+say who paid a deposit, from which account, or with which memo, nor who a refund goes to
+(招标投标法第二十二条); the platform, with its key, still shows staff the payer and refunds the
+way the money came (原路退回)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 
 import pytest
@@ -12,7 +15,8 @@ from sqlalchemy import text
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
 from tendering.core.secrecy import Secrecy
-from tendering.ledger.payers import SealedPayerBroken, open_payer
+from tendering.ledger.payers import SealedPayeeBroken, SealedPayerBroken, open_payer
+from tendering.ledger.reports import instructions_csv
 from tendering.ledger.suspense import list_suspense
 from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
 from tests.tendering.ledger.files import Line, csv_statement
@@ -157,3 +161,107 @@ async def test_the_boxes_are_alike_and_open_only_with_the_key_in_their_own_row(i
         )
         with pytest.raises(SealedPayerBroken, match="PAY-2"):
             await list_suspense(session, secrecy=SECRECY)
+
+
+# Who a reissued refund goes to after the bank sent it back (退票).
+NEW_PAYEE = ("保密新收款人机电安装有限公司", "6217000055554444333")
+PAYEES = (PAYER, ACCOUNT, STRAY[0], STRAY[1], *NEW_PAYEE)
+
+
+@pytest.fixture
+async def refunded(imported, client):
+    """The stray payment refunded from suspense, the deposit refunded by a batch (asked
+    twice with one key) and that refund reissued to another account; the API's answers."""
+    h = imported
+    (line,) = (await client.get("/api/ledger/suspense", headers=h["supervisor"])).json()
+    resolved = await client.post(
+        f"/api/ledger/suspense/{line['id']}/resolve",
+        headers=h["staff"],
+        json={"refund_fen": 700, "note": "退回付款人"},
+    )
+    assert resolved.status_code == 201, resolved.text
+    ask = {"subject": "lot:L-42", "paid_on": "2026-12-10", "idempotency_key": "k-42"}
+    batch = await client.post("/api/ledger/refund-batches", headers=h["staff"], json=ask)
+    assert batch.status_code == 201, batch.text
+    again = await client.post("/api/ledger/refund-batches", headers=h["staff"], json=ask)
+    assert again.status_code == 201, again.text
+    (first,) = batch.json()["lines"]
+    returned = await client.post(
+        f"/api/ledger/refund-lines/{first['instruction_ref']}/returned",
+        headers=h["staff"],
+        json={"payee_name": NEW_PAYEE[0], "payee_account": NEW_PAYEE[1], "reason": "已销户"},
+    )
+    assert returned.status_code == 201, returned.text
+    return h, resolved.json()["refund"], batch.json(), again.json()
+
+
+async def test_no_table_but_the_audit_chain_holds_a_payee_after_refunds(refunded, maker):
+    rows = await _every_row_as_text(maker)
+    assert len(rows["refund_line"]) == 3  # the suspense refund, the returned one, its reissue
+    # The audit chain is the supervisors' record and still names payees; what it holds is a
+    # decision of its own. Pinned here so a change to it is seen, not slipped in.
+    del rows["audit_event"]
+    async with maker() as session:
+        audit = (await session.execute(text("SELECT action, payload::text FROM audit_event"))).all()
+    naming = {action for action, payload in audit if any(p in payload for p in PAYEES)}
+    assert naming == {"suspense.refunded", "refund.batch_created", "refund.reissued"}, naming
+    for table, texts in rows.items():
+        for row in texts:
+            for secret in PAYEES:
+                assert secret not in row, (table, secret, row)
+    async with maker() as session:
+        columns = (
+            await session.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_name = 'refund_line'"
+                )
+            )
+        ).scalars()
+        assert {"payee_name", "payee_account"}.isdisjoint(columns)
+
+
+async def test_the_api_and_the_instructions_still_name_the_payees(refunded, client):
+    h, refund, batch, again = refunded
+    assert (refund["payee_name"], refund["payee_account"]) == STRAY[:2]
+    assert again["lines"] == batch["lines"]  # answered again from the sealed rows, alike
+    (line,) = batch["lines"]
+    assert (line["payee_name"], line["payee_account"]) == (PAYER, ACCOUNT)
+    payees = {}
+    for code in (batch["code"], refund["instruction_ref"].rsplit("-", 1)[0]):
+        r = await client.get(
+            f"/api/ledger/refund-batches/{code}/instructions", headers=h["supervisor"]
+        )
+        assert r.status_code == 200, r.text
+        for row in csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))):
+            payees[row["instruction_ref"]] = (
+                row["payee_name"],
+                row["payee_account"],
+                row["status"],
+            )
+    ref = line["instruction_ref"]
+    assert payees == {
+        refund["instruction_ref"]: (*STRAY[:2], "pending"),
+        ref: (PAYER, ACCOUNT, "returned"),
+        ref.removesuffix("-0001") + "-0002": (*NEW_PAYEE, "pending"),
+    }
+
+
+async def test_a_payee_box_opens_only_in_its_own_refund_line(refunded, maker):
+    _, _, batch, _ = refunded
+    async with maker() as session:
+        rows = (await session.execute(text("SELECT id, payee FROM refund_line ORDER BY id"))).all()
+    # A short name and a long one seal to boxes of one length.
+    assert len({len(r.payee) for r in rows}) == 1
+    # One line's box moved into another's row: refused, not shown as its payee.
+    async with maker() as session:  # closed without commit: the swap is rolled back
+        await session.execute(
+            text("UPDATE refund_line SET payee = :box WHERE id = :id"),
+            {"box": rows[0].payee, "id": rows[-1].id},
+        )
+        with pytest.raises(SealedPayeeBroken, match=batch["code"]):
+            await instructions_csv(session, batch["code"], secrecy=SECRECY)
+        with pytest.raises(SealedPayeeBroken):
+            await instructions_csv(
+                session, batch["code"], secrecy=Secrecy.from_seed(os.urandom(32))
+            )

@@ -101,7 +101,12 @@ async def _apply(session: Any, world: World, op: tuple[Any, ...]) -> None:
         )
     elif kind == "reissue":
         await reissue_refund(
-            session, instruction_ref=op[1], payee=("新账户", "62220000"), reason="退票", actor=STAFF
+            session,
+            secrecy=SECRECY,
+            instruction_ref=op[1],
+            payee=("新账户", "62220000"),
+            reason="退票",
+            actor=STAFF,
         )
     elif kind == "forfeit":
         d = world.deposits[op[1]]

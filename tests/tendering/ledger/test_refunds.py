@@ -49,7 +49,7 @@ async def test_refund_batch_pays_principal_plus_interest_back_to_the_payer(open_
     assert (line["principal_fen"], line["days"], line["interest_fen"]) == (5_000_000, 30, 1458)
     assert line["payee_account"] == "622200"
     async with maker() as session:
-        out = await instructions_csv(session, batch.code)
+        out = await instructions_csv(session, batch.code, secrecy=SECRECY)
     rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
     assert [r["amount"] for r in rows] == ["50014.58", "50014.58"]
     assert rows[0]["memo"].endswith(line["instruction_ref"])
@@ -241,6 +241,7 @@ async def test_a_returned_refund_is_voided_and_paid_again_to_the_corrected_accou
     async with maker() as session, session.begin():
         new_ref = await reissue_refund(
             session,
+            secrecy=SECRECY,
             instruction_ref=line["instruction_ref"],
             payee=("某某建设工程有限公司", "6228480012345678"),
             reason="收款账户已销户",
@@ -249,6 +250,7 @@ async def test_a_returned_refund_is_voided_and_paid_again_to_the_corrected_accou
         with pytest.raises(Conflict):
             await reissue_refund(
                 session,
+                secrecy=SECRECY,
                 instruction_ref=line["instruction_ref"],
                 payee=("x", "y"),
                 reason="again",
@@ -270,6 +272,6 @@ async def test_a_returned_refund_is_voided_and_paid_again_to_the_corrected_accou
     assert bal[ids["interest_expense"]].debits_posted == line["interest_fen"]  # counted once
     assert bal[ids["refunds_payable"]].available() == 0
     async with maker() as session:
-        out = await instructions_csv(session, batch.code)
+        out = await instructions_csv(session, batch.code, secrecy=SECRECY)
     statuses = [r["status"] for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff")))]
     assert statuses == ["returned", "paid"]
