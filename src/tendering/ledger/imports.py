@@ -29,10 +29,10 @@ from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
+from tendering.ledger.confirmations import confirm_refund_paid
 from tendering.ledger.holders import open_terms
 from tendering.ledger.payers import Payer, seal_payer
 from tendering.ledger.postings import TransferSpec, create_transfers_bulk, platform_accounts
-from tendering.ledger.refunds import confirm_refund_paid
 from tendering.ledger.statements import ParsedLine, ParsedStatement, parse_statement
 
 __all__ = ["ImportResult", "import_statement"]

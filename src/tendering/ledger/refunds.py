@@ -5,7 +5,7 @@ Money paths (debit → credit):
 * refund: deposit → refunds payable (principal); interest expense → refunds payable
   (interest); then a **pending** refunds payable → bank clearing for the payment, posted when
   the bank confirms the line (a statement debit line whose memo is the instruction ref, or
-  :func:`confirm_refund_paid`).
+  :func:`tendering.ledger.confirmations.confirm_refund_paid`).
 Deposits are claimed with a guarded update of their ``deposit_account`` rows (the row lock
 serializes two refund runs, and a refund with a forfeit), and the ledger's no-negative
 guard on the bidder's account stops anything from paying the same money twice even so.
@@ -24,18 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.clock import rfc3339
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import subject_tags
 from tendering.ledger.payers import latest_payer, open_payee, seal_payee
-from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts, post_pending
+from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.rules import DEFAULT_POLICY, LedgerPolicy
 
 __all__ = [
     "RefundBatchView",
-    "confirm_refund_paid",
     "create_refund_batch",
     "pay_out",
 ]
@@ -366,49 +364,3 @@ def _line(secrecy: Secrecy, r: Any) -> dict[str, Any]:
         "days": r.days,
         "number": r.number,
     }
-
-
-async def confirm_refund_paid(
-    session: AsyncSession,
-    *,
-    instruction_ref: str,
-    bank_ref: str,
-    paid_at: datetime,
-    actor: Actor,
-) -> int | None:
-    """Mark a refund line paid and post its payment; returns the payment transfer id, or
-    None when it was already paid (a repeat changes nothing)."""
-    row = (
-        await session.execute(
-            text(
-                "UPDATE refund_line SET status = 'paid', bank_ref = :bank_ref, paid_at = :at"
-                " WHERE instruction_ref = :ref AND status = 'pending'"
-                " RETURNING payment_transfer_id, principal_fen + interest_fen AS amount"
-            ),
-            {"ref": instruction_ref, "bank_ref": bank_ref, "at": paid_at},
-        )
-    ).one_or_none()
-    if row is None:
-        exists = (
-            await session.execute(
-                text("SELECT status FROM refund_line WHERE instruction_ref = :ref"),
-                {"ref": instruction_ref},
-            )
-        ).scalar_one_or_none()
-        if exists is None:
-            raise NotFound(f"no refund instruction {instruction_ref}", code="ledger.no_refund")
-        return None
-    await post_pending(session, row.payment_transfer_id)
-    await record(
-        session,
-        stream=GLOBAL,
-        action="refund.paid",
-        actor=actor,
-        payload={
-            "instruction": instruction_ref,
-            "bank_ref": bank_ref,
-            "amount_fen": int(row.amount),
-            "paid_at": rfc3339(paid_at),
-        },
-    )
-    return int(row.payment_transfer_id)

@@ -44,7 +44,16 @@ from tendering.core.clock import db_now
 from tendering.core.db import DbSession
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.core.secrecy import Secrecy
-from tendering.ledger import closing, eligibility, refunds, reports, rules, service, suspense
+from tendering.ledger import (
+    closing,
+    confirmations,
+    eligibility,
+    refunds,
+    reports,
+    rules,
+    service,
+    suspense,
+)
 from tendering.ledger.imports import import_statement
 from tendering.ledger.returns import reissue_refund
 from tendering.ledger.schemas import (
@@ -343,7 +352,7 @@ class LedgerController(Controller):
         ref: FromPath[str],
         data: JSONBody[RefundPaid],
     ) -> dict[str, bool]:
-        done = await refunds.confirm_refund_paid(
+        done = await confirmations.confirm_refund_paid(
             db_session,
             instruction_ref=ref,
             bank_ref=data.bank_ref,

@@ -14,9 +14,9 @@ from sqlalchemy import text
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict
 from tendering.ledger import create_refund_batch
+from tendering.ledger.confirmations import confirm_refund_paid
 from tendering.ledger.imports import import_statement
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
-from tendering.ledger.refunds import confirm_refund_paid
 from tests.tendering.ledger.conftest import SECRECY, before
 from tests.tendering.ledger.files import Line, csv_statement
 

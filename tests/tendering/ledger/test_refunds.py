@@ -11,9 +11,9 @@ from sqlalchemy import text
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict
 from tendering.ledger import close_deposit, create_refund_batch, deposit_status
+from tendering.ledger.confirmations import confirm_refund_paid
 from tendering.ledger.imports import import_statement
 from tendering.ledger.postings import balances, platform_accounts
-from tendering.ledger.refunds import confirm_refund_paid
 from tendering.ledger.reports import instructions_csv
 from tendering.ledger.rules import DayCount, LedgerPolicy
 from tests.tendering.ledger.conftest import DEADLINE, SECRECY, before
