@@ -49,6 +49,11 @@ class RefundBatchView:
     day_count: str
     lines: list[dict[str, Any]]
 
+    def __post_init__(self) -> None:
+        # The table keeps six decimals: without this, a repeated request (answered from the
+        # table) would say "0.003500" where the first answer said "0.0035".
+        object.__setattr__(self, "annual_rate", self.annual_rate.normalize())
+
 
 def _batch_code() -> str:
     return f"RB-{secrets.token_hex(5).upper()}"
