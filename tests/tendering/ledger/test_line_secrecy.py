@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterable
 
 import pytest
 from sqlalchemy import text
@@ -76,6 +77,22 @@ async def imported(people, login, client):
     return h
 
 
+def _nowhere(rows: dict[str, list[str]], secrets: Iterable[str]) -> None:
+    for table, texts in rows.items():
+        for row in texts:
+            for secret in secrets:
+                assert secret not in row, (table, secret, row)
+
+
+async def _columns(maker, table: str) -> set[str]:
+    async with maker() as session:
+        found = await session.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"),
+            {"t": table},
+        )
+        return set(found.scalars())
+
+
 async def _every_row_as_text(maker) -> dict[str, list[str]]:
     async with maker() as session:
         tables = (
@@ -93,20 +110,9 @@ async def test_no_table_holds_the_payer_its_account_or_the_memo(imported, maker)
     rows = await _every_row_as_text(maker)
     lines = rows["statement_line"]
     assert len(lines) == 2 and all("PAY-" in line for line in lines)  # the scan reads them
-    for table, texts in rows.items():
-        for row in texts:
-            for secret in SECRETS:
-                assert secret not in row, (table, secret, row)
-    async with maker() as session:
-        columns = (
-            await session.execute(
-                text(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_name = 'statement_line'"
-                )
-            )
-        ).scalars()
-        assert {"counterparty_name", "counterparty_account", "memo"}.isdisjoint(columns)
+    _nowhere(rows, SECRETS)
+    columns = await _columns(maker, "statement_line")
+    assert {"counterparty_name", "counterparty_account", "memo"}.isdisjoint(columns)
 
 
 async def test_staff_still_see_the_payer_and_refunds_go_back_to_the_payers_account(
@@ -205,20 +211,8 @@ async def test_no_table_but_the_audit_chain_holds_a_payee_after_refunds(refunded
         audit = (await session.execute(text("SELECT action, payload::text FROM audit_event"))).all()
     naming = {action for action, payload in audit if any(p in payload for p in PAYEES)}
     assert naming == {"suspense.refunded", "refund.batch_created", "refund.reissued"}, naming
-    for table, texts in rows.items():
-        for row in texts:
-            for secret in PAYEES:
-                assert secret not in row, (table, secret, row)
-    async with maker() as session:
-        columns = (
-            await session.execute(
-                text(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_name = 'refund_line'"
-                )
-            )
-        ).scalars()
-        assert {"payee_name", "payee_account"}.isdisjoint(columns)
+    _nowhere(rows, PAYEES)
+    assert {"payee_name", "payee_account"}.isdisjoint(await _columns(maker, "refund_line"))
 
 
 async def test_the_api_and_the_instructions_still_name_the_payees(refunded, client):
