@@ -316,6 +316,28 @@ _OLD_LINE_COLUMNS = (
 )
 
 
+def _refused_without_key(
+    url: str,
+    previous: str,
+    old_rows: str,
+    read: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:
+    """With no platform key: the migration after ``previous`` goes up and down on an empty
+    table, then, with ``old_rows`` in it, refuses and leaves them as they were (``read``)."""
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
+    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
+    upgrade(url)  # an empty table needs no key, up or down
+    downgrade(url, previous)
+    asyncio.run(_sql(url, old_rows))
+    before = asyncio.run(_sql(url, read))
+    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):  # rows, and no key
+        upgrade(url)
+    assert asyncio.run(_sql(url, read)) == before  # nothing half done
+    return before
+
+
 def test_0012_seals_existing_statement_lines_and_the_downgrade_unseals_them(
     fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,16 +347,9 @@ def test_0012_seals_existing_statement_lines_and_the_downgrade_unseals_them(
     from tendering.ledger.payers import Payer, open_payer, seal_payer
 
     seed = bytes(range(32, 64))
-    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
-    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
-    upgrade(fresh_url)  # an empty table needs no key, up or down
-    downgrade(fresh_url, "0011")
-    asyncio.run(_sql(fresh_url, _OLD_LINES))
-    before = asyncio.run(_sql(fresh_url, _OLD_LINE_COLUMNS))
-
-    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):  # rows, and no key
-        upgrade(fresh_url)
-    assert asyncio.run(_sql(fresh_url, _OLD_LINE_COLUMNS)) == before  # nothing half done
+    before = _refused_without_key(
+        fresh_url, "0011", _OLD_LINES, _OLD_LINE_COLUMNS, tmp_path, monkeypatch
+    )
 
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
     upgrade(fresh_url)
@@ -392,16 +407,9 @@ def test_0013_seals_existing_refund_payees_and_the_downgrade_unseals_them(
     from tendering.ledger.payers import open_payee, seal_payee
 
     seed = bytes(range(64, 96))
-    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
-    monkeypatch.delenv("TENDERING_SIGNING_KEY", raising=False)
-    upgrade(fresh_url)  # an empty table needs no key, up or down
-    downgrade(fresh_url, "0012")
-    asyncio.run(_sql(fresh_url, _OLD_REFUNDS))
-    before = asyncio.run(_sql(fresh_url, _OLD_REFUND_COLUMNS))
-
-    with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):  # rows, and no key
-        upgrade(fresh_url)
-    assert asyncio.run(_sql(fresh_url, _OLD_REFUND_COLUMNS)) == before  # nothing half done
+    before = _refused_without_key(
+        fresh_url, "0012", _OLD_REFUNDS, _OLD_REFUND_COLUMNS, tmp_path, monkeypatch
+    )
 
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
     upgrade(fresh_url)
