@@ -20,7 +20,7 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tendering.opening.ceremony import hold_key_ceremonies
 from tendering.tenders.models import (
     Amendment,
@@ -75,7 +75,7 @@ async def create_notice(session: AsyncSession, *, actor: Actor, data: NoticeCrea
     ).first()
     if busy is not None:
         raise Conflict(
-            f"Lot {busy} is already in a notice that is not closed.", code="tender.lot_busy"
+            f"Lot {busy} is already in a notice that is not closed.", code=ErrorCode.TENDER_LOT_BUSY
         )
     notice = Notice(
         project_id=project.id or 0,
@@ -103,7 +103,7 @@ async def get_notice(session: AsyncSession, notice_id: int, *, lock: bool = Fals
         query = query.with_for_update()
     notice = (await session.scalars(query.execution_options(populate_existing=True))).first()
     if notice is None:
-        raise NotFound(_NOTICE_NOT_FOUND, code="tender.no_notice")
+        raise NotFound(_NOTICE_NOT_FOUND, code=ErrorCode.TENDER_NO_NOTICE)
     return notice
 
 
@@ -159,7 +159,7 @@ async def _check_notice_schedule(session: AsyncSession, notice: Notice, at: date
 def _refuse_state(notice: Notice, doing: str) -> Conflict:
     return Conflict(
         f"Notice {notice.id} is {notice.status}; it cannot be {doing} now.",
-        code="tender.notice_state",
+        code=ErrorCode.TENDER_NOTICE_STATE,
         details={"status": notice.status},
     )
 
