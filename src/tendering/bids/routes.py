@@ -39,9 +39,9 @@ from tendering.core.errors import (
     PayloadTooLarge,
     PlatformError,
 )
+from tendering.core.params import PathCode
 from tendering.core.secrecy import Secrecy
 from tendering.opening.ceremony import lot_key
-from tendering.tenders.schemas import PathCode
 
 __all__ = ["BidController", "BidderKeyController", "refusal"]
 
