@@ -62,7 +62,8 @@ def _route_handlers() -> list[Any]:
 
 
 def register_contexts() -> None:
-    """Register every context's jobs and sweepers with the worker (idempotent)."""
+    """Register every context's jobs and sweepers with the worker, its demo steps, and
+    connect the hooks lower contexts announce to the higher ones' functions (idempotent)."""
     from tendering.core.audit import jobs as audit_jobs
 
     jobs.register(audit_jobs.checkpoint_streams, cron_minute_step=10)
@@ -80,6 +81,11 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    # Hooks: a lower context announces, a higher one acts in the same transaction.
+    from tendering.opening import hold_key_ceremonies
+    from tendering.tenders import lots_published
+
+    lots_published.connect(hold_key_ceremonies)  # a published lot gets its opening key
     from tendering.core.demo import register_demo_step
     from tendering.ledger.demo import add_demo_deposits
     from tendering.opening.demo import add_demo_custodians

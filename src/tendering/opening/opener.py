@@ -36,8 +36,7 @@ from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event, add_events
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
-from tendering.tenders.models import Lot
-from tendering.tenders.reveal import reveal_registrations
+from tendering.tenders import LotView, reveal_registrations
 
 __all__ = [
     "MIN_VALID_BIDS",
@@ -225,7 +224,7 @@ async def finish_opening(
     session: AsyncSession,
     *,
     terms: bids.LotTerms,
-    lot: Lot,
+    lot: LotView,
     actor: Actor,
     platform_key: PlatformKey,
     store: BlobStore,
