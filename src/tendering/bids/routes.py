@@ -22,6 +22,7 @@ from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from tendering.bids import keys, service
+from tendering.bids.lot_keys import lot_key
 from tendering.bids.schemas import BidderKeyCreate, BidderKeyRead, LotKeyRead, SignedReceipt
 from tendering.bids.upload import stage_envelope
 from tendering.core.auth.guards import current_actor, public, requires_role
@@ -41,7 +42,6 @@ from tendering.core.errors import (
 )
 from tendering.core.params import PathCode
 from tendering.core.secrecy import Secrecy
-from tendering.opening.ceremony import lot_key
 
 __all__ = ["BidController", "BidderKeyController", "refusal"]
 

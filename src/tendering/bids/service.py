@@ -30,8 +30,6 @@ from sqlalchemy import (
     BigInteger,
     String,
     Text,
-    any_,
-    bindparam,
     cast,
     extract,
     func,
@@ -41,17 +39,17 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.bids import rules
 from tendering.bids.evidence import Evidence, seal_evidence
+from tendering.bids.lot_keys import lot_key
 from tendering.bids.models import Bid, BidderKey, BidState
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.models import Organization, OrgKind
+from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
@@ -60,13 +58,11 @@ from tendering.core.errors import ErrorCode, InvalidInput, NotFound, RuleViolati
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
-from tendering.opening.ceremony import lot_key
 from tendering.tenders import bid_deadline_sql, is_registered, published_lot
 
 __all__ = [
     "LotTerms",
     "check_before_upload",
-    "current_bids",
     "insert_bid",
     "lot_terms",
     "own_bid",
@@ -388,25 +384,3 @@ async def withdraw_bid(
             "commitment": rules.commitment(lot=terms.code, bidder=tag, sha256="", seq=0, nonce="")
         },
     )
-
-
-async def current_bids(
-    session: AsyncSession, lot_id: int, *, platform_key: PlatformKey
-) -> list[Bid]:
-    """Every bid that counts (for the opening), in submission order. No row names its lot:
-    the tags of every bidder organization are computed and looked up (an HMAC each, a few
-    microseconds; a platform with 10,000 bidders spends tens of milliseconds)."""
-    secrecy = Secrecy.of(platform_key)
-    organizations = await session.scalars(
-        select(col(Organization.id)).where(col(Organization.kind) == OrgKind.BIDDER)
-    )
-    tags = [secrecy.tag(lot_id, org_id) for org_id in organizations if org_id is not None]
-    query = (
-        select(Bid)
-        .where(
-            col(Bid.bidder_tag) == any_(bindparam("tags", tags, type_=ARRAY(String))),
-            col(Bid.state) == BidState.CURRENT,
-        )
-        .order_by(col(Bid.seq))
-    )
-    return list((await session.scalars(query)).all())

@@ -12,6 +12,9 @@ passphrase, and rebuilding the key needs k of them::
     await hold_key_ceremonies(session, LotsPublished(lots, actor))  # tenders' lots_published
     share = await custodian_share(session, lot=..., key=..., user_id=..., passphrase="...")
 
+The public key goes to the bids context (``bids.publish_lot_key``; read it back with
+``bids.lot_key``); the shares stay here.
+
 A lot whose custodians are not all registered gets no key at publication; the event
 ``opening.key_ceremony_waiting`` says who is missing, and staff hold it later with
 :func:`hold_key_ceremony` (bids are refused until the lot has a key).
@@ -30,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from tendering.bids import PublishedKey, lot_key, publish_lot_key
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
@@ -43,7 +47,7 @@ from tendering.core.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
-from tendering.opening.models import CustodianKey, LotKey, LotKeyShare
+from tendering.opening.models import CustodianKey, LotKeyShare
 from tendering.tenders import LotsPublished, LotView, lot_view
 
 __all__ = [
@@ -52,7 +56,6 @@ __all__ = [
     "custodian_status",
     "hold_key_ceremonies",
     "hold_key_ceremony",
-    "lot_key",
     "lot_of",
     "register_custodian_key",
 ]
@@ -129,10 +132,6 @@ async def custodian_status(session: AsyncSession, user_id: int) -> CustodianRead
     return CustodianReady(row.user_id, row.public_key, rfc3339(row.registered_at))
 
 
-async def lot_key(session: AsyncSession, lot_id: int) -> LotKey | None:
-    return await session.get(LotKey, lot_id)
-
-
 def _no_lot(lot_code: str) -> NotFound:
     return NotFound(f"没有标段 {lot_code} (no such lot).", code=ErrorCode.OPENING_NO_LOT)
 
@@ -165,7 +164,7 @@ async def hold_key_ceremonies(session: AsyncSession, published: LotsPublished) -
         await _ceremony(session, lot, actor=actor)
 
 
-async def hold_key_ceremony(session: AsyncSession, *, lot_code: str, actor: Actor) -> LotKey:
+async def hold_key_ceremony(session: AsyncSession, *, lot_code: str, actor: Actor) -> PublishedKey:
     """Staff hold a lot's ceremony that could not run at publication."""
     lot = await lot_view(session, code=lot_code, lock=True)
     if lot is None:
@@ -203,7 +202,7 @@ def _split(secret: bytes, *, k: int, n: int) -> list[shamir.Share]:
     return shamir.split(secret, k=k, n=n)
 
 
-async def _ceremony(session: AsyncSession, lot: LotView, *, actor: Actor | str) -> LotKey:
+async def _ceremony(session: AsyncSession, lot: LotView, *, actor: Actor | str) -> PublishedKey:
     custodians = list(lot.custodian_ids)
     rows = (
         await session.scalars(select(CustodianKey).where(col(CustodianKey.user_id).in_(custodians)))
@@ -226,7 +225,8 @@ async def _ceremony(session: AsyncSession, lot: LotView, *, actor: Actor | str) 
     }
     del shares
     now = await db_now(session)
-    key = LotKey(
+    key = await publish_lot_key(
+        session,
         lot_id=lot.id,
         key_id=key_id,
         public_key=base64.b64encode(public_raw).decode(),
@@ -234,8 +234,6 @@ async def _ceremony(session: AsyncSession, lot: LotView, *, actor: Actor | str) 
         n=len(custodians),
         held_at=now,
     )
-    session.add(key)
-    await session.flush()
     await session.execute(
         insert(LotKeyShare),
         [{"lot_id": lot.id, "user_id": u, "sealed_share": s} for u, s in sealed.items()],
@@ -259,7 +257,7 @@ async def _ceremony(session: AsyncSession, lot: LotView, *, actor: Actor | str) 
 
 
 async def custodian_share(
-    session: AsyncSession, *, lot: LotView, key: LotKey, user_id: int, passphrase: str
+    session: AsyncSession, *, lot: LotView, key: PublishedKey, user_id: int, passphrase: str
 ) -> shamir.Share:
     """The custodian's share of ``lot``'s key; ``WrongPassphrase`` says only that."""
     custodian = await session.get(CustodianKey, user_id)

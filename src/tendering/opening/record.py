@@ -18,14 +18,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.bids.service import LotTerms
+from tendering.bids import LotTerms, lot_key
 from tendering.core.auth.models import User
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import rfc3339
 from tendering.core.money import yuan
 from tendering.core.reports import Report, render_pdf
 from tendering.core.signing import PlatformKey
-from tendering.opening.models import BidOutcome, LotKey, Opening, OpeningResult, OpeningState
+from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
 from tendering.tenders import LotView
 
 __all__ = ["OUTCOME_LABELS", "SignedRecord", "build_report", "write_record"]
@@ -51,7 +51,7 @@ class SignedRecord:
 
 async def build_report(session: AsyncSession, *, terms: LotTerms, lot: LotView) -> Report:
     opening = await session.get(Opening, terms.lot_id, populate_existing=True)
-    key = await session.get(LotKey, terms.lot_id)
+    key = await lot_key(session, terms.lot_id)
     assert opening is not None and key is not None
     names = {
         u.id: f"{u.display_name or u.username} (user:{u.id})"
