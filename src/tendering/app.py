@@ -1,8 +1,9 @@
-"""The composition root: the only module that sees every context.
+"""The composition root: with ``cli.py``, ``runtime.py`` and ``models.py``, the only modules
+that see every context (``tests/tendering/test_boundaries.py``).
 
 ``create_app(settings)`` wires the database plugin, the auth middleware, the error mapping,
-OpenAPI and each context's routes. Contexts add their controllers to ``ROUTES`` and their
-jobs to ``tendering.core.jobs`` through ``register_contexts`` below, and nowhere else.
+OpenAPI and each context's routes. The contexts' controllers are listed in
+``_route_handlers``; their jobs, demo steps and hook listeners in ``register_contexts``.
 """
 
 from __future__ import annotations
