@@ -1,8 +1,9 @@
-"""The composition root: the only module that sees every context.
+"""The composition root: with ``cli.py``, ``runtime.py`` and ``models.py``, the only modules
+that see every context (``tests/tendering/test_boundaries.py``).
 
 ``create_app(settings)`` wires the database plugin, the auth middleware, the error mapping,
-OpenAPI and each context's routes. Contexts add their controllers to ``ROUTES`` and their
-jobs to ``tendering.core.jobs`` through ``register_contexts`` below, and nowhere else.
+OpenAPI and each context's routes. The contexts' controllers are listed in
+``_route_handlers``; their jobs, demo steps and hook listeners in ``register_contexts``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def _route_handlers() -> list[Any]:
 
 
 def register_contexts() -> None:
-    """Register every context's jobs and sweepers with the worker (idempotent)."""
+    """Register every context's jobs and sweepers with the worker, its demo steps, and
+    connect the hooks lower contexts announce to the higher ones' functions (idempotent)."""
     from tendering.core.audit import jobs as audit_jobs
 
     jobs.register(audit_jobs.checkpoint_streams, cron_minute_step=10)
@@ -80,6 +82,11 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    # Hooks: a lower context announces, a higher one acts in the same transaction.
+    from tendering.opening import hold_key_ceremonies
+    from tendering.tenders import lots_published
+
+    lots_published.connect(hold_key_ceremonies)  # a published lot gets its opening key
     from tendering.core.demo import register_demo_step
     from tendering.ledger.demo import add_demo_deposits
     from tendering.opening.demo import add_demo_custodians

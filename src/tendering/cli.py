@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from tendering import __version__
-from tendering.core.runtime_cli import demo, migrate, serve, worker
+from tendering.runtime import demo, migrate, serve, worker
 
 __all__ = ["main"]
 

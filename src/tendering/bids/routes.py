@@ -22,6 +22,7 @@ from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from tendering.bids import keys, service
+from tendering.bids.lot_keys import lot_key
 from tendering.bids.schemas import BidderKeyCreate, BidderKeyRead, LotKeyRead, SignedReceipt
 from tendering.bids.upload import stage_envelope
 from tendering.core.auth.guards import current_actor, public, requires_role
@@ -39,9 +40,8 @@ from tendering.core.errors import (
     PayloadTooLarge,
     PlatformError,
 )
+from tendering.core.params import PathCode
 from tendering.core.secrecy import Secrecy
-from tendering.opening.ceremony import lot_key
-from tendering.tenders.schemas import PathCode
 
 __all__ = ["BidController", "BidderKeyController", "refusal"]
 

@@ -29,6 +29,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.channels import Frame
 from tendering.core.db import DbSession
 from tendering.core.errors import ErrorCode, InvalidInput, NotFound
+from tendering.core.params import PathCode
 from tendering.opening import ceremony, live, service
 from tendering.opening.live import Announcer
 from tendering.opening.models import BidOutcome, OpeningState
@@ -41,7 +42,6 @@ from tendering.opening.schemas import (
     OpeningResultRead,
     PassphraseEntry,
 )
-from tendering.tenders.schemas import PathCode
 
 __all__ = ["CustodianController", "OpeningController"]
 

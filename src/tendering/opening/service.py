@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from tendering.bids import service as bids
+from tendering.bids import LotTerms, lot_key, lot_terms
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization
@@ -62,13 +62,13 @@ __all__ = [
 @dataclass(frozen=True)
 class OpeningView:
     opening: Opening
-    lot: bids.LotTerms
+    lot: LotTerms
     k: int
     entered: list[int]
 
 
-async def _terms(session: AsyncSession, lot_code: str) -> bids.LotTerms:
-    return await bids.lot_terms(session, lot_code)
+async def _terms(session: AsyncSession, lot_code: str) -> LotTerms:
+    return await lot_terms(session, lot_code)
 
 
 async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -> OpeningView:
@@ -98,7 +98,7 @@ async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -
         )
     ).scalar()
     if inserted is not None:
-        key = await ceremony.lot_key(session, terms.lot_id)
+        key = await lot_key(session, terms.lot_id)
         assert key is not None
         await add_event(session, terms.lot_id, "started", {"k": key.k, "n": key.n})
         await record(
@@ -118,7 +118,7 @@ async def opening_view(session: AsyncSession, lot_code: str) -> OpeningView:
         raise NotFound(
             "该标段尚未开标 (the opening has not started).", code=ErrorCode.OPENING_NOT_STARTED
         )
-    key = await ceremony.lot_key(session, terms.lot_id)
+    key = await lot_key(session, terms.lot_id)
     assert key is not None
     entered = list(opening.custodians)
     return OpeningView(opening=opening, lot=terms, k=key.k, entered=entered)
@@ -149,7 +149,7 @@ async def enter_passphrase(
             "您已输入口令 (you have already entered your passphrase).",
             code=ErrorCode.OPENING_ENTERED,
         )
-    key = await ceremony.lot_key(session, terms.lot_id)
+    key = await lot_key(session, terms.lot_id)
     assert key is not None
     lot = await ceremony.lot_of(session, terms.lot_id)
     share = await ceremony.custodian_share(

@@ -21,7 +21,8 @@ from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from tendering.opening.ceremony import hold_key_ceremonies
+from tendering.tenders.hooks import LotsPublished, lots_published
+from tendering.tenders.lots import LotView
 from tendering.tenders.models import (
     Amendment,
     Lot,
@@ -283,7 +284,9 @@ async def _mark_published(
     lots = await notice_lots(session, notice_id)
     payload = _schedule_payload(notice) | {"published_at": rfc3339(published_at)}
     await record_for_lots(session, lots, action="notice.published", actor=actor, payload=payload)
-    await hold_key_ceremonies(session, lots, actor=actor)
+    # The opening's key ceremony listens (wired by app.register_contexts), in this transaction.
+    views = tuple(LotView.of(lot) for lot in lots)
+    await lots_published.announce(session, LotsPublished(lots=views, actor=actor))
     return True
 
 
