@@ -100,6 +100,8 @@ class ErrorCode(StrEnum):
     CALENDAR_NO_DAY = "calendar.no_day"
     # crypto
     CRYPTO_ERROR = "crypto.error"
+    # draw
+    DRAW_INVALID_POOL = "draw.invalid_pool"
     # envelope
     ENVELOPE_EXTENDED = "envelope.extended"
     ENVELOPE_FILE_KEY = "envelope.file_key"
