@@ -39,6 +39,7 @@ def _route_handlers() -> list[Any]:
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
+    from tendering.core.draws.routes import DrawController
     from tendering.core.holidays.routes import CalendarController
     from tendering.ledger.routes import LedgerController
     from tendering.opening.routes import CustodianController, OpeningController
@@ -59,6 +60,7 @@ def _route_handlers() -> list[Any]:
         BidController,
         CustodianController,
         OpeningController,
+        DrawController,
     ]
 
 

@@ -29,10 +29,12 @@ def _register() -> None:
     from tendering.core.audit.cli import audit
     from tendering.core.auth.cli import users
     from tendering.core.crypto.cli import keygen
+    from tendering.core.draws.cli import draws
     from tendering.ledger.cli import ledger
 
     for command in (serve, worker, migrate, demo, users, audit, keygen, ledger, seal, opening):
         main.add_command(command)
+    main.add_command(draws)
 
 
 _register()

@@ -100,6 +100,16 @@ class ErrorCode(StrEnum):
     CALENDAR_NO_DAY = "calendar.no_day"
     # crypto
     CRYPTO_ERROR = "crypto.error"
+    # draw
+    DRAW_DUPLICATE = "draw.duplicate"
+    DRAW_ENTROPY = "draw.entropy"
+    DRAW_INVALID_POOL = "draw.invalid_pool"
+    DRAW_NOT_FOUND = "draw.not_found"
+    DRAW_NOT_WITNESS = "draw.not_witness"
+    DRAW_SEALED = "draw.sealed"
+    DRAW_SEALED_BROKEN = "draw.sealed_broken"
+    DRAW_STATE = "draw.state"
+    DRAW_WITNESS = "draw.witness"
     # envelope
     ENVELOPE_EXTENDED = "envelope.extended"
     ENVELOPE_FILE_KEY = "envelope.file_key"
