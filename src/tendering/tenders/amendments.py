@@ -34,7 +34,7 @@ from tendering.tenders.models import (
 )
 from tendering.tenders.projects import project_rules
 from tendering.tenders.registration import registered_for_notice
-from tendering.tenders.rules import push_deadline
+from tendering.tenders.rules import DeadlinePush, check_moved_deadline, push_deadline
 from tendering.tenders.schemas import AmendmentCreate
 from tendering.tenders.service import get_notice, notice_lots, record_for_lots
 
@@ -64,20 +64,33 @@ async def issue_amendment(
             "The bid deadline has passed; the notice can no longer be amended.",
             code="tender.deadline_passed",
         )
-    deadline, opening = notice.bid_deadline, notice.opening_at
+    project = await session.get(TenderProject, notice.project_id)
+    assert project is not None
+    rules, calendar = await project_rules(session, project), await load_calendar(session)
     if data.bid_deadline is not None:
         if data.bid_deadline <= now:
             raise InvalidInput("bid_deadline must be in the future.", field="bid_deadline")
-        deadline, opening = data.bid_deadline, opening + (data.bid_deadline - deadline)
-    project = await session.get(TenderProject, notice.project_id)
-    assert project is not None
-    push = push_deadline(
-        await project_rules(session, project),
-        await load_calendar(session),
-        issued_at=now,
-        bid_deadline=deadline,
-        opening_at=opening,
-    )
+        moved = data.bid_deadline - notice.bid_deadline
+        push = DeadlinePush(data.bid_deadline, notice.opening_at + moved, pushed=False)
+    else:
+        push = push_deadline(
+            rules,
+            calendar,
+            issued_at=now,
+            bid_deadline=notice.bid_deadline,
+            opening_at=notice.opening_at,
+        )
+    if push.bid_deadline != notice.bid_deadline:
+        # A moved deadline passes the checks of publication (never shorter than the law's
+        # periods, never on a rest day); the push's own result is checked the same way.
+        check_moved_deadline(
+            rules,
+            calendar,
+            first=max(notice.documents_from, notice.published_at or notice.documents_from),
+            issued_at=now,
+            bid_deadline=push.bid_deadline,
+            entered=data.bid_deadline is not None,
+        )
     number = 1 + (
         await session.scalar(
             select(func.coalesce(func.max(col(Amendment.number)), 0)).where(

@@ -171,7 +171,12 @@ class AmendmentCreate(BaseModel):
     title: Text = Field(min_length=1, max_length=300)
     body: Text = Field(min_length=1, max_length=100_000)
     bid_deadline: Moment | None = Field(
-        default=None, description="a new deadline; the 15-day rule may move it further"
+        default=None,
+        description=(
+            "a new deadline: on a working day, at least 15 days after this amendment and 20 "
+            "days after the documents first went out (else refused). Without one, a deadline "
+            "fewer than 15 days away is moved out by the 15-day rule"
+        ),
     )
 
 

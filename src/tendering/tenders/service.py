@@ -21,6 +21,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, InvalidInput, NotFound
+from tendering.core.holidays import load_calendar
 from tendering.opening.ceremony import hold_key_ceremonies
 from tendering.tenders.models import (
     Amendment,
@@ -148,6 +149,7 @@ async def _check_notice_schedule(session: AsyncSession, notice: Notice, at: date
     assert project is not None
     check_schedule(
         await project_rules(session, project),
+        await load_calendar(session),
         published_at=at,
         documents_from=notice.documents_from,
         documents_to=notice.documents_to,

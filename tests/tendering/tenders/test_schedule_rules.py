@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tendering.core import jobs
+from tendering.tenders.rules import CST
+from tests.tendering.tenders.conftest import (
+    calendar_body,
+    first_working_day_after,
+    on_working_day,
+    working_start,
+)
 
 
 async def test_publishing_with_documents_available_4_days_23_59_is_refused(desk, client):
     project = await desk.project()
     lot = await desk.lot(project)
-    start = datetime.now(UTC) + timedelta(minutes=5)
+    start = working_start(5 - 1 / (24 * 60), 21)
     notice_id = await desk.notice(project, [lot], start=start, documents_days=5 - 1 / (24 * 60))
     response = await client.post(
         f"/api/tenders/notices/{notice_id}/schedule",
@@ -32,7 +39,7 @@ async def test_scheduling_with_documents_available_exactly_5_days_is_accepted(
 ):
     project = await desk.project()
     lot = await desk.lot(project)
-    start = datetime.now(UTC) + timedelta(minutes=5)
+    start = working_start(5, 21)
     notice_id = await desk.notice(project, [lot], start=start, documents_days=5)
     response = await client.post(
         f"/api/tenders/notices/{notice_id}/schedule",
@@ -50,7 +57,7 @@ async def test_scheduling_with_documents_available_exactly_5_days_is_accepted(
 async def test_bid_deadline_under_20_days_is_refused_with_the_numbers(desk, client):
     project = await desk.project()
     lot = await desk.lot(project)
-    notice_id = await desk.notice(project, [lot], bid_days=19)
+    notice_id = await desk.notice(project, [lot], start=working_start(6, 19), bid_days=19)
     response = await client.post(
         f"/api/tenders/notices/{notice_id}/publish", headers=desk.staff_headers
     )
@@ -114,7 +121,7 @@ async def test_center_rules_are_staff_configurable(desk, client, people, login):
     assert changed.status_code == 200
     project = await desk.project()
     lot = await desk.lot(project)
-    notice_id = await desk.notice(project, [lot], documents_days=6)
+    notice_id = await desk.notice(project, [lot], start=working_start(6, 21), documents_days=6)
     response = await client.post(
         f"/api/tenders/notices/{notice_id}/publish", headers=desk.staff_headers
     )
@@ -137,3 +144,45 @@ async def test_lifecycle_refuses_steps_out_of_order(desk, client):
     assert closed.json()["status"] == "closed"
     public = await client.get(f"/api/public/notices/{notice_id}")
     assert public.json()["status"] == "closed"
+
+
+async def test_a_deadline_on_a_rest_day_is_refused_naming_the_first_working_day(desk, client):
+    project = await desk.project()
+    lot = await desk.lot(project)
+    start, bid_days = working_start(6), 21
+    while on_working_day(start + timedelta(days=bid_days)):
+        bid_days += 1
+    notice_id = await desk.notice(project, [lot], start=start, bid_days=bid_days, roll=False)
+    response = await client.post(
+        f"/api/tenders/notices/{notice_id}/publish", headers=desk.staff_headers
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "tender.rest_day" and body["field"] == "bid_deadline"
+    day = (start + timedelta(days=bid_days)).astimezone(CST).date()
+    first = first_working_day_after(day)
+    assert f"{day.isoformat()}（" in body["detail"] and "是休息日" in body["detail"]
+    assert f"第一个工作日是{first.isoformat()}（" in body["detail"]
+    assert body["details"] == {"day": day.isoformat(), "first_working_day": first.isoformat()}
+    detail = await client.get(f"/api/tenders/notices/{notice_id}", headers=desk.staff_headers)
+    assert detail.json()["status"] == "draft"
+
+
+async def test_a_deadline_in_a_year_nobody_entered_is_refused_until_staff_enter_it(desk, client):
+    project = await desk.project()
+    lot = await desk.lot(project)
+    # Two years on: the desk entered this year and the next only.
+    notice_id = await desk.notice(project, [lot], bid_days=2 * 366)
+    year = (datetime.now(UTC) + timedelta(days=2 * 366)).year
+    publish = f"/api/tenders/notices/{notice_id}/publish"
+    response = await client.post(publish, headers=desk.staff_headers)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "calendar.year_missing"
+    assert f"{year}年的节假日安排尚未录入" in response.json()["detail"]
+    assert response.json()["details"] == {"year": year}
+
+    entered = await client.put(
+        f"/api/calendar/{year}", headers=desk.staff_headers, json=calendar_body(year)
+    )
+    assert entered.status_code == 200
+    assert (await client.post(publish, headers=desk.staff_headers)).status_code == 201
