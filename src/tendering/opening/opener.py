@@ -36,8 +36,11 @@ from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event, add_events
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
-from tendering.tenders.models import Lot
+from tendering.tenders.models import Lot, LotResult
+from tendering.tenders.projects import lot_rules
 from tendering.tenders.reveal import reveal_registrations
+from tendering.tenders.rules import STATUTORY_LIMITS
+from tendering.tenders.service import record_lot_result
 
 __all__ = [
     "MIN_VALID_BIDS",
@@ -49,7 +52,9 @@ __all__ = [
     "record_results",
 ]
 
-MIN_VALID_BIDS = 3  # 招标投标法实施条例: 投标人少于3个的，不得开标 (the lot fails, 流标)
+# The law's number (招标投标法 第二十八条: 投标人少于3个的，应当重新招标, the lot fails, 流标);
+# a center or project may require more (``min_valid_bids``), never fewer.
+MIN_VALID_BIDS = STATUTORY_LIMITS["min_valid_bids"].value
 
 
 def receipt_hash(bid: Bid, *, lot: str, bidder: str) -> str:
@@ -240,7 +245,8 @@ async def finish_opening(
             )
         )
     ) or 0
-    state = OpeningState.OPENED if valid >= MIN_VALID_BIDS else OpeningState.FAILED
+    needed = (await lot_rules(session, lot)).min_valid_bids
+    state = OpeningState.OPENED if valid >= needed else OpeningState.FAILED
     now = await db_now(session)
     await session.execute(
         update(Opening)
@@ -258,8 +264,10 @@ async def finish_opening(
         "record_signature": signed.signature,
     }
     if state == OpeningState.FAILED:
-        payload["reason"] = f"有效投标不足{MIN_VALID_BIDS}家，流标 (fewer than 3 valid bids)"
+        payload["reason"] = f"有效投标不足{needed}家，流标 (fewer than {needed} valid bids)"
     await add_event(session, terms.lot_id, "finished", payload)
+    result = LotResult.OPENED if state == OpeningState.OPENED else LotResult.FAILED
+    await record_lot_result(session, lot_id=terms.lot_id, result=result, at=now)
     await record(
         session,
         stream=lot_stream(terms.code),

@@ -195,6 +195,7 @@ async def notice_detail(session: AsyncSession, notice_id: int, *, public: bool) 
         opening_at=notice.opening_at,
         publish_at=notice.publish_at,
         closed_at=notice.closed_at,
+        termination_reason=notice.termination_reason,
         lot_details=[
             LotRead(
                 code=lot.code,

@@ -4,8 +4,11 @@ Sources: 招标投标法 第二十四条 (at least 20 days from the documents fi
 bid deadline); 招标投标法实施条例 第十六条 (documents on sale for at least 5 days), 第二十一条
 (a clarification or amendment that may affect the bids: at least 15 days before the
 deadline, else the deadline moves), 第二十六条 (deposit at most 2% of the estimated price).
-A center may configure other numbers (:class:`ScheduleRules`); projects may override them.
-Times are passed in; the service reads them from the database clock.
+A center may configure other numbers (:class:`ScheduleRules`); projects may override them,
+but only to be stricter: the law's numbers are floors (:data:`STATUTORY_LIMITS`; the deposit
+cap a ceiling) that configuration may raise and never lower, and fewer than 3 valid bids
+always fails a lot (招标投标法 第二十八条). Times are passed in; the service reads them from
+the database clock.
 
 No period ends on a rest day (民法典 第二百零三条): a documents' end or a bid deadline that
 staff enter on a weekend or public holiday is refused with the first working day after it
@@ -38,12 +41,15 @@ from tendering.core.errors import InvalidInput, RuleViolation
 from tendering.core.money import yuan
 
 __all__ = [
+    "STATUTORY_LIMITS",
     "BidField",
     "DeadlinePush",
     "ScheduleRules",
+    "StatutoryLimit",
     "check_deposit",
     "check_moved_deadline",
     "check_schedule",
+    "check_statutory_limits",
     "describe_day",
     "describe_duration",
     "parse_bid_fields",
@@ -61,18 +67,91 @@ _BID_FIELD_TYPES = ("integer", "string")
 _RESERVED_FIELDS = ("price_fen",)
 
 
+@dataclass(frozen=True, slots=True)
+class StatutoryLimit:
+    """The law's number for one rule: a floor, or a ceiling (``ceiling``) for the deposit."""
+
+    value: int
+    law: str
+    rule: str
+    ceiling: bool = False
+
+    def allows(self, value: int) -> bool:
+        return value <= self.value if self.ceiling else value >= self.value
+
+    def nearest(self, value: int) -> int:
+        """``value``, or the limit when ``value`` is beyond it."""
+        return min(value, self.value) if self.ceiling else max(value, self.value)
+
+
+STATUTORY_LIMITS: Mapping[str, StatutoryLimit] = {
+    "min_document_days": StatutoryLimit(
+        5, "招标投标法实施条例 第十六条", "招标文件发售期不得少于5日"
+    ),
+    "min_bid_days": StatutoryLimit(
+        20, "招标投标法 第二十四条", "自招标文件开始发出之日起至投标截止之日止不得少于20日"
+    ),
+    "amendment_days": StatutoryLimit(
+        15, "招标投标法实施条例 第二十一条", "澄清或者修改应当在投标截止时间至少15日前发出"
+    ),
+    "max_deposit_bp": StatutoryLimit(
+        200, "招标投标法实施条例 第二十六条", "投标保证金不得超过招标项目估算价的2%", ceiling=True
+    ),
+    "min_valid_bids": StatutoryLimit(3, "招标投标法 第二十八条", "投标人少于3个的，应当重新招标"),
+}
+
+
+def check_statutory_limits(values: Mapping[str, int | None], *, prefix: str = "") -> None:
+    """Refuse a configured number that is less strict than the law (400 naming the field,
+    the law and its number); ``None`` leaves a rule as it is."""
+    for name, limit in STATUTORY_LIMITS.items():
+        value = values.get(name)
+        if value is None or limit.allows(value):
+            continue
+        field = f"{prefix}{name}"
+        if limit.ceiling:
+            zh, en = (
+                f"可以低于、不得高于法定上限{limit.value}",
+                f"at most the legal cap {limit.value}",
+            )
+        else:
+            zh, en = (
+                f"可以高于、不得低于法定下限{limit.value}",
+                f"at least the legal floor {limit.value}",
+            )
+        raise RuleViolation(
+            f"{limit.rule}（{limit.law}）：{field} {zh}，不能设为{value}。 {field} must be {en}; "
+            "a center or a project may only make the rule stricter.",
+            code="tender.statutory_limit",
+            field=field,
+            details={"limit": limit.value, "value": value},
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduleRules:
     min_document_days: int = 5
     min_bid_days: int = 20
     max_deposit_bp: int = 200  # 2% in basis points
     amendment_days: int = 15
+    min_valid_bids: int = 3
+
+    def within_the_law(self) -> ScheduleRules:
+        """These rules, each at least as strict as the law (a value stored before the limits
+        were enforced counts as the law's own)."""
+        return replace(
+            self,
+            **{
+                name: limit.nearest(getattr(self, name)) for name, limit in STATUTORY_LIMITS.items()
+            },
+        )
 
     def overridden(self, overrides: Mapping[str, Any]) -> ScheduleRules:
-        """These rules with a project's overrides (only known keys, whole numbers)."""
+        """These rules with a project's overrides (only known keys, whole numbers), never
+        less strict than the law."""
         known = {f.name for f in fields(self)}
         chosen = {k: int(v) for k, v in overrides.items() if k in known and v is not None}
-        return replace(self, **chosen)
+        return replace(self, **chosen).within_the_law()
 
 
 def describe_duration(span: timedelta) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "RuleOverrides",
     "RuleSettings",
     "ScheduleRequest",
+    "TerminationCreate",
 ]
 
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$"
@@ -69,10 +70,17 @@ PathRef = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$")]
 
 
 class RuleSettings(BaseModel):
-    min_document_days: int = Field(ge=0, le=365)
-    min_bid_days: int = Field(ge=0, le=365)
-    max_deposit_bp: int = Field(ge=0, le=10_000, description="basis points; 200 = 2%")
-    amendment_days: int = Field(ge=0, le=365)
+    """The center's numbers; each may be stricter than the law, never less strict."""
+
+    min_document_days: int = Field(ge=0, le=365, description="at least 5 (the law)")
+    min_bid_days: int = Field(ge=0, le=365, description="at least 20 (the law)")
+    max_deposit_bp: int = Field(
+        ge=0, le=10_000, description="basis points; 200 = 2%, the law's cap"
+    )
+    amendment_days: int = Field(ge=0, le=365, description="at least 15 (the law)")
+    min_valid_bids: int = Field(
+        default=3, ge=0, le=100, description="fewer valid bids fail the lot; at least 3"
+    )
 
 
 class RuleOverrides(BaseModel):
@@ -80,6 +88,7 @@ class RuleOverrides(BaseModel):
     min_bid_days: int | None = Field(default=None, ge=0, le=365)
     max_deposit_bp: int | None = Field(default=None, ge=0, le=10_000)
     amendment_days: int | None = Field(default=None, ge=0, le=365)
+    min_valid_bids: int | None = Field(default=None, ge=0, le=100)
 
 
 class ProjectCreate(BaseModel):
@@ -193,6 +202,12 @@ class AmendmentRead(BaseModel):
     deadline_pushed: bool = Field(description="moved out by the 15-day rule")
 
 
+class TerminationCreate(BaseModel):
+    reason: Text = Field(
+        min_length=2, max_length=2000, description="published on the notice (终止招标的理由)"
+    )
+
+
 class QuestionCreate(BaseModel):
     text: Text = Field(min_length=1, max_length=10_000)
 
@@ -239,6 +254,9 @@ class NoticeDetail(NoticeSummary):
     opening_at: datetime
     publish_at: datetime | None
     closed_at: datetime | None
+    termination_reason: str | None = Field(
+        default=None, description="set when the notice was terminated (终止招标)"
+    )
     lot_details: list[LotRead]
     documents: list[DocumentRead]
     amendments: list[AmendmentRead]

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.calendar import WorkingCalendar, is_working_day
@@ -62,6 +64,35 @@ def first_working_day_after(day: date) -> date:
     while not is_working_day(TEST_CALENDAR, day):
         day += timedelta(days=1)
     return day
+
+
+async def move_deadline(engine: AsyncEngine, notice_id: int, deadline: str) -> None:
+    """Time passing, for a test: set the notice's bid deadline and opening to the SQL
+    expression ``deadline`` (e.g. ``clock_timestamp() - interval '1 second'``)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                f"UPDATE tender_notice SET bid_deadline = {deadline}, opening_at = {deadline}"
+                " WHERE id = :id"
+            ),
+            {"id": notice_id},
+        )
+
+
+async def time_passes(engine: AsyncEngine, notice_id: int, interval: timedelta) -> None:
+    """As if ``interval`` had passed since the notice was published: every time of the
+    notice moves that much into the past."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE tender_notice SET published_at = published_at - CAST(:i AS interval),"
+                " documents_from = documents_from - CAST(:i AS interval),"
+                " documents_to = documents_to - CAST(:i AS interval),"
+                " bid_deadline = bid_deadline - CAST(:i AS interval),"
+                " opening_at = opening_at - CAST(:i AS interval) WHERE id = :id"
+            ),
+            {"id": notice_id, "i": interval},
+        )
 
 
 @dataclass

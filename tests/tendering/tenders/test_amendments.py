@@ -8,7 +8,12 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import text
 
 from tendering.tenders.rules import CST, roll_moment
-from tests.tendering.tenders.conftest import TEST_CALENDAR, first_working_day_after, on_working_day
+from tests.tendering.tenders.conftest import (
+    TEST_CALENDAR,
+    first_working_day_after,
+    on_working_day,
+    time_passes,
+)
 from tests.tendering.tenders.openformats import ATOM, ocds_validator
 
 
@@ -30,12 +35,13 @@ async def amend(client, desk, notice_id: int, **extra):
 
 
 async def test_deadline_moves_when_amendment_within_15_days(desk, client, engine):
-    # The project waives the 20-day minimum so its deadline can be 10 days out.
-    notice_id, (lot,) = await desk.published(min_bid_days=0, bid_days=10)
-    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    # Published with 21 days; a bidder registers; 11 days later, 10 are left.
+    notice_id, (lot,) = await desk.published(bid_days=21)
     _registered, headers = await desk.bidder()
     await client.post(f"/api/lots/{lot}/registration", headers=headers)
     _, stranger_headers = await desk.bidder()
+    await time_passes(engine, notice_id, timedelta(days=11))
+    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
 
     response = await amend(client, desk, notice_id)
     assert response.status_code == 201, response.text

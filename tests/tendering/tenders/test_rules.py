@@ -16,6 +16,7 @@ from tendering.tenders.rules import (
     check_deposit,
     check_moved_deadline,
     check_schedule,
+    check_statutory_limits,
     describe_duration,
     parse_bid_fields,
     push_deadline,
@@ -251,6 +252,27 @@ def test_deposit_of_exactly_2_percent_is_accepted_and_one_fen_more_refused():
 def test_project_overrides_replace_only_known_rules():
     rules = RULES.overridden({"max_deposit_bp": 100, "unknown": 3})
     assert rules.max_deposit_bp == 100 and rules.min_bid_days == 20
+
+
+def test_configuration_may_be_stricter_than_the_law_and_never_less_strict():
+    check_statutory_limits({"min_bid_days": 30, "max_deposit_bp": 50, "min_valid_bids": None})
+    with pytest.raises(RuleViolation) as refused:
+        check_statutory_limits({"max_deposit_bp": 201}, prefix="rule_overrides.")
+    assert refused.value.field == "rule_overrides.max_deposit_bp"
+    assert "可以低于、不得高于法定上限200" in refused.value.message
+    with pytest.raises(RuleViolation, match="不得低于法定下限3"):
+        check_statutory_limits({"min_valid_bids": 2})
+    # A number stored before the limits were enforced counts as the law's own.
+    lowered = RULES.overridden(
+        {
+            "min_document_days": 0,
+            "min_bid_days": 0,
+            "amendment_days": 0,
+            "max_deposit_bp": 10_000,
+            "min_valid_bids": 1,
+        }
+    )
+    assert lowered == RULES
 
 
 def test_deadline_moves_when_amendment_within_15_days():
