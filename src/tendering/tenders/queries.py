@@ -133,6 +133,7 @@ def amendment_read(amendment: Amendment) -> AmendmentRead:
         old_opening=amendment.old_opening,
         new_opening=amendment.new_opening,
         deadline_pushed=amendment.pushed,
+        question=amendment.question,
     )
 
 

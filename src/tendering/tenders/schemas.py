@@ -187,6 +187,12 @@ class AmendmentCreate(BaseModel):
             "fewer than 15 days away is moved out by the 15-day rule"
         ),
     )
+    question: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="the number of the question whose published answer this corrects",
+    )
 
 
 class AmendmentRead(BaseModel):
@@ -200,6 +206,9 @@ class AmendmentRead(BaseModel):
     old_opening: datetime
     new_opening: datetime
     deadline_pushed: bool = Field(description="moved out by the 15-day rule")
+    question: int | None = Field(
+        default=None, description="the question whose published answer this corrects"
+    )
 
 
 class TerminationCreate(BaseModel):
