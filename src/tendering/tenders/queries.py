@@ -20,6 +20,7 @@ from tendering.tenders.models import (
     AmendmentKind,
     Category,
     Lot,
+    LotResult,
     Notice,
     NoticeDocument,
     NoticeLot,
@@ -205,6 +206,8 @@ async def notice_detail(session: AsyncSession, notice_id: int, *, public: bool) 
                 deposit_fen=lot.deposit_fen,
                 bid_fields=[BidFieldSpec(**f) for f in lot.bid_fields],
                 max_bid_mb=lot.max_bid_mb,
+                result=LotResult(lot.result) if lot.result else None,
+                result_at=lot.result_at,
             )
             for lot in lots
         ],

@@ -12,7 +12,13 @@ from typing import Annotated, Literal
 from litestar.params import PathParameter
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from tendering.tenders.models import AmendmentKind, Category, NoticeStatus, ProcurementMethod
+from tendering.tenders.models import (
+    AmendmentKind,
+    Category,
+    LotResult,
+    NoticeStatus,
+    ProcurementMethod,
+)
 
 __all__ = [
     "AmendmentCreate",
@@ -132,6 +138,10 @@ class LotRead(BaseModel):
     deposit_fen: int
     bid_fields: list[BidFieldSpec]
     max_bid_mb: int
+    result: LotResult | None = Field(
+        default=None, description="what the opening decided: opened (开标) or failed (流标)"
+    )
+    result_at: datetime | None = None
 
 
 class ProjectRead(BaseModel):
