@@ -30,7 +30,9 @@ def _register() -> None:
     from tendering.core.auth.cli import users
     from tendering.core.crypto.cli import keygen
     from tendering.ledger.cli import ledger
+    from tendering.tenders.cli import end_bidding
 
+    demo.add_command(end_bidding)
     for command in (serve, worker, migrate, demo, users, audit, keygen, ledger, seal, opening):
         main.add_command(command)
 
