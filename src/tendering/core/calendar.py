@@ -37,6 +37,7 @@ from tendering.core.errors import Conflict
 
 __all__ = [
     "WEEKDAY_NAMES",
+    "NoWorkingDay",
     "WorkingCalendar",
     "YearNotEntered",
     "add_working_days",
@@ -64,6 +65,20 @@ class YearNotEntered(Conflict):
             details={"year": year},
         )
         self.year = year
+
+
+class NoWorkingDay(Conflict):
+    """The table has no working day for a long run of days: it needs correcting (409)."""
+
+    default_code = "calendar.no_working_day"
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"工作日历在{day.isoformat()}前后连续{_MAX_REST_RUN}日没有工作日，请核对节假日安排。 "
+            f"The working-day calendar has no working day within {_MAX_REST_RUN} days of "
+            f"{day.isoformat()}: staff must correct the table.",
+            details={"day": day.isoformat()},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +121,10 @@ def is_working_day(calendar: WorkingCalendar, day: date) -> bool:
 
 def roll_to_working_day(calendar: WorkingCalendar, day: date) -> date:
     """``day`` itself when it is a working day, else the next working day."""
-    for _ in range(_MAX_REST_RUN):
-        if is_working_day(calendar, day):
-            return day
-        day += timedelta(days=1)
-    raise ValueError(f"no working day within {_MAX_REST_RUN} days of {day}: check the calendar")
+    for offset in range(_MAX_REST_RUN):
+        if is_working_day(calendar, day + timedelta(days=offset)):
+            return day + timedelta(days=offset)
+    raise NoWorkingDay(day)
 
 
 def add_working_days(calendar: WorkingCalendar, start: date, days: int) -> date:
@@ -129,7 +143,7 @@ def add_working_days(calendar: WorkingCalendar, start: date, days: int) -> date:
         else:
             idle += 1
             if idle > _MAX_REST_RUN:
-                raise ValueError(f"no working day within {_MAX_REST_RUN} days of {day}")
+                raise NoWorkingDay(day)
     return day
 
 

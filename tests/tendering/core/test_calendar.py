@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tendering.core.calendar import (
+    NoWorkingDay,
     WorkingCalendar,
     YearNotEntered,
     add_working_days,
@@ -78,3 +79,12 @@ def test_a_period_running_into_a_missing_year_is_refused_and_within_the_year_is_
         add_working_days(ENTERED_2026, date(2026, 12, 28), 4)
     with pytest.raises(YearNotEntered, match="2027"):
         roll_to_working_day(ENTERED_2026, date(2027, 1, 2))
+
+
+def test_a_table_with_no_working_day_for_months_is_a_conflict_not_a_crash():
+    winter = WorkingCalendar.of(holidays=[date(2026, 1, 1) + timedelta(days=n) for n in range(90)])
+    with pytest.raises(NoWorkingDay) as refused:
+        roll_to_working_day(winter, date(2026, 1, 1))
+    assert refused.value.status == 409 and "2026-01-01" in refused.value.message
+    with pytest.raises(NoWorkingDay):
+        add_working_days(winter, date(2025, 12, 31), 1)
