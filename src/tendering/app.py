@@ -25,7 +25,7 @@ from tendering.core import blobs, jobs
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
-from tendering.core.signing import load_platform_key
+from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
 from tendering.core.web import exception_handlers, health, platform_key
 from tendering.opening.runner import start_runner, stop_runner
 from tendering.settings import Settings
@@ -105,7 +105,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     )
 
     async def open_queue(app: Litestar) -> None:
-        app.state["queue"] = await jobs.connect_queue(settings)
+        queue = await jobs.connect_queue(settings)
+        platform_of(app.state).queue = queue
+        app.state["queue"] = queue
 
     async def close_queue(app: Litestar) -> None:
         queue = app.state.get("queue")
@@ -121,7 +123,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         exception_handlers=exception_handlers,
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],
-        state=_state(settings, sessionmaker),
+        state=_state(Platform.build(settings, sessionmaker)),
+        dependencies=DEPENDENCIES,
         openapi_config=OpenAPIConfig(
             title="公共资源交易平台 Tendering platform API",
             version=__version__,
@@ -138,13 +141,15 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     )
 
 
-def _state(settings: Settings, sessionmaker: Any) -> Any:
+def _state(platform: Platform) -> Any:
     from litestar.datastructures import State
 
+    # The plain keys serve handlers not yet moved to the dependencies (core/deps.py).
     return State(
         {
-            "settings": settings,
-            "platform_key": load_platform_key(settings),
-            SESSIONMAKER_STATE_KEY: sessionmaker,
+            PLATFORM_STATE_KEY: platform,
+            "settings": platform.settings,
+            "platform_key": platform.key,
+            SESSIONMAKER_STATE_KEY: platform.sessionmaker,
         }
     )

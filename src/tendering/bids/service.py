@@ -42,7 +42,7 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
-from tendering.core.errors import InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import ErrorCode, InvalidInput, NotFound, RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
@@ -103,14 +103,16 @@ async def lot_terms(
     )
     row = (await session.execute(query)).first()
     if row is None:
-        raise NotFound(f"没有已发布的标段 {lot_code} (no published lot).", code="bid.no_lot")
+        raise NotFound(
+            f"没有已发布的标段 {lot_code} (no published lot).", code=ErrorCode.BID_NO_LOT
+        )
     lot, notice = row
     assert lot.id is not None
     key = await lot_key(session, lot.id)
     if key is None:
         raise RuleViolation(
             "该标段尚未举行密钥仪式，暂不能投标 (the lot has no opening key yet).",
-            code="bid.no_opening_key",
+            code=ErrorCode.BID_NO_OPENING_KEY,
         )
     return LotTerms(
         lot_id=lot.id,
@@ -136,7 +138,7 @@ def _late(terms: LotTerms) -> RuleViolation:
     return RuleViolation(
         f"已过投标截止时间 {rfc3339(terms.bid_deadline)}，投标被拒绝 (late: the bid deadline has "
         "passed).",
-        code="bid.late",
+        code=ErrorCode.BID_LATE,
         details={"bid_deadline": rfc3339(terms.bid_deadline)},
     )
 
@@ -152,7 +154,7 @@ async def _check_deposit(
         raise RuleViolation(
             f"投标保证金未到账 (no deposit: {status.received_fen} of {terms.deposit_fen} fen "
             "received before the deadline).",
-            code="bid.no_deposit",
+            code=ErrorCode.BID_NO_DEPOSIT,
         )
 
 
@@ -170,14 +172,14 @@ async def check_before_upload(
     ):
         raise RuleViolation(
             "您未获取该标段的招标文件，不能投标 (not registered for this lot).",
-            code="bid.not_registered",
+            code=ErrorCode.BID_NOT_REGISTERED,
         )
     await _check_deposit(session, terms, actor.organization_id, now, platform_key)
     keys = await _active_keys(session, actor.organization_id)
     if not keys:
         raise RuleViolation(
             "请先登记投标人签名公钥 (register a bidder signing key first).",
-            code="bid.no_bidder_key",
+            code=ErrorCode.BID_NO_BIDDER_KEY,
         )
     return await _organization_code(session, actor.organization_id)
 
@@ -253,7 +255,7 @@ async def submit_bid(
         raise InvalidInput(
             "X-Bid-Signature: 签名无效 (bad signature: it does not verify with any registered, "
             "unrevoked key of your organization over the file's SHA-256).",
-            code="bid.bad_signature",
+            code=ErrorCode.BID_BAD_SIGNATURE,
             field="X-Bid-Signature",
         )
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=org_id)
@@ -350,7 +352,7 @@ async def own_bid(
     )
     if bid is None:
         raise NotFound(
-            "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
+            "您在该标段没有有效投标 (you have no current bid on this lot).", code=ErrorCode.BID_NONE
         )
     bidder = await _organization_code(session, actor.organization_id)
     return _receipt_of(bid, lot=terms.code, bidder=bidder, platform_key=platform_key)
@@ -369,7 +371,7 @@ async def withdraw_bid(
         raise _late(terms)
     if await _mark(session, tag, BidState.WITHDRAWN, withdrawn=True) is None:
         raise NotFound(
-            "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
+            "您在该标段没有有效投标 (you have no current bid on this lot).", code=ErrorCode.BID_NONE
         )
     await record(
         session,

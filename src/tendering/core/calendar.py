@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from tendering.core.errors import Conflict
+from tendering.core.errors import Conflict, ErrorCode
 
 __all__ = [
     "WEEKDAY_NAMES",
@@ -54,7 +54,7 @@ WEEKDAY_NAMES = ("星期一", "星期二", "星期三", "星期四", "星期五"
 class YearNotEntered(Conflict):
     """A period reaches into a year whose holiday table staff have not entered (409)."""
 
-    default_code = "calendar.year_missing"
+    default_code = ErrorCode.CALENDAR_YEAR_MISSING
 
     def __init__(self, year: int) -> None:
         super().__init__(
@@ -70,7 +70,7 @@ class YearNotEntered(Conflict):
 class NoWorkingDay(Conflict):
     """The table has no working day for a long run of days: it needs correcting (409)."""
 
-    default_code = "calendar.no_working_day"
+    default_code = ErrorCode.CALENDAR_NO_WORKING_DAY
 
     def __init__(self, day: date) -> None:
         super().__init__(

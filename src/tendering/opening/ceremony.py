@@ -35,8 +35,15 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import hpke, shamir, wrap
-from tendering.core.crypto.errors import WeakPassphrase, WrongPassphrase
-from tendering.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    WeakPassphrase,
+    WrongPassphrase,
+)
 from tendering.opening.models import CustodianKey, LotKey, LotKeyShare
 from tendering.tenders.models import Lot
 
@@ -78,7 +85,7 @@ async def register_custodian_key(
     if await session.get(CustodianKey, actor.user_id) is not None:
         raise Conflict(
             "您已登记保管人密钥 (a custodian key is already registered for you).",
-            code="opening.custodian_registered",
+            code=ErrorCode.OPENING_CUSTODIAN_REGISTERED,
         )
     private = X25519PrivateKey.generate()
     public_b64 = base64.b64encode(hpke.public_raw_of(private)).decode()
@@ -160,21 +167,21 @@ async def hold_key_ceremony(session: AsyncSession, *, lot_code: str, actor: Acto
         await session.scalars(select(Lot).where(col(Lot.code) == lot_code).with_for_update())
     ).one_or_none()
     if lot is None:
-        raise NotFound(f"没有标段 {lot_code} (no such lot).", code="opening.no_lot")
+        raise NotFound(f"没有标段 {lot_code} (no such lot).", code=ErrorCode.OPENING_NO_LOT)
     existing = await lot_key(session, lot.id or 0)
     if existing is not None:
         return existing
     if not lot.custodian_ids:
         raise RuleViolation(
             "该标段未指定密钥保管人 (custodians: the lot names no custodian).",
-            code="opening.no_custodians",
+            code=ErrorCode.OPENING_NO_CUSTODIANS,
             field="custodians",
         )
     missing = await _missing_custodians(session, lot)
     if missing:
         raise RuleViolation(
             f"保管人尚未登记密钥 (custodians {missing} have not registered a custodian key).",
-            code="opening.custodian_unregistered",
+            code=ErrorCode.OPENING_CUSTODIAN_UNREGISTERED,
             details={"missing": missing},
         )
     return await _ceremony(session, lot, actor=actor)
@@ -259,7 +266,7 @@ async def custodian_share(
     if custodian is None or stored is None:
         raise RuleViolation(
             "您不是该标段的密钥保管人 (you hold no share of this lot's key).",
-            code="opening.not_custodian",
+            code=ErrorCode.OPENING_NOT_CUSTODIAN,
         )
     try:  # Argon2id takes a fraction of a second and 64 MiB: off the event loop
         raw = await asyncio.to_thread(
@@ -271,7 +278,7 @@ async def custodian_share(
     except WrongPassphrase:
         raise InvalidInput(
             "passphrase: 口令不正确 (the passphrase is wrong).",
-            code="opening.wrong_passphrase",
+            code=ErrorCode.OPENING_WRONG_PASSPHRASE,
             field="passphrase",
         ) from None
     private = X25519PrivateKey.from_private_bytes(raw)

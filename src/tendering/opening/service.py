@@ -30,9 +30,8 @@ from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import shamir
 from tendering.core.crypto.ceremony import rebuild_opening_key
-from tendering.core.crypto.errors import ShareError
 from tendering.core.db import session_scope
-from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation, ShareError
 from tendering.opening import ceremony
 from tendering.opening.events import add_event
 from tendering.opening.models import (
@@ -80,7 +79,7 @@ async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -
     if now < terms.opening_at or now < terms.bid_deadline:
         raise RuleViolation(
             f"未到开标时间 {rfc3339(terms.opening_at)} (the opening time has not come).",
-            code="opening.too_early",
+            code=ErrorCode.OPENING_TOO_EARLY,
         )
     inserted = (
         await session.execute(
@@ -116,7 +115,9 @@ async def opening_view(session: AsyncSession, lot_code: str) -> OpeningView:
     terms = await _terms(session, lot_code)
     opening = await session.get(Opening, terms.lot_id, populate_existing=True)
     if opening is None:
-        raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
+        raise NotFound(
+            "该标段尚未开标 (the opening has not started).", code=ErrorCode.OPENING_NOT_STARTED
+        )
     key = await ceremony.lot_key(session, terms.lot_id)
     assert key is not None
     entered = list(opening.custodians)
@@ -136,14 +137,17 @@ async def enter_passphrase(
     terms = await _terms(session, lot_code)
     opening = await session.get(Opening, terms.lot_id, with_for_update=True, populate_existing=True)
     if opening is None:
-        raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
+        raise NotFound(
+            "该标段尚未开标 (the opening has not started).", code=ErrorCode.OPENING_NOT_STARTED
+        )
     if opening.state == OpeningState.OPENING:
-        raise Conflict("正在开标 (the bids are being opened).", code="opening.running")
+        raise Conflict("正在开标 (the bids are being opened).", code=ErrorCode.OPENING_RUNNING)
     if opening.state != OpeningState.STARTED:
-        raise Conflict("开标已完成 (the bids are already open).", code="opening.finished")
+        raise Conflict("开标已完成 (the bids are already open).", code=ErrorCode.OPENING_FINISHED)
     if actor.user_id in opening.custodians:
         raise Conflict(
-            "您已输入口令 (you have already entered your passphrase).", code="opening.entered"
+            "您已输入口令 (you have already entered your passphrase).",
+            code=ErrorCode.OPENING_ENTERED,
         )
     key = await ceremony.lot_key(session, terms.lot_id)
     assert key is not None

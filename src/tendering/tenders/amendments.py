@@ -26,7 +26,7 @@ from sqlmodel import col
 from tendering.core.audit import lot_stream
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
@@ -60,13 +60,13 @@ async def issue_amendment(
     if notice.status != NoticeStatus.PUBLISHED:
         raise Conflict(
             f"Notice {notice_id} is {notice.status}; only a published notice is amended.",
-            code="tender.notice_state",
+            code=ErrorCode.TENDER_NOTICE_STATE,
         )
     now = await db_now(session)
     if now >= notice.bid_deadline:
         raise Conflict(
             "The bid deadline has passed; the notice can no longer be amended.",
-            code="tender.deadline_passed",
+            code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     project = await session.get(TenderProject, notice.project_id)
     assert project is not None
@@ -174,7 +174,9 @@ async def _question(session: AsyncSession, notice_id: int, number: int) -> Quest
         )
     ).first()
     if question is None:
-        raise NotFound(f"Notice {notice_id} has no question {number}.", code="tender.no_question")
+        raise NotFound(
+            f"Notice {notice_id} has no question {number}.", code=ErrorCode.TENDER_NO_QUESTION
+        )
     return question
 
 
@@ -184,19 +186,20 @@ async def ask_question(
     """A registered bidder asks; the question is published without the asker."""
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status != NoticeStatus.PUBLISHED:
-        raise NotFound("No such notice.", code="tender.no_notice")
+        raise NotFound("No such notice.", code=ErrorCode.TENDER_NO_NOTICE)
     registered = await registered_for_notice(
         session, notice_id=notice_id, organization_id=actor.organization_id or 0, secrecy=secrecy
     )
     if not registered:
         raise Forbidden(
             "Only a bidder registered for a lot of this notice (获取招标文件) may ask a question.",
-            code="tender.not_registered",
+            code=ErrorCode.TENDER_NOT_REGISTERED,
         )
     now = await db_now(session)
     if now >= notice.bid_deadline:
         raise Conflict(
-            "The bid deadline has passed; questions are closed.", code="tender.deadline_passed"
+            "The bid deadline has passed; questions are closed.",
+            code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     number = 1 + (
         await session.scalar(
@@ -240,7 +243,7 @@ async def answer_question(
     # The notice's row lock orders answers to its questions; the guard below holds anyway.
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.CLOSED):
-        raise NotFound("No such notice.", code="tender.no_notice")
+        raise NotFound("No such notice.", code=ErrorCode.TENDER_NO_NOTICE)
     question = await _question(session, notice_id, number)
     answered = await session.execute(
         update(Question)
@@ -254,7 +257,7 @@ async def answer_question(
             f"（POST /api/tenders/notices/{notice_id}/amendments，kind=clarification，"
             f"question={number}），少于15日的将顺延投标截止时间。 Question {number} is answered "
             "already and a published answer is final: issue a clarification naming it.",
-            code="tender.answer_final",
+            code=ErrorCode.TENDER_ANSWER_FINAL,
             field="answer",
         )
     await session.refresh(question)

@@ -30,7 +30,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.calendar import WorkingCalendar, add_working_days
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.demo import DEMO_CENTER_CODE, DemoBook
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.core.holidays import load_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
@@ -272,7 +272,7 @@ async def end_demo_bidding(
             "这不是演示数据库：只有 `tendering demo` 建立的演示数据库可以提前结束投标。 This is "
             "not the demo database: only a database `tendering demo` filled may end bidding "
             "early.",
-            code="demo.not_a_demo",
+            code=ErrorCode.DEMO_NOT_A_DEMO,
         )
     notice_id = await session.scalar(
         select(col(Notice.id))
@@ -281,14 +281,14 @@ async def end_demo_bidding(
         .where(col(Lot.code) == lot_code, col(Notice.status) == NoticeStatus.PUBLISHED)
     )
     if notice_id is None:
-        raise NotFound(f"No published notice has the lot {lot_code}.", code="tender.no_lot")
+        raise NotFound(f"No published notice has the lot {lot_code}.", code=ErrorCode.TENDER_NO_LOT)
     notice = await service.get_notice(session, notice_id, lock=True)
     now = await db_now(session)
     old_deadline = notice.bid_deadline
     if now >= old_deadline:
         raise Conflict(
             f"Bidding on {lot_code} ended at {rfc3339(old_deadline)}: start its opening.",
-            code="tender.deadline_passed",
+            code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     notice.bid_deadline, notice.opening_at = now, now
     notice.documents_to = min(notice.documents_to, now)

@@ -37,7 +37,7 @@ from tendering.core.calendar import (
     roll_to_working_day,
 )
 from tendering.core.canonical import canonical_json
-from tendering.core.errors import InvalidInput, RuleViolation
+from tendering.core.errors import ErrorCode, InvalidInput, RuleViolation
 from tendering.core.money import yuan
 
 __all__ = [
@@ -122,7 +122,7 @@ def check_statutory_limits(values: Mapping[str, int | None], *, prefix: str = ""
         raise RuleViolation(
             f"{limit.rule}（{limit.law}）：{field} {zh}，不能设为{value}。 {field} must be {en}; "
             "a center or a project may only make the rule stricter.",
-            code="tender.statutory_limit",
+            code=ErrorCode.TENDER_STATUTORY_LIMIT,
             field=field,
             details={"limit": limit.value, "value": value},
         )
@@ -203,7 +203,7 @@ def _refuse_rest_day(
         f"第二百零三条）：{describe_day(day)}是休息日，第一个工作日是{describe_day(first)}。 "
         f"{en} falls on a rest day ({day.isoformat()}); the first working day after it is "
         f"{first.isoformat()}.",
-        code="tender.rest_day",
+        code=ErrorCode.TENDER_REST_DAY,
         field=field,
         details={"day": day.isoformat(), "first_working_day": first.isoformat()},
     )
@@ -220,7 +220,7 @@ def _check_bid_period(
             f"时间最早为{earliest}: the bid deadline is {describe_duration(bid_period)} after "
             f"the documents first become available; at least {rules.min_bid_days} days are "
             "required.",
-            code="tender.bid_period",
+            code=ErrorCode.TENDER_BID_PERIOD,
             field="bid_deadline",
             details={"bid_period_seconds": int(bid_period.total_seconds())},
         )
@@ -246,19 +246,19 @@ def check_schedule(
     if documents_to <= first:
         raise InvalidInput(
             "documents_to must be after documents_from and after the publication time.",
-            code="tender.schedule_order",
+            code=ErrorCode.TENDER_SCHEDULE_ORDER,
             field="documents_to",
         )
     if documents_to > bid_deadline:
         raise InvalidInput(
             "documents_to must not be after bid_deadline.",
-            code="tender.schedule_order",
+            code=ErrorCode.TENDER_SCHEDULE_ORDER,
             field="documents_to",
         )
     if opening_at < bid_deadline:
         raise InvalidInput(
             "opening_at must not be before bid_deadline (bids are opened at the deadline).",
-            code="tender.schedule_order",
+            code=ErrorCode.TENDER_SCHEDULE_ORDER,
             field="opening_at",
         )
     available = documents_to - first
@@ -267,7 +267,7 @@ def check_schedule(
             f"招标文件发售期不得少于{rules.min_document_days}日: documents are available for "
             f"{describe_duration(available)}; at least {rules.min_document_days} days "
             "are required.",
-            code="tender.document_period",
+            code=ErrorCode.TENDER_DOCUMENT_PERIOD,
             field="documents_to",
             details={"available_seconds": int(available.total_seconds())},
         )
@@ -307,7 +307,7 @@ def check_moved_deadline(
             f"{_earliest(calendar, issued_at + needed)}: the new deadline is "
             f"{describe_duration(bid_deadline - issued_at)} after this amendment; at least "
             f"{rules.amendment_days} days are required.",
-            code="tender.amendment_period",
+            code=ErrorCode.TENDER_AMENDMENT_PERIOD,
             field="bid_deadline",
             details={"after_amendment_seconds": int((bid_deadline - issued_at).total_seconds())},
         )
@@ -322,7 +322,7 @@ def check_deposit(rules: ScheduleRules, *, deposit_fen: int, estimated_price_fen
     if deposit_fen < 0 or estimated_price_fen <= 0:
         raise InvalidInput(
             "deposit_fen must be zero or more and estimated_price_fen more than zero.",
-            code="tender.bad_amount",
+            code=ErrorCode.TENDER_BAD_AMOUNT,
             field="deposit_fen" if deposit_fen < 0 else "estimated_price_fen",
         )
     if deposit_fen * BASIS_POINTS > estimated_price_fen * rules.max_deposit_bp:
@@ -333,7 +333,7 @@ def check_deposit(rules: ScheduleRules, *, deposit_fen: int, estimated_price_fen
             f"投标保证金不得超过招标项目估算价的{percent}: the deposit of {deposit} yuan "
             f"is more than {percent} of the estimated price {price} yuan "
             f"(at most {yuan(limit, grouped=True)} yuan).",
-            code="tender.deposit_limit",
+            code=ErrorCode.TENDER_DEPOSIT_LIMIT,
             field="deposit_fen",
             details={"deposit_fen": deposit_fen, "limit_fen": limit},
         )

@@ -32,7 +32,6 @@ __all__ = [
     "MessageRead",
     "NoticeCreate",
     "NoticeDetail",
-    "NoticePage",
     "NoticeSummary",
     "PathCode",
     "PathId",
@@ -254,13 +253,6 @@ class NoticeSummary(BaseModel):
     published_at: datetime | None
     bid_deadline: datetime
     lots: list[str]
-
-
-class NoticePage(BaseModel):
-    items: list[NoticeSummary]
-    page: int
-    per_page: int
-    total: int
 
 
 class NoticeDetail(NoticeSummary):

@@ -20,7 +20,7 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
 from tendering.opening.ceremony import hold_key_ceremonies
 from tendering.tenders.models import (
@@ -79,7 +79,7 @@ async def create_notice(session: AsyncSession, *, actor: Actor, data: NoticeCrea
     ).first()
     if busy is not None:
         raise Conflict(
-            f"Lot {busy} is already in a notice that is not closed.", code="tender.lot_busy"
+            f"Lot {busy} is already in a notice that is not closed.", code=ErrorCode.TENDER_LOT_BUSY
         )
     notice = Notice(
         project_id=project.id or 0,
@@ -107,7 +107,7 @@ async def get_notice(session: AsyncSession, notice_id: int, *, lock: bool = Fals
         query = query.with_for_update()
     notice = (await session.scalars(query.execution_options(populate_existing=True))).first()
     if notice is None:
-        raise NotFound(_NOTICE_NOT_FOUND, code="tender.no_notice")
+        raise NotFound(_NOTICE_NOT_FOUND, code=ErrorCode.TENDER_NO_NOTICE)
     return notice
 
 
@@ -164,7 +164,7 @@ async def _check_notice_schedule(session: AsyncSession, notice: Notice, at: date
 def _refuse_state(notice: Notice, doing: str) -> Conflict:
     return Conflict(
         f"Notice {notice.id} is {notice.status}; it cannot be {doing} now.",
-        code="tender.notice_state",
+        code=ErrorCode.TENDER_NOTICE_STATE,
         details={"status": notice.status},
     )
 
@@ -317,7 +317,7 @@ async def close_notice(session: AsyncSession, *, actor: Actor, notice_id: int) -
             f"应说明理由并发布终止公告（POST /api/tenders/notices/{notice_id}/terminate）。 "
             "The bid deadline has not passed: bids may be sealed already, so the notice can "
             "only be terminated, with a public reason.",
-            code="tender.before_deadline",
+            code=ErrorCode.TENDER_BEFORE_DEADLINE,
             details={"bid_deadline": rfc3339(notice.bid_deadline)},
         )
     notice.status, notice.closed_at = NoticeStatus.CLOSED, now

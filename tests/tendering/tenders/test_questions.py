@@ -157,7 +157,7 @@ async def test_a_correction_must_name_an_answered_question(desk, client):
     amendments = f"/api/tenders/notices/{notice_id}/amendments"
     body = {"kind": "clarification", "title": "更正", "body": "内容", "question": 1}
     unanswered = await client.post(amendments, headers=desk.staff_headers, json=body)
-    assert unanswered.status_code == 422 and unanswered.json()["field"] == "question"
+    assert unanswered.status_code == 400 and unanswered.json()["field"] == "question"
     missing = await client.post(amendments, headers=desk.staff_headers, json=body | {"question": 9})
     assert missing.status_code == 404
     detail = await client.get(f"/api/public/notices/{notice_id}")

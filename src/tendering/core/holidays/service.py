@@ -18,7 +18,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.calendar import WorkingCalendar
-from tendering.core.errors import InvalidInput, NotFound
+from tendering.core.errors import ErrorCode, InvalidInput, NotFound
 from tendering.core.holidays.models import CalendarDay, CalendarYear, DayKind
 from tendering.core.holidays.shipped import SHIPPED_DAYS, SHIPPED_YEARS
 
@@ -94,7 +94,7 @@ async def enter_calendar_year(
     )
     row = await session.get(CalendarYear, year, populate_existing=True)
     if row is None:  # written above in this transaction
-        raise NotFound(f"{year} is not entered in the calendar.", code="calendar.no_year")
+        raise NotFound(f"{year} is not entered in the calendar.", code=ErrorCode.CALENDAR_NO_YEAR)
     return row
 
 
@@ -132,7 +132,9 @@ async def remove_calendar_day(session: AsyncSession, *, actor: Actor, day: date)
         delete(CalendarDay).where(col(CalendarDay.day) == day).returning(col(CalendarDay.day))
     )
     if removed is None:
-        raise NotFound(f"{day.isoformat()} is not marked in the calendar.", code="calendar.no_day")
+        raise NotFound(
+            f"{day.isoformat()} is not marked in the calendar.", code=ErrorCode.CALENDAR_NO_DAY
+        )
     await record(
         session,
         stream=GLOBAL,
