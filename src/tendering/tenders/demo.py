@@ -37,7 +37,7 @@ from tendering.ledger import set_deposit_terms
 from tendering.settings import Settings
 from tendering.tenders import amendments, projects, registration, service
 from tendering.tenders.models import AmendmentKind, Category, Lot, Notice, NoticeLot, NoticeStatus
-from tendering.tenders.rules import CST
+from tendering.tenders.rules import CST, describe_moment
 from tendering.tenders.schemas import (
     AmendmentCreate,
     BidFieldSpec,
@@ -287,7 +287,8 @@ async def end_demo_bidding(
     old_deadline = notice.bid_deadline
     if now >= old_deadline:
         raise Conflict(
-            f"Bidding on {lot_code} ended at {rfc3339(old_deadline)}: start its opening.",
+            f"{lot_code} 的投标已于 {describe_moment(old_deadline)} 截止 (bidding ended): "
+            "start its opening.",
             code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     notice.bid_deadline, notice.opening_at = now, now

@@ -52,6 +52,7 @@ __all__ = [
     "check_statutory_limits",
     "describe_day",
     "describe_duration",
+    "describe_moment",
     "parse_bid_fields",
     "push_deadline",
     "registered_fields",
@@ -169,7 +170,8 @@ def describe_day(day: date) -> str:
     return f"{day.isoformat()}（{WEEKDAY_NAMES[day.weekday()]}）"
 
 
-def _describe_moment(moment: datetime) -> str:
+def describe_moment(moment: datetime) -> str:
+    """``2027-01-04（星期一） 09:30``: a time as the users read it (Beijing)."""
     local = moment.astimezone(CST)
     return f"{describe_day(local.date())} {local:%H:%M}"
 
@@ -185,9 +187,9 @@ def _earliest(calendar: WorkingCalendar, moment: datetime) -> str:
     """The earliest legal end at or after ``moment``, as users read it; when its year's
     table is missing, the moment itself with a word saying the day was not checked."""
     try:
-        return _describe_moment(roll_moment(calendar, moment))
+        return describe_moment(roll_moment(calendar, moment))
     except YearNotEntered as missing:
-        return f"{_describe_moment(moment)}（{missing.year}年日历尚未录入，未核对是否休息日）"
+        return f"{describe_moment(moment)}（{missing.year}年日历尚未录入，未核对是否休息日）"
 
 
 def _refuse_rest_day(

@@ -34,7 +34,7 @@ from tendering.tenders.models import (
     TenderProject,
 )
 from tendering.tenders.projects import get_project, project_rules
-from tendering.tenders.rules import CST, check_schedule
+from tendering.tenders.rules import check_schedule, describe_moment
 from tendering.tenders.schemas import NoticeCreate
 
 __all__ = [
@@ -313,7 +313,7 @@ async def close_notice(session: AsyncSession, *, actor: Actor, notice_id: int) -
     now = await db_now(session)
     if now < notice.bid_deadline:
         raise Conflict(
-            f"投标截止时间（{_beijing(notice.bid_deadline)}）前不得关闭公告；确需终止招标的，"
+            f"投标截止时间（{describe_moment(notice.bid_deadline)}）前不得关闭公告；确需终止招标的，"
             f"应说明理由并发布终止公告（POST /api/tenders/notices/{notice_id}/terminate）。 "
             "The bid deadline has not passed: bids may be sealed already, so the notice can "
             "only be terminated, with a public reason.",
@@ -350,10 +350,6 @@ async def terminate_notice(
     lots = await notice_lots(session, notice_id)
     await record_for_lots(session, lots, action="notice.terminated", actor=actor, payload=payload)
     return notice
-
-
-def _beijing(moment: datetime) -> str:
-    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
 async def record_lot_result(
