@@ -31,7 +31,9 @@ def _register() -> None:
     from tendering.core.crypto.cli import keygen
     from tendering.core.draws.cli import draws
     from tendering.ledger.cli import ledger
+    from tendering.tenders.cli import end_bidding
 
+    demo.add_command(end_bidding)
     for command in (serve, worker, migrate, demo, users, audit, keygen, ledger, seal, opening):
         main.add_command(command)
     main.add_command(draws)

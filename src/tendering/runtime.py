@@ -196,13 +196,17 @@ def migrate(down_to: str | None) -> None:
             click.echo("database schema is up to date")
 
 
-@click.command()
-def demo() -> None:
+@click.group(invoke_without_command=True)
+@click.pass_context
+def demo(context: click.Context) -> None:
     """Fill an empty database with a realistic county trading center and print its logins.
 
     Refuses (changing nothing) when the database already holds organizations. With no
-    DATABASE_URL it uses the embedded database (migrating it first).
+    DATABASE_URL it uses the embedded database (migrating it first). Its subcommands help
+    a trial on the demo database (`tendering demo end-bidding LOT`).
     """
+    if context.invoked_subcommand is not None:
+        return
     settings = platform_settings()
     with sigterm_as_exit(), embedded_servers(settings, redis=False) as (settings, embedded):
         if embedded:

@@ -2,7 +2,10 @@
 
 With no ``DATABASE_URL`` a command works on the embedded default, as ``serve`` does: it
 starts the private PostgreSQL under the data directory (or joins the one a running
-``serve`` already started) and stops it again when done.
+``serve`` already started) and stops it again when done. Only commands that may make a
+platform (``serve``, ``migrate``, ``demo``, creating users) create an embedded database
+where there is none; the others (``ledger verify``, ``audit verify`` ...) say there is no
+database and exit 2, rather than check an empty new one and report it clean.
 
     with platform_database() as settings:
         run_in_session(settings, work, writes=True)
@@ -30,6 +33,7 @@ from tendering.settings import Settings, SettingsError
 
 __all__ = [
     "CannotRun",
+    "embedded_database_exists",
     "embedded_servers",
     "platform_database",
     "platform_settings",
@@ -89,11 +93,31 @@ def embedded_servers(settings: Settings, *, redis: bool) -> Iterator[tuple[Setti
         click.echo("embedded servers stopped", err=True)
 
 
+def embedded_database_exists(settings: Settings) -> bool:
+    """Whether the data directory holds an embedded PostgreSQL cluster already."""
+    return (settings.data_dir / "postgres" / "PG_VERSION").is_file()
+
+
 @contextmanager
-def platform_database(settings: Settings | None = None) -> Iterator[Settings]:
+def platform_database(
+    settings: Settings | None = None, *, create: bool = False
+) -> Iterator[Settings]:
     """Settings whose ``DATABASE_URL`` is concrete: the given one, else the embedded one
-    (brought up to the current schema first, as ``serve`` would)."""
-    with embedded_servers(settings or platform_settings(), redis=False) as (ready, started):
+    (brought up to the current schema first, as ``serve`` would).
+
+    Without ``DATABASE_URL`` and with no embedded database in the data directory, refuses
+    (:class:`CannotRun`, exit code 2) unless ``create``: a command that reads the platform
+    must not invent an empty one to read.
+    """
+    settings = settings or platform_settings()
+    if settings.database_url is None and not create and not embedded_database_exists(settings):
+        raise CannotRun(
+            f"no database: DATABASE_URL is not set and there is no embedded database in "
+            f"{settings.data_dir.resolve()} (no postgres/ there). Set DATABASE_URL to the "
+            "platform's database, or TENDERING_DATA_DIR to the data directory `tendering "
+            "serve` uses. 没有数据库：未设置 DATABASE_URL，数据目录中也没有平台的数据库。"
+        )
+    with embedded_servers(settings, redis=False) as (ready, started):
         if started:
             upgrade(ready.async_database_url)
         yield ready

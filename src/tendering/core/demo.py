@@ -1,7 +1,8 @@
 """``tendering demo``: a realistic county trading center for newcomers to click around.
 
 The demo is a list of steps run in order in ONE transaction (all of it or none of it):
-the kernel's own step makes the organizations and a login for every role; each context
+the kernel's own steps make the organizations and a login for every role, and the working-
+day calendar of this year and the next (periods end only in entered years); each context
 adds its data (notices, deposits ...) with ``register_demo_step`` in
 ``tendering.app.register_contexts``::
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,15 +29,20 @@ from sqlmodel import col
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import create_organization, create_user
+from tendering.core.clock import db_now
+from tendering.core.holidays import add_shipped_days, enter_calendar_year, entered_years
+from tendering.core.holidays.models import DayKind
 from tendering.core.secrecy import Secrecy
 
 __all__ = [
     "DEMO_CENTER_CODE",
+    "PROVISIONAL_SOURCE",
     "DemoBook",
     "DemoLogin",
     "DemoStep",
     "credit_code",
     "demo_logins",
+    "provisional_days",
     "register_demo_step",
     "run_demo",
 ]
@@ -175,6 +182,50 @@ async def _county(session: AsyncSession, book: DemoBook) -> None:
         book.logins.append(login)
 
 
+# 《全国年节及纪念日放假办法》 (2024): the holidays on fixed dates of the solar calendar. The
+# others (春节, 清明, 端午, 中秋) and every 调休 come from the State Council's yearly notice.
+_FIXED_HOLIDAYS: tuple[tuple[tuple[int, int], str], ...] = (
+    ((1, 1), "元旦"),
+    ((5, 1), "劳动节"),
+    ((5, 2), "劳动节"),
+    ((10, 1), "国庆节"),
+    ((10, 2), "国庆节"),
+    ((10, 3), "国庆节"),
+)
+PROVISIONAL_SOURCE = "演示用临时日历: 仅含固定日期的法定节假日, 未依国务院通知核对 (demo only)"
+
+
+def provisional_days(year: int) -> list[tuple[date, DayKind, str]]:
+    """A stand-in table for a year the platform does not ship: the fixed-date holidays only."""
+    return [
+        (date(year, month, day), DayKind.HOLIDAY, f"{name}(演示临时)")
+        for (month, day), name in _FIXED_HOLIDAYS
+    ]
+
+
+async def _calendar(session: AsyncSession, book: DemoBook) -> None:
+    """The demo's periods end this year or next: the shipped years as shipped, and for a
+    year the platform does not ship, a provisional table (said so in the notes)."""
+    await add_shipped_days(session)
+    entered = {row.year for row in await entered_years(session)}
+    this_year = (await db_now(session)).year
+    for year in (this_year, this_year + 1):
+        if year in entered:
+            continue
+        await enter_calendar_year(
+            session,
+            actor="system:demo",
+            year=year,
+            source=PROVISIONAL_SOURCE,
+            days=provisional_days(year),
+        )
+        book.notes.append(
+            f"{year}年节假日安排 is not shipped: the demo entered a provisional table (元旦, "
+            f"劳动节, 国庆节 only); enter the State Council's notice with PUT /api/calendar/{year} "
+            "before real use."
+        )
+
+
 async def database_is_empty(session: AsyncSession) -> bool:
     count = (await session.execute(select(func.count()).select_from(Organization))).scalar_one()
     return int(count) == 0
@@ -190,7 +241,7 @@ async def run_demo(
         if not await database_is_empty(session):
             return None
         book = DemoBook(secrecy=secrecy)
-        for step in (_county, *_STEPS.values()):
+        for step in (_county, _calendar, *_STEPS.values()):
             await step(session, book)
         return book
 

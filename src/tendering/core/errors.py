@@ -98,8 +98,13 @@ class ErrorCode(StrEnum):
     BLOB_NOT_FOUND = "blob.not_found"
     # calendar
     CALENDAR_NO_DAY = "calendar.no_day"
+    CALENDAR_NO_WORKING_DAY = "calendar.no_working_day"
+    CALENDAR_NO_YEAR = "calendar.no_year"
+    CALENDAR_YEAR_MISSING = "calendar.year_missing"
     # crypto
     CRYPTO_ERROR = "crypto.error"
+    # demo
+    DEMO_NOT_A_DEMO = "demo.not_a_demo"
     # draw
     DRAW_DUPLICATE = "draw.duplicate"
     DRAW_ENTROPY = "draw.entropy"
@@ -188,7 +193,10 @@ class ErrorCode(StrEnum):
     # state
     STATE_CONFLICT = "state.conflict"
     # tender
+    TENDER_AMENDMENT_PERIOD = "tender.amendment_period"
+    TENDER_ANSWER_FINAL = "tender.answer_final"
     TENDER_BAD_AMOUNT = "tender.bad_amount"
+    TENDER_BEFORE_DEADLINE = "tender.before_deadline"
     TENDER_BID_PERIOD = "tender.bid_period"
     TENDER_DEADLINE_PASSED = "tender.deadline_passed"
     TENDER_DEPOSIT_LIMIT = "tender.deposit_limit"
@@ -207,7 +215,9 @@ class ErrorCode(StrEnum):
     TENDER_NOT_REGISTERED = "tender.not_registered"
     TENDER_NOTICE_STATE = "tender.notice_state"
     TENDER_REGISTRATION_CLOSED = "tender.registration_closed"
+    TENDER_REST_DAY = "tender.rest_day"
     TENDER_SCHEDULE_ORDER = "tender.schedule_order"
+    TENDER_STATUTORY_LIMIT = "tender.statutory_limit"
     # upload
     UPLOAD_TOO_LARGE = "upload.too_large"
     # user

@@ -41,10 +41,15 @@ from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event, add_events
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
-from tendering.tenders import LotView, reveal_registrations
+from tendering.tenders import (
+    LotResult,
+    LotView,
+    min_valid_bids,
+    record_lot_result,
+    reveal_registrations,
+)
 
 __all__ = [
-    "MIN_VALID_BIDS",
     "OpenedBid",
     "bids_to_open",
     "decrypt_bid",
@@ -52,8 +57,6 @@ __all__ = [
     "receipt_hash",
     "record_results",
 ]
-
-MIN_VALID_BIDS = 3  # 招标投标法实施条例: 投标人少于3个的，不得开标 (the lot fails, 流标)
 
 
 def receipt_hash(bid: StoredBid, *, lot: str, bidder: str) -> str:
@@ -243,7 +246,9 @@ async def finish_opening(
             )
         )
     ) or 0
-    state = OpeningState.OPENED if valid >= MIN_VALID_BIDS else OpeningState.FAILED
+    # 招标投标法 第二十八条: fewer than 3 valid bids (or the project's stricter number) fail.
+    needed = await min_valid_bids(session, lot.id)
+    state = OpeningState.OPENED if valid >= needed else OpeningState.FAILED
     now = await db_now(session)
     await session.execute(
         update(Opening)
@@ -261,8 +266,10 @@ async def finish_opening(
         "record_signature": signed.signature,
     }
     if state == OpeningState.FAILED:
-        payload["reason"] = f"有效投标不足{MIN_VALID_BIDS}家，流标 (fewer than 3 valid bids)"
+        payload["reason"] = f"有效投标不足{needed}家，流标 (fewer than {needed} valid bids)"
     await add_event(session, terms.lot_id, "finished", payload)
+    result = LotResult.OPENED if state == OpeningState.OPENED else LotResult.FAILED
+    await record_lot_result(session, lot_id=terms.lot_id, result=result, at=now)
     await record(
         session,
         stream=lot_stream(terms.code),

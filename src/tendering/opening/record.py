@@ -26,7 +26,7 @@ from tendering.core.money import yuan
 from tendering.core.reports import Report, render_pdf
 from tendering.core.signing import PlatformKey
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
-from tendering.tenders import LotView
+from tendering.tenders import LotView, min_valid_bids
 
 __all__ = ["OUTCOME_LABELS", "SignedRecord", "build_report", "write_record"]
 
@@ -39,8 +39,16 @@ OUTCOME_LABELS = {
 STATE_LABELS = {
     OpeningState.STARTED: "开标中",
     OpeningState.OPENED: "开标完成",
-    OpeningState.FAILED: "流标(有效投标不足3家)",
+    OpeningState.FAILED: "流标",
 }
+
+
+async def _result(session: AsyncSession, opening: Opening, lot: LotView) -> str:
+    state = OpeningState(opening.state)
+    shown = f"{STATE_LABELS[state]}; 有效投标 {opening.valid_bids} 家"
+    if state == OpeningState.FAILED:
+        shown += f" (不足{await min_valid_bids(session, lot.id)}家)"
+    return shown
 
 
 @dataclass(frozen=True)
@@ -88,10 +96,7 @@ async def build_report(session: AsyncSession, *, terms: LotTerms, lot: LotView) 
             f"密钥保管人 Custodians ({key.k}/{key.n})",
             "; ".join(names[u] for u in opening.custodians if u in names),
         ),
-        (
-            "结果 Result",
-            f"{STATE_LABELS[OpeningState(opening.state)]}; 有效投标 {opening.valid_bids} 家",
-        ),
+        ("结果 Result", await _result(session, opening, lot)),
     ]
     return Report(
         title=f"开标记录表 Bid opening record — {lot.code}",

@@ -41,10 +41,8 @@ from tendering.opening.models import (
     OpeningResult,
     OpeningState,
 )
-from tendering.opening.opener import MIN_VALID_BIDS
 
 __all__ = [
-    "MIN_VALID_BIDS",
     "OpeningView",
     "beat",
     "enter_passphrase",

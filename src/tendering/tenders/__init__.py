@@ -10,6 +10,8 @@ context's models, tables or modules::
     is_registered(session, lot_code=, organization_id=, secrecy=)   # may it bid?
     reveal_registrations(session, lot_code=, actor=, secrecy=)      # at the opening
     lots_published                 # hook: a notice's lots were published (LotsPublished)
+    min_valid_bids(session, lot_id)                    # valid bids the lot needs (>= 3)
+    record_lot_result(session, lot_id=, result=, at=)  # LotResult: 开标 or 流标, for OCDS
 """
 
 from tendering.tenders.hooks import LotsPublished, lots_published
@@ -20,13 +22,17 @@ from tendering.tenders.lots import (
     bid_deadline_sql,
     lot_view,
     lots_taking_bids,
+    min_valid_bids,
     published_lot,
 )
+from tendering.tenders.models import LotResult
 from tendering.tenders.registration import is_registered
 from tendering.tenders.reveal import reveal_registrations
+from tendering.tenders.service import record_lot_result
 
 __all__ = [
     "BiddingPeriod",
+    "LotResult",
     "LotView",
     "LotsPublished",
     "PublishedLot",
@@ -35,6 +41,8 @@ __all__ = [
     "lot_view",
     "lots_published",
     "lots_taking_bids",
+    "min_valid_bids",
     "published_lot",
+    "record_lot_result",
     "reveal_registrations",
 ]

@@ -6,6 +6,10 @@ with fewer than 15 days (the center's ``amendment_days``) left moves the deadlin
 opening out; the amendment row keeps the old and new times, so the push shows on the
 notice, in OCDS and in Atom.
 
+A published answer is final: answering again is refused. A correction is a new
+clarification naming the question (``question``), issued like any other, so it moves the
+deadline when fewer than 15 days are left (实施条例 第二十一条), and the notice keeps both.
+
 A question is public without its asker: the asker's organization is kept sealed in one
 column no API returns (in clear it would name a registered bidder to a reader of the
 database); the audit chain gets a random ``asker_ref`` and the actor ``system:qa``.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,7 +38,7 @@ from tendering.tenders.models import (
 )
 from tendering.tenders.projects import project_rules
 from tendering.tenders.registration import registered_for_notice
-from tendering.tenders.rules import push_deadline
+from tendering.tenders.rules import DeadlinePush, check_moved_deadline, push_deadline
 from tendering.tenders.schemas import AmendmentCreate
 from tendering.tenders.service import get_notice, notice_lots, record_for_lots
 
@@ -64,20 +68,35 @@ async def issue_amendment(
             "The bid deadline has passed; the notice can no longer be amended.",
             code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
-    deadline, opening = notice.bid_deadline, notice.opening_at
+    project = await session.get(TenderProject, notice.project_id)
+    assert project is not None
+    rules, calendar = await project_rules(session, project), await load_calendar(session)
     if data.bid_deadline is not None:
         if data.bid_deadline <= now:
             raise InvalidInput("bid_deadline must be in the future.", field="bid_deadline")
-        deadline, opening = data.bid_deadline, opening + (data.bid_deadline - deadline)
-    project = await session.get(TenderProject, notice.project_id)
-    assert project is not None
-    push = push_deadline(
-        await project_rules(session, project),
-        await load_calendar(session),
-        issued_at=now,
-        bid_deadline=deadline,
-        opening_at=opening,
-    )
+        moved = data.bid_deadline - notice.bid_deadline
+        push = DeadlinePush(data.bid_deadline, notice.opening_at + moved, pushed=False)
+    else:
+        push = push_deadline(
+            rules,
+            calendar,
+            issued_at=now,
+            bid_deadline=notice.bid_deadline,
+            opening_at=notice.opening_at,
+        )
+    if push.bid_deadline != notice.bid_deadline:
+        # A moved deadline passes the checks of publication (never shorter than the law's
+        # periods, never on a rest day); the push's own result is checked the same way.
+        check_moved_deadline(
+            rules,
+            calendar,
+            first=max(notice.documents_from, notice.published_at or notice.documents_from),
+            issued_at=now,
+            bid_deadline=push.bid_deadline,
+            entered=data.bid_deadline is not None,
+        )
+    if data.question is not None:
+        await _answered_question(session, notice_id, data.question)
     number = 1 + (
         await session.scalar(
             select(func.coalesce(func.max(col(Amendment.number)), 0)).where(
@@ -98,6 +117,7 @@ async def issue_amendment(
         old_opening=notice.opening_at,
         new_opening=push.opening_at,
         pushed=push.pushed,
+        question=data.question,
     )
     session.add(amendment)
     notice.bid_deadline, notice.opening_at = push.bid_deadline, push.opening_at
@@ -127,9 +147,37 @@ async def issue_amendment(
             "new_deadline": rfc3339(amendment.new_deadline),
             "new_opening": rfc3339(amendment.new_opening),
             "deadline_pushed": push.pushed,
+            "question": data.question,
         },
     )
     return amendment
+
+
+async def _answered_question(session: AsyncSession, notice_id: int, number: int) -> Question:
+    """The notice's question ``number``, which must have a published answer to correct."""
+    question = await _question(session, notice_id, number)
+    if question.answer is None:
+        raise InvalidInput(
+            f"question: 问题{number}尚未答复，没有可更正的答复；请直接答复。 Question {number} has "
+            "no published answer to correct: answer it instead.",
+            field="question",
+        )
+    return question
+
+
+async def _question(session: AsyncSession, notice_id: int, number: int) -> Question:
+    question = (
+        await session.scalars(
+            select(Question).where(
+                col(Question.notice_id) == notice_id, col(Question.number) == number
+            )
+        )
+    ).first()
+    if question is None:
+        raise NotFound(
+            f"Notice {notice_id} has no question {number}.", code=ErrorCode.TENDER_NO_QUESTION
+        )
+    return question
 
 
 async def ask_question(
@@ -190,23 +238,29 @@ async def ask_question(
 async def answer_question(
     session: AsyncSession, *, actor: Actor, notice_id: int, number: int, answer: str
 ) -> Question:
-    """Staff answer publicly (a second answer replaces the first, both in the chain)."""
+    """Staff answer publicly, once: a published answer is final (a correction is a new
+    clarification naming the question, :func:`issue_amendment`)."""
+    # The notice's row lock orders answers to its questions; the guard below holds anyway.
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.CLOSED):
         raise NotFound("No such notice.", code=ErrorCode.TENDER_NO_NOTICE)
-    question = (
-        await session.scalars(
-            select(Question).where(
-                col(Question.notice_id) == notice_id, col(Question.number) == number
-            )
+    question = await _question(session, notice_id, number)
+    answered = await session.execute(
+        update(Question)
+        .where(col(Question.id) == question.id, col(Question.answer).is_(None))
+        .values(answer=answer, answered_at=func.clock_timestamp())
+        .returning(col(Question.id))
+    )
+    if answered.first() is None:
+        raise Conflict(
+            f"问题{number}已经答复，答复一经发布不得更改；如需更正，请发布澄清并注明问题编号"
+            f"（POST /api/tenders/notices/{notice_id}/amendments，kind=clarification，"
+            f"question={number}），少于15日的将顺延投标截止时间。 Question {number} is answered "
+            "already and a published answer is final: issue a clarification naming it.",
+            code=ErrorCode.TENDER_ANSWER_FINAL,
+            field="answer",
         )
-    ).first()
-    if question is None:
-        raise NotFound(
-            f"Notice {notice_id} has no question {number}.", code=ErrorCode.TENDER_NO_QUESTION
-        )
-    question.answer, question.answered_at = answer, await db_now(session)
-    await session.flush()
+    await session.refresh(question)
     await record_for_lots(
         session,
         await notice_lots(session, notice_id),

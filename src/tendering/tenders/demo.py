@@ -4,6 +4,10 @@
 - 某某县城区道路沥青摊铺工程 (works), with a question and its answer;
 - 某某县第一中学课桌椅采购项目 (goods).
 
+A trial of the opening needs a lot whose bidding has ended, which the law puts 20 days away:
+``tendering demo end-bidding LOT`` (:func:`end_demo_bidding`) ends bidding on a lot of the
+demo database now, so staff can start its opening at once. It refuses any other database.
+
 Each has its tender documents in the blob store (``settings.blob_dir``, the same data
 directory ``tendering serve`` uses); registrations are tagged with that directory's (or
 ``TENDERING_SIGNING_KEY``'s) platform key, so the server finds them. Everything goes
@@ -12,21 +16,28 @@ through the service functions, so the audit chain records it as it would in real
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from tendering.core.audit import lot_stream
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.models import OrgKind, Role, User
+from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.blobs import BlobStore
 from tendering.core.calendar import WorkingCalendar, add_working_days
-from tendering.core.clock import db_now
-from tendering.core.demo import DemoBook
+from tendering.core.clock import db_now, rfc3339
+from tendering.core.demo import DEMO_CENTER_CODE, DemoBook
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.core.holidays import load_calendar
+from tendering.core.secrecy import Secrecy
+from tendering.ledger import set_deposit_terms
 from tendering.settings import Settings
 from tendering.tenders import amendments, projects, registration, service
-from tendering.tenders.models import AmendmentKind, Category
-from tendering.tenders.rules import CST
+from tendering.tenders.models import AmendmentKind, Category, Lot, Notice, NoticeLot, NoticeStatus
+from tendering.tenders.rules import CST, describe_moment
 from tendering.tenders.schemas import (
     AmendmentCreate,
     BidFieldSpec,
@@ -35,7 +46,9 @@ from tendering.tenders.schemas import (
     ProjectCreate,
 )
 
-__all__ = ["add_demo_tenders"]
+__all__ = ["DEMO_ACTOR", "BiddingEnded", "add_demo_tenders", "end_demo_bidding"]
+
+DEMO_ACTOR = Actor.system("demo")
 
 _DURATION = BidFieldSpec(name="duration_days", type="integer", label="工期(日历天)", min=1)
 _WARRANTY = BidFieldSpec(name="warranty_months", type="integer", label="质保期(月)", min=12)
@@ -230,3 +243,76 @@ async def _registrations_and_questions(
         number=question.number,
         answer="面层不得使用再生料，基层再生料掺量不超过30%。",
     )
+
+
+@dataclass(frozen=True)
+class BiddingEnded:
+    notice_id: int
+    lots: list[str]
+    old_deadline: datetime
+    ended_at: datetime
+
+
+async def end_demo_bidding(
+    session: AsyncSession, *, lot_code: str, secrecy: Secrecy
+) -> BiddingEnded:
+    """演示: end bidding now on the demo lot ``lot_code`` (and the other lots of its notice),
+    so its opening can be tried without waiting the 20 days the law requires.
+
+    The notice's bid deadline and opening time become now (the database clock), the
+    deposits' deadlines with them; recorded as ``notice.demo_bidding_ended`` in every lot's
+    stream. Refused on a database the demo did not make, and for a lot whose bidding is
+    not open.
+    """
+    demo_center = await session.scalar(
+        select(col(Organization.id)).where(col(Organization.code) == DEMO_CENTER_CODE)
+    )
+    if demo_center is None:
+        raise Conflict(
+            "这不是演示数据库：只有 `tendering demo` 建立的演示数据库可以提前结束投标。 This is "
+            "not the demo database: only a database `tendering demo` filled may end bidding "
+            "early.",
+            code=ErrorCode.DEMO_NOT_A_DEMO,
+        )
+    notice_id = await session.scalar(
+        select(col(Notice.id))
+        .join(NoticeLot, col(NoticeLot.notice_id) == col(Notice.id))
+        .join(Lot, col(Lot.id) == col(NoticeLot.lot_id))
+        .where(col(Lot.code) == lot_code, col(Notice.status) == NoticeStatus.PUBLISHED)
+    )
+    if notice_id is None:
+        raise NotFound(f"No published notice has the lot {lot_code}.", code=ErrorCode.TENDER_NO_LOT)
+    notice = await service.get_notice(session, notice_id, lock=True)
+    now = await db_now(session)
+    old_deadline = notice.bid_deadline
+    if now >= old_deadline:
+        raise Conflict(
+            f"{lot_code} 的投标已于 {describe_moment(old_deadline)} 截止 (bidding ended): "
+            "start its opening.",
+            code=ErrorCode.TENDER_DEADLINE_PASSED,
+        )
+    notice.bid_deadline, notice.opening_at = now, now
+    notice.documents_to = min(notice.documents_to, now)
+    await session.flush()
+    lots = await service.notice_lots(session, notice_id)
+    for lot in lots:
+        await set_deposit_terms(
+            session,
+            secrecy=secrecy,
+            subject=lot_stream(lot.code),
+            deadline=now,
+            actor=DEMO_ACTOR,
+        )
+    await service.record_for_lots(
+        session,
+        lots,
+        action="notice.demo_bidding_ended",
+        actor=DEMO_ACTOR,
+        payload={
+            "notice": notice_id,
+            "old_deadline": rfc3339(old_deadline),
+            "new_deadline": rfc3339(now),
+            "note": "演示: bidding ended early for a trial of the opening (demo database only)",
+        },
+    )
+    return BiddingEnded(notice_id, [lot.code for lot in lots], old_deadline, now)

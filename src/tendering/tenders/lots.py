@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.clock import db_now
+from tendering.core.errors import ErrorCode, NotFound
 from tendering.tenders.models import Lot, Notice, NoticeLot, NoticeStatus
+from tendering.tenders.projects import lot_rules
 
 __all__ = [
     "BiddingPeriod",
@@ -29,6 +31,7 @@ __all__ = [
     "bid_deadline_sql",
     "lot_view",
     "lots_taking_bids",
+    "min_valid_bids",
     "published_lot",
 ]
 
@@ -141,3 +144,12 @@ def bid_deadline_sql(lot_id: int) -> ScalarSelect[datetime]:
         .where(col(NoticeLot.lot_id) == lot_id, col(Notice.status) == NoticeStatus.PUBLISHED)
         .scalar_subquery()
     )
+
+
+async def min_valid_bids(session: AsyncSession, lot_id: int) -> int:
+    """How many valid bids the lot needs to be opened (3 by law; a center or project may ask
+    more, 招标投标法 第二十八条)."""
+    lot = await session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(f"No lot with id {lot_id}.", code=ErrorCode.TENDER_NO_LOT)
+    return (await lot_rules(session, lot)).min_valid_bids

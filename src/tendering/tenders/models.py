@@ -25,6 +25,7 @@ __all__ = [
     "AmendmentKind",
     "Category",
     "Lot",
+    "LotResult",
     "Notice",
     "NoticeDocument",
     "NoticeLot",
@@ -55,22 +56,38 @@ class NoticeStatus(StrEnum):
     CLOSED = "closed"
 
 
+class LotResult(StrEnum):
+    """What the opening decided for a lot (the opening context reports it)."""
+
+    OPENED = "opened"  # 开标: enough valid bids, on to the evaluation
+    FAILED = "failed"  # 流标: fewer valid bids than the rules require
+
+
 class AmendmentKind(StrEnum):
     CLARIFICATION = "clarification"  # 澄清
     AMENDMENT = "amendment"  # 修改
 
 
 class TenderRuleSetting(SQLModel, table=True):
-    """The center's defaults for the legal schedule checks (one row, id 1)."""
+    """The center's defaults for the legal schedule checks (one row, id 1); the CHECKs keep
+    each at least as strict as the law (``rules.STATUTORY_LIMITS``)."""
 
     __tablename__ = "tender_rule_setting"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("min_document_days >= 5", name="document_days_floor"),
+        CheckConstraint("min_bid_days >= 20", name="bid_days_floor"),
+        CheckConstraint("max_deposit_bp <= 200", name="deposit_cap"),
+        CheckConstraint("amendment_days >= 15", name="amendment_days_floor"),
+        CheckConstraint("min_valid_bids >= 3", name="valid_bids_floor"),
+    )
 
     id: int = Field(default=1, primary_key=True)
     min_document_days: int = Field(default=5)
     min_bid_days: int = Field(default=20)
     max_deposit_bp: int = Field(default=200, description="basis points of the estimated price")
     amendment_days: int = Field(default=15)
+    min_valid_bids: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
 
 
 class TenderProject(SQLModel, table=True):
@@ -103,6 +120,7 @@ class Lot(SQLModel, table=True):
         CheckConstraint("deposit_fen >= 0", name="deposit_not_negative"),
         CheckConstraint("custodian_k >= 1", name="custodian_k_positive"),
         CheckConstraint("max_bid_mb BETWEEN 1 AND 102400", name="max_bid_mb_range"),
+        enum_check("result", LotResult, name="result"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -120,6 +138,9 @@ class Lot(SQLModel, table=True):
     custodian_k: int = Field(default=1)
     # The largest sealed bid the lot accepts, in MiB (a drawing-heavy works tender needs more).
     max_bid_mb: int = Field(default=1024, sa_column_kwargs={"server_default": "1024"})
+    # Set once when the lot's opening finishes (``record_lot_result``); public (OCDS).
+    result: str | None = Field(default=None, max_length=20)
+    result_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Notice(SQLModel, table=True):
@@ -141,6 +162,8 @@ class Notice(SQLModel, table=True):
     publish_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     published_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # 终止招标: the public reason a notice was closed by termination (实施条例 第三十一条).
+    termination_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime | None = Field(
         default=None, sa_column=utc_column(server_default=text("now()"))
     )
@@ -174,6 +197,9 @@ class Amendment(SQLModel, table=True):
     old_opening: datetime = Field(sa_column=utc_column())
     new_opening: datetime = Field(sa_column=utc_column())
     pushed: bool = Field(default=False, description="moved by the 15-day rule")
+    question: int | None = Field(
+        default=None, description="the number of the question whose published answer it corrects"
+    )
 
 
 class NoticeDocument(SQLModel, table=True):

@@ -1,6 +1,11 @@
 """Use cases for projects (one transaction code for a whole life) and their lots (标段),
 and the center's defaults for the schedule rules. One change, one transaction, its audit
-event recorded in it."""
+event recorded in it.
+
+The center's numbers and a project's overrides may make a rule stricter than the law,
+never less strict (``rules.STATUTORY_LIMITS``): such a value is refused when written, and
+one stored before the limits were enforced counts as the law's own when read.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,12 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization, OrgKind, User
 from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tendering.tenders.models import Lot, TenderProject, TenderRuleSetting
-from tendering.tenders.rules import ScheduleRules, check_deposit, parse_bid_fields
+from tendering.tenders.rules import (
+    ScheduleRules,
+    check_deposit,
+    check_statutory_limits,
+    parse_bid_fields,
+)
 from tendering.tenders.schemas import LotCreate, ProjectCreate, RuleSettings
 
 __all__ = [
@@ -24,6 +34,7 @@ __all__ = [
     "center_rules",
     "create_project",
     "get_project",
+    "lot_rules",
     "project_lots",
     "project_rules",
     "update_center_rules",
@@ -39,12 +50,14 @@ async def center_rules(session: AsyncSession) -> ScheduleRules:
         min_bid_days=row.min_bid_days,
         max_deposit_bp=row.max_deposit_bp,
         amendment_days=row.amendment_days,
-    )
+        min_valid_bids=row.min_valid_bids,
+    ).within_the_law()
 
 
 async def update_center_rules(
     session: AsyncSession, *, actor: Actor, values: RuleSettings
 ) -> ScheduleRules:
+    check_statutory_limits(values.model_dump())
     statement = insert(TenderRuleSetting).values(id=1, **values.model_dump())
     statement = statement.on_conflict_do_update(index_elements=["id"], set_=values.model_dump())
     await session.execute(statement)
@@ -60,6 +73,14 @@ async def update_center_rules(
 
 async def project_rules(session: AsyncSession, project: TenderProject) -> ScheduleRules:
     return (await center_rules(session)).overridden(project.rule_overrides)
+
+
+async def lot_rules(session: AsyncSession, lot: Lot) -> ScheduleRules:
+    """The rules a lot is held to: its project's (the center's, with the overrides)."""
+    project = await session.get(TenderProject, lot.project_id)
+    if project is None:  # a lot's foreign key names its project
+        raise NotFound(f"Lot {lot.code} has no project.", code=ErrorCode.TENDER_NO_PROJECT)
+    return await project_rules(session, project)
 
 
 async def get_project(session: AsyncSession, code: str) -> TenderProject:
@@ -91,6 +112,7 @@ async def create_project(
             field="tenderer",
         )
     overrides = data.rule_overrides.model_dump(exclude_none=True)
+    check_statutory_limits(overrides, prefix="rule_overrides.")
     values: dict[str, Any] = data.model_dump(exclude={"tenderer", "rule_overrides"})
     statement = (
         insert(TenderProject)

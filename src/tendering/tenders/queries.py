@@ -21,6 +21,7 @@ from tendering.tenders.models import (
     AmendmentKind,
     Category,
     Lot,
+    LotResult,
     Notice,
     NoticeDocument,
     NoticeLot,
@@ -133,6 +134,7 @@ def amendment_read(amendment: Amendment) -> AmendmentRead:
         old_opening=amendment.old_opening,
         new_opening=amendment.new_opening,
         deadline_pushed=amendment.pushed,
+        question=amendment.question,
     )
 
 
@@ -195,6 +197,7 @@ async def notice_detail(session: AsyncSession, notice_id: int, *, public: bool) 
         opening_at=notice.opening_at,
         publish_at=notice.publish_at,
         closed_at=notice.closed_at,
+        termination_reason=notice.termination_reason,
         lot_details=[
             LotRead(
                 code=lot.code,
@@ -203,6 +206,8 @@ async def notice_detail(session: AsyncSession, notice_id: int, *, public: bool) 
                 deposit_fen=lot.deposit_fen,
                 bid_fields=[BidFieldSpec(**f) for f in lot.bid_fields],
                 max_bid_mb=lot.max_bid_mb,
+                result=LotResult(lot.result) if lot.result else None,
+                result_at=lot.result_at,
             )
             for lot in lots
         ],

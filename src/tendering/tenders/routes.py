@@ -44,6 +44,7 @@ from tendering.tenders.schemas import (
     QuestionRead,
     RuleSettings,
     ScheduleRequest,
+    TerminationCreate,
 )
 
 __all__ = ["StaffTenderController"]
@@ -235,11 +236,26 @@ class StaffTenderController(Controller):
         await service.publish_notice(db_session, actor=current_actor(request), notice_id=notice_id)
         return await queries.notice_detail(db_session, notice_id, public=False)
 
-    @post("/notices/{notice_id:int}/close", summary="Close a published notice")
+    @post("/notices/{notice_id:int}/close", summary="Close a notice after its bid deadline")
     async def close(
         self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
     ) -> NoticeDetail:
         await service.close_notice(db_session, actor=current_actor(request), notice_id=notice_id)
+        return await queries.notice_detail(db_session, notice_id, public=False)
+
+    @post(
+        "/notices/{notice_id:int}/terminate", summary="Terminate a notice (终止招标), with a reason"
+    )
+    async def terminate(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        notice_id: PathId,
+        data: JSONBody[TerminationCreate],
+    ) -> NoticeDetail:
+        await service.terminate_notice(
+            db_session, actor=current_actor(request), notice_id=notice_id, reason=data.reason
+        )
         return await queries.notice_detail(db_session, notice_id, public=False)
 
     @post("/notices/{notice_id:int}/amendments", summary="Issue a clarification or amendment")

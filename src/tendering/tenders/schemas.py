@@ -13,7 +13,13 @@ from litestar.params import PathParameter
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from tendering.core.params import MAX_ID, PathCode, PathId
-from tendering.tenders.models import AmendmentKind, Category, NoticeStatus, ProcurementMethod
+from tendering.tenders.models import (
+    AmendmentKind,
+    Category,
+    LotResult,
+    NoticeStatus,
+    ProcurementMethod,
+)
 
 __all__ = [
     "MAX_ID",
@@ -40,6 +46,7 @@ __all__ = [
     "RuleOverrides",
     "RuleSettings",
     "ScheduleRequest",
+    "TerminationCreate",
 ]
 
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$"
@@ -67,10 +74,17 @@ PathRef = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$")]
 
 
 class RuleSettings(BaseModel):
-    min_document_days: int = Field(ge=0, le=365)
-    min_bid_days: int = Field(ge=0, le=365)
-    max_deposit_bp: int = Field(ge=0, le=10_000, description="basis points; 200 = 2%")
-    amendment_days: int = Field(ge=0, le=365)
+    """The center's numbers; each may be stricter than the law, never less strict."""
+
+    min_document_days: int = Field(ge=0, le=365, description="at least 5 (the law)")
+    min_bid_days: int = Field(ge=0, le=365, description="at least 20 (the law)")
+    max_deposit_bp: int = Field(
+        ge=0, le=10_000, description="basis points; 200 = 2%, the law's cap"
+    )
+    amendment_days: int = Field(ge=0, le=365, description="at least 15 (the law)")
+    min_valid_bids: int = Field(
+        default=3, ge=0, le=100, description="fewer valid bids fail the lot; at least 3"
+    )
 
 
 class RuleOverrides(BaseModel):
@@ -78,6 +92,7 @@ class RuleOverrides(BaseModel):
     min_bid_days: int | None = Field(default=None, ge=0, le=365)
     max_deposit_bp: int | None = Field(default=None, ge=0, le=10_000)
     amendment_days: int | None = Field(default=None, ge=0, le=365)
+    min_valid_bids: int | None = Field(default=None, ge=0, le=100)
 
 
 class ProjectCreate(BaseModel):
@@ -121,6 +136,10 @@ class LotRead(BaseModel):
     deposit_fen: int
     bid_fields: list[BidFieldSpec]
     max_bid_mb: int
+    result: LotResult | None = Field(
+        default=None, description="what the opening decided: opened (开标) or failed (流标)"
+    )
+    result_at: datetime | None = None
 
 
 class ProjectRead(BaseModel):
@@ -169,7 +188,18 @@ class AmendmentCreate(BaseModel):
     title: Text = Field(min_length=1, max_length=300)
     body: Text = Field(min_length=1, max_length=100_000)
     bid_deadline: Moment | None = Field(
-        default=None, description="a new deadline; the 15-day rule may move it further"
+        default=None,
+        description=(
+            "a new deadline: on a working day, at least 15 days after this amendment and 20 "
+            "days after the documents first went out (else refused). Without one, a deadline "
+            "fewer than 15 days away is moved out by the 15-day rule"
+        ),
+    )
+    question: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="the number of the question whose published answer this corrects",
     )
 
 
@@ -184,6 +214,15 @@ class AmendmentRead(BaseModel):
     old_opening: datetime
     new_opening: datetime
     deadline_pushed: bool = Field(description="moved out by the 15-day rule")
+    question: int | None = Field(
+        default=None, description="the question whose published answer this corrects"
+    )
+
+
+class TerminationCreate(BaseModel):
+    reason: Text = Field(
+        min_length=2, max_length=2000, description="published on the notice (终止招标的理由)"
+    )
 
 
 class QuestionCreate(BaseModel):
@@ -225,6 +264,9 @@ class NoticeDetail(NoticeSummary):
     opening_at: datetime
     publish_at: datetime | None
     closed_at: datetime | None
+    termination_reason: str | None = Field(
+        default=None, description="set when the notice was terminated (终止招标)"
+    )
     lot_details: list[LotRead]
     documents: list[DocumentRead]
     amendments: list[AmendmentRead]

@@ -21,11 +21,13 @@ from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tendering.core.holidays import load_calendar
 from tendering.tenders.hooks import LotsPublished, lots_published
 from tendering.tenders.lots import LotView
 from tendering.tenders.models import (
     Amendment,
     Lot,
+    LotResult,
     Notice,
     NoticeDocument,
     NoticeLot,
@@ -33,7 +35,7 @@ from tendering.tenders.models import (
     TenderProject,
 )
 from tendering.tenders.projects import get_project, project_rules
-from tendering.tenders.rules import check_schedule
+from tendering.tenders.rules import check_schedule, describe_moment
 from tendering.tenders.schemas import NoticeCreate
 
 __all__ = [
@@ -46,7 +48,9 @@ __all__ = [
     "publish_due_notice",
     "publish_notice",
     "record_for_lots",
+    "record_lot_result",
     "schedule_notice",
+    "terminate_notice",
 ]
 
 _NOTICE_NOT_FOUND = "No such notice."
@@ -149,6 +153,7 @@ async def _check_notice_schedule(session: AsyncSession, notice: Notice, at: date
     assert project is not None
     check_schedule(
         await project_rules(session, project),
+        await load_calendar(session),
         published_at=at,
         documents_from=notice.documents_from,
         documents_to=notice.documents_to,
@@ -299,12 +304,65 @@ async def due_notice_ids(session: AsyncSession) -> list[int]:
 
 
 async def close_notice(session: AsyncSession, *, actor: Actor, notice_id: int) -> Notice:
+    """Close a published notice once its bid deadline has passed.
+
+    Before the deadline bidders may be preparing or have sealed bids (nobody may know
+    which, so it is refused for every notice): ending it then is a termination, with a
+    public reason (:func:`terminate_notice`).
+    """
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status != NoticeStatus.PUBLISHED:
         raise _refuse_state(notice, "closed")
-    notice.status, notice.closed_at = NoticeStatus.CLOSED, await db_now(session)
+    now = await db_now(session)
+    if now < notice.bid_deadline:
+        raise Conflict(
+            f"投标截止时间（{describe_moment(notice.bid_deadline)}）前不得关闭公告；确需终止招标的，"
+            f"应说明理由并发布终止公告（POST /api/tenders/notices/{notice_id}/terminate）。 "
+            "The bid deadline has not passed: bids may be sealed already, so the notice can "
+            "only be terminated, with a public reason.",
+            code=ErrorCode.TENDER_BEFORE_DEADLINE,
+            details={"bid_deadline": rfc3339(notice.bid_deadline)},
+        )
+    notice.status, notice.closed_at = NoticeStatus.CLOSED, now
     await session.flush()
     lots = await notice_lots(session, notice_id)
     payload = {"notice": notice_id, "closed_at": rfc3339(notice.closed_at)}
     await record_for_lots(session, lots, action="notice.closed", actor=actor, payload=payload)
     return notice
+
+
+async def terminate_notice(
+    session: AsyncSession, *, actor: Actor, notice_id: int, reason: str
+) -> Notice:
+    """终止招标: close a published notice at any time, with a public reason, recorded as
+    ``notice.terminated`` in every lot's stream (招标投标法实施条例 第三十一条: the termination
+    is announced, and fees and deposits are returned). The notice takes no more bids."""
+    notice = await get_notice(session, notice_id, lock=True)
+    if notice.status != NoticeStatus.PUBLISHED:
+        raise _refuse_state(notice, "terminated")
+    now = await db_now(session)
+    notice.status, notice.closed_at = NoticeStatus.CLOSED, now
+    notice.termination_reason = reason
+    await session.flush()
+    payload = {
+        "notice": notice_id,
+        "closed_at": rfc3339(now),
+        "reason": reason,
+        "before_deadline": now < notice.bid_deadline,
+    }
+    lots = await notice_lots(session, notice_id)
+    await record_for_lots(session, lots, action="notice.terminated", actor=actor, payload=payload)
+    return notice
+
+
+async def record_lot_result(
+    session: AsyncSession, *, lot_id: int, result: LotResult, at: datetime
+) -> None:
+    """What the opening decided for a lot (开标 or 流标), for the public record (OCDS lot
+    status). The opening context calls it in the transaction that finishes the opening;
+    once set it stays (a second call changes nothing)."""
+    await session.execute(
+        update(Lot)
+        .where(col(Lot.id) == lot_id, col(Lot.result).is_(None))
+        .values(result=result.value, result_at=at)
+    )

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tendering.core.calendar import (
+    NoWorkingDay,
     WorkingCalendar,
+    YearNotEntered,
     add_working_days,
     is_working_day,
     roll_to_working_day,
@@ -55,3 +57,34 @@ def test_adding_working_days_lands_on_a_working_day_that_many_days_later(start, 
     assert is_working_day(SPRING_2026, end)
     if n:
         assert working_days_between(SPRING_2026, start, end) == n
+
+
+ENTERED_2026 = WorkingCalendar.of(
+    holidays=SPRING_2026.holidays, workdays=SPRING_2026.workdays, years=[2026]
+)
+
+
+def test_a_day_of_a_year_nobody_entered_is_refused_naming_the_year():
+    with pytest.raises(YearNotEntered) as refused:
+        is_working_day(ENTERED_2026, date(2027, 1, 4))  # a Monday: no longer assumed to work
+    assert refused.value.year == 2027
+    assert refused.value.status == 409 and refused.value.code == "calendar.year_missing"
+    assert "2027年的节假日安排尚未录入" in refused.value.message
+    assert "PUT /api/calendar/2027" in refused.value.message
+
+
+def test_a_period_running_into_a_missing_year_is_refused_and_within_the_year_is_not():
+    assert add_working_days(ENTERED_2026, date(2026, 12, 28), 3) == date(2026, 12, 31)
+    with pytest.raises(YearNotEntered, match="2027"):
+        add_working_days(ENTERED_2026, date(2026, 12, 28), 4)
+    with pytest.raises(YearNotEntered, match="2027"):
+        roll_to_working_day(ENTERED_2026, date(2027, 1, 2))
+
+
+def test_a_table_with_no_working_day_for_months_is_a_conflict_not_a_crash():
+    winter = WorkingCalendar.of(holidays=[date(2026, 1, 1) + timedelta(days=n) for n in range(90)])
+    with pytest.raises(NoWorkingDay) as refused:
+        roll_to_working_day(winter, date(2026, 1, 1))
+    assert refused.value.status == 409 and "2026-01-01" in refused.value.message
+    with pytest.raises(NoWorkingDay):
+        add_working_days(winter, date(2025, 12, 31), 1)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -9,13 +10,18 @@ from tendering.core import demo
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import log_in
+from tendering.core.calendar import is_working_day
+from tendering.core.clock import db_now
 from tendering.core.db import make_sessionmaker
 from tendering.core.demo import (
+    PROVISIONAL_SOURCE,
     DemoBook,
     credit_code,
     register_demo_step,
     run_demo,
 )
+from tendering.core.holidays import entered_years, load_calendar
+from tendering.core.holidays.shipped import SHIPPED_YEARS
 from tendering.core.secrecy import Secrecy
 
 SECRECY = Secrecy.from_seed(bytes(32))
@@ -97,3 +103,21 @@ async def test_registered_steps_run_after_the_county_in_the_same_transaction(eng
     async with make_sessionmaker(engine)() as session:
         count = (await session.execute(select(func.count()).select_from(Organization))).scalar_one()
     assert count == 0
+
+
+async def test_demo_enters_the_calendar_its_periods_need(engine) -> None:
+    book = await run_demo(make_sessionmaker(engine), secrecy=SECRECY)
+    assert book is not None
+    async with make_sessionmaker(engine)() as session:
+        this_year = (await db_now(session)).year
+        calendar = await load_calendar(session)
+        sources = {row.year: row.source for row in await entered_years(session)}
+    assert {this_year, this_year + 1} <= set(sources)
+    assert sources.get(2026) == "国办发明电〔2025〕7号"  # a shipped year as shipped
+    for year in (this_year, this_year + 1):
+        if year in SHIPPED_YEARS:
+            continue
+        # Not shipped: a provisional table, and the visitor is told so.
+        assert sources[year] == PROVISIONAL_SOURCE
+        assert not is_working_day(calendar, date(year, 10, 2))
+        assert any(f"{year}年节假日安排" in note for note in book.notes)

@@ -260,3 +260,26 @@ async def test_each_opened_plaintext_is_kept_under_its_hash_for_the_evaluation(w
     )
     assert sorted(c.sha for c in chained) == sorted(r.plaintext_sha256 for r in rows)
     assert [p.name for p in (store / "tmp").iterdir()] == []  # no scratch copy left behind
+
+
+async def test_a_center_requiring_four_valid_bids_fails_a_lot_with_three(world):
+    rules = {
+        "min_document_days": 5,
+        "min_bid_days": 20,
+        "max_deposit_bp": 200,
+        "amendment_days": 15,
+        "min_valid_bids": 4,
+    }
+    changed = await world.client.put(
+        "/api/tenders/rules", headers=world.desk.staff_headers, json=rules
+    )
+    assert changed.status_code == 200, changed.text
+    await world.publish_lot(n=2, k=2)
+    await _three_bids(world)
+    body = await world.open_now(k=2)
+    assert body["state"] == "failed" and body["valid_bids"] == 3
+    record = await world.client.get(
+        f"/api/lots/{world.lot}/opening/record", headers=world.desk.staff_headers
+    )
+    assert record.status_code == 200
+    assert "不足4家" in pdf_text(record.content)

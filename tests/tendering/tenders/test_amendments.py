@@ -7,6 +7,13 @@ from xml.etree import ElementTree as ET
 
 from sqlalchemy import text
 
+from tendering.tenders.rules import CST, roll_moment
+from tests.tendering.tenders.conftest import (
+    TEST_CALENDAR,
+    first_working_day_after,
+    on_working_day,
+    time_passes,
+)
 from tests.tendering.tenders.openformats import ATOM, ocds_validator
 
 
@@ -28,12 +35,13 @@ async def amend(client, desk, notice_id: int, **extra):
 
 
 async def test_deadline_moves_when_amendment_within_15_days(desk, client, engine):
-    # The project waives the 20-day minimum so its deadline can be 10 days out.
-    notice_id, (lot,) = await desk.published(min_bid_days=0, bid_days=10)
-    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    # Published with 21 days; a bidder registers; 11 days later, 10 are left.
+    notice_id, (lot,) = await desk.published(bid_days=21)
     _registered, headers = await desk.bidder()
     await client.post(f"/api/lots/{lot}/registration", headers=headers)
     _, stranger_headers = await desk.bidder()
+    await time_passes(engine, notice_id, timedelta(days=11))
+    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
 
     response = await amend(client, desk, notice_id)
     assert response.status_code == 201, response.text
@@ -123,3 +131,35 @@ async def test_only_staff_amend_and_only_published_notices(desk, client):
     draft = await desk.notice(project, [await desk.lot(project)])
     refused = await amend(client, desk, draft)
     assert refused.status_code == 409
+
+
+async def test_an_amendment_cannot_shorten_the_20_days_from_the_documents(desk, client):
+    notice_id, _ = await desk.published()
+    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    first = max(when(before["documents_from"]), when(before["published_at"]))
+    # 16 days after the documents went out: 15 days after this amendment, but short of 20.
+    shorter = roll_moment(TEST_CALENDAR, first + timedelta(days=16))
+    response = await amend(client, desk, notice_id, bid_deadline=shorter.isoformat())
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "tender.bid_period"
+    assert "不得少于20日" in response.json()["detail"]
+    after = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    assert after["bid_deadline"] == before["bid_deadline"] and after["amendments"] == []
+
+
+async def test_an_amendment_may_not_set_its_deadline_on_a_rest_day(desk, client):
+    notice_id, _ = await desk.published()
+    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    later = when(before["bid_deadline"]) + timedelta(days=7)
+    while on_working_day(later):
+        later += timedelta(days=1)
+    response = await amend(client, desk, notice_id, bid_deadline=later.isoformat())
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "tender.rest_day"
+    day = later.astimezone(CST).date()
+    assert f"第一个工作日是{first_working_day_after(day).isoformat()}" in response.json()["detail"]
+    working = roll_moment(TEST_CALENDAR, later)
+    moved = await amend(client, desk, notice_id, bid_deadline=working.isoformat())
+    assert moved.status_code == 201, moved.text
+    assert when(moved.json()["new_deadline"]) == working
+    assert moved.json()["deadline_pushed"] is False

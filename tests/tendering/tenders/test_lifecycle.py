@@ -14,6 +14,7 @@ from tendering.core.secrecy import Secrecy
 from tendering.tenders.jobs import publish_notice
 from tendering.tenders.registration import register_for_lot
 from tendering.tenders.service import schedule_notice
+from tests.tendering.tenders.conftest import move_deadline
 
 
 async def actions(engine, lot: str | None) -> list[str]:
@@ -42,6 +43,7 @@ async def test_each_step_is_recorded_in_every_lots_stream(desk, client, engine):
         headers=desk.staff_headers,
         json={"kind": "clarification", "title": "澄清", "body": "内容"},
     )
+    await move_deadline(engine, notice_id, "clock_timestamp() - interval '1 second'")
     await client.post(f"/api/tenders/notices/{notice_id}/close", headers=desk.staff_headers)
     for lot in lots:
         # Other contexts may add their own events (the opening key ceremony); these are ours.

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from datetime import timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import text
 
+from tendering.core.auth.actor import Actor
+from tendering.core.auth.models import Role
+from tendering.core.db import make_sessionmaker
+from tendering.core.errors import Conflict
 from tendering.core.secrecy import Secrecy
+from tendering.tenders.amendments import answer_question
+from tests.tendering.tenders.conftest import time_passes
 
 
 async def test_question_is_published_without_the_askers_identity(desk, client, engine):
@@ -95,3 +103,79 @@ async def test_only_a_registered_bidder_may_ask(desk, client):
         f"/api/notices/{draft}/questions", headers=headers, json={"text": "请问？"}
     )
     assert hidden.status_code == 404
+
+
+async def _asked(desk, client) -> tuple[int, str]:
+    notice_id, (lot,) = await desk.published()
+    _, headers = await desk.bidder()
+    await client.post(f"/api/lots/{lot}/registration", headers=headers)
+    asked = await client.post(
+        f"/api/notices/{notice_id}/questions", headers=headers, json={"text": "工期可否延长？"}
+    )
+    assert asked.status_code == 201, asked.text
+    return notice_id, lot
+
+
+async def test_a_published_answer_is_final(desk, client):
+    notice_id, _ = await _asked(desk, client)
+    answer = f"/api/tenders/notices/{notice_id}/questions/1/answer"
+    first = await client.post(answer, headers=desk.staff_headers, json={"answer": "不可以。"})
+    assert first.status_code == 201
+    second = await client.post(answer, headers=desk.staff_headers, json={"answer": "可以。"})
+    assert second.status_code == 409, second.text
+    assert second.json()["code"] == "tender.answer_final"
+    assert "澄清" in second.json()["detail"] and "question=1" in second.json()["detail"]
+    public = (await client.get(f"/api/public/notices/{notice_id}")).json()["questions"][0]
+    assert public["answer"] == "不可以。" and public["answered_at"] == first.json()["answered_at"]
+
+
+async def test_a_correction_is_a_clarification_that_moves_a_near_deadline(desk, client, engine):
+    notice_id, _ = await _asked(desk, client)
+    answer = f"/api/tenders/notices/{notice_id}/questions/1/answer"
+    await client.post(answer, headers=desk.staff_headers, json={"answer": "不可以。"})
+    await time_passes(engine, notice_id, timedelta(days=11))  # 10 days left
+    before = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    correction = {
+        "kind": "clarification",
+        "title": "关于问题1答复的更正",
+        "body": "经招标人确认，工期可延长30日历天。",
+        "question": 1,
+    }
+    issued = await client.post(
+        f"/api/tenders/notices/{notice_id}/amendments", headers=desk.staff_headers, json=correction
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["question"] == 1 and issued.json()["deadline_pushed"] is True
+    after = (await client.get(f"/api/public/notices/{notice_id}")).json()
+    assert after["questions"][0]["answer"] == "不可以。"  # the answer stays as published
+    assert after["amendments"][0]["question"] == 1
+    assert after["bid_deadline"] != before["bid_deadline"]
+
+
+async def test_a_correction_must_name_an_answered_question(desk, client):
+    notice_id, _ = await _asked(desk, client)
+    amendments = f"/api/tenders/notices/{notice_id}/amendments"
+    body = {"kind": "clarification", "title": "更正", "body": "内容", "question": 1}
+    unanswered = await client.post(amendments, headers=desk.staff_headers, json=body)
+    assert unanswered.status_code == 400 and unanswered.json()["field"] == "question"
+    missing = await client.post(amendments, headers=desk.staff_headers, json=body | {"question": 9})
+    assert missing.status_code == 404
+    detail = await client.get(f"/api/public/notices/{notice_id}")
+    assert detail.json()["amendments"] == []
+
+
+async def test_two_answers_at_once_publish_one(desk, client, engine):
+    notice_id, _ = await _asked(desk, client)
+    staff = Actor(1, "staff", Role.STAFF, None, None)
+
+    async def answer(text: str) -> str:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await answer_question(session, actor=staff, notice_id=notice_id, number=1, answer=text)
+        return text
+
+    outcomes = await asyncio.gather(answer("甲"), answer("乙"), return_exceptions=True)
+    published = [o for o in outcomes if isinstance(o, str)]
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(published) == 1 and len(refused) == 1, outcomes
+    public = (await client.get(f"/api/public/notices/{notice_id}")).json()["questions"][0]
+    assert public["answer"] == published[0]

@@ -32,9 +32,10 @@ CLI_ACTOR = Actor.system("cli")
 T = TypeVar("T")
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction on the platform's database (embedded when unset)."""
-    with platform_database() as settings:
+def _run(work: Callable[[AsyncSession], Awaitable[T]], *, create: bool = False) -> T:
+    """Run ``work`` in one transaction on the platform's database (embedded when unset;
+    made there only when ``create``: the first administrator may come before any serve)."""
+    with platform_database(create=create) as settings:
         return run_in_session(settings, work, writes=True)
 
 
@@ -94,7 +95,7 @@ def create_admin(username: str, display_name: str | None, password_stdin: bool) 
         )
         return f"{center.code} ({center.name})"
 
-    where = _run(work)
+    where = _run(work, create=True)
     click.echo(f"created admin {username} in {where}")
 
 

@@ -1,8 +1,9 @@
-"""Calendar API: anyone reads a year; staff mark and unmark days."""
+"""Calendar API: anyone reads a year and which years are entered; staff enter a whole year
+(from the State Council's notice) and mark or unmark single days."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, put
@@ -12,15 +13,57 @@ from pydantic import BaseModel, Field
 from tendering.core.auth.guards import current_actor, public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
-from tendering.core.holidays.models import CalendarDay, DayKind
-from tendering.core.holidays.service import calendar_year, remove_calendar_day, set_calendar_day
+from tendering.core.holidays.models import CalendarDay, CalendarYear, DayKind
+from tendering.core.holidays.service import (
+    calendar_year,
+    enter_calendar_year,
+    entered_years,
+    remove_calendar_day,
+    set_calendar_day,
+)
 
-__all__ = ["CalendarController", "CalendarDayRead", "CalendarDayWrite"]
+__all__ = [
+    "CalendarController",
+    "CalendarDayRead",
+    "CalendarDayWrite",
+    "CalendarYearRead",
+    "CalendarYearWrite",
+]
+
+_YEAR = Annotated[int, PathParameter(ge=1900, le=2999)]
 
 
 class CalendarDayWrite(BaseModel):
     kind: DayKind
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")
+
+
+class CalendarDayEntry(CalendarDayWrite):
+    day: date
+
+
+class CalendarYearWrite(BaseModel):
+    source: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="where the table comes from, e.g. 国办发明电〔2025〕7号",
+    )
+    days: list[CalendarDayEntry] = Field(
+        max_length=366, description="every holiday and make-up working day of the year"
+    )
+
+
+class CalendarYearRead(BaseModel):
+    year: int
+    source: str
+    entered_at: datetime
+
+    @classmethod
+    def of(cls, row: CalendarYear) -> CalendarYearRead:
+        if row.entered_at is None:  # the database sets it; a row read back always has it
+            raise ValueError(f"calendar year {row.year} was read before it was written")
+        return cls(year=row.year, source=row.source, entered_at=row.entered_at)
 
 
 class CalendarDayRead(BaseModel):
@@ -43,10 +86,38 @@ class CalendarController(Controller):
         opt=public("everyone counts periods with the same calendar"),
         summary="Holidays and make-up working days of a year",
     )
-    async def year(
-        self, db_session: DbSession, year: Annotated[int, PathParameter(ge=1900, le=2999)]
-    ) -> list[CalendarDayRead]:
+    async def year(self, db_session: DbSession, year: _YEAR) -> list[CalendarDayRead]:
         return [CalendarDayRead.of(row) for row in await calendar_year(db_session, year)]
+
+    @get(
+        "/years",
+        security=[{}],
+        opt=public("which years a period may end in is public"),
+        summary="The years whose table is entered (a period may end only in these)",
+    )
+    async def years(self, db_session: DbSession) -> list[CalendarYearRead]:
+        return [CalendarYearRead.of(row) for row in await entered_years(db_session)]
+
+    @put(
+        "/{year:int}",
+        guards=[requires_role(Role.STAFF, Role.ADMIN)],
+        summary="Enter a whole year's holidays and make-up working days",
+    )
+    async def enter_year(
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        year: _YEAR,
+        data: JSONBody[CalendarYearWrite],
+    ) -> CalendarYearRead:
+        row = await enter_calendar_year(
+            db_session,
+            actor=current_actor(request),
+            year=year,
+            source=data.source,
+            days=[(d.day, d.kind, d.name) for d in data.days],
+        )
+        return CalendarYearRead.of(row)
 
     @put("/days/{day:date}", guards=[requires_role(Role.STAFF, Role.ADMIN)])
     async def set_day(

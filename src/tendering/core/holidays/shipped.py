@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-__all__ = ["SHIPPED_DAYS"]
+__all__ = ["SHIPPED_DAYS", "SHIPPED_YEARS"]
+
+# The years shipped whole, with the notice each comes from.
+SHIPPED_YEARS: dict[int, str] = {
+    2025: "国办发明电〔2024〕12号",
+    2026: "国办发明电〔2025〕7号",
+}
 
 
 def _run(first: date, days: int, name: str) -> list[tuple[date, str, str]]:
