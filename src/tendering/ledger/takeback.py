@@ -6,11 +6,13 @@ into suspense, so suspense nets to nothing and the holder no longer shows it:
 
 * a credit still in suspense: it is there already;
 * a credit booked to a deposit (or a part of a suspense line staff assigned to one): from
+  a pending refund of the deposit to that credit's payer (it carries that money); then from
   the deposit account as far as it holds money (``deposit.reversed``, keeping the credit's
   value time, so eligibility by the deadline falls back exactly); then from the deposit's
-  pending refunds (each cancelled and reissued for the rest, ``returns.cancel_refund``); then
-  from what its forfeit or conversion moved; the rest was refunded and paid already and
-  becomes a receivable (``reversal_receivable``, 应收退汇款) for staff to recover;
+  other pending refunds (each cancelled and reissued for the rest,
+  ``returns.cancel_refund``); then from what its forfeit or conversion moved; the rest was
+  refunded and paid already and becomes a receivable (``reversal_receivable``, 应收退汇款)
+  for staff to recover;
 * a part of a suspense line staff refunded: from that refund while pending, else a
   receivable.
 
@@ -138,18 +140,29 @@ class Takeback:
                 {"id": deposit_id},
             )
         ).one()
-        take = min(amount, max(int(row.held), 0))
+        # Where that payer's money is: its own pending refund carries it, else the account.
+        rest = await self._from_refunds("deposit_account_id", deposit_id, amount, c, who, True)
+        take = min(rest, max(int(row.held), 0))
         if take:
             await self._move(row.ledger_id, take, "deposit.reversed", value_at=c.value_at)
-        rest = await self._from_refunds("deposit_account_id", deposit_id, amount - take, c, who)
+        rest = await self._from_refunds(
+            "deposit_account_id", deposit_id, rest - take, c, who, False
+        )
         if rest and row.state in ("forfeited", "converted"):
             rest -= await self._from_closing(deposit_id, row.state, rest)
         await self._unrecovered(rest, reference=f"deposit:{row.number}")
 
     async def _from_refunds(
-        self, column: str, key: int, amount: int, c: Original, who: tuple[str, str]
+        self,
+        column: str,
+        key: int,
+        amount: int,
+        c: Original,
+        who: tuple[str, str],
+        payers: bool | None = None,
     ) -> int:
-        """Cut pending refunds (the payer's own first) by ``amount``; returns what is left."""
+        """Cut pending refunds by ``amount`` (only those to the payer ``who`` when ``payers``
+        is True, only the others when False); returns what is left."""
         if amount <= 0:
             return 0
         lines = (
@@ -161,13 +174,14 @@ class Takeback:
                 {"key": key},
             )
         ).all()
-        ranked = sorted(
-            lines,
-            key=lambda r: (
-                open_payee(self.secrecy, instruction_ref=r.instruction_ref, box=r.payee) != who
-            ),
-        )
-        for line in ranked:
+        if payers is not None:
+            lines = [
+                r
+                for r in lines
+                if (open_payee(self.secrecy, instruction_ref=r.instruction_ref, box=r.payee) == who)
+                is payers
+            ]
+        for line in lines:
             if amount <= 0:
                 break
             cut = min(amount, line.principal_fen)

@@ -284,3 +284,43 @@ async def test_a_reversal_whose_credit_comes_in_a_later_statement_waits_then_app
 async def test_a_debit_for_nothing_known_still_goes_to_suspense(open_account, maker):
     await _import(maker, Bank().csv([Line("D1", 100, before(), direction="D", memo="手续费")]))
     assert await _lines(maker) == {"D1": ("suspense", "unmatched_debit")}
+
+
+async def test_a_reversal_cancels_the_refund_of_that_payer_not_another_payers_money(
+    open_account, maker
+):
+    """The deposit was refunded (pending) to its payer, then staff assigned another payer's
+    money to it; the bank takes the first payment back: its refund goes, the other stays."""
+    a = await open_account(due=5_000_000)
+    bank = Bank()
+    paid = entry("C1", before(60 * 24), tx(5_000_000, a.number, name="甲公司", account="111111"))
+    stray = entry(
+        "C2", before(60 * 24), tx(1_000_000, "8866000000000000", name="乙公司", account="222222")
+    )
+    await _import(maker, bank.camt([paid, stray]))
+    async with maker() as session, session.begin():
+        batch = await create_refund_batch(
+            session, subject=a.subject, paid_on=date(2026, 12, 10), actor=STAFF, secrecy=SECRECY
+        )
+        (parked,) = await list_suspense(session, secrecy=SECRECY)
+        await resolve_suspense(
+            session,
+            parked.id,
+            secrecy=SECRECY,
+            assign=[(a.number, 1_000_000)],
+            refund_fen=0,
+            actor=STAFF,
+        )
+    await _import(maker, bank.camt([reversal_of(paid, "R1", before(60))]))
+    assert await _held(maker, a) == 1_000_000  # 乙's money, to be refunded to 乙
+    async with maker() as session:
+        out = await instructions_csv(session, batch.code, secrecy=SECRECY)
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert [(r["payee_account"], r["status"]) for r in rows] == [("111111", "cancelled")]
+    async with maker() as session, session.begin():
+        again = await create_refund_batch(
+            session, subject=a.subject, paid_on=date(2026, 12, 10), actor=STAFF, secrecy=SECRECY
+        )
+    assert [(x["payee_account"], x["principal_fen"]) for x in again.lines] == [
+        ("222222", 1_000_000)
+    ]
