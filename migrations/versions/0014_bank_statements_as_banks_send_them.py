@@ -2,7 +2,7 @@
 
 * ``statement_line.entry_ref`` / ``tx_ref``: the bank's reference of the entry (a batch
   entry's lines share it) and of the transaction; ``reversed_by``: the debit line by which
-  the bank took a credit back; status ``reversed``.
+  the bank took a credit back; status ``reversed``; indexes for what a reversal names.
 * ``bank_statement.opening_fen`` / ``closing_fen`` (OPBD / CLBD), ``statement_on``,
   ``sequence`` and ``net_fen``, to reconcile each statement against the books. Existing
   statements get their lines' latest booking day and their lines' net.
@@ -64,6 +64,19 @@ def upgrade() -> None:
         op.f("ix_statement_line_reversed_by"), "statement_line", ["reversed_by"], unique=False
     )
     op.execute("UPDATE statement_line SET entry_ref = bank_ref")
+    op.create_index("ix_statement_line_entry_ref", "statement_line", ["bank_account", "entry_ref"])
+    op.create_index(
+        "ix_statement_line_tx_ref",
+        "statement_line",
+        ["bank_account", "tx_ref"],
+        postgresql_where=sa.text("tx_ref <> ''"),
+    )
+    op.create_index(
+        "ix_statement_line_credited",
+        "statement_line",
+        ["bank_account", "virtual_account"],
+        postgresql_where=sa.text("direction = 'C'"),
+    )
     _recheck("statement_line", "status", "status", ("booked", "suspense", "resolved", "reversed"))
 
     op.add_column("bank_statement", sa.Column("opening_fen", sa.BigInteger(), nullable=True))
@@ -106,6 +119,8 @@ def downgrade() -> None:
     for column in ("net_fen", "sequence", "statement_on", "closing_fen", "opening_fen"):
         op.drop_column("bank_statement", column)
     _recheck("statement_line", "status", "status", ("booked", "suspense", "resolved"))
+    for index in ("credited", "tx_ref", "entry_ref"):
+        op.drop_index(f"ix_statement_line_{index}", table_name="statement_line")
     op.drop_index(op.f("ix_statement_line_reversed_by"), table_name="statement_line")
     for column in ("reversed_by", "tx_ref", "entry_ref"):
         op.drop_column("statement_line", column)

@@ -165,7 +165,11 @@ def _balances(
             value = Decimal((amt.text or "").strip())
         except InvalidOperation:
             raise bad(line, f"balance {code}: Amt {amt.text!r} is not an amount") from None
-        if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        if (
+            not value.is_finite()
+            or not 0 <= value < 10**13
+            or value != value.quantize(Decimal("0.01"))
+        ):
             raise bad(line, f"balance {code}: Amt {amt.text!r} is not an amount in yuan")
         sign = {"CRDT": 1, "DBIT": -1}.get(_text(bal, "CdtDbtInd"))
         if sign is None:

@@ -48,30 +48,37 @@ async def _open_refunds(session: AsyncSession, refs: list[str]) -> dict[str, tup
     return {r.instruction_ref: (int(r.amount), r.status, r.payment_transfer_id) for r in rows}
 
 
-async def _credit_refs(session: AsyncSession, rows: list[Booking]) -> set[tuple[str, str]]:
-    """(bank account, reference) of the credits, stored or in this file, a debit names."""
-    named = [
-        (r.line.bank_account, ref) for r in rows if not r.credit for ref in r.line.related_refs
-    ]
+async def _credit_refs(
+    session: AsyncSession, credits: list[Booking], debits: list[Booking]
+) -> set[tuple[str, str]]:
+    """(bank account, reference) of the credits, stored or in this file, the debits name:
+    a credit's own reference, its entry's or its transaction's (each indexed)."""
+    named = [(r.line.bank_account, ref) for r in debits for ref in r.line.related_refs]
     if not named:
         return set()
     found = {
         (r.line.bank_account, ref)
-        for r in rows
-        if r.credit
+        for r in credits
         for ref in (r.line.bank_ref, r.line.entry_ref, r.line.tx_ref)
         if ref
     }
     stored = await session.execute(
         text(
-            "SELECT l.bank_account, x.ref FROM unnest(CAST(:accts AS text[]),"
-            " CAST(:refs AS text[])) AS x(acct, ref) JOIN statement_line l"
-            " ON l.bank_account = x.acct AND l.direction = 'C'"
-            " AND (l.bank_ref = x.ref OR l.entry_ref = x.ref OR l.tx_ref = x.ref)"
+            """
+            WITH x AS (SELECT * FROM unnest(CAST(:accts AS text[]), CAST(:refs AS text[]))
+                AS x(acct, ref))
+            SELECT x.acct, x.ref FROM x JOIN statement_line l
+                ON l.bank_account = x.acct AND l.bank_ref = x.ref WHERE l.direction = 'C'
+            UNION SELECT x.acct, x.ref FROM x JOIN statement_line l
+                ON l.bank_account = x.acct AND l.entry_ref = x.ref WHERE l.direction = 'C'
+            UNION SELECT x.acct, x.ref FROM x JOIN statement_line l
+                ON l.bank_account = x.acct AND l.tx_ref = x.ref
+                WHERE l.direction = 'C' AND l.tx_ref <> ''
+            """
         ),
         {"accts": [a for a, _ in named], "refs": [r for _, r in named]},
     )
-    return found | {(r.bank_account, r.ref) for r in stored}
+    return found | {(r.acct, r.ref) for r in stored}
 
 
 async def classify_debits(session: AsyncSession, rows: list[Booking], ids: dict[str, int]) -> None:
@@ -82,16 +89,19 @@ async def classify_debits(session: AsyncSession, rows: list[Booking], ids: dict[
         found = _INSTRUCTION.search(r.line.memo)
         r.instruction = found.group(0) if found and not r.line.reversal else None
     refunds = await _open_refunds(session, [r.instruction for r in debits if r.instruction])
-    credits = await _credit_refs(session, rows)
+    others = []
     for r in debits:
-        ln = r.line
         found_refund = refunds.get(r.instruction) if r.instruction else None
-        if found_refund is not None and found_refund[0] == ln.amount_fen:
+        if found_refund is not None and found_refund[0] == r.line.amount_fen:
             del refunds[r.instruction]  # type: ignore[arg-type]
             if found_refund[1] == "paid":  # staff confirmed it: this line is that payment
                 r.instruction, r.transfer_id = None, found_refund[2]
             continue
         r.instruction = None
+        others.append(r)
+    credits = await _credit_refs(session, [r for r in rows if r.credit], others)
+    for r in others:
+        ln = r.line
         names_credit = any((ln.bank_account, ref) in credits for ref in ln.related_refs)
         if ln.reversal or ln.virtual_account or names_credit:
             r.reversal = "strong" if ln.reversal else "weak"

@@ -84,8 +84,11 @@ async def import_statement(
     confirmed = await confirm_bank_payments(session, rows, actor)
     reversals = await book_reversals(session, rows, ids=ids, secrecy=secrecy, actor=actor)
     waited = None
-    if any(r.credit for r in rows):
-        waited = await apply_waiting_reversals(session, ids=ids, secrecy=secrecy, actor=actor)
+    credited = [r.line for r in rows if r.credit and r.id is not None]
+    if credited:
+        waited = await apply_waiting_reversals(
+            session, credited, ids=ids, secrecy=secrecy, actor=actor
+        )
     check = await check_statement(session, statement_id)
     result = _result(parsed, statement_id, rows, confirmed, check, already=False)
     result = _with(result, reversed=reversals.reversed + (waited.reversed if waited else 0))

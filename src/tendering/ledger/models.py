@@ -185,6 +185,20 @@ class StatementLine(SQLModel, table=True):
         Index(
             "ix_statement_line_status_open", "status", postgresql_where=text("status = 'suspense'")
         ),
+        # What a reversal names: a credit's entry or transaction reference, or its account.
+        Index("ix_statement_line_entry_ref", "bank_account", "entry_ref"),
+        Index(
+            "ix_statement_line_tx_ref",
+            "bank_account",
+            "tx_ref",
+            postgresql_where=text("tx_ref <> ''"),
+        ),
+        Index(
+            "ix_statement_line_credited",
+            "bank_account",
+            "virtual_account",
+            postgresql_where=text("direction = 'C'"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))

@@ -31,6 +31,7 @@ from tendering.core.secrecy import Secrecy
 from tendering.ledger.booking import Booking
 from tendering.ledger.payers import open_payer
 from tendering.ledger.rules import SuspenseReason
+from tendering.ledger.statements import ParsedLine
 from tendering.ledger.takeback import Original, Takeback
 
 __all__ = ["ReversalResult", "apply_waiting_reversals", "book_reversals"]
@@ -191,10 +192,23 @@ async def book_reversals(
 
 
 async def apply_waiting_reversals(
-    session: AsyncSession, *, ids: dict[str, int], secrecy: Secrecy, actor: Actor
+    session: AsyncSession,
+    credits: list[ParsedLine],
+    *,
+    ids: dict[str, int],
+    secrecy: Secrecy,
+    actor: Actor,
 ) -> ReversalResult:
     """Reversals waiting in suspense whose credit has come since (a statement imported out
-    of order): take it back now and mark the waiting line ``resolved``."""
+    of order, its new ``credits``): take it back now and mark the waiting line
+    ``resolved``. Only a waiting line naming one of these credits (or their account) is
+    tried again."""
+    named = {
+        (c.bank_account, ref)
+        for c in credits
+        for ref in (c.bank_ref, c.entry_ref, c.tx_ref, c.virtual_account)
+        if ref
+    }
     waiting = (
         await session.execute(
             text(
@@ -208,6 +222,8 @@ async def apply_waiting_reversals(
     result = ReversalResult()
     for w in waiting:
         payer = open_payer(secrecy, bank_account=w.bank_account, bank_ref=w.bank_ref, box=w.payer)
+        if not any((w.bank_account, ref) in named for ref in (*payer.refs, w.virtual_account)):
+            continue
         debit = _Debit(
             id=w.id,
             bank_account=w.bank_account,
