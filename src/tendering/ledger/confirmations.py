@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import rfc3339
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.ledger.postings import post_pending
 
 __all__ = ["confirm_refund_paid"]
@@ -49,18 +49,20 @@ async def confirm_refund_paid(
             )
         ).one_or_none()
         if exists is None:
-            raise NotFound(f"no refund instruction {instruction_ref}", code="ledger.no_refund")
+            raise NotFound(
+                f"no refund instruction {instruction_ref}", code=ErrorCode.LEDGER_NO_REFUND
+            )
         if exists.status == "pending":  # waiting for its payee: never sent to the bank
             raise Conflict(
                 f"退款 {instruction_ref} 尚无收款账户 (refund {instruction_ref} has no payee"
                 " account yet, so the bank cannot have paid it: supply the payee first)",
-                code="ledger.refund_needs_payee",
+                code=ErrorCode.LEDGER_REFUND_NEEDS_PAYEE,
             )
         if exists.status != "paid":  # returned or cancelled: its payment was voided
             raise Conflict(
                 f"refund {instruction_ref} is {exists.status}; its payment was voided and"
                 " cannot be confirmed",
-                code="ledger.refund_not_pending",
+                code=ErrorCode.LEDGER_REFUND_NOT_PENDING,
             )
         return None
     await post_pending(session, row.payment_transfer_id)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.payers import open_payee, seal_payee
@@ -51,10 +51,10 @@ async def _why_not(session: AsyncSession, instruction_ref: str, doing: str) -> C
         )
     ).scalar_one_or_none()
     if status is None:
-        raise NotFound(f"no refund instruction {instruction_ref}", code="ledger.no_refund")
+        raise NotFound(f"no refund instruction {instruction_ref}", code=ErrorCode.LEDGER_NO_REFUND)
     return Conflict(
         f"refund {instruction_ref} is {status}; only a pending refund can {doing}",
-        code="ledger.refund_not_pending",
+        code=ErrorCode.LEDGER_REFUND_NOT_PENDING,
     )
 
 
@@ -262,7 +262,7 @@ async def supply_payee(
             raise Conflict(
                 f"refund {instruction_ref} already has its payee account (the payer's);"
                 " a refund the bank sends back is corrected with .../returned",
-                code="ledger.refund_has_payee",
+                code=ErrorCode.LEDGER_REFUND_HAS_PAYEE,
             )
         raise problem
     await record(

@@ -11,11 +11,11 @@ from typing import Any
 
 from litestar import Request
 
-from tendering.core.errors import PayloadTooLarge
+from tendering.core.errors import ErrorCode, PayloadTooLarge
 
 __all__ = ["MAX_STATEMENT_BYTES", "statement_body"]
 
-MAX_STATEMENT_BYTES = 64 * 1024 * 1024  # a day of 100,000 CSV lines is about 20 MiB
+MAX_STATEMENT_BYTES = 64 * 1024 * 1024  # a day of 100,000 CSV lines is about 16 MiB
 _MIB = 1024 * 1024
 
 
@@ -25,7 +25,7 @@ def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(
         f"银行对账单文件过大，每个文件最多 {shown} (a statement file may be at most {shown},"
         f" {limit} bytes: split it by day or by account and import each part)",
-        code="ledger.statement_too_large",
+        code=ErrorCode.LEDGER_STATEMENT_TOO_LARGE,
         details={"limit_bytes": limit},
     )
 
