@@ -25,7 +25,7 @@ def ledger() -> None:
 @ledger.command()
 def verify() -> None:
     """Debits = credits, balances = sums of transfers, no flagged account negative, every
-    statement line booked or in suspense."""
+    statement line booked or in suspense, every bank statement's balances in the books."""
     with platform_database() as settings:
         problems = run_in_session(settings, verify_ledger, writes=False)
     for problem in problems:
@@ -34,5 +34,6 @@ def verify() -> None:
         raise SystemExit(1)
     click.echo(
         "ledger OK: debits equal credits, balances match transfers, "
-        "no flagged account negative, every statement line booked or in suspense"
+        "no flagged account negative, every statement line booked or in suspense, "
+        "the bank's balances agree with the books"
     )

@@ -2,8 +2,10 @@
 (``bids/service.py``) and the statement a bidder reads.
 
 What counts is what arrived by the bank's value time, no later than the subject's deadline,
-less what was paid out of the account; a forfeited deposit counts for nothing. The terms
-(amount due, deadline) are sealed in the account's row (``ledger/holders.py``).
+less what the bank took back of it (a reversal carries the value time of the credit it
+takes back, so it cancels exactly that credit, whenever the bank sent it), less what was
+paid out of the account; a forfeited deposit counts for nothing. The terms (amount due,
+deadline) are sealed in the account's row (``ledger/holders.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ async def deposit_status(
     session: AsyncSession, bidder_org_id: int, subject: str, at: datetime, *, secrecy: Secrecy
 ) -> DepositStatus:
     """Eligibility at ``at``: what arrived by the bank's value time no later than the deadline
-    (and ``at``), less what was paid out of the account by ``at``."""
+    (and ``at``), less what the bank took back of that, less what was paid out of the account
+    by ``at``."""
     tag = holder_tag(secrecy, bidder_org_id=bidder_org_id, subject=subject)
     row = (
         await session.execute(
@@ -59,8 +62,12 @@ async def deposit_status(
                     WHERE t.credit_account_id = :ledger AND t.state = 'posted'
                       AND t.value_at <= least(CAST(:deadline AS timestamptz), :at)), 0)
                   - coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
+                    WHERE t.debit_account_id = :ledger AND t.state = 'posted'
+                      AND t.kind = 'deposit.reversed'
+                      AND t.value_at <= least(CAST(:deadline AS timestamptz), :at)), 0)
+                  - coalesce((SELECT sum(amount_fen) FROM ledger_transfer t
                     WHERE t.debit_account_id = :ledger AND t.state <> 'voided'
-                      AND t.created_at <= :at), 0)
+                      AND t.kind <> 'deposit.reversed' AND t.created_at <= :at), 0)
                 """
             ),
             {"ledger": row.ledger_account_id, "deadline": terms.deadline, "at": at},

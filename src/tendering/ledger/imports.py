@@ -6,19 +6,19 @@
 * A line the bank already sent in another file (same bank account and ``bank_ref``) is
   skipped; transfers carry the idempotency key ``stmt:<bank account>:<bank_ref>`` so even two
   imports racing cannot book one line twice.
-* Credits: booked to their virtual account (bank clearing → deposit) when they pay exactly
-  what is due by the deadline, else to suspense (bank clearing → suspense) with the reason.
-  Debits: a refund payment the bank confirms (memo carries the instruction ref and the
-  amount matches) posts that refund's pending payment; anything else goes to suspense
-  (suspense → bank clearing, ``unmatched_debit``).
-* Set-based: a few statements whatever the number of lines (arrays through ``unnest``).
+* Credits book to their virtual account or park in suspense (``ledger/credits.py``);
+  debits confirm refund payments, take back credits (reversals) or park in suspense
+  (``ledger/debits.py``, ``ledger/reversals.py``). Then reversals that waited in suspense
+  for a credit this statement brought apply.
+* The statement's balances are checked against the books at once (``ledger/reconcile.py``):
+  the answer says the difference; ``ledger verify`` fails while one is unexplained.
+* Set-based where it counts: a few statements for the credits whatever their number.
 * Each line's counterparty and memo are stored sealed (``payers.py``); matching reads them
   from the parsed line, in memory, before the insert.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,16 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.secrecy import Secrecy
-from tendering.ledger import rules
-from tendering.ledger.confirmations import confirm_refund_paid
-from tendering.ledger.holders import open_terms
+from tendering.ledger.booking import Booking
+from tendering.ledger.credits import classify_credits
+from tendering.ledger.debits import classify_debits, confirm_bank_payments
 from tendering.ledger.payers import Payer, seal_payer
-from tendering.ledger.postings import TransferSpec, create_transfers_bulk, platform_accounts
+from tendering.ledger.postings import create_transfers_bulk, platform_accounts
+from tendering.ledger.reconcile import StatementCheck, check_statement
+from tendering.ledger.reversals import apply_waiting_reversals, book_reversals
 from tendering.ledger.statements import ParsedLine, ParsedStatement, parse_statement
 
 __all__ = ["ImportResult", "import_statement"]
-
-_INSTRUCTION = re.compile(r"RB-[0-9A-F]{10}-\d{4}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +51,13 @@ class ImportResult:
     suspense: int
     confirmed: int
     duplicates: int
+    reversed: int = 0  # debit lines that took back a credit (now, or one that waited)
+    # The bank's balances and the books' as of this statement (None: the file has none).
+    opening_fen: int | None = None
+    closing_fen: int | None = None
+    books_closing_fen: int | None = None
+    difference_fen: int | None = None  # bank less books at the close
+    unexplained_fen: int | None = None  # of it, what no outstanding item explains
 
 
 async def import_statement(
@@ -59,48 +66,32 @@ async def import_statement(
     """Parse (all or nothing) and book a CSV or camt.053 statement (``secrecy`` opens the
     sealed terms, amount due and deadline, of the accounts paid into)."""
     parsed = parse_statement(raw)
-    statement_id = (
-        await session.execute(
-            text(
-                "INSERT INTO bank_statement (file_sha256, format, bank_account, statement_ref,"
-                " line_count, imported_by) VALUES (:sha, :fmt, :acct, :ref, :n, :by)"
-                " ON CONFLICT (file_sha256) DO NOTHING RETURNING id"
-            ),
-            {
-                "sha": parsed.sha256,
-                "fmt": parsed.format,
-                "acct": parsed.bank_account,
-                "ref": parsed.statement_ref,
-                "n": len(parsed.lines),
-                "by": actor.ref,
-            },
-        )
-    ).scalar_one_or_none()
+    statement_id = await _insert_statement(session, parsed, actor)
     if statement_id is None:
         return await _previous(session, parsed)
     known = await _known_refs(session, parsed.lines)
-    fresh = [ln for ln in parsed.lines if (ln.bank_account, ln.bank_ref) not in known]
+    rows = [Booking(ln) for ln in parsed.lines if (ln.bank_account, ln.bank_ref) not in known]
     ids = await platform_accounts(session)
-    rows = await _classify(session, fresh, ids, secrecy)
+    await classify_credits(session, rows, ids, secrecy)
+    await classify_debits(session, rows, ids)
     made = await create_transfers_bulk(
-        session, [r["spec"] for r in rows if r["spec"] is not None], hot_ids=ids.values()
+        session, [r.spec for r in rows if r.spec is not None], hot_ids=ids.values()
     )
     for r in rows:
-        if r["spec"] is not None:
-            r["transfer_id"] = made.get(r["key"])
+        if r.spec is not None:
+            r.transfer_id = made.get(r.key)
     await _insert_lines(session, statement_id, rows, secrecy)
-    confirmed = await _confirm_refunds(session, rows, actor)
-    result = ImportResult(
-        statement_id=statement_id,
-        sha256=parsed.sha256,
-        format=parsed.format,
-        already_imported=False,
-        lines=len(parsed.lines),
-        booked=sum(1 for r in rows if r["status"] == "booked"),
-        suspense=sum(1 for r in rows if r["status"] == "suspense"),
-        confirmed=confirmed,
-        duplicates=len(parsed.lines) - len(fresh),
-    )
+    confirmed = await confirm_bank_payments(session, rows, actor)
+    reversals = await book_reversals(session, rows, ids=ids, secrecy=secrecy, actor=actor)
+    waited = None
+    credited = [r.line for r in rows if r.credit and r.id is not None]
+    if credited:
+        waited = await apply_waiting_reversals(
+            session, credited, ids=ids, secrecy=secrecy, actor=actor
+        )
+    check = await check_statement(session, statement_id)
+    result = _result(parsed, statement_id, rows, confirmed, check, already=False)
+    result = _with(result, reversed=reversals.reversed + (waited.reversed if waited else 0))
     await record(
         session,
         stream=GLOBAL,
@@ -114,12 +105,75 @@ async def import_statement(
             "booked": result.booked,
             "suspense": result.suspense,
             "confirmed": confirmed,
+            "reversed": result.reversed,
             "duplicates": result.duplicates,
-            "credits_fen": sum(ln.amount_fen for ln in fresh if ln.direction == "C"),
-            "debits_fen": sum(ln.amount_fen for ln in fresh if ln.direction == "D"),
+            "credits_fen": sum(r.line.amount_fen for r in rows if r.credit),
+            "debits_fen": sum(r.line.amount_fen for r in rows if not r.credit),
+            "unrecovered_fen": reversals.unrecovered_fen
+            + (waited.unrecovered_fen if waited else 0),
+            "closing_fen": result.closing_fen,
+            "difference_fen": result.difference_fen,
         },
     )
     return result
+
+
+def _with(result: ImportResult, **changes: Any) -> ImportResult:
+    return ImportResult(**{**result.__dict__, **changes})
+
+
+def _result(
+    parsed: ParsedStatement,
+    statement_id: int,
+    rows: list[Booking],
+    confirmed: int,
+    check: StatementCheck,
+    *,
+    already: bool,
+) -> ImportResult:
+    return ImportResult(
+        statement_id=statement_id,
+        sha256=parsed.sha256,
+        format=parsed.format,
+        already_imported=already,
+        lines=len(parsed.lines),
+        booked=sum(1 for r in rows if r.status == "booked"),
+        suspense=sum(1 for r in rows if r.status == "suspense"),
+        confirmed=confirmed,
+        duplicates=len(parsed.lines) - len(rows),
+        opening_fen=check.bank_opening_fen,
+        closing_fen=check.bank_closing_fen,
+        books_closing_fen=check.books_closing_fen if check.bank_closing_fen is not None else None,
+        difference_fen=check.closing_difference_fen,
+        unexplained_fen=check.unexplained_closing_fen,
+    )
+
+
+async def _insert_statement(
+    session: AsyncSession, parsed: ParsedStatement, actor: Actor
+) -> int | None:
+    row = await session.execute(
+        text(
+            "INSERT INTO bank_statement (file_sha256, format, bank_account, statement_ref,"
+            " line_count, imported_by, opening_fen, closing_fen, statement_on, sequence,"
+            " net_fen) VALUES (:sha, :fmt, :acct, :ref, :n, :by, :open, :close, :on, :seq,"
+            " :net) ON CONFLICT (file_sha256) DO NOTHING RETURNING id"
+        ),
+        {
+            "sha": parsed.sha256,
+            "fmt": parsed.format,
+            "acct": parsed.bank_account,
+            "ref": parsed.statement_ref,
+            "n": len(parsed.lines),
+            "by": actor.ref,
+            "open": parsed.opening.amount_fen if parsed.opening else None,
+            "close": parsed.closing.amount_fen if parsed.closing else None,
+            "on": parsed.day,
+            "seq": parsed.sequence,
+            "net": parsed.net_fen,
+        },
+    )
+    return row.scalar_one_or_none()
 
 
 async def _previous(session: AsyncSession, parsed: ParsedStatement) -> ImportResult:
@@ -134,16 +188,10 @@ async def _previous(session: AsyncSession, parsed: ParsedStatement) -> ImportRes
             {"sha": parsed.sha256},
         )
     ).one()
-    return ImportResult(
-        statement_id=row.id,
-        sha256=parsed.sha256,
-        format=parsed.format,
-        already_imported=True,
-        lines=row.line_count,
-        booked=row.booked,
-        suspense=row.other,
-        confirmed=0,
-        duplicates=row.line_count - row.stored,
+    check = await check_statement(session, row.id)
+    first = _result(parsed, row.id, [], 0, check, already=True)
+    return _with(
+        first, booked=row.booked, suspense=row.other, duplicates=row.line_count - row.stored
     )
 
 
@@ -160,233 +208,69 @@ async def _known_refs(session: AsyncSession, lines: list[ParsedLine]) -> set[tup
     return {(r.bank_account, r.bank_ref) for r in rows}
 
 
-async def _deposit_terms(
-    session: AsyncSession, numbers: list[str], secrecy: Secrecy
-) -> tuple[dict[str, rules.DepositTerms], dict[int, int]]:
-    """Terms of the paid-into accounts, their ledger rows locked (in id order) so that
-    what they hold cannot change under the matcher."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT d.id, d.number, d.holder_tag, d.terms, d.state,"
-                " a.id AS ledger_id, a.credits_posted - a.debits_posted - a.debits_pending"
-                " AS held FROM deposit_account d JOIN ledger_account a"
-                " ON a.id = d.ledger_account_id WHERE d.number = ANY(:numbers)"
-                " ORDER BY a.id FOR UPDATE OF a"
-            ),
-            {"numbers": numbers},
-        )
-    ).all()
-    terms = {}
-    for r in rows:
-        sealed = open_terms(secrecy, number=r.number, holder_tag=r.holder_tag, box=r.terms)
-        terms[r.number] = rules.DepositTerms(
-            deposit_id=r.id,
-            amount_due_fen=sealed.amount_due_fen,
-            deadline=sealed.deadline,
-            received_fen=int(r.held),
-            is_open=r.state == "open",
-        )
-    return terms, {r.id: r.ledger_id for r in rows}
-
-
-async def _classify(
-    session: AsyncSession, lines: list[ParsedLine], ids: dict[str, int], secrecy: Secrecy
-) -> list[dict[str, Any]]:
-    credits = [ln for ln in lines if ln.direction == "C"]
-    terms, ledger_of = await _deposit_terms(
-        session, sorted({ln.virtual_account for ln in credits if ln.virtual_account}), secrecy
-    )
-    matches = rules.classify_credits(
-        [
-            rules.IncomingLine(
-                key=i,
-                virtual_account=ln.virtual_account,
-                amount_fen=ln.amount_fen,
-                value_at=ln.value_at,
-            )
-            for i, ln in enumerate(lines)
-            if ln.direction == "C"
-        ],
-        terms,
-    )
-    by_key = {m.key: m for m in matches}
-    rows: list[dict[str, Any]] = []
-    for i, ln in enumerate(lines):
-        key = f"stmt:{ln.bank_account}:{ln.bank_ref}"
-        row: dict[str, Any] = {
-            "line": ln,
-            "key": key,
-            "deposit_id": None,
-            "reason": "",
-            "instruction": None,
-            "transfer_id": None,
-        }
-        if ln.direction == "C":
-            m = by_key[i]
-            row["deposit_id"] = m.deposit_id
-            row["reason"] = m.reason.value if m.reason else ""
-            row["status"] = "suspense" if m.reason else "booked"
-            credit = ids["suspense"] if m.reason else ledger_of[m.deposit_id]  # type: ignore[index]
-            row["spec"] = _spec(
-                key,
-                ids["bank_clearing"],
-                credit,
-                ln,
-                "suspense.in" if m.reason else "deposit.received",
-            )
-        else:
-            found = _INSTRUCTION.search(ln.memo)
-            row["instruction"] = found.group(0) if found else None
-            row["status"] = "booked"  # provisional: _confirm_refunds decides
-            row["spec"] = None
-        rows.append(row)
-    await _match_debits(session, rows, ids)
-    return rows
-
-
-def _spec(key: str, debit: int, credit: int, ln: ParsedLine, kind: str) -> TransferSpec:
-    return TransferSpec(
-        key=key,
-        debit=debit,
-        credit=credit,
-        amount_fen=ln.amount_fen,
-        kind=kind,
-        reference=ln.bank_ref,
-        value_at=ln.value_at,
-    )
-
-
-async def _match_debits(
-    session: AsyncSession, rows: list[dict[str, Any]], ids: dict[str, int]
-) -> None:
-    """A debit confirms a refund when its memo names a pending instruction of that amount."""
-    refs = [r["instruction"] for r in rows if r["instruction"]]
-    # Pending instructions, and paid ones no bank line has confirmed yet (staff confirmed
-    # by hand before the statement came): both are what a bank debit line can settle.
-    open_refs = {
-        r.instruction_ref: (int(r.amount), r.status, r.payment_transfer_id)
-        for r in (
-            await session.execute(
-                text(
-                    "SELECT instruction_ref, principal_fen + interest_fen AS amount, status,"
-                    " payment_transfer_id FROM refund_line f WHERE instruction_ref = ANY(:refs)"
-                    " AND (status = 'pending' OR status = 'paid' AND NOT EXISTS"
-                    " (SELECT 1 FROM statement_line l"
-                    " WHERE l.transfer_id = f.payment_transfer_id))"
-                ),
-                {"refs": refs},
-            )
-        ).all()
-    }
-    for r in rows:
-        ln: ParsedLine = r["line"]
-        if ln.direction != "D":
-            continue
-        found = open_refs.get(r["instruction"]) if r["instruction"] else None
-        if found is not None and found[0] == ln.amount_fen:
-            del open_refs[r["instruction"]]
-            if found[1] == "paid":
-                r["instruction"] = None
-                r["transfer_id"] = found[2]
-            continue
-        r["instruction"] = None
-        r["status"] = "suspense"
-        r["reason"] = rules.SuspenseReason.UNMATCHED_DEBIT.value
-        r["spec"] = _spec(r["key"], ids["suspense"], ids["bank_clearing"], ln, "suspense.out")
+_INSERT_LINES = text(
+    """
+    INSERT INTO statement_line (statement_id, line_no, bank_account, bank_ref, entry_ref,
+        tx_ref, direction, amount_fen, value_at, booked_on, virtual_account, payer, status,
+        reason, deposit_account_id, transfer_id, resolution)
+    SELECT :sid, *, '' FROM unnest(CAST(:no AS int[]), CAST(:acct AS text[]),
+        CAST(:ref AS text[]), CAST(:entry AS text[]), CAST(:tx AS text[]),
+        CAST(:dir AS text[]), CAST(:amt AS bigint[]), CAST(:val AS timestamptz[]),
+        CAST(:booked AS date[]), CAST(:va AS text[]), CAST(:payer AS text[]),
+        CAST(:status AS text[]), CAST(:reason AS text[]), CAST(:dep AS int[]),
+        CAST(:tid AS bigint[]))
+    ON CONFLICT (bank_account, bank_ref) DO NOTHING
+    RETURNING id, bank_ref
+    """
+)
+_COLUMNS = (
+    "no",
+    "acct",
+    "ref",
+    "entry",
+    "tx",
+    "dir",
+    "amt",
+    "val",
+    "booked",
+    "va",
+    "payer",
+    "status",
+    "reason",
+    "dep",
+    "tid",
+)
 
 
 async def _insert_lines(
-    session: AsyncSession, statement_id: int, rows: list[dict[str, Any]], secrecy: Secrecy
+    session: AsyncSession, statement_id: int, rows: list[Booking], secrecy: Secrecy
 ) -> None:
-    """Store the lines, each one's counterparty and memo sealed (``payers.py``)."""
-    cols: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "no",
-            "acct",
-            "ref",
-            "dir",
-            "amt",
-            "val",
-            "booked",
-            "va",
-            "payer",
-            "status",
-            "reason",
-            "dep",
-            "tid",
-        )
-    }
+    """Store the lines, each one's counterparty, memo and named references sealed
+    (``payers.py``); note each stored line's id on its row."""
+    cols: dict[str, list[Any]] = {k: [] for k in _COLUMNS}
     for r in rows:
-        ln: ParsedLine = r["line"]
-        for k, v in (
-            ("no", ln.line_no),
-            ("acct", ln.bank_account),
-            ("ref", ln.bank_ref),
-            ("dir", ln.direction),
-            ("amt", ln.amount_fen),
-            ("val", ln.value_at),
-            ("booked", ln.booked_on),
-            ("va", ln.virtual_account),
-            ("payer", seal_payer(secrecy, ln.bank_account, ln.bank_ref, _payer(ln))),
-            ("status", r["status"]),
-            ("reason", r["reason"]),
-            ("dep", r["deposit_id"]),
-            ("tid", r["transfer_id"]),
-        ):
+        ln = r.line
+        payer = Payer(ln.counterparty_name, ln.counterparty_account, ln.memo, ln.related_refs)
+        values = (
+            ln.line_no,
+            ln.bank_account,
+            ln.bank_ref,
+            ln.entry_ref,
+            ln.tx_ref,
+            ln.direction,
+            ln.amount_fen,
+            ln.value_at,
+            ln.booked_on,
+            ln.virtual_account,
+            seal_payer(secrecy, ln.bank_account, ln.bank_ref, payer),
+            r.status,
+            r.reason,
+            r.deposit_id,
+            r.transfer_id,
+        )
+        for k, v in zip(_COLUMNS, values, strict=True):
             cols[k].append(v)
-    await session.execute(
-        text(
-            """
-            INSERT INTO statement_line (statement_id, line_no, bank_account, bank_ref, direction,
-                amount_fen, value_at, booked_on, virtual_account, payer, status, reason,
-                deposit_account_id, transfer_id, resolution)
-            SELECT :sid, * , '' FROM unnest(CAST(:no AS int[]), CAST(:acct AS text[]),
-                CAST(:ref AS text[]), CAST(:dir AS text[]), CAST(:amt AS bigint[]),
-                CAST(:val AS timestamptz[]), CAST(:booked AS date[]), CAST(:va AS text[]),
-                CAST(:payer AS text[]), CAST(:status AS text[]), CAST(:reason AS text[]),
-                CAST(:dep AS int[]), CAST(:tid AS bigint[]))
-            ON CONFLICT (bank_account, bank_ref) DO NOTHING
-            """
-        ),
-        {"sid": statement_id, **cols},
-    )
-
-
-def _payer(ln: ParsedLine) -> Payer:
-    return Payer(name=ln.counterparty_name, account=ln.counterparty_account, memo=ln.memo)
-
-
-async def _confirm_refunds(session: AsyncSession, rows: list[dict[str, Any]], actor: Actor) -> int:
-    """Post the payments the bank confirmed; link each debit line to its payment."""
-    confirmed = 0
+    stored = await session.execute(_INSERT_LINES, {"sid": statement_id, **cols})
+    ids = {r.bank_ref: r.id for r in stored}
     for r in rows:
-        if r["instruction"] is None:
-            continue
-        ln: ParsedLine = r["line"]
-        transfer_id = await confirm_refund_paid(
-            session,
-            instruction_ref=r["instruction"],
-            bank_ref=ln.bank_ref,
-            paid_at=ln.value_at,
-            actor=actor,
-        )
-        if transfer_id is not None:
-            confirmed += 1
-        else:
-            # Staff confirmed it by hand while we matched: the line is that same payment.
-            transfer_id = (
-                await session.execute(
-                    text("SELECT payment_transfer_id FROM refund_line WHERE instruction_ref = :r"),
-                    {"r": r["instruction"]},
-                )
-            ).scalar_one()
-        await session.execute(
-            text(
-                "UPDATE statement_line SET transfer_id = :t WHERE bank_account = :a"
-                " AND bank_ref = :r"
-            ),
-            {"t": transfer_id, "a": ln.bank_account, "r": ln.bank_ref},
-        )
-    return confirmed
+        r.id = ids.get(r.line.bank_ref)

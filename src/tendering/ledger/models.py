@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Index,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from tendering.core.db import enum_check, fen_column, utc_column
 
@@ -56,6 +57,9 @@ class AccountKind(StrEnum):
     FORFEITED = "forfeited"  # 没收的保证金
     INTEREST_EXPENSE = "interest_expense"  # 退还保证金利息
     PAYMENTS = "payments"  # 中标人保证金转为价款/履约保证金
+    # 应收退汇款: refunds already paid out of money the bank later took back (a reversal
+    # after the refund); debit-normal, staff recover it from the payee.
+    REVERSAL_RECEIVABLE = "reversal_receivable"
 
 
 class TransferState(StrEnum):
@@ -75,12 +79,14 @@ class LineStatus(StrEnum):
     BOOKED = "booked"  # matched: credited to a deposit account / confirmed a refund
     SUSPENSE = "suspense"  # parked in the suspense account with a reason
     RESOLVED = "resolved"  # was in suspense; staff assigned, refunded or split it
+    REVERSED = "reversed"  # a credit the bank took back (``reversed_by`` names the debit)
 
 
 class RefundLineStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
     RETURNED = "returned"  # the bank sent it back (退票); a reissued line replaces it
+    CANCELLED = "cancelled"  # the bank took back money it refunds before paying it
 
 
 class LedgerAccount(SQLModel, table=True):
@@ -158,6 +164,13 @@ class BankStatement(SQLModel, table=True):
     bank_account: str = Field(max_length=64)
     statement_ref: str = Field(default="", max_length=100)
     line_count: int
+    # The bank's balances (OPBD / CLBD; None in a CSV file), reconciled against the books.
+    opening_fen: int | None = Field(default=None, sa_column=fen_column(nullable=True))
+    closing_fen: int | None = Field(default=None, sa_column=fen_column(nullable=True))
+    statement_on: date  # the day it is for: its closing balance's, else its lines' latest
+    sequence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # What the file's own booked lines move, duplicates included (credits less debits).
+    net_fen: int = Field(default=0, sa_column=fen_column(server_default=text("0")))
     imported_by: str = Field(max_length=100)
     imported_at: datetime = Field(sa_column=utc_column(server_default=text("clock_timestamp()")))
 
@@ -172,6 +185,20 @@ class StatementLine(SQLModel, table=True):
         Index(
             "ix_statement_line_status_open", "status", postgresql_where=text("status = 'suspense'")
         ),
+        # What a reversal names: a credit's entry or transaction reference, or its account.
+        Index("ix_statement_line_entry_ref", "bank_account", "entry_ref"),
+        Index(
+            "ix_statement_line_tx_ref",
+            "bank_account",
+            "tx_ref",
+            postgresql_where=text("tx_ref <> ''"),
+        ),
+        Index(
+            "ix_statement_line_credited",
+            "bank_account",
+            "virtual_account",
+            postgresql_where=text("direction = 'C'"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
@@ -179,6 +206,14 @@ class StatementLine(SQLModel, table=True):
     line_no: int
     bank_account: str = Field(max_length=64)
     bank_ref: str = Field(max_length=100)
+    # The bank's reference of the entry (several lines share it in a batch entry) and of
+    # the transaction itself: what a reversal names.
+    entry_ref: str = Field(
+        default="", sa_column=Column(AutoString(100), nullable=False, server_default="")
+    )
+    tx_ref: str = Field(
+        default="", sa_column=Column(AutoString(100), nullable=False, server_default="")
+    )
     direction: str = Field(max_length=1)
     amount_fen: int = Field(sa_column=fen_column())
     value_at: datetime = Field(sa_column=utc_column())
@@ -196,6 +231,10 @@ class StatementLine(SQLModel, table=True):
         default=None, sa_column=Column(BigInteger, nullable=True, index=True)
     )
     resolution: str = Field(default="", max_length=500)
+    # The debit line by which the bank took this credit back.
+    reversed_by: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
 
 
 class RefundBatch(SQLModel, table=True):
@@ -232,6 +271,11 @@ class RefundLine(SQLModel, table=True):
     interest_fen: int = Field(sa_column=fen_column())
     days: int = Field(default=0)
     status: str = Field(default=RefundLineStatus.PENDING, max_length=10)
+    # The bank left out the payer's account: kept out of the instruction file until staff
+    # supply one (``refund.payee_supplied``).
+    needs_payee: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
     payment_transfer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     bank_ref: str = Field(default="", max_length=100)
     paid_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

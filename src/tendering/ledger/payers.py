@@ -11,7 +11,6 @@ does not tell a short payer name from a long one.
 
     box = seal_payer(secrecy, "1100...", "PAY-1", Payer("某某公司", "6222...", "投标保证金"))
     payer = open_payer(secrecy, bank_account="1100...", bank_ref="PAY-1", box=box)
-    name, account = await latest_payer(session, secrecy, deposit_id)   # 原路退回
 
 Amount, bank reference and value time stay in clear: the ledger sums and reconciles them.
 
@@ -29,8 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.errors import ErrorCode, PlatformError
 from tendering.core.secrecy import Secrecy
@@ -40,7 +37,6 @@ __all__ = [
     "Payer",
     "SealedPayeeBroken",
     "SealedPayerBroken",
-    "latest_payer",
     "open_payee",
     "open_payer",
     "seal_payee",
@@ -71,6 +67,9 @@ class Payer:
     name: str
     account: str
     memo: str
+    # The references a debit names (the credit a reversal takes back may be one of them):
+    # sealed with the payer, because a payer's own reference may name them.
+    refs: tuple[str, ...] = ()
 
 
 def _purpose(bank_account: str, bank_ref: str) -> str:
@@ -85,7 +84,9 @@ def _padded(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def seal_payer(secrecy: Secrecy, bank_account: str, bank_ref: str, payer: Payer) -> str:
-    value = {"name": payer.name, "account": payer.account, "memo": payer.memo}
+    value: dict[str, Any] = {"name": payer.name, "account": payer.account, "memo": payer.memo}
+    if payer.refs:
+        value["refs"] = list(payer.refs)
     return secrecy.seal(_purpose(bank_account, bank_ref), _padded(value))
 
 
@@ -93,7 +94,12 @@ def open_payer(secrecy: Secrecy, *, bank_account: str, bank_ref: str, box: str) 
     """The payer sealed in the line (``bank_account``, ``bank_ref``)'s row."""
     try:
         value = secrecy.open(_purpose(bank_account, bank_ref), box)
-        return Payer(name=value["name"], account=value["account"], memo=value["memo"])
+        return Payer(
+            name=value["name"],
+            account=value["account"],
+            memo=value["memo"],
+            refs=tuple(str(r) for r in value.get("refs", ())),
+        )
     except (InvalidTag, ValueError, KeyError, TypeError):
         raise SealedPayerBroken(
             f"银行流水 {bank_ref} 的付款人信息无法打开 (the sealed payer of statement line"
@@ -101,26 +107,6 @@ def open_payer(secrecy: Secrecy, *, bank_account: str, bank_ref: str, box: str) 
             " own: the row was altered in the database, or the platform runs with another"
             " signing key)"
         ) from None
-
-
-async def latest_payer(session: AsyncSession, secrecy: Secrecy, deposit_id: int) -> tuple[str, str]:
-    """Refunds go back the way they came (原路退回): (name, account) of the latest payer into
-    the account, or two empty strings when no line paid into it."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT bank_account, bank_ref, payer FROM statement_line"
-                " WHERE deposit_account_id = :id AND direction = 'C'"
-                " AND status IN ('booked', 'resolved')"
-                " ORDER BY value_at DESC, id DESC LIMIT 1"
-            ),
-            {"id": deposit_id},
-        )
-    ).one_or_none()
-    if row is None:
-        return ("", "")
-    payer = open_payer(secrecy, bank_account=row.bank_account, bank_ref=row.bank_ref, box=row.payer)
-    return (payer.name, payer.account)
 
 
 def seal_payee(secrecy: Secrecy, instruction_ref: str, payee: tuple[str, str]) -> str:

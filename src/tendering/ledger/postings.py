@@ -51,6 +51,7 @@ PLATFORM_ACCOUNTS: dict[str, tuple[AccountKind, str]] = {
     "forfeited": (AccountKind.FORFEITED, "credit"),
     "interest_expense": (AccountKind.INTEREST_EXPENSE, "debit"),
     "payments": (AccountKind.PAYMENTS, "credit"),
+    "reversal_receivable": (AccountKind.REVERSAL_RECEIVABLE, "debit"),
 }
 
 

@@ -6,6 +6,12 @@ Money paths (debit → credit):
   (interest); then a **pending** refunds payable → bank clearing for the payment, posted when
   the bank confirms the line (a statement debit line whose memo is the instruction ref, or
   :func:`tendering.ledger.confirmations.confirm_refund_paid`).
+
+A deposit's refund has one line per payer of the money it holds, each back to that payer's
+account (原路退回, ``ledger/sources.py``); a payer whose account the bank left out gets a line
+that ``needs_payee`` and stays out of the instruction file until staff supply one
+(``returns.supply_payee``).
+
 Deposits are claimed with a guarded update of their ``deposit_account`` rows (the row lock
 serializes two refund runs, and a refund with a forfeit), and the ledger's no-negative
 guard on the bidder's account stops anything from paying the same money twice even so.
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +34,10 @@ from tendering.core.errors import Conflict, ErrorCode
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import subject_tags
-from tendering.ledger.payers import latest_payer, open_payee, seal_payee
+from tendering.ledger.payers import open_payee, seal_payee
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.rules import DEFAULT_POLICY, LedgerPolicy
+from tendering.ledger.sources import refund_sources
 
 __all__ = [
     "RefundBatchView",
@@ -104,9 +111,11 @@ async def pay_out(
     deposit_id: int | None = None,
     statement_line_id: int | None = None,
     expense_interest: bool = True,
+    needs_payee: bool = False,
 ) -> dict[str, Any]:
     """The pending payment out of refunds payable, and its instruction line (and the
-    interest moved into refunds payable, unless a reissue already did that)."""
+    interest moved into refunds payable, unless a reissue already did that). A line whose
+    payee account is unknown (``needs_payee``) waits out of the instruction file."""
     ids = await platform_accounts(session)
     if interest_fen > 0 and expense_interest:
         await create_transfer(
@@ -136,8 +145,8 @@ async def pay_out(
         text(
             "INSERT INTO refund_line (batch_id, instruction_ref, deposit_account_id,"
             " statement_line_id, payee, principal_fen, interest_fen, days, status,"
-            " payment_transfer_id, bank_ref) VALUES (:batch, :ref, :deposit, :line, :payee,"
-            " :principal, :interest, :days, 'pending', :payment, '')"
+            " payment_transfer_id, bank_ref, needs_payee) VALUES (:batch, :ref, :deposit,"
+            " :line, :payee, :principal, :interest, :days, 'pending', :payment, '', :needs)"
         ),
         {
             "batch": batch_id,
@@ -149,6 +158,7 @@ async def pay_out(
             "interest": interest_fen,
             "days": days,
             "payment": payment.id,
+            "needs": needs_payee,
         },
     )
     return {
@@ -158,29 +168,8 @@ async def pay_out(
         "principal_fen": principal_fen,
         "interest_fen": interest_fen,
         "days": days,
+        "needs_payee": needs_payee,
     }
-
-
-async def _receipts(session: AsyncSession, ledger_id: int, held: int) -> list[tuple[int, datetime]]:
-    """The money still held, as (amount, value time), newest receipts first (FIFO payout)."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT amount_fen, coalesce(value_at, created_at) AS v FROM ledger_transfer"
-                " WHERE credit_account_id = :id AND state = 'posted' ORDER BY v DESC, id DESC"
-            ),
-            {"id": ledger_id},
-        )
-    ).all()
-    out: list[tuple[int, datetime]] = []
-    left = held
-    for row in rows:
-        if left <= 0:
-            break
-        take = min(left, row.amount_fen)
-        out.append((take, row.v))
-        left -= take
-    return out
 
 
 async def create_refund_batch(
@@ -219,10 +208,11 @@ async def create_refund_batch(
         actor=actor,
         request_key=request_key,
     )
-    lines = [
-        await _refund_one(session, batch_id, f"{code}-{n:04d}", deposit, paid_on, policy, secrecy)
-        for n, deposit in enumerate(todo, 1)
-    ]
+    lines: list[dict[str, Any]] = []
+    for deposit in todo:
+        lines += await _refund_deposit(
+            session, batch_id, code, len(lines), deposit, paid_on, policy, secrecy
+        )
     await record(
         session,
         stream=GLOBAL,
@@ -283,46 +273,54 @@ async def _claim(session: AsyncSession, tags: list[str]) -> list[tuple[int, str,
     )
 
 
-async def _refund_one(
+async def _refund_deposit(
     session: AsyncSession,
     batch_id: int,
-    ref: str,
+    code: str,
+    done: int,
     deposit: tuple[int, str, int, int],
     paid_on: date,
     policy: LedgerPolicy,
     secrecy: Secrecy,
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
+    """One line per payer of what the deposit holds, each back to its payer's account
+    (``ledger/sources.py``), with interest on that payer's money."""
     deposit_id, number, ledger_id, amount = deposit
-    interest = rules.interest_fen(
-        await _receipts(session, ledger_id, amount),
-        paid_on=paid_on,
-        annual_rate=policy.annual_rate,
-        day_count=policy.day_count,
-    )
     ids = await platform_accounts(session)
-    await create_transfer(
-        session,
-        TransferSpec(
-            key=f"refund:{ref}",
-            debit=ledger_id,
-            credit=ids["refunds_payable"],
-            amount_fen=amount,
-            kind="refund.principal",
-            reference=ref,
-        ),
-    )
-    line = await pay_out(
-        session,
-        secrecy=secrecy,
-        batch_id=batch_id,
-        instruction_ref=ref,
-        payee=await latest_payer(session, secrecy, deposit_id),
-        principal_fen=amount,
-        interest_fen=interest.interest_fen,
-        days=interest.days,
-        deposit_id=deposit_id,
-    )
-    return {**line, "number": number}
+    lines = []
+    for n, group in enumerate(await refund_sources(session, secrecy, ledger_id, amount), done + 1):
+        ref = f"{code}-{n:04d}"
+        interest = rules.interest_fen(
+            group.receipts,
+            paid_on=paid_on,
+            annual_rate=policy.annual_rate,
+            day_count=policy.day_count,
+        )
+        await create_transfer(
+            session,
+            TransferSpec(
+                key=f"refund:{ref}",
+                debit=ledger_id,
+                credit=ids["refunds_payable"],
+                amount_fen=group.principal_fen,
+                kind="refund.principal",
+                reference=ref,
+            ),
+        )
+        line = await pay_out(
+            session,
+            secrecy=secrecy,
+            batch_id=batch_id,
+            instruction_ref=ref,
+            payee=group.payee,
+            principal_fen=group.principal_fen,
+            interest_fen=interest.interest_fen,
+            days=interest.days,
+            deposit_id=deposit_id,
+            needs_payee=group.needs_payee,
+        )
+        lines.append({**line, "number": number})
+    return lines
 
 
 async def _load_batch(
@@ -339,7 +337,7 @@ async def _load_batch(
         await session.execute(
             text(
                 "SELECT f.instruction_ref, f.payee, f.principal_fen, f.interest_fen, f.days,"
-                " d.number FROM refund_line f LEFT JOIN deposit_account"
+                " f.needs_payee, d.number FROM refund_line f LEFT JOIN deposit_account"
                 " d ON d.id = f.deposit_account_id WHERE f.batch_id = :id"
                 " ORDER BY f.instruction_ref"
             ),
@@ -367,5 +365,6 @@ def _line(secrecy: Secrecy, r: Any) -> dict[str, Any]:
         "principal_fen": r.principal_fen,
         "interest_fen": r.interest_fen,
         "days": r.days,
+        "needs_payee": r.needs_payee,
         "number": r.number,
     }

@@ -25,6 +25,7 @@ from tendering.core.reports import Report, render_csv, render_pdf
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.eligibility import deposit_status
 from tendering.ledger.payers import open_payee
+from tendering.ledger.reconcile import StatementCheck, check_statements
 from tendering.ledger.rules import CHINA
 from tendering.ledger.service import get_deposit
 
@@ -41,6 +42,7 @@ __all__ = [
 
 KIND_LABELS = {
     "deposit.received": "保证金到账",
+    "deposit.reversed": "银行冲正退回",
     "suspense.assigned": "待查款项划入",
     "refund.principal": "保证金退还",
     "deposit.forfeited": "保证金没收",
@@ -67,7 +69,8 @@ async def deposit_statement(session: AsyncSession, number: str, *, secrecy: Secr
                 "SELECT created_at, value_at, kind, reference, state, amount_fen,"
                 " credit_account_id = :id AS is_credit FROM ledger_transfer"
                 " WHERE (debit_account_id = :id OR credit_account_id = :id)"
-                " AND state <> 'voided' ORDER BY coalesce(value_at, created_at), id"
+                " AND state <> 'voided' ORDER BY CASE WHEN kind = 'deposit.reversed'"
+                " THEN created_at ELSE coalesce(value_at, created_at) END, id"
             ),
             {"id": deposit.ledger_account_id},
         )
@@ -76,7 +79,9 @@ async def deposit_statement(session: AsyncSession, number: str, *, secrecy: Secr
     table = []
     for r in rows:
         balance += r.amount_fen if r.is_credit else -r.amount_fen
-        when = (r.value_at or r.created_at).astimezone(CHINA)
+        when = (
+            r.created_at if r.kind == "deposit.reversed" else (r.value_at or r.created_at)
+        ).astimezone(CHINA)
         table.append(
             [
                 when.strftime("%Y-%m-%d %H:%M"),
@@ -153,6 +158,9 @@ async def daily_reconciliation(session: AsyncSession, day: date) -> Report:
             )
         )
     ).one()
+    checks = [c for c in await check_statements(session) if c.statement_on == day]
+    for c in checks:
+        table += _balance_rows(c)
     return Report(
         title="银行对账日报",
         facts=[
@@ -161,7 +169,14 @@ async def daily_reconciliation(session: AsyncSession, day: date) -> Report:
             ("账务净额 Ledger net", f"{yuan(ledger_total)} 元"),
             ("差额 Difference", f"{yuan(bank_total - ledger_total)} 元"),
             ("全部待查 Open suspense", f"{open_suspense[0]} 笔 / {yuan(int(open_suspense[1]))} 元"),
+            (
+                "未解释余额差额 Unexplained balance difference",
+                f"{yuan(sum(c.unexplained_closing_fen or 0 for c in checks))} 元",
+            ),
+            ("未追回冲正 Unrecovered reversals", f"{yuan(await _unrecovered(session))} 元"),
         ],
+        notes=[p for c in checks if (p := c.problem())]
+        + [f"未达账项 outstanding: {o.describe()}" for c in checks for o in c.outstanding],
         columns=[
             "银行账户 Account",
             "方向 Dir",
@@ -176,9 +191,62 @@ async def daily_reconciliation(session: AsyncSession, day: date) -> Report:
     )
 
 
+def _balance_rows(c: StatementCheck) -> list[list[str]]:
+    """The bank's balances against the books (the platform's bank clearing account), and the
+    outstanding items that explain part of a difference (银行存款余额调节)."""
+    ref = c.statement_ref or str(c.statement_id)
+    rows = []
+    for label, bank, books in (
+        ("期初 OPBD", c.bank_opening_fen, c.books_opening_fen),
+        ("期末 CLBD", c.bank_closing_fen, c.books_closing_fen),
+    ):
+        if bank is not None:
+            rows.append(
+                [
+                    c.bank_account,
+                    "余额",
+                    f"{label} {ref}",
+                    "",
+                    yuan(bank),
+                    yuan(books),
+                    yuan(bank - books),
+                ]
+            )
+    for o in c.outstanding:
+        rows.append(
+            [
+                c.bank_account,
+                "未达",
+                f"未达账项 {o.reference}",
+                "1",
+                "",
+                yuan(o.amount_fen),
+                yuan(-o.amount_fen),
+            ]
+        )
+    return rows
+
+
+async def _unrecovered(session: AsyncSession) -> int:
+    """What reversals could not take back (refunds paid out of money the bank took back)."""
+    return int(
+        (
+            await session.execute(
+                text(
+                    "SELECT coalesce(sum(CASE WHEN t.debit_account_id = a.id THEN t.amount_fen"
+                    " ELSE -t.amount_fen END), 0) FROM ledger_account a JOIN ledger_transfer t"
+                    " ON a.id IN (t.debit_account_id, t.credit_account_id)"
+                    " WHERE a.code = 'reversal_receivable' AND t.state = 'posted'"
+                )
+            )
+        ).scalar_one()
+    )
+
+
 async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: Secrecy) -> str:
     """The payment instruction file for the bank (UTF-8 with BOM, so Excel reads it), the
-    payees opened with the platform key."""
+    payees opened with the platform key. A line still waiting for its payee account (the
+    bank left out the payer's) is not in it until staff supply one."""
     batch = (
         await session.execute(
             text("SELECT id, annual_rate, day_count, due_on FROM refund_batch WHERE code = :c"),
@@ -191,7 +259,8 @@ async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: S
         await session.execute(
             text(
                 "SELECT instruction_ref, payee, principal_fen, interest_fen, days, status"
-                " FROM refund_line WHERE batch_id = :id ORDER BY instruction_ref"
+                " FROM refund_line WHERE batch_id = :id AND NOT needs_payee"
+                " ORDER BY instruction_ref"
             ),
             {"id": batch.id},
         )
@@ -238,7 +307,8 @@ async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: S
 
 
 async def list_statements(session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Imported statements, newest first, with how their lines stand now."""
+    """Imported statements, newest first, with how their lines stand now and their balances
+    against the books (``ledger/reconcile.py``)."""
     rows = (
         await session.execute(
             text(
@@ -253,7 +323,22 @@ async def list_statements(session: AsyncSession, *, limit: int = 100) -> list[di
             {"limit": limit},
         )
     ).all()
-    return [dict(r._mapping) for r in rows]
+    checks = {c.statement_id: c for c in await check_statements(session)}
+    return [{**r._mapping, **_balances(checks.get(r.id))} for r in rows]
+
+
+def _balances(c: StatementCheck | None) -> dict[str, int | None]:
+    if c is None:
+        return {}
+    has = c.bank_closing_fen is not None
+    return {
+        "opening_fen": c.bank_opening_fen,
+        "closing_fen": c.bank_closing_fen,
+        "books_opening_fen": c.books_opening_fen if c.bank_opening_fen is not None else None,
+        "books_closing_fen": c.books_closing_fen if has else None,
+        "difference_fen": c.closing_difference_fen,
+        "unexplained_fen": c.unexplained_closing_fen,
+    }
 
 
 async def list_refund_batches(session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:

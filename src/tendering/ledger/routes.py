@@ -14,7 +14,7 @@ by its number at any time.
     POST /api/ledger/deposits                       staff: open a virtual account
     POST /api/ledger/deposits/{number}/forfeit      staff  {reason}
     POST /api/ledger/deposits/{number}/convert      staff  {reason}
-    POST /api/ledger/statements                     staff: the raw CSV / camt.053 file
+    POST /api/ledger/statements                     staff: the raw CSV / camt.053 file (64 MiB)
     GET  /api/ledger/statements                     staff, supervisor: imports so far
     GET  /api/ledger/refund-batches                 staff, supervisor
     GET  /api/ledger/suspense                       staff, supervisor
@@ -23,6 +23,7 @@ by its number at any time.
     GET  /api/ledger/refund-batches/{code}/instructions   staff, supervisor (CSV)
     POST /api/ledger/refund-lines/{ref}/paid        staff: the bank confirmed it
     POST /api/ledger/refund-lines/{ref}/returned    staff: the bank sent it back; pay again
+    POST /api/ledger/refund-lines/{ref}/payee       staff: the payer account the bank left out
     GET  /api/ledger/reconciliation/{day}?format=pdf|csv  staff, supervisor
     GET  /api/ledger/verify                         staff, supervisor
 """
@@ -34,7 +35,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from tendering.core.auth.access import OVERSIGHT_ROLES, hidden
 from tendering.core.auth.actor import Actor
@@ -55,7 +56,7 @@ from tendering.ledger import (
     suspense,
 )
 from tendering.ledger.imports import import_statement
-from tendering.ledger.returns import reissue_refund
+from tendering.ledger.returns import reissue_refund, supply_payee
 from tendering.ledger.schemas import (
     CloseRequest,
     DepositCreate,
@@ -65,17 +66,18 @@ from tendering.ledger.schemas import (
     RefundBatchCreate,
     RefundBatchRead,
     RefundPaid,
+    RefundPayee,
     RefundReturned,
     ResolveRequest,
     SuspenseRead,
 )
+from tendering.ledger.upload import statement_body
 from tendering.ledger.verify import verify_ledger
 
 __all__ = ["LedgerController"]
 
 STAFF = requires_role(Role.STAFF, Role.ADMIN)
 READERS = requires_role(Role.STAFF, Role.SUPERVISOR, Role.ADMIN)
-MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 Format = Annotated[str, QueryParameter(pattern="^(pdf|csv)$", description="pdf or csv")]
 
 
@@ -260,19 +262,17 @@ class LedgerController(Controller):
     @post(
         "/statements",
         guards=[STAFF],
-        summary="Import a bank statement (CSV or camt.053), all or nothing",
-        request_max_body_size=MAX_STATEMENT_BYTES,
+        summary="Import a bank statement (CSV or camt.053, at most 64 MiB), all or nothing",
+        request_max_body_size=None,  # our own limit, named in the 413 (ledger/upload.py)
     )
     async def import_file(
-        self,
-        db_session: DbSession,
-        request: Request[Actor, Any, Any],
-        body: RawBody,
+        self, db_session: DbSession, request: Request[Actor, Any, Any]
     ) -> ImportRead:
+        body = await statement_body(request)
         if not body:
             raise InvalidInput("send the statement file as the request body", field="body")
         result = await import_statement(
-            db_session, bytes(body), secrecy=_secrecy(request), actor=request.user
+            db_session, body, secrecy=_secrecy(request), actor=request.user
         )
         return ImportRead(**result.__dict__)
 
@@ -378,6 +378,27 @@ class LedgerController(Controller):
             actor=request.user,
         )
         return {"returned": ref, "reissued": new_ref}
+
+    @post(
+        "/refund-lines/{ref:str}/payee",
+        guards=[STAFF],
+        summary="The payee account of a refund the bank gave no payer account for",
+    )
+    async def payee(
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],
+        ref: FromPath[str],
+        data: JSONBody[RefundPayee],
+    ) -> dict[str, Any]:
+        return await supply_payee(
+            db_session,
+            secrecy=_secrecy(request),
+            instruction_ref=ref,
+            payee=(data.payee_name, data.payee_account),
+            reason=data.reason,
+            actor=request.user,
+        )
 
     @get("/reconciliation/{day:date}", guards=[READERS], summary="银行对账日报, PDF or CSV")
     async def reconciliation(

@@ -49,6 +49,7 @@ __all__ = [
     "deposit_status",
     "interest_fen",
     "is_valid_account_number",
+    "is_virtual_account",
     "parse_yuan",
 ]
 
@@ -101,6 +102,11 @@ def is_valid_account_number(number: str) -> bool:
     return len(number) == 16 and number.isascii() and number.isdigit() and int(number) % 97 == 1
 
 
+def is_virtual_account(number: str, *, prefix: str = ACCOUNT_PREFIX) -> bool:
+    """A well-formed virtual account number of this platform (prefix and check digits)."""
+    return number.startswith(prefix) and is_valid_account_number(number)
+
+
 def parse_yuan(text: str, *, field_name: str = "amount") -> int:
     """``"50000.00"`` (yuan, at most two decimals, > 0) → 5000000 fen."""
     try:
@@ -119,11 +125,15 @@ def parse_yuan(text: str, *, field_name: str = "amount") -> int:
 
 class SuspenseReason(StrEnum):
     UNKNOWN_ACCOUNT = "unknown_account"  # no such virtual account (or a bad check digit)
-    SHORT = "short"  # less than what is still due
-    OVER = "over"  # more than what is still due
     AFTER_DEADLINE = "after_deadline"  # the bank's value time is after the deadline
     ACCOUNT_CLOSED = "account_closed"  # the deposit was already refunded/forfeited/converted
+    WRONG_CURRENCY = "wrong_currency"  # the payer paid in another currency, converted by the bank
     UNMATCHED_DEBIT = "unmatched_debit"  # money left the bank for no refund instruction we know
+    UNMATCHED_REVERSAL = "unmatched_reversal"  # the bank took back a credit we have not seen
+    # Lines parked before migration 0014 may still say these; nothing parks for them now
+    # (money on a bidder's own account is the bidder's, whatever the amount).
+    SHORT = "short"
+    OVER = "over"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +143,6 @@ class DepositTerms:
     deposit_id: int
     amount_due_fen: int
     deadline: datetime
-    received_fen: int  # already credited and still held
     is_open: bool = True
 
 
@@ -143,6 +152,7 @@ class IncomingLine:
     virtual_account: str
     amount_fen: int
     value_at: datetime
+    currency: str = "CNY"  # the currency the payer paid in
 
 
 @dataclass(frozen=True)
@@ -155,31 +165,28 @@ class Match:
 def classify_credits(
     lines: Iterable[IncomingLine], accounts: Mapping[str, DepositTerms]
 ) -> list[Match]:
-    """Decide, in statement order, which credit lines book and which go to suspense.
+    """Decide which credit lines book to their virtual account and which go to suspense.
 
-    A line books when it pays exactly what is still due on its open account, on or before
-    the deadline (bank value time). Lines are judged one after another, so a second payment
-    into an account already paid in full is ``over``.
+    Money on a bidder's own open account, paid in yuan by the deadline (bank value time), is
+    the bidder's whatever its amount: a part payment makes the deposit ``partial`` until the
+    sum reaches what is due, an excess stays on the account and is refunded with it.
+    Suspense is only for money nobody can be credited with: an unknown or closed account,
+    a payment after the deadline, or one made in another currency (the deposit is due in
+    yuan; what the conversion gave is not what the payer meant to pay).
     """
-    held: dict[str, int] = {n: a.received_fen for n, a in accounts.items()}
     result: list[Match] = []
     for line in lines:
         terms = accounts.get(line.virtual_account)
         if terms is None:
             result.append(Match(line.key, None, SuspenseReason.UNKNOWN_ACCOUNT))
             continue
-        due = terms.amount_due_fen - held[line.virtual_account]
         reason: SuspenseReason | None = None
         if not terms.is_open:
             reason = SuspenseReason.ACCOUNT_CLOSED
         elif line.value_at > terms.deadline:
             reason = SuspenseReason.AFTER_DEADLINE
-        elif line.amount_fen < due:
-            reason = SuspenseReason.SHORT
-        elif line.amount_fen > due:
-            reason = SuspenseReason.OVER
-        if reason is None:
-            held[line.virtual_account] += line.amount_fen
+        elif line.currency != "CNY":
+            reason = SuspenseReason.WRONG_CURRENCY
         result.append(Match(line.key, terms.deposit_id, reason))
     return result
 

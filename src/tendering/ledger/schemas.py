@@ -19,6 +19,7 @@ __all__ = [
     "RefundBatchCreate",
     "RefundBatchRead",
     "RefundPaid",
+    "RefundPayee",
     "RefundReturned",
     "ResolveRequest",
     "SuspenseRead",
@@ -83,6 +84,17 @@ class ImportRead(BaseModel):
     suspense: int
     confirmed: int
     duplicates: int
+    reversed: int = Field(description="debit lines that took back an earlier credit")
+    opening_fen: int | None = Field(description="the bank's opening balance (OPBD), if given")
+    closing_fen: int | None = Field(description="the bank's closing balance (CLBD), if given")
+    books_closing_fen: int | None = Field(
+        description="the platform's bank clearing account as of this statement"
+    )
+    difference_fen: int | None = Field(description="closing balance less the books")
+    unexplained_fen: int | None = Field(
+        description="of the difference, what no outstanding item explains; "
+        "ledger verify fails while it is not 0"
+    )
 
 
 class SuspenseRead(BaseModel):
@@ -147,6 +159,18 @@ class RefundReturned(BaseModel):
     payee_name: Annotated[Plain, Field(min_length=1, max_length=200)]
     payee_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,64}$")]
     reason: Annotated[Plain, Field(min_length=2, max_length=500)]
+
+
+class RefundPayee(BaseModel):
+    """The payee account of a refund line the bank gave no payer account for."""
+
+    model_config = ConfigDict(extra="forbid")
+    payee_name: Annotated[Plain, Field(min_length=1, max_length=200)]
+    payee_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,64}$")]
+    reason: Annotated[
+        Plain,
+        Field(min_length=2, max_length=500, description="why this account: who confirmed it"),
+    ]
 
 
 class RefundPaid(BaseModel):

@@ -7,7 +7,7 @@ A malformed file raises :class:`MalformedStatement` (400) naming the line and th
 nothing of it is returned, so nothing of it can be booked.
 
 CSV statement (UTF-8, optional BOM, comma-separated, RFC 4180 quoting), a header row with
-exactly these columns, in any order:
+these columns, in any order (``original_ref`` may be left out):
 
 ==================== =============================================================
 ``bank_account``     the platform's own account at the bank the line is on
@@ -18,19 +18,16 @@ exactly these columns, in any order:
 ``direction``        ``C`` money in (贷/收入) or ``D`` money out (借/支出)
 ``amount``           yuan with at most two decimals, > 0: ``50000.00``
 ``currency``         ``CNY``
-``virtual_account``  the 16-digit virtual account (子账号) paid into; empty for ``D``
+``virtual_account``  the 16-digit virtual account (子账号) paid into; for ``D``, the one
+                     a credit the bank takes back (冲正/退汇) had been paid into, else empty
 ``counterparty_name``   payer (``C``) or payee (``D``) name
 ``counterparty_account``  payer's / payee's bank account
 ``memo``             remittance text (附言); for ``D``, the refund instruction reference
+``original_ref``     optional: for ``D``, the ``bank_ref`` of the credit it takes back
 ==================== =============================================================
 
-camt.053 (``urn:iso:std:iso:20022:tech:xsd:camt.053.001.02`` .. ``.08``): one
-``BkToCstmrStmt/Stmt`` per file; each booked ``Ntry`` is one line: ``AcctSvcrRef`` (else
-``NtryRef``) → bank_ref, ``Amt@Ccy`` CNY, ``CdtDbtInd`` CRDT/DBIT, ``ValDt/DtTm`` (else
-``ValDt/Dt``, read as the end of that day in China time, so a date alone never beats a
-deadline on that day), ``BookgDt``, the creditor account ``CdtrAcct/Id/Othr/Id`` of a credit
-→ virtual account, the debtor (credit) or creditor (debit) name and account, and
-``RmtInf/Ustrd`` → memo. ``Stmt/Acct/Id`` (``Othr/Id`` or ``IBAN``) is the bank account.
+camt.053 (``camt.053.001.02`` .. ``.08``): ``tendering.ledger.camt053``. A CSV file carries
+no balances; a camt.053 file's ``OPBD``/``CLBD`` are reconciled (``ledger/reconcile.py``).
 """
 
 from __future__ import annotations
@@ -40,16 +37,19 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
-
-from defusedxml.ElementTree import DefusedXMLParser
+from datetime import date, datetime
 
 from tendering.core.errors import ErrorCode, InvalidInput
-from tendering.ledger.rules import CHINA, parse_yuan
+from tendering.ledger.rules import parse_yuan
 
-__all__ = ["CSV_COLUMNS", "MalformedStatement", "ParsedLine", "ParsedStatement", "parse_statement"]
+__all__ = [
+    "CSV_COLUMNS",
+    "MalformedStatement",
+    "ParsedLine",
+    "ParsedStatement",
+    "StatementBalance",
+    "parse_statement",
+]
 
 CSV_COLUMNS = (
     "bank_account",
@@ -64,6 +64,7 @@ CSV_COLUMNS = (
     "counterparty_account",
     "memo",
 )
+CSV_OPTIONAL = ("original_ref",)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -75,17 +76,32 @@ class MalformedStatement(InvalidInput):
 
 @dataclass(frozen=True, kw_only=True)
 class ParsedLine:
+    """One transaction the bank booked: a CSV row, or one ``TxDtls`` of a camt.053 entry."""
+
     line_no: int
     bank_account: str
-    bank_ref: str
+    bank_ref: str  # unique per bank account: the entry's reference, "<entry>/<n>" in a batch
     direction: str  # "C" | "D"
     amount_fen: int
     value_at: datetime
     booked_on: date
-    virtual_account: str
+    virtual_account: str  # credit: paid into; debit: the one it names (a reversal), else ""
     counterparty_name: str
     counterparty_account: str
     memo: str
+    entry_ref: str = ""  # the bank's reference of the entry (a batch: all its lines')
+    tx_ref: str = ""  # the bank's own reference of the transaction (``Refs/AcctSvcrRef``)
+    currency: str = "CNY"  # the currency the payer paid in (``AmtDtls/InstdAmt``)
+    reversal: bool = False  # ``RvslInd``: the bank takes back (or returns) earlier money
+    # References a debit names (its ``Refs``, ``NtryRef``, words of its information and
+    # memo): the credit it takes back may be one of them.
+    related_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatementBalance:
+    amount_fen: int  # negative when the bank says DBIT (overdrawn)
+    on: date
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,9 +111,24 @@ class ParsedStatement:
     bank_account: str
     statement_ref: str
     lines: list[ParsedLine]
+    opening: StatementBalance | None = None  # OPBD (else PRCD)
+    closing: StatementBalance | None = None  # CLBD
+    statement_on: date | None = None  # the day it is for (CLBD, else its period, else lines)
+    sequence: int | None = None  # ElctrncSeqNb (else LglSeqNb): the bank's order of them
+
+    @property
+    def net_fen(self) -> int:
+        """What the file's own lines move on the account (credits less debits)."""
+        return sum(ln.amount_fen if ln.direction == "C" else -ln.amount_fen for ln in self.lines)
+
+    @property
+    def day(self) -> date:
+        if self.statement_on is not None:
+            return self.statement_on
+        return max((ln.booked_on for ln in self.lines), default=date(2000, 1, 1))
 
 
-def _bad(line: int, problem: str) -> MalformedStatement:
+def bad(line: int, problem: str) -> MalformedStatement:
     return MalformedStatement(
         f"第{line}行 line {line}: {problem}; the file was not imported, nothing was booked.",
         details={"line": line, "problem": problem},
@@ -109,47 +140,50 @@ def parse_statement(raw: bytes) -> ParsedStatement:
     digest = hashlib.sha256(raw).hexdigest()
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
-        raise _bad(1, "the file is empty")
+        raise bad(1, "the file is empty")
     if head.startswith(b"<"):
-        return _parse_camt(raw, digest)
+        # Imported here: the camt.053 reader builds on this module's lines and helpers.
+        from tendering.ledger.camt053 import parse_camt053
+
+        return parse_camt053(raw, digest)
     return _parse_csv(raw, digest)
 
 
-def _parse_time(value: str, line: int, name: str) -> datetime:
+def parse_time(value: str, line: int, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise _bad(line, f"{name} {value!r} is not an ISO 8601 time") from None
+        raise bad(line, f"{name} {value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
-        raise _bad(line, f"{name} {value!r} has no UTC offset (write +08:00)")
+        raise bad(line, f"{name} {value!r} has no UTC offset (write +08:00)")
     if not 2000 <= moment.year <= 2100:
-        raise _bad(line, f"{name} {value!r} is not a plausible bank time (years 2000-2100)")
+        raise bad(line, f"{name} {value!r} is not a plausible bank time (years 2000-2100)")
     return moment
 
 
-def _parse_date(value: str, line: int, name: str) -> date:
+def parse_date(value: str, line: int, name: str) -> date:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise _bad(line, f"{name} {value!r} is not a date YYYY-MM-DD") from None
+        raise bad(line, f"{name} {value!r} is not a date YYYY-MM-DD") from None
     if not 2000 <= day.year <= 2100:
-        raise _bad(line, f"{name} {value!r} is not a plausible bank date (years 2000-2100)")
+        raise bad(line, f"{name} {value!r} is not a plausible bank date (years 2000-2100)")
     return day
 
 
-def _amount(value: str, line: int) -> int:
+def amount_fen(value: str, line: int) -> int:
     try:
         return parse_yuan(value)
     except InvalidInput as exc:
-        raise _bad(line, exc.message) from None
+        raise bad(line, exc.message) from None
 
 
-def _check_unique(lines: list[ParsedLine]) -> None:
+def check_unique(lines: list[ParsedLine]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for item in lines:
         key = (item.bank_account, item.bank_ref)
         if key in seen:
-            raise _bad(item.line_no, f"bank_ref {item.bank_ref!r} repeats line {seen[key]}")
+            raise bad(item.line_no, f"bank_ref {item.bank_ref!r} repeats line {seen[key]}")
         seen[key] = item.line_no
 
 
@@ -158,19 +192,20 @@ def _parse_csv(raw: bytes, digest: str) -> ParsedStatement:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise _bad(line, "the file is not UTF-8 text") from None
+        raise bad(line, "the file is not UTF-8 text") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise _bad(1, "no header row") from None
+        raise bad(1, "no header row") from None
     header = [h.strip() for h in header]
     missing = [c for c in CSV_COLUMNS if c not in header]
-    extra = [c for c in header if c not in CSV_COLUMNS]
-    if missing or extra:
-        raise _bad(
+    extra = [c for c in header if c not in (*CSV_COLUMNS, *CSV_OPTIONAL)]
+    if missing or extra or len(set(header)) != len(header):
+        raise bad(
             1,
-            f"header must have the columns {', '.join(CSV_COLUMNS)}; "
+            f"header must have the columns {', '.join(CSV_COLUMNS)} (and may have"
+            f" {', '.join(CSV_OPTIONAL)}), each once; "
             f"missing {missing or 'none'}, unknown {extra or 'none'}",
         )
     lines: list[ParsedLine] = []
@@ -180,13 +215,13 @@ def _parse_csv(raw: bytes, digest: str) -> ParsedStatement:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                raise _bad(line_no, f"{len(row)} fields, the header has {len(header)}")
+                raise bad(line_no, f"{len(row)} fields, the header has {len(header)}")
             lines.append(_csv_line(dict(zip(header, row, strict=True)), line_no))
     except csv.Error as exc:
-        raise _bad(reader.line_num, f"not valid CSV ({exc})") from None
+        raise bad(reader.line_num, f"not valid CSV ({exc})") from None
     if not lines:
-        raise _bad(1, "the statement has no lines")
-    _check_unique(lines)
+        raise bad(1, "the statement has no lines")
+    check_unique(lines)
     return ParsedStatement(
         format="csv",
         sha256=digest,
@@ -199,145 +234,53 @@ def _parse_csv(raw: bytes, digest: str) -> ParsedStatement:
 def _csv_line(cells: dict[str, str], line_no: int) -> ParsedLine:
     cells = {k: v.strip() for k, v in cells.items()}
     if _CONTROL.search("".join(cells.values())):
-        bad = next(k for k, v in cells.items() if _CONTROL.search(v))
-        raise _bad(line_no, f"{bad} contains a control character")
+        column = next(k for k, v in cells.items() if _CONTROL.search(v))
+        raise bad(line_no, f"{column} contains a control character")
     for name in ("bank_account", "bank_ref", "value_time", "booking_date", "amount"):
         if not cells[name]:
-            raise _bad(line_no, f"{name} is empty")
+            raise bad(line_no, f"{name} is empty")
     if cells["direction"] not in ("C", "D"):
-        raise _bad(line_no, f"direction must be C or D, got {cells['direction']!r}")
+        raise bad(line_no, f"direction must be C or D, got {cells['direction']!r}")
     if cells["currency"] != "CNY":
-        raise _bad(line_no, f"currency must be CNY, got {cells['currency']!r}")
+        raise bad(line_no, f"currency must be CNY, got {cells['currency']!r}")
+    original = cells.get("original_ref", "")
     for name, limit in (("bank_ref", 100), ("bank_account", 64), ("memo", 500)):
         if len(cells[name]) > limit:
-            raise _bad(line_no, f"{name} is longer than {limit} characters")
+            raise bad(line_no, f"{name} is longer than {limit} characters")
+    debit = cells["direction"] == "D"
     return ParsedLine(
         line_no=line_no,
         bank_account=cells["bank_account"],
         bank_ref=cells["bank_ref"],
         direction=cells["direction"],
-        amount_fen=_amount(cells["amount"], line_no),
-        value_at=_parse_time(cells["value_time"], line_no, "value_time"),
-        booked_on=_parse_date(cells["booking_date"], line_no, "booking_date"),
+        amount_fen=amount_fen(cells["amount"], line_no),
+        value_at=parse_time(cells["value_time"], line_no, "value_time"),
+        booked_on=parse_date(cells["booking_date"], line_no, "booking_date"),
         virtual_account=cells["virtual_account"][:64],
         counterparty_name=cells["counterparty_name"][:200],
         counterparty_account=cells["counterparty_account"][:64],
         memo=cells["memo"],
+        entry_ref=cells["bank_ref"],
+        related_refs=tuple(
+            r
+            for r in dict.fromkeys(
+                ((original[:100],) if original else ()) + memo_refs(cells["memo"])
+            )
+            if r != cells["bank_ref"]
+        )
+        if debit
+        else (),
     )
 
 
-# --- camt.053 -------------------------------------------------------------------------
+_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_./-]{2,99}")
 
 
-class _LineBuilder(TreeBuilder):
-    """Remembers the source line of every element (ElementTree itself does not)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: dict[int, int] = {}
-        self.parser: Any = None
-
-    def start(self, tag: Any, attrs: Any) -> Element:
-        elem = super().start(tag, attrs)
-        self.lines[id(elem)] = self.parser.parser.CurrentLineNumber
-        return elem
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _find(elem: Element, path: str) -> Element | None:
-    node: Element | None = elem
-    for part in path.split("/"):
-        if node is None:
-            return None
-        node = next((c for c in node if _local(c.tag) == part), None)
-    return node
-
-
-def _text(elem: Element, path: str) -> str:
-    node = _find(elem, path)
-    return (node.text or "").strip() if node is not None else ""
-
-
-def _parse_camt(raw: bytes, digest: str) -> ParsedStatement:
-    builder = _LineBuilder()
-    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
-    builder.parser = parser
-    try:
-        parser.feed(raw)
-        root = parser.close()
-    except ParseError as exc:
-        raise _bad(exc.position[0], f"not well-formed XML ({exc.msg})") from None
-    except Exception as exc:  # defusedxml refuses entities and DTDs with its own errors
-        raise _bad(1, f"refused XML ({type(exc).__name__})") from None
-    if _local(root.tag) != "Document" or "camt.053" not in root.tag:
-        raise _bad(1, "not an ISO 20022 camt.053 Document")
-    stmt = _find(root, "BkToCstmrStmt/Stmt")
-    if stmt is None:
-        raise _bad(1, "no BkToCstmrStmt/Stmt element")
-    at = builder.lines.get(id(stmt), 1)
-    account = _text(stmt, "Acct/Id/Othr/Id") or _text(stmt, "Acct/Id/IBAN")
-    if not account:
-        raise _bad(at, "Stmt/Acct/Id is missing")
-    lines = [
-        _camt_entry(entry, builder.lines.get(id(entry), at), account)
-        for entry in stmt
-        if _local(entry.tag) == "Ntry"
-        and (_text(entry, "Sts/Cd") or _text(entry, "Sts")) in ("BOOK", "")
-    ]
-    if not lines:
-        raise _bad(at, "the statement has no booked entries")
-    _check_unique(lines)
-    return ParsedStatement(
-        format="camt053",
-        sha256=digest,
-        bank_account=account,
-        statement_ref=_text(stmt, "Id"),
-        lines=lines,
-    )
-
-
-def _camt_entry(entry: Element, line_no: int, account: str) -> ParsedLine:
-    ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
-    if not ref:
-        raise _bad(line_no, "Ntry has no AcctSvcrRef or NtryRef")
-    amt = _find(entry, "Amt")
-    if amt is None or not (amt.text or "").strip():
-        raise _bad(line_no, "Ntry has no Amt")
-    if amt.get("Ccy") != "CNY":
-        raise _bad(line_no, f"Amt currency must be CNY, got {amt.get('Ccy')!r}")
-    indicator = _text(entry, "CdtDbtInd")
-    if indicator not in ("CRDT", "DBIT"):
-        raise _bad(line_no, f"CdtDbtInd must be CRDT or DBIT, got {indicator!r}")
-    credit = indicator == "CRDT"
-    booked_text = _text(entry, "BookgDt/Dt") or _text(entry, "BookgDt/DtTm")[:10]
-    if not booked_text:
-        raise _bad(line_no, "Ntry has no BookgDt")
-    booked_on = _parse_date(booked_text, line_no, "BookgDt")
-    if _text(entry, "ValDt/DtTm"):
-        value_at = _parse_time(_text(entry, "ValDt/DtTm"), line_no, "ValDt/DtTm")
-    elif _text(entry, "ValDt/Dt"):
-        day = _parse_date(_text(entry, "ValDt/Dt"), line_no, "ValDt/Dt")
-        value_at = datetime.combine(day, time(23, 59, 59, 999999), CHINA)
-    else:
-        raise _bad(line_no, "Ntry has no ValDt")
-    tx = _find(entry, "NtryDtls/TxDtls")
-    party = "Dbtr" if credit else "Cdtr"
-    details = tx if tx is not None else entry
-    return ParsedLine(
-        line_no=line_no,
-        bank_account=account,
-        bank_ref=ref[:100],
-        direction="C" if credit else "D",
-        amount_fen=_amount(amt.text or "", line_no),
-        value_at=value_at,
-        booked_on=booked_on,
-        virtual_account=_text(details, "RltdPties/CdtrAcct/Id/Othr/Id")[:64] if credit else "",
-        counterparty_name=(
-            _text(details, f"RltdPties/{party}/Nm") or _text(details, f"RltdPties/{party}/Pty/Nm")
-        )[:200],
-        counterparty_account=_text(details, f"RltdPties/{party}Acct/Id/Othr/Id")[:64],
-        memo=_text(details, "RmtInf/Ustrd")[:500],
-    )
+def memo_refs(*texts: str) -> tuple[str, ...]:
+    """The words of free text that may be a bank reference (at most 20)."""
+    found: list[str] = []
+    for value in texts:
+        for word in _TOKEN.findall(value):
+            if word not in found:
+                found.append(word)
+    return tuple(found[:20])

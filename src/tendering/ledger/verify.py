@@ -4,10 +4,15 @@
 2. every bidder account's stored totals equal the sums of its transfers;
 3. no account flagged must-not-go-negative is negative (posted, or with reservations);
 4. every statement line is booked (a posted transfer of its amount) or in suspense (ditto,
-   with a reason) or resolved (transfers out of suspense adding up to it);
+   with a reason) or resolved (transfers out of suspense adding up to it) or reversed (the
+   credit the bank took back: its reversal names it); a reversal takes back credits adding
+   up to it;
 5. the suspense account holds exactly the lines still in suspense;
 6. a refund line is paid exactly when its payment transfer is posted (pending when pending,
-   returned when voided).
+   returned or cancelled when voided);
+7. the bank and the books agree: each statement's opening and closing balance equals the
+   platform's bank clearing account as of that statement, but for what outstanding items
+   explain (``ledger/reconcile.py``).
 
 Returns a list of problems in plain words; empty means the ledger is sound.
 """
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from tendering.ledger.reconcile import check_statements
 
 __all__ = ["verify_ledger"]
 
@@ -41,11 +48,14 @@ _SUMS = """
 """
 
 _LINES = """
-    SELECT l.id, l.bank_ref, l.status, l.reason, l.amount_fen, t.amount_fen AS t_amount,
-        t.state AS t_state,
-        CASE WHEN l.status = 'resolved' THEN (SELECT coalesce(sum(r.amount_fen), 0)
-          FROM ledger_transfer r WHERE r.state = 'posted'
-            AND r.idempotency_key LIKE 'resolve:' || l.id || ':%') END AS resolved_fen
+    SELECT l.id, l.bank_ref, l.status, l.reason, l.direction, l.amount_fen, l.reversed_by,
+        t.amount_fen AS t_amount, t.state AS t_state,
+        CASE WHEN l.status = 'resolved' AND l.direction = 'C' THEN (SELECT
+          coalesce(sum(r.amount_fen), 0) FROM ledger_transfer r WHERE r.state = 'posted'
+            AND r.idempotency_key LIKE 'resolve:' || l.id || ':%') END AS resolved_fen,
+        CASE WHEN l.direction = 'D' AND (l.reason = 'reversal' OR l.status = 'resolved')
+          THEN (SELECT coalesce(sum(o.amount_fen), 0) FROM statement_line o
+            WHERE o.reversed_by = l.id) END AS reversed_fen
     FROM statement_line l LEFT JOIN ledger_transfer t ON t.id = l.transfer_id
     ORDER BY l.id
 """
@@ -55,7 +65,7 @@ _REFUNDS = """
     FROM refund_line f LEFT JOIN ledger_transfer t ON t.id = f.payment_transfer_id
     WHERE t.state IS NULL OR (f.status = 'paid') <> (t.state = 'posted')
         OR (f.status = 'pending') <> (t.state = 'pending')
-        OR (f.status = 'returned') <> (t.state = 'voided')
+        OR (f.status IN ('returned', 'cancelled')) <> (t.state = 'voided')
 """
 
 _SUSPENSE = """
@@ -105,13 +115,17 @@ async def _check_lines(session: AsyncSession) -> list[str]:
     problems: list[str] = []
     for r in (await session.execute(text(_LINES))).all():
         where = f"statement line {r.id} (bank_ref {r.bank_ref})"
-        if r.status in ("booked", "suspense", "resolved") and (
-            r.t_state != "posted" or r.t_amount != r.amount_fen
-        ):
+        if r.t_state != "posted" or r.t_amount != r.amount_fen:
             problems.append(f"{where} is {r.status} but has no posted transfer of its amount")
+        if (r.status == "reversed") != (r.reversed_by is not None):
+            problems.append(f"{where} is {r.status} but names reversal {r.reversed_by}")
+        if r.reversed_fen is not None and r.reversed_fen != r.amount_fen:
+            problems.append(
+                f"{where} is a reversal of {r.amount_fen} fen but takes back {r.reversed_fen}"
+            )
         if r.status == "suspense" and not r.reason:
             problems.append(f"{where} is in suspense without a reason")
-        if r.status == "resolved" and r.resolved_fen != r.amount_fen:
+        if r.resolved_fen is not None and r.resolved_fen != r.amount_fen:
             problems.append(
                 f"{where} is resolved but only {r.resolved_fen} of {r.amount_fen} fen left suspense"
             )
@@ -124,4 +138,8 @@ async def _check_lines(session: AsyncSession) -> list[str]:
         problems.append(
             f"suspense holds {row.balance} fen but its open lines add up to {row.lines}"
         )
+    for check in await check_statements(session):
+        problem = check.problem()
+        if problem is not None:
+            problems.append(problem)
     return problems

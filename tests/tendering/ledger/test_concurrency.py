@@ -132,3 +132,42 @@ async def test_bank_line_and_staff_confirming_the_same_refund_post_it_once(open_
             ).one()
         assert posted == 1
         assert tuple(status) == ("booked", "")
+
+
+async def test_a_reversal_racing_a_refund_run_refunds_nothing_it_takes_back(open_account, maker):
+    """Whichever takes the deposit's row first, the reversed money is not refunded: the
+    refund finds it gone, or the reversal cancels the refund's line."""
+    from tests.tendering.ledger.camt import Bank, entry, reversal_of, tx
+
+    for round_no in range(6):
+        subject = f"lot:RACE-R{round_no}"
+        deposits = [await open_account(subject=subject, due=DUE) for _ in range(3)]
+        bank = Bank(f"62170000{round_no:08d}")
+        paid = [
+            entry(f"R{round_no}C{i}", before(600), tx(DUE, d.number, account=f"6222{i:012d}"))
+            for i, d in enumerate(deposits)
+        ]
+        await _import(maker, bank.camt(paid))
+        back = bank.camt([reversal_of(paid[0], f"R{round_no}D0", before(60))])
+        await asyncio.gather(_refund(maker, subject), _import(maker, back))
+        async with maker() as session:
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT coalesce(sum(principal_fen), 0) FROM refund_line"
+                        " WHERE deposit_account_id = :d AND status IN ('pending', 'paid')"
+                    ),
+                    {"d": deposits[0].id},
+                )
+            ).scalar_one()
+            refunded_others = (
+                await session.execute(
+                    text(
+                        "SELECT coalesce(sum(principal_fen), 0) FROM refund_line"
+                        " WHERE deposit_account_id = ANY(:d) AND status = 'pending'"
+                    ),
+                    {"d": [d.id for d in deposits[1:]]},
+                )
+            ).scalar_one()
+        assert rows == 0, round_no
+        assert refunded_others == 2 * DUE, round_no

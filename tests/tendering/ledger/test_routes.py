@@ -189,3 +189,50 @@ async def test_bad_input_gets_a_clear_4xx(people, login, client):
         json={"subject": "lot:L-9", "paid_on": "2026-12-10"},
     )
     assert r.status_code == 409
+
+
+async def test_a_statement_over_the_size_limit_is_refused_naming_the_limit(
+    people, login, client, monkeypatch
+):
+    from tendering.ledger import upload
+
+    staff = await login(await people.user(Role.STAFF))
+    monkeypatch.setattr(upload, "MAX_STATEMENT_BYTES", 2 * 1024 * 1024)
+    big = csv_statement([Line("R1", 100, before(), "x")]) + b"\n" * (2 * 1024 * 1024)
+    r = await client.post("/api/ledger/statements", headers=staff, content=big)
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "ledger.statement_too_large"
+    assert "2 MiB" in r.json()["detail"] and "split" in r.json()["detail"]
+    monkeypatch.undo()
+    assert "64 MiB" in upload._too_large().message  # the limit itself, as docs/ledger.md says
+
+
+async def test_a_bank_shaped_statement_through_the_api(people, login, client):
+    """A batch entry, a reversal and the bank's balances, posted as the bank sent them."""
+    from tests.tendering.ledger.camt import Bank, entry, reversal_of, tx
+
+    h, number = await _setup(people, login, client)
+    bank = Bank()
+    paid = entry(
+        "B1", before(120), tx(100_000, number, ref="T1"), tx(5_000, "8866000000000000", ref="T2")
+    )
+    r = await client.post(
+        "/api/ledger/statements", headers=h["staff"], content=bank.camt([paid], version="02")
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["lines"], body["booked"], body["suspense"]) == (2, 1, 1)
+    assert (body["closing_fen"], body["difference_fen"], body["unexplained_fen"]) == (105_000, 0, 0)
+    status = await client.get(
+        "/api/ledger/status", params={"subject": "lot:L-9"}, headers=h["bidder"]
+    )
+    assert status.json()["state"] == "received"
+    back = reversal_of(paid, "R1", before(60))
+    r = await client.post("/api/ledger/statements", headers=h["staff"], content=bank.camt([back]))
+    assert (r.json()["reversed"], r.json()["closing_fen"], r.json()["unexplained_fen"]) == (2, 0, 0)
+    status = await client.get(
+        "/api/ledger/status", params={"subject": "lot:L-9"}, headers=h["bidder"]
+    )
+    assert status.json()["state"] == "none"
+    verify = await client.get("/api/ledger/verify", headers=h["supervisor"])
+    assert verify.json() == {"ok": True, "problems": []}

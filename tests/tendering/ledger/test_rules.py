@@ -18,6 +18,7 @@ from tendering.ledger.rules import (
     deposit_status,
     interest_fen,
     is_valid_account_number,
+    is_virtual_account,
     parse_yuan,
 )
 
@@ -56,15 +57,15 @@ def test_yuan_amounts_parse_to_fen_and_refuse_fractions_of_a_fen():
 DEADLINE = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 
 
-def _terms(received=0, is_open=True):
-    return DepositTerms(
-        deposit_id=1, amount_due_fen=100, deadline=DEADLINE, received_fen=received, is_open=is_open
-    )
+def _terms(is_open=True):
+    return DepositTerms(deposit_id=1, amount_due_fen=100, deadline=DEADLINE, is_open=is_open)
 
 
-def _line(key, amount, *, late=False, account="A"):
+def _line(key, amount, *, late=False, account="A", currency="CNY"):
     at = DEADLINE + (timedelta(microseconds=1) if late else timedelta(0))
-    return IncomingLine(key=key, virtual_account=account, amount_fen=amount, value_at=at)
+    return IncomingLine(
+        key=key, virtual_account=account, amount_fen=amount, value_at=at, currency=currency
+    )
 
 
 def test_exact_payment_at_the_deadline_books_one_microsecond_late_does_not():
@@ -73,26 +74,31 @@ def test_exact_payment_at_the_deadline_books_one_microsecond_late_does_not():
     assert late.reason is SuspenseReason.AFTER_DEADLINE
 
 
-def test_second_payment_into_a_paid_account_is_over():
-    first, second = classify_credits([_line(0, 100), _line(1, 100)], {"A": _terms()})
-    assert first.reason is None and second.reason is SuspenseReason.OVER
+def test_money_on_the_bidders_own_account_books_whatever_the_amount():
+    part, rest, excess = classify_credits(
+        [_line(0, 60), _line(1, 40), _line(2, 100)], {"A": _terms()}
+    )
+    assert part.reason is rest.reason is excess.reason is None
+    assert part.deposit_id == rest.deposit_id == excess.deposit_id == 1
 
 
-def test_short_unknown_and_closed_go_to_suspense():
+def test_unknown_closed_and_foreign_currency_go_to_suspense():
     matches = classify_credits(
-        [_line(0, 60), _line(1, 40, account="B"), _line(2, 40, account="C")],
-        {"A": _terms(), "C": _terms(received=60, is_open=False)},
+        [_line(0, 40, account="B"), _line(1, 40, account="C"), _line(2, 100, currency="USD")],
+        {"A": _terms(), "C": _terms(is_open=False)},
     )
     assert [m.reason for m in matches] == [
-        SuspenseReason.SHORT,
         SuspenseReason.UNKNOWN_ACCOUNT,
         SuspenseReason.ACCOUNT_CLOSED,
+        SuspenseReason.WRONG_CURRENCY,
     ]
 
 
-def test_the_rest_of_a_partial_payment_books():
-    (m,) = classify_credits([_line(0, 40)], {"A": _terms(received=60)})
-    assert m.reason is None
+def test_only_this_platforms_numbers_are_virtual_accounts():
+    number = account_number("0123456789")
+    assert is_virtual_account(number)
+    assert not is_virtual_account("9999" + number[4:])  # another prefix, even if it checks
+    assert not is_virtual_account(number[:-1] + str((int(number[-1]) + 1) % 10))
 
 
 def test_deposit_status_by_amount_received():

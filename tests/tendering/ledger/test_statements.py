@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tendering.ledger.statements import MalformedStatement, parse_statement
+from tests.tendering.ledger.camt import entry, reversal_of, statement, tx
 from tests.tendering.ledger.files import Line, camt053, csv_statement
 
 AT = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ def _parses_or_refuses(raw: bytes) -> None:
     except MalformedStatement as exc:
         assert exc.details["line"] >= 1 and exc.details["problem"]
     else:
-        assert statement.lines
+        assert statement.lines or statement.closing is not None
 
 
 def test_csv_and_camt053_give_the_same_lines():
@@ -64,9 +65,17 @@ def test_any_bytes_parse_or_are_refused_with_a_line(raw):
     _parses_or_refuses(raw)
 
 
+# As banks send them: a batch entry, a reversal, balances, both versions.
+_BATCH = entry("B1", AT, tx(5_000_000, "8866123456789012", ref="T1"), tx(1, "", account=None))
+BANK_SHAPED = [
+    statement([_BATCH, reversal_of(_BATCH, "R1", AT)], version=v, opening_fen=100)
+    for v in ("02", "08")
+]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    st.sampled_from([csv_statement(GOOD), camt053(GOOD)]),
+    st.sampled_from([csv_statement(GOOD), camt053(GOOD), *BANK_SHAPED]),
     st.integers(0, 10**6),
     st.binary(min_size=1, max_size=3),
 )

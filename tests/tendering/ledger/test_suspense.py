@@ -23,10 +23,14 @@ async def _park(maker, line):
     return parked
 
 
+def _typo(number: str) -> str:
+    """The number with its third-last digit mistyped: no account (the check digits catch it)."""
+    return number[:-3] + str((int(number[-3]) + 1) % 10) + number[-2:]
+
+
 async def test_staff_assign_an_unknown_account_payment(open_account, maker):
     a = await open_account()
-    typo = a.number[:-3] + str((int(a.number[-3]) + 1) % 10) + a.number[-2:]
-    parked = await _park(maker, Line("R1", 5_000_000, before(), typo))
+    parked = await _park(maker, Line("R1", 5_000_000, before(), _typo(a.number)))
     assert parked.reason == "unknown_account"
     async with maker() as session, session.begin():
         await resolve_suspense(
@@ -67,10 +71,12 @@ async def _split_overpayment(session, parked, a):
     )
 
 
-async def test_split_an_overpayment_between_deposit_and_refund(open_account, maker):
+async def test_split_a_payment_to_a_mistyped_account_between_deposit_and_refund(
+    open_account, maker
+):
     a = await open_account(due=5_000_000)
-    parked = await _park(maker, Line("R1", 5_500_000, before(), a.number))
-    assert parked.reason == "over"
+    parked = await _park(maker, Line("R1", 5_500_000, before(), _typo(a.number)))
+    assert parked.reason == "unknown_account"
     async with maker() as session, session.begin():
         out = await _split_overpayment(session, parked, a)
         assert out["refund"]["principal_fen"] == 500_000
@@ -102,7 +108,7 @@ async def test_a_late_payment_assigned_stays_late(open_account, maker):
 
 async def test_parts_must_add_up_and_a_line_is_resolved_once(open_account, maker):
     a = await open_account()
-    parked = await _park(maker, Line("R1", 1_000, before(), a.number))
+    parked = await _park(maker, Line("R1", 1_000, before(), _typo(a.number)))
     with pytest.raises(RuleViolation):
         async with maker() as session, session.begin():
             await resolve_suspense(
@@ -126,7 +132,7 @@ async def test_parts_must_add_up_and_a_line_is_resolved_once(open_account, maker
 
 async def test_the_chain_hides_which_account_got_the_money_until_its_reveal(open_account, maker):
     a = await open_account(due=5_000_000)
-    parked = await _park(maker, Line("R1", 5_500_000, before(), a.number))
+    parked = await _park(maker, Line("R1", 5_500_000, before(), _typo(a.number)))
     async with maker() as session, session.begin():
         out = await _split_overpayment(session, parked, a)
         (recorded,) = await _payloads(session, "suspense.split")
