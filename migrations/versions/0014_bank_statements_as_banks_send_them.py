@@ -14,7 +14,7 @@ Nothing sealed changes: no key is needed. The downgrade stops (a check constrain
 a line was reversed, a refund cancelled or a receivable booked: those cannot be said before.
 
 Revision ID: 0014
-Revises: 0018
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0014"
-down_revision = "0018"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
