@@ -38,7 +38,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_platform(engine, database_url, settings, tmp_path) -> Iterator[LivePlatform]:
+def live_platform(committed, engine, database_url, settings, tmp_path) -> Iterator[LivePlatform]:
     port = _free_port()
     env = {
         **os.environ,

@@ -239,6 +239,7 @@ async def test_a_late_upload_that_started_before_the_deadline_is_refused(world, 
     assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
 
 
+@pytest.mark.committed
 async def test_racing_replacements_by_one_bidder_leave_exactly_one_current_bid(world):
     await world.publish_lot()
     bidder = await world.bidder()

@@ -16,7 +16,7 @@ from tendering.core.signing import PlatformKey
 
 
 @pytest.fixture
-def env(monkeypatch, database_url, key, tmp_path):
+def env(committed, monkeypatch, database_url, key, tmp_path):
     seed = key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
