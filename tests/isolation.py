@@ -103,11 +103,7 @@ class TestDatabase:
     async def start(self) -> None:
         """Empties what the migrations filled (the calendar, the rules' defaults): every
         test starts from empty tables."""
-        connection = await self._new_connection()
-        try:
-            await self._empty_filled_tables(connection)
-        finally:
-            await connection.close()
+        await self._empty_filled_tables(await self._shared_connection())
 
     async def _new_connection(self) -> asyncpg.Connection:
         args, kwargs = self._connect_args
@@ -120,6 +116,14 @@ class TestDatabase:
             raise RuntimeError("the rolled-back mode's connection is used outside a test")
         return _Joined(self._shared)
 
+    async def _shared_connection(self) -> asyncpg.Connection:
+        """The connection the rolled-back tests share (idle between tests)."""
+        if self._shared is None or self._shared.is_closed():
+            if not self.committed:
+                await self.engine.dispose()  # the pool's connections wrap the closed one
+            self._shared = await self._new_connection()
+        return self._shared
+
     async def _mode(self, *, committed: bool) -> None:
         if self.committed != committed:
             await self.engine.dispose()  # the pool holds the other mode's connections
@@ -129,10 +133,7 @@ class TestDatabase:
     async def rolled_back(self) -> AsyncIterator[AsyncEngine]:
         """The engine, for one test whose work is rolled back at its end."""
         await self._mode(committed=False)
-        if self._shared is None or self._shared.is_closed():
-            await self.engine.dispose()
-            self._shared = await self._new_connection()
-        shared = self._shared
+        shared = await self._shared_connection()
         test = shared.transaction()
         await test.start()
         try:
@@ -168,11 +169,7 @@ class TestDatabase:
         try:
             yield self.engine
         finally:
-            connection = await self._new_connection()
-            try:
-                await self._empty_filled_tables(connection)
-            finally:
-                await connection.close()
+            await self._empty_filled_tables(await self._shared_connection())
 
     @staticmethod
     async def _empty_filled_tables(connection: asyncpg.Connection) -> list[str]:
