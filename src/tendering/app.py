@@ -1,8 +1,9 @@
-"""The composition root: the only module that sees every context.
+"""The composition root: with ``cli.py``, ``runtime.py`` and ``models.py``, the only modules
+that see every context (``tests/tendering/test_boundaries.py``).
 
 ``create_app(settings)`` wires the database plugin, the auth middleware, the error mapping,
-OpenAPI and each context's routes. Contexts add their controllers to ``ROUTES`` and their
-jobs to ``tendering.core.jobs`` through ``register_contexts`` below, and nowhere else.
+OpenAPI and each context's routes. The contexts' controllers are listed in
+``_route_handlers``; their jobs, demo steps and hook listeners in ``register_contexts``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tendering.core import blobs, jobs
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
-from tendering.core.signing import load_platform_key
+from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
 from tendering.core.web import exception_handlers, health, platform_key
 from tendering.opening.runner import start_runner, stop_runner
 from tendering.settings import Settings
@@ -38,6 +39,7 @@ def _route_handlers() -> list[Any]:
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
+    from tendering.core.draws.routes import DrawController
     from tendering.core.holidays.routes import CalendarController
     from tendering.ledger.routes import LedgerController
     from tendering.opening.routes import CustodianController, OpeningController
@@ -58,11 +60,13 @@ def _route_handlers() -> list[Any]:
         BidController,
         CustodianController,
         OpeningController,
+        DrawController,
     ]
 
 
 def register_contexts() -> None:
-    """Register every context's jobs and sweepers with the worker (idempotent)."""
+    """Register every context's jobs and sweepers with the worker, its demo steps, and
+    connect the hooks lower contexts announce to the higher ones' functions (idempotent)."""
     from tendering.core.audit import jobs as audit_jobs
 
     jobs.register(audit_jobs.checkpoint_streams, cron_minute_step=10)
@@ -80,6 +84,11 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    # Hooks: a lower context announces, a higher one acts in the same transaction.
+    from tendering.opening import hold_key_ceremonies
+    from tendering.tenders import lots_published
+
+    lots_published.connect(hold_key_ceremonies)  # a published lot gets its opening key
     from tendering.core.demo import register_demo_step
     from tendering.ledger.demo import add_demo_deposits
     from tendering.opening.demo import add_demo_custodians
@@ -105,7 +114,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     )
 
     async def open_queue(app: Litestar) -> None:
-        app.state["queue"] = await jobs.connect_queue(settings)
+        queue = await jobs.connect_queue(settings)
+        platform_of(app.state).queue = queue
+        app.state["queue"] = queue
 
     async def close_queue(app: Litestar) -> None:
         queue = app.state.get("queue")
@@ -121,7 +132,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         exception_handlers=exception_handlers,
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],
-        state=_state(settings, sessionmaker),
+        state=_state(Platform.build(settings, sessionmaker)),
+        dependencies=DEPENDENCIES,
         openapi_config=OpenAPIConfig(
             title="公共资源交易平台 Tendering platform API",
             version=__version__,
@@ -138,13 +150,15 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     )
 
 
-def _state(settings: Settings, sessionmaker: Any) -> Any:
+def _state(platform: Platform) -> Any:
     from litestar.datastructures import State
 
+    # The plain keys serve handlers not yet moved to the dependencies (core/deps.py).
     return State(
         {
-            "settings": settings,
-            "platform_key": load_platform_key(settings),
-            SESSIONMAKER_STATE_KEY: sessionmaker,
+            PLATFORM_STATE_KEY: platform,
+            "settings": platform.settings,
+            "platform_key": platform.key,
+            SESSIONMAKER_STATE_KEY: platform.sessionmaker,
         }
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from tendering import __version__
-from tendering.core.runtime_cli import demo, migrate, serve, worker
+from tendering.runtime import demo, migrate, serve, worker
 
 __all__ = ["main"]
 
@@ -29,10 +29,12 @@ def _register() -> None:
     from tendering.core.audit.cli import audit
     from tendering.core.auth.cli import users
     from tendering.core.crypto.cli import keygen
+    from tendering.core.draws.cli import draws
     from tendering.ledger.cli import ledger
 
     for command in (serve, worker, migrate, demo, users, audit, keygen, ledger, seal, opening):
         main.add_command(command)
+    main.add_command(draws)
 
 
 _register()

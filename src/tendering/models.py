@@ -6,6 +6,7 @@ from tendering.bids import models as _bid_models
 from tendering.core.audit import models as _audit_models
 from tendering.core.auth import models as _auth_models
 from tendering.core.db import metadata
+from tendering.core.draws import models as _draw_models
 from tendering.core.holidays import models as _holiday_models
 from tendering.ledger import models as _ledger_models
 from tendering.opening import models as _opening_models
@@ -21,4 +22,5 @@ _CONTEXT_MODELS = (
     _tender_models,
     _bid_models,
     _opening_models,
+    _draw_models,
 )

@@ -1,4 +1,43 @@
-"""Sealed-bid submission: bidder keys, streaming upload, receipts, replacement, withdrawal.
+"""Sealed-bid submission: bidder keys, streaming upload, receipts, replacement, withdrawal,
+decoys, and each lot's published opening public key.
 
-Other contexts use :mod:`tendering.bids.service` (``current_bids``, ``bid_terms``) only.
+Other contexts (the opening) use only these, never this context's models, tables or
+modules::
+
+    publish_lot_key(session, lot_id=, key_id=, public_key=, k=, n=, held_at=)  # the ceremony
+    lot_key(session, lot_id)                       # PublishedKey or None
+    lot_terms(session, lot_code)                   # LotTerms: deadline, form, key; or 404
+    current_bids(session, lot_id, platform_key=)   # [StoredBid] that count, by seq
+    tag_for(platform_key, lot_id=, organization_id=)   # a bid row's tag of (lot, bidder)
+    unmask_head(chunk, secrecy=, sha256_hex=)      # a stored file's first bytes as sent
+    open_evidence(sealed, lot=, private_key=)      # Evidence (nonce, signature) or None
+    reveal_decoys(session, lot_id=, lot_code=, actor=, platform_key=, store=)  # at the end
+    BID_JSON, MAX_BID_JSON, parse_bid_json(raw), check_bid_form(fields, form)  # bid.json
 """
+
+from tendering.bids.at_rest import unmask_head
+from tendering.bids.current import StoredBid, current_bids
+from tendering.bids.decoys import reveal_decoys
+from tendering.bids.evidence import Evidence, open_evidence
+from tendering.bids.lot_keys import PublishedKey, lot_key, publish_lot_key
+from tendering.bids.rules import BID_JSON, MAX_BID_JSON, check_bid_form, parse_bid_json
+from tendering.bids.service import LotTerms, lot_terms, tag_for
+
+__all__ = [
+    "BID_JSON",
+    "MAX_BID_JSON",
+    "Evidence",
+    "LotTerms",
+    "PublishedKey",
+    "StoredBid",
+    "check_bid_form",
+    "current_bids",
+    "lot_key",
+    "lot_terms",
+    "open_evidence",
+    "parse_bid_json",
+    "publish_lot_key",
+    "reveal_decoys",
+    "tag_for",
+    "unmask_head",
+]

@@ -29,7 +29,6 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -51,7 +50,7 @@ from tendering.core.db import session_scope
 from tendering.core.errors import RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
-from tendering.tenders.models import Lot, Notice, NoticeLot, NoticeStatus
+from tendering.tenders import lots_taking_bids
 
 __all__ = ["MAX_DECOYS", "Decoy", "plan", "plant_due_decoys", "reveal_decoys"]
 
@@ -98,22 +97,6 @@ def plan(secrecy: Secrecy, lot_id: int) -> list[Decoy]:
 # -- planting ------------------------------------------------------------------------------
 
 
-async def _lots_taking_bids(session: AsyncSession) -> list[tuple[int, str, datetime, datetime]]:
-    """(lot id, code, bidding start, deadline) of every lot whose bidding period is on."""
-    query = (
-        select(col(Lot.id), col(Lot.code), col(Notice.published_at), col(Notice.bid_deadline))
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
-        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
-        .where(
-            col(Notice.status) == NoticeStatus.PUBLISHED,
-            col(Notice.bid_deadline) > await db_now(session),
-            col(Notice.published_at).is_not(None),
-        )
-    )
-    rows = (await session.execute(query)).all()
-    return [(r[0], r[1], r[2], r[3]) for r in rows if r[0] is not None and r[2] is not None]
-
-
 async def _code_length(session: AsyncSession) -> int:
     """A bidder code's length, so a decoy's header is as long as a real one's."""
     lengths = (
@@ -138,7 +121,7 @@ async def plant_due_decoys(
     """Plant every decoy whose time has come and that is not there yet; how many."""
     secrecy = Secrecy.of(platform_key)
     async with session_scope(sessionmaker) as session:
-        lots = await _lots_taking_bids(session)
+        lots = await lots_taking_bids(session)
         code_length = await _code_length(session)
         now = await db_now(session)
     planted = 0

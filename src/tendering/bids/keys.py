@@ -15,7 +15,7 @@ from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now
 from tendering.core.crypto.bidder_keys import parse_public_key
-from tendering.core.errors import Conflict, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 
 __all__ = ["list_bidder_keys", "register_bidder_key", "revoke_bidder_key"]
 
@@ -30,7 +30,9 @@ async def register_bidder_key(
         raise InvalidInput(f"public_key: {error}.", field="public_key") from None
     exists = await session.scalar(select(BidderKey).where(col(BidderKey.public_key) == public_key))
     if exists is not None:
-        raise Conflict("public_key: this key is already registered.", code="bid.key_registered")
+        raise Conflict(
+            "public_key: this key is already registered.", code=ErrorCode.BID_KEY_REGISTERED
+        )
     key = BidderKey(
         organization_id=actor.organization_id,
         public_key=public_key,
@@ -61,7 +63,7 @@ async def list_bidder_keys(session: AsyncSession, *, actor: Actor) -> list[Bidde
 async def revoke_bidder_key(session: AsyncSession, *, actor: Actor, key_id: int) -> BidderKey:
     key = await session.get(BidderKey, key_id, with_for_update=True)
     if key is None or key.organization_id != actor.organization_id:
-        raise NotFound("No such bidder key of your organization.", code="bid.no_key")
+        raise NotFound("No such bidder key of your organization.", code=ErrorCode.BID_NO_KEY)
     if key.revoked_at is None:
         key.revoked_at = await db_now(session)
         await session.flush()

@@ -7,7 +7,7 @@ a reader of the table cannot group rows by lot (how many bids a lot has) nor tel
 are. The bidder's signature and its commitment nonce are sealed to the lot's opening key
 (``evidence``); ``seq`` is a clock reading, not a counter; the envelope itself is ciphertext
 in the blob store. ``BidderKey`` rows are not secret (a key says nothing about which lot it
-is used for).
+is used for), nor is ``LotKey``, the public key a lot's bids are sealed to.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from tendering.core.db import enum_check, utc_column
 
-__all__ = ["Bid", "BidState", "BidderKey"]
+__all__ = ["Bid", "BidState", "BidderKey", "LotKey"]
 
 
 class BidState(StrEnum):
@@ -72,3 +72,17 @@ class Bid(SQLModel, table=True):
         description="nonce and bidder signature, sealed to the opening key (bids/evidence.py)",
     )
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class LotKey(SQLModel, table=True):
+    """The lot's published opening public key: what its bids are sealed to. The opening's key
+    ceremony makes it (``bids.publish_lot_key``) and keeps the private key's shares."""
+
+    __tablename__ = "opening_lot_key"
+
+    lot_id: int = Field(foreign_key="tender_lot.id", primary_key=True)
+    key_id: str = Field(max_length=64, unique=True)
+    public_key: str = Field(max_length=44)
+    k: int
+    n: int
+    held_at: datetime = Field(sa_column=utc_column())

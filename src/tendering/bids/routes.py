@@ -22,6 +22,7 @@ from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from tendering.bids import keys, service
+from tendering.bids.lot_keys import lot_key
 from tendering.bids.schemas import BidderKeyCreate, BidderKeyRead, LotKeyRead, SignedReceipt
 from tendering.bids.upload import stage_envelope
 from tendering.core.auth.guards import current_actor, public, requires_role
@@ -30,12 +31,17 @@ from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
 from tendering.core.crypto import hpke
 from tendering.core.crypto.envelope import EnvelopeValidator
-from tendering.core.crypto.errors import EnvelopeError, EnvelopeTooLarge
 from tendering.core.db import DbSession
-from tendering.core.errors import InvalidInput, PayloadTooLarge, PlatformError
+from tendering.core.errors import (
+    EnvelopeError,
+    EnvelopeTooLarge,
+    ErrorCode,
+    InvalidInput,
+    PayloadTooLarge,
+    PlatformError,
+)
+from tendering.core.params import PathCode
 from tendering.core.secrecy import Secrecy
-from tendering.opening.ceremony import lot_key
-from tendering.tenders.schemas import PathCode
 
 __all__ = ["BidController", "BidderKeyController", "refusal"]
 
@@ -149,7 +155,7 @@ class BidController(Controller):
         if announced is not None and announced > terms.max_bytes:
             raise PayloadTooLarge(
                 f"投标文件过大 (too large: {announced} bytes, the limit is {terms.max_bytes}).",
-                code="envelope.too_large",
+                code=ErrorCode.ENVELOPE_TOO_LARGE,
             )
         store = BlobStore(request.app.state["settings"].blob_dir)
         validator = EnvelopeValidator(

@@ -26,34 +26,43 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Text,
+    cast,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.bids import rules
 from tendering.bids.evidence import Evidence, seal_evidence
+from tendering.bids.lot_keys import lot_key
 from tendering.bids.models import Bid, BidderKey, BidState
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.models import Organization, OrgKind
+from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
-from tendering.core.errors import InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import ErrorCode, InvalidInput, NotFound, RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
-from tendering.opening.ceremony import lot_key
-from tendering.tenders.models import Lot, Notice, NoticeLot, NoticeStatus
-from tendering.tenders.registration import is_registered
+from tendering.tenders import bid_deadline_sql, is_registered, published_lot
 
 __all__ = [
     "LotTerms",
     "check_before_upload",
-    "current_bids",
     "insert_bid",
     "lot_terms",
     "own_bid",
@@ -92,31 +101,22 @@ async def lot_terms(
     session: AsyncSession, lot_code: str, *, max_bytes: int | None = None
 ) -> LotTerms:
     """The published lot's deadline, form and opening key; one 404 for anything else."""
-    query = (
-        select(Lot, Notice)
-        .join(NoticeLot, col(NoticeLot.lot_id) == col(Lot.id))
-        .join(Notice, col(Notice.id) == col(NoticeLot.notice_id))
-        .where(
-            col(Lot.code) == lot_code,
-            col(Notice.status).in_([NoticeStatus.PUBLISHED, NoticeStatus.CLOSED]),
+    lot = await published_lot(session, lot_code)
+    if lot is None:
+        raise NotFound(
+            f"没有已发布的标段 {lot_code} (no published lot).", code=ErrorCode.BID_NO_LOT
         )
-    )
-    row = (await session.execute(query)).first()
-    if row is None:
-        raise NotFound(f"没有已发布的标段 {lot_code} (no published lot).", code="bid.no_lot")
-    lot, notice = row
-    assert lot.id is not None
-    key = await lot_key(session, lot.id)
+    key = await lot_key(session, lot.lot_id)
     if key is None:
         raise RuleViolation(
             "该标段尚未举行密钥仪式，暂不能投标 (the lot has no opening key yet).",
-            code="bid.no_opening_key",
+            code=ErrorCode.BID_NO_OPENING_KEY,
         )
     return LotTerms(
-        lot_id=lot.id,
+        lot_id=lot.lot_id,
         code=lot.code,
-        bid_deadline=notice.bid_deadline,
-        opening_at=notice.opening_at,
+        bid_deadline=lot.bid_deadline,
+        opening_at=lot.opening_at,
         deposit_fen=lot.deposit_fen,
         bid_fields=list(lot.bid_fields),
         key_id=key.key_id,
@@ -136,7 +136,7 @@ def _late(terms: LotTerms) -> RuleViolation:
     return RuleViolation(
         f"已过投标截止时间 {rfc3339(terms.bid_deadline)}，投标被拒绝 (late: the bid deadline has "
         "passed).",
-        code="bid.late",
+        code=ErrorCode.BID_LATE,
         details={"bid_deadline": rfc3339(terms.bid_deadline)},
     )
 
@@ -152,7 +152,7 @@ async def _check_deposit(
         raise RuleViolation(
             f"投标保证金未到账 (no deposit: {status.received_fen} of {terms.deposit_fen} fen "
             "received before the deadline).",
-            code="bid.no_deposit",
+            code=ErrorCode.BID_NO_DEPOSIT,
         )
 
 
@@ -170,14 +170,14 @@ async def check_before_upload(
     ):
         raise RuleViolation(
             "您未获取该标段的招标文件，不能投标 (not registered for this lot).",
-            code="bid.not_registered",
+            code=ErrorCode.BID_NOT_REGISTERED,
         )
     await _check_deposit(session, terms, actor.organization_id, now, platform_key)
     keys = await _active_keys(session, actor.organization_id)
     if not keys:
         raise RuleViolation(
             "请先登记投标人签名公钥 (register a bidder signing key first).",
-            code="bid.no_bidder_key",
+            code=ErrorCode.BID_NO_BIDDER_KEY,
         )
     return await _organization_code(session, actor.organization_id)
 
@@ -191,24 +191,34 @@ async def _active_keys(session: AsyncSession, organization_id: int) -> list[str]
 
 # -- submission ----------------------------------------------------------------------------
 
-_INSERT = text(
-    """
-    WITH ok AS (
-      SELECT clock_timestamp() AS at WHERE clock_timestamp() < (
-        SELECT min(n.bid_deadline) FROM tender_notice n
-        JOIN tender_notice_lot nl ON nl.notice_id = n.id
-        WHERE nl.lot_id = :lot AND n.status = 'published'
-      )
+_CLOCK_SEQ = 1_000_000_000_000_000  # receipts before migration 0009 carry smaller seqs
+
+
+def _insert(*, lot_id: int, tag: str, checked: CheckedEnvelope, evidence: str) -> Any:
+    """One statement: ``WITH ok AS (SELECT clock_timestamp() AS at WHERE clock_timestamp() <
+    <the lot's deadline>) INSERT INTO bid ... SELECT ..., ok.at, ... FROM ok RETURNING ...``;
+    the deadline is the tenders context's subquery (``bid_deadline_sql``)."""
+    now = func.clock_timestamp()
+    ok = select(now.label("at")).where(now < bid_deadline_sql(lot_id)).cte("ok")
+    seq = func.greatest(
+        cast(extract("epoch", ok.c.at) * 1_000_000, BigInteger),
+        select(func.max(col(Bid.seq)) + 1).where(col(Bid.seq) >= _CLOCK_SEQ).scalar_subquery(),
     )
-    INSERT INTO bid (bidder_tag, seq, state, sha256, size, received_at, evidence)
-    SELECT :tag, greatest(
-        (extract(epoch FROM ok.at) * 1000000)::bigint,
-        (SELECT max(seq) + 1 FROM bid WHERE seq >= 1000000000000000)
-      ), 'current', :sha, :size, ok.at, :evidence
-    FROM ok
-    RETURNING id, seq, received_at
-    """
-)
+    row = select(
+        literal(tag, String),
+        seq,
+        literal(BidState.CURRENT.value, String),
+        literal(checked.sha256_hex, String),
+        literal(checked.size, BigInteger),
+        ok.c.at,
+        literal(evidence, Text),
+    ).select_from(ok)
+    columns = ["bidder_tag", "seq", "state", "sha256", "size", "received_at", "evidence"]
+    return (
+        insert(Bid)
+        .from_select(columns, row)
+        .returning(col(Bid.id), col(Bid.seq), col(Bid.received_at))
+    )
 
 
 async def insert_bid(
@@ -218,17 +228,11 @@ async def insert_bid(
     deadline has passed. Two inserts that read the same microsecond collide on
     ``uq_bid_seq`` (receipts before migration 0009 carry per-lot counters, below 10**15,
     that the index leaves out): the later one tries again."""
-    params = {
-        "lot": lot_id,
-        "tag": tag,
-        "sha": checked.sha256_hex,
-        "size": checked.size,
-        "evidence": evidence,
-    }
+    statement = _insert(lot_id=lot_id, tag=tag, checked=checked, evidence=evidence)
     for attempt in range(5):
         try:
             async with session.begin_nested():
-                return (await session.execute(_INSERT, params)).first()
+                return (await session.execute(statement)).first()
         except IntegrityError as error:
             if "uq_bid_seq" not in str(error.orig) or attempt == 4:
                 raise
@@ -253,7 +257,7 @@ async def submit_bid(
         raise InvalidInput(
             "X-Bid-Signature: 签名无效 (bad signature: it does not verify with any registered, "
             "unrevoked key of your organization over the file's SHA-256).",
-            code="bid.bad_signature",
+            code=ErrorCode.BID_BAD_SIGNATURE,
             field="X-Bid-Signature",
         )
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=org_id)
@@ -350,7 +354,7 @@ async def own_bid(
     )
     if bid is None:
         raise NotFound(
-            "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
+            "您在该标段没有有效投标 (you have no current bid on this lot).", code=ErrorCode.BID_NONE
         )
     bidder = await _organization_code(session, actor.organization_id)
     return _receipt_of(bid, lot=terms.code, bidder=bidder, platform_key=platform_key)
@@ -369,7 +373,7 @@ async def withdraw_bid(
         raise _late(terms)
     if await _mark(session, tag, BidState.WITHDRAWN, withdrawn=True) is None:
         raise NotFound(
-            "您在该标段没有有效投标 (you have no current bid on this lot).", code="bid.none"
+            "您在该标段没有有效投标 (you have no current bid on this lot).", code=ErrorCode.BID_NONE
         )
     await record(
         session,
@@ -380,25 +384,3 @@ async def withdraw_bid(
             "commitment": rules.commitment(lot=terms.code, bidder=tag, sha256="", seq=0, nonce="")
         },
     )
-
-
-async def current_bids(
-    session: AsyncSession, lot_id: int, *, platform_key: PlatformKey
-) -> list[Bid]:
-    """Every bid that counts (for the opening), in submission order. No row names its lot:
-    the tags of every bidder organization are computed and looked up (an HMAC each, a few
-    microseconds; a platform with 10,000 bidders spends tens of milliseconds)."""
-    secrecy = Secrecy.of(platform_key)
-    organizations = await session.scalars(
-        select(col(Organization.id)).where(col(Organization.kind) == OrgKind.BIDDER)
-    )
-    tags = [secrecy.tag(lot_id, org_id) for org_id in organizations if org_id is not None]
-    query = (
-        select(Bid)
-        .where(
-            col(Bid.bidder_tag) == any_(bindparam("tags", tags, type_=ARRAY(String))),
-            col(Bid.state) == BidState.CURRENT,
-        )
-        .order_by(col(Bid.seq))
-    )
-    return list((await session.scalars(query)).all())

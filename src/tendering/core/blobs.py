@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tendering.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from tendering.core.errors import ErrorCode, InvalidInput, NotFound, PayloadTooLarge
 from tendering.core.writeback import Flusher, write_batch
 
 __all__ = ["LEFTOVER_AGE", "BlobStore", "StoredBlob", "drop_later", "sweep_leftover_files"]
@@ -63,7 +63,7 @@ class BlobStore:
         if not _SHA256.match(sha256):
             raise InvalidInput(
                 "A blob is named by the lowercase hex SHA-256 of its content (64 characters).",
-                code="blob.bad_name",
+                code=ErrorCode.BLOB_BAD_NAME,
                 field="sha256",
             )
         return self.root / sha256[:2] / sha256[2:4] / sha256
@@ -76,7 +76,9 @@ class BlobStore:
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError:
-            raise NotFound(f"No stored file has SHA-256 {sha256}.", code="blob.not_found") from None
+            raise NotFound(
+                f"No stored file has SHA-256 {sha256}.", code=ErrorCode.BLOB_NOT_FOUND
+            ) from None
 
     async def read_chunks(
         self, sha256: str, *, chunk_size: int = READ_CHUNK
@@ -116,7 +118,7 @@ class BlobStore:
                     if size > limit:
                         raise PayloadTooLarge(
                             f"The file is larger than the limit of {_human(limit)}.",
-                            code="upload.too_large",
+                            code=ErrorCode.UPLOAD_TOO_LARGE,
                             details={"limit_bytes": limit},
                         )
                     batch.append(chunk)

@@ -1,45 +1,236 @@
-"""The platform's one error hierarchy, mapped to HTTP in one place (``app.py``).
+"""The platform's one error hierarchy, mapped to HTTP in one place (``core/web.py``).
 
 Services raise these; routes never build error responses themselves::
 
-    PlatformError              500  (never raised directly)
-    ├── RuleViolation          400  a domain rule refused the input (names rule and numbers)
-    ├── InvalidInput           422  a field is malformed (names the field and what it must be)
-    ├── Unauthorized           401  no valid login
-    ├── Forbidden              403  logged in, but the role may not do this
-    ├── NotFound               404  no such thing, or not the caller's to see
-    ├── Conflict               409  the state or a deadline forbids it now (says why)
-    └── PayloadTooLarge        413  the upload exceeds its limit
+    PlatformError                 500  (never raised directly)
+    ├── RuleViolation             400  a domain rule refused the input (names rule and numbers)
+    ├── InvalidInput              400  a field is malformed (names the field and what it must be)
+    ├── Unauthorized              401  no valid login
+    ├── Forbidden                 403  logged in, but the role may not do this
+    ├── NotFound                  404  no such thing, or not the caller's to see
+    ├── Conflict                  409  the state or a deadline forbids it now (says why)
+    ├── PayloadTooLarge           413  the upload exceeds its limit
+    ├── TooManyRequests           429  slow down (``retry_after`` seconds)
+    └── CryptoError               400  the crypto kernel refused bytes or a secret
+        ├── EnvelopeError                a tbid1 file that cannot be accepted or opened
+        │   ├── MalformedEnvelope        structure: magic, header, sizes (checkable without the key)
+        │   ├── EnvelopeMismatch         well formed, but for another lot, bidder or opening key
+        │   ├── EnvelopeTooLarge    413  over the size limit the caller set
+        │   └── EnvelopeUndecryptable    authentication fails: tampered, truncated, extended,
+        │                                reordered, or a header from another envelope
+        ├── ShareError                   Shamir shares that cannot be split or combined
+        ├── WrappedShareError            a stored wrapped share that is not in the format
+        ├── WeakPassphrase               a passphrase too short to wrap a share with
+        ├── WrongPassphrase              the passphrase does not open the wrapped share
+        └── InvalidReceipt               a receipt document that is malformed or badly signed
 
-Every error has a stable ``code`` (``"tender.deadline_passed"``) that clients may match on,
-and a ``message`` in plain words, shown to users as it is.
+Every error has a stable ``code`` from :class:`ErrorCode` (``"tender.deadline_passed"``)
+that clients may match on, and a ``message`` in plain words, shown to users as it is. Input
+that fails a schema (Litestar's own validation) answers 400 ``input.invalid`` as
+``InvalidInput`` does. The crypto errors describe bytes and secrets, never the platform's
+storage; whose fault an opening failure is stays the opening service's call.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, ClassVar
 
 __all__ = [
     "Conflict",
+    "CryptoError",
+    "EnvelopeError",
+    "EnvelopeMismatch",
+    "EnvelopeTooLarge",
+    "EnvelopeUndecryptable",
+    "ErrorCode",
     "Forbidden",
     "InvalidInput",
+    "InvalidReceipt",
+    "MalformedEnvelope",
     "NotFound",
     "PayloadTooLarge",
     "PlatformError",
     "RuleViolation",
+    "ShareError",
+    "TooManyRequests",
     "Unauthorized",
+    "WeakPassphrase",
+    "WrappedShareError",
+    "WrongPassphrase",
 ]
+
+
+class ErrorCode(StrEnum):
+    """Every code an error body can carry; docs/errors.md lists them (a test keeps it true).
+
+    Add a member here when a new refusal needs its own code: ``<area>.<what>``.
+    """
+
+    # audit
+    AUDIT_STREAM_NOT_FOUND = "audit.stream_not_found"
+    # auth
+    AUTH_BAD_CREDENTIALS = "auth.bad_credentials"
+    AUTH_CSRF_FAILED = "auth.csrf_failed"
+    AUTH_FORBIDDEN = "auth.forbidden"
+    AUTH_LOGIN_REQUIRED = "auth.login_required"
+    AUTH_ROLE_REQUIRED = "auth.role_required"
+    AUTH_SAME_PASSWORD = "auth.same_password"
+    AUTH_TOKEN_EXPIRED = "auth.token_expired"
+    AUTH_TOKEN_INVALID = "auth.token_invalid"
+    AUTH_TOKEN_REVOKED = "auth.token_revoked"
+    AUTH_UNAUTHORIZED = "auth.unauthorized"
+    AUTH_USER_DISABLED = "auth.user_disabled"
+    AUTH_WRONG_PASSWORD = "auth.wrong_password"
+    # bid
+    BID_BAD_SIGNATURE = "bid.bad_signature"
+    BID_KEY_REGISTERED = "bid.key_registered"
+    BID_LATE = "bid.late"
+    BID_NO_BIDDER_KEY = "bid.no_bidder_key"
+    BID_NO_DEPOSIT = "bid.no_deposit"
+    BID_NO_KEY = "bid.no_key"
+    BID_NO_LOT = "bid.no_lot"
+    BID_NO_OPENING_KEY = "bid.no_opening_key"
+    BID_NONE = "bid.none"
+    BID_NOT_REGISTERED = "bid.not_registered"
+    # blob
+    BLOB_BAD_NAME = "blob.bad_name"
+    BLOB_NOT_FOUND = "blob.not_found"
+    # calendar
+    CALENDAR_NO_DAY = "calendar.no_day"
+    # crypto
+    CRYPTO_ERROR = "crypto.error"
+    # draw
+    DRAW_DUPLICATE = "draw.duplicate"
+    DRAW_ENTROPY = "draw.entropy"
+    DRAW_INVALID_POOL = "draw.invalid_pool"
+    DRAW_NOT_FOUND = "draw.not_found"
+    DRAW_NOT_WITNESS = "draw.not_witness"
+    DRAW_SEALED = "draw.sealed"
+    DRAW_SEALED_BROKEN = "draw.sealed_broken"
+    DRAW_STATE = "draw.state"
+    DRAW_WITNESS = "draw.witness"
+    # envelope
+    ENVELOPE_EXTENDED = "envelope.extended"
+    ENVELOPE_FILE_KEY = "envelope.file_key"
+    ENVELOPE_HEADER = "envelope.header"
+    ENVELOPE_INVALID = "envelope.invalid"
+    ENVELOPE_MAGIC = "envelope.magic"
+    ENVELOPE_MALFORMED = "envelope.malformed"
+    ENVELOPE_MISMATCH = "envelope.mismatch"
+    ENVELOPE_SEGMENT = "envelope.segment"
+    ENVELOPE_STRUCTURE = "envelope.structure"
+    ENVELOPE_SUITE = "envelope.suite"
+    ENVELOPE_TOO_LARGE = "envelope.too_large"
+    ENVELOPE_TRUNCATED = "envelope.truncated"
+    ENVELOPE_UNDECRYPTABLE = "envelope.undecryptable"
+    ENVELOPE_VERSION = "envelope.version"
+    ENVELOPE_WRONG_BIDDER = "envelope.wrong_bidder"
+    ENVELOPE_WRONG_KEY = "envelope.wrong_key"
+    ENVELOPE_WRONG_LOT = "envelope.wrong_lot"
+    # general
+    NOT_FOUND = "not_found"
+    # http
+    HTTP_ERROR = "http.error"
+    # input
+    INPUT_INVALID = "input.invalid"
+    # ledger
+    LEDGER_DEPOSIT_CLOSED = "ledger.deposit_closed"
+    LEDGER_IDEMPOTENCY_MISMATCH = "ledger.idempotency_mismatch"
+    LEDGER_INSUFFICIENT_FUNDS = "ledger.insufficient_funds"
+    LEDGER_NO_BATCH = "ledger.no_batch"
+    LEDGER_NO_DEPOSIT = "ledger.no_deposit"
+    LEDGER_NO_LINE = "ledger.no_line"
+    LEDGER_NO_REFUND = "ledger.no_refund"
+    LEDGER_NOT_IN_SUSPENSE = "ledger.not_in_suspense"
+    LEDGER_NOTHING_TO_REFUND = "ledger.nothing_to_refund"
+    LEDGER_REFUND_NOT_PENDING = "ledger.refund_not_pending"
+    LEDGER_SEALED_PAYEE = "ledger.sealed_payee"
+    LEDGER_SEALED_PAYER = "ledger.sealed_payer"
+    LEDGER_SEALED_TERMS = "ledger.sealed_terms"
+    LEDGER_SPLIT_MISMATCH = "ledger.split_mismatch"
+    LEDGER_STATEMENT_MALFORMED = "ledger.statement_malformed"
+    LEDGER_TRANSFER_NOT_FOUND = "ledger.transfer_not_found"
+    LEDGER_TRANSFER_SETTLED = "ledger.transfer_settled"
+    # opening
+    OPENING_CUSTODIAN_REGISTERED = "opening.custodian_registered"
+    OPENING_CUSTODIAN_UNREGISTERED = "opening.custodian_unregistered"
+    OPENING_ENTERED = "opening.entered"
+    OPENING_FINISHED = "opening.finished"
+    OPENING_NO_CUSTODIAN_KEY = "opening.no_custodian_key"
+    OPENING_NO_CUSTODIANS = "opening.no_custodians"
+    OPENING_NO_LOT = "opening.no_lot"
+    OPENING_NO_RECORD = "opening.no_record"
+    OPENING_NOT_CUSTODIAN = "opening.not_custodian"
+    OPENING_NOT_STARTED = "opening.not_started"
+    OPENING_RUNNING = "opening.running"
+    OPENING_TOO_EARLY = "opening.too_early"
+    OPENING_WRONG_PASSPHRASE = "opening.wrong_passphrase"
+    # organization
+    ORGANIZATION_CODE_INVALID = "organization.code_invalid"
+    ORGANIZATION_CREDIT_CODE_INVALID = "organization.credit_code_invalid"
+    # platform
+    PLATFORM_ERROR = "platform.error"
+    PLATFORM_INTERNAL = "platform.internal"
+    # receipt
+    RECEIPT_INVALID = "receipt.invalid"
+    RECEIPT_SIGNATURE = "receipt.signature"
+    # request
+    REQUEST_BAD = "request.bad"
+    REQUEST_METHOD_NOT_ALLOWED = "request.method_not_allowed"
+    REQUEST_TOO_MANY = "request.too_many"
+    REQUEST_UNSUPPORTED_MEDIA_TYPE = "request.unsupported_media_type"
+    # rule
+    RULE_VIOLATED = "rule.violated"
+    # shamir
+    SHAMIR_INVALID = "shamir.invalid"
+    SHAMIR_WRONG_KEY = "shamir.wrong_key"
+    # state
+    STATE_CONFLICT = "state.conflict"
+    # tender
+    TENDER_BAD_AMOUNT = "tender.bad_amount"
+    TENDER_BID_PERIOD = "tender.bid_period"
+    TENDER_DEADLINE_PASSED = "tender.deadline_passed"
+    TENDER_DEPOSIT_LIMIT = "tender.deposit_limit"
+    TENDER_DOCUMENT_MISSING = "tender.document_missing"
+    TENDER_DOCUMENT_PERIOD = "tender.document_period"
+    TENDER_DUPLICATE_LOT = "tender.duplicate_lot"
+    TENDER_DUPLICATE_PROJECT = "tender.duplicate_project"
+    TENDER_LOT_BUSY = "tender.lot_busy"
+    TENDER_NO_DOCUMENT = "tender.no_document"
+    TENDER_NO_LOT = "tender.no_lot"
+    TENDER_NO_NOTICE = "tender.no_notice"
+    TENDER_NO_PROJECT = "tender.no_project"
+    TENDER_NO_QUESTION = "tender.no_question"
+    TENDER_NO_REGISTRATION = "tender.no_registration"
+    TENDER_NOT_OPENED = "tender.not_opened"
+    TENDER_NOT_REGISTERED = "tender.not_registered"
+    TENDER_NOTICE_STATE = "tender.notice_state"
+    TENDER_REGISTRATION_CLOSED = "tender.registration_closed"
+    TENDER_SCHEDULE_ORDER = "tender.schedule_order"
+    # upload
+    UPLOAD_TOO_LARGE = "upload.too_large"
+    # user
+    USER_DEACTIVATE_SELF = "user.deactivate_self"
+    USER_ORGANIZATION_UNKNOWN = "user.organization_unknown"
+    USER_ROLE_ORGANIZATION_MISMATCH = "user.role_organization_mismatch"
+    # wrap
+    WRAP_LABEL = "wrap.label"
+    WRAP_MALFORMED = "wrap.malformed"
+    WRAP_VERSION = "wrap.version"
+    WRAP_WEAK_PASSPHRASE = "wrap.weak_passphrase"
+    WRAP_WRONG_PASSPHRASE = "wrap.wrong_passphrase"
 
 
 class PlatformError(Exception):
     status: ClassVar[int] = 500
-    default_code: ClassVar[str] = "platform.error"
+    default_code: ClassVar[ErrorCode] = ErrorCode.PLATFORM_ERROR
 
     def __init__(
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         field: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
@@ -52,7 +243,7 @@ class PlatformError(Exception):
     def to_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "status": self.status,
-            "code": self.code,
+            "code": str(self.code),
             "detail": self.message,
         }
         if self.field is not None:
@@ -64,34 +255,99 @@ class PlatformError(Exception):
 
 class RuleViolation(PlatformError):
     status = 400
-    default_code = "rule.violated"
+    default_code = ErrorCode.RULE_VIOLATED
 
 
 class InvalidInput(PlatformError):
-    status = 422
-    default_code = "input.invalid"
+    status = 400
+    default_code = ErrorCode.INPUT_INVALID
 
 
 class Unauthorized(PlatformError):
     status = 401
-    default_code = "auth.unauthorized"
+    default_code = ErrorCode.AUTH_UNAUTHORIZED
 
 
 class Forbidden(PlatformError):
     status = 403
-    default_code = "auth.forbidden"
+    default_code = ErrorCode.AUTH_FORBIDDEN
 
 
 class NotFound(PlatformError):
     status = 404
-    default_code = "not_found"
+    default_code = ErrorCode.NOT_FOUND
 
 
 class Conflict(PlatformError):
     status = 409
-    default_code = "state.conflict"
+    default_code = ErrorCode.STATE_CONFLICT
 
 
 class PayloadTooLarge(PlatformError):
     status = 413
-    default_code = "upload.too_large"
+    default_code = ErrorCode.UPLOAD_TOO_LARGE
+
+
+class TooManyRequests(PlatformError):
+    """Refused for now; the answer carries ``Retry-After: retry_after``."""
+
+    status = 429
+    default_code = ErrorCode.REQUEST_TOO_MANY
+
+    def __init__(self, message: str, *, retry_after: int, code: ErrorCode | None = None) -> None:
+        super().__init__(message, code=code, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class CryptoError(PlatformError):
+    """Bytes or a secret the crypto kernel refused; services usually re-raise with a field."""
+
+    status = 400
+    default_code = ErrorCode.CRYPTO_ERROR
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message, code=code)
+
+
+class EnvelopeError(CryptoError):
+    default_code = ErrorCode.ENVELOPE_INVALID
+
+
+class MalformedEnvelope(EnvelopeError):
+    default_code = ErrorCode.ENVELOPE_MALFORMED
+
+
+class EnvelopeMismatch(EnvelopeError):
+    default_code = ErrorCode.ENVELOPE_MISMATCH
+
+
+class EnvelopeTooLarge(EnvelopeError):
+    status = 413
+    default_code = ErrorCode.ENVELOPE_TOO_LARGE
+
+
+class EnvelopeUndecryptable(EnvelopeError):
+    default_code = ErrorCode.ENVELOPE_UNDECRYPTABLE
+
+
+class ShareError(CryptoError):
+    default_code = ErrorCode.SHAMIR_INVALID
+
+
+class WrappedShareError(CryptoError):
+    default_code = ErrorCode.WRAP_MALFORMED
+
+
+class WeakPassphrase(CryptoError):
+    default_code = ErrorCode.WRAP_WEAK_PASSPHRASE
+
+
+class WrongPassphrase(CryptoError):
+    default_code = ErrorCode.WRAP_WRONG_PASSPHRASE
+
+    def __init__(self, message: str = "the passphrase does not open this share") -> None:
+        super().__init__(message)
+
+
+class InvalidReceipt(CryptoError):
+    default_code = ErrorCode.RECEIPT_INVALID

@@ -1,10 +1,13 @@
 """Running the platform: the web server and the job worker on one event loop.
 
-``run_server(settings, with_worker=True)`` serves ``create_app(settings)`` with uvicorn and,
+``run_server(app, settings, with_worker=True)`` serves ``app`` with uvicorn and,
 for the embedded default, runs the arq worker beside it. SIGINT (Ctrl-C) and SIGTERM stop
 the server (open requests finish), then the worker (running jobs are cancelled; arq retries
 them later, and jobs are idempotent), then return, so the caller can stop the embedded
 servers. A second Ctrl-C stops at once without waiting for open requests.
+
+The kernel imports no context: the caller (``tendering/runtime.py``) composes the app and
+registers every context's jobs (``app.register_contexts``) before calling these.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import asyncpg
 import uvicorn
 from alembic.script import ScriptDirectory
 from arq.worker import Worker
+from litestar import Litestar
 
 from tendering.core.jobs import WorkerSettings
 from tendering.core.migrate import alembic_config
@@ -148,14 +152,11 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 
-async def run_server(settings: Settings, *, with_worker: bool) -> None:
-    """Serve until SIGINT/SIGTERM; with ``with_worker`` the arq worker runs alongside."""
-    from tendering.app import create_app, register_contexts
-
-    tune_interpreter()
-    register_contexts()
+async def run_server(app: Litestar, settings: Settings, *, with_worker: bool) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM; with ``with_worker`` the arq worker (every job
+    registered so far) runs alongside."""
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         lifespan="on",
@@ -193,10 +194,8 @@ def _worker_ended(task: asyncio.Task[None], server: uvicorn.Server) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run the arq worker until SIGINT/SIGTERM (``tendering worker``)."""
-    from tendering.app import register_contexts
-
-    register_contexts()
+    """Run the arq worker with every job registered so far until SIGINT/SIGTERM
+    (``tendering worker``)."""
     worker = _worker(settings)
     stopped = asyncio.Event()
     with _signal_handlers(lambda sig: stopped.set()):

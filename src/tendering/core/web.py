@@ -13,23 +13,23 @@ from sqlalchemy.exc import DBAPIError
 
 from tendering.core.auth.guards import public
 from tendering.core.db import DbSession
-from tendering.core.errors import PlatformError
-from tendering.core.signing import PlatformKey
+from tendering.core.deps import SigningKey
+from tendering.core.errors import ErrorCode, PlatformError
 
 __all__ = ["exception_handlers", "health", "platform_key"]
 
 log = logging.getLogger("tendering.web")
 
 _STATUS_CODES = {
-    400: "request.bad",
-    401: "auth.unauthorized",
-    403: "auth.forbidden",
-    404: "not_found",
-    405: "request.method_not_allowed",
-    409: "state.conflict",
-    413: "upload.too_large",
-    415: "request.unsupported_media_type",
-    429: "request.too_many",
+    400: ErrorCode.REQUEST_BAD,
+    401: ErrorCode.AUTH_UNAUTHORIZED,
+    403: ErrorCode.AUTH_FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.REQUEST_METHOD_NOT_ALLOWED,
+    409: ErrorCode.STATE_CONFLICT,
+    413: ErrorCode.UPLOAD_TOO_LARGE,
+    415: ErrorCode.REQUEST_UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.REQUEST_TOO_MANY,
 }
 
 
@@ -59,7 +59,7 @@ def _validation_error(
     else:
         detail = exc.detail or "Invalid input."
         field = None
-    body: dict[str, Any] = {"status": 400, "code": "input.invalid", "detail": detail}
+    body: dict[str, Any] = {"status": 400, "code": ErrorCode.INPUT_INVALID, "detail": detail}
     if field:
         body["field"] = field
         body["details"] = {"errors": errors}
@@ -72,7 +72,11 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
         log.error("HTTP %s: %s", status, exc.detail)
     return _problem(
         status,
-        {"status": status, "code": _STATUS_CODES.get(status, "http.error"), "detail": exc.detail},
+        {
+            "status": status,
+            "code": _STATUS_CODES.get(status, ErrorCode.HTTP_ERROR),
+            "detail": exc.detail,
+        },
     )
 
 
@@ -89,7 +93,7 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
         400,
         {
             "status": 400,
-            "code": "input.invalid",
+            "code": ErrorCode.INPUT_INVALID,
             "detail": f"A value in the request cannot be stored: {reason}.",
         },
     )
@@ -101,7 +105,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
         HTTP_500_INTERNAL_SERVER_ERROR,
         {
             "status": 500,
-            "code": "platform.internal",
+            "code": ErrorCode.PLATFORM_INTERNAL,
             "detail": "Something went wrong on the platform; it has been logged.",
         },
     )
@@ -135,6 +139,9 @@ async def health(db_session: DbSession) -> dict[str, str]:
     opt=public("anyone verifies the platform's signatures with it"),
     security=[{}],  # anyone: overrides the document-wide bearer requirement
 )
-async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
-    key: PlatformKey = request.app.state["platform_key"]
-    return {"algorithm": "Ed25519", "public_key": key.public_b64, "key_id": key.key_id}
+async def platform_key(platform_key: SigningKey) -> dict[str, str]:
+    return {
+        "algorithm": "Ed25519",
+        "public_key": platform_key.public_b64,
+        "key_id": platform_key.key_id,
+    }

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.errors import Conflict
+from tendering.core.errors import Conflict, ErrorCode
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.service import get_deposit
@@ -56,7 +56,7 @@ async def close_deposit(
             return 0
         raise Conflict(
             f"保证金已{current.state}: the deposit is already {current.state}; it cannot be {to}",
-            code="ledger.deposit_closed",
+            code=ErrorCode.LEDGER_DEPOSIT_CLOSED,
         )
     held = (
         await session.execute(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import rfc3339
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
 from tendering.ledger.postings import post_pending
 
 __all__ = ["confirm_refund_paid"]
@@ -48,7 +48,9 @@ async def confirm_refund_paid(
             )
         ).scalar_one_or_none()
         if exists is None:
-            raise NotFound(f"no refund instruction {instruction_ref}", code="ledger.no_refund")
+            raise NotFound(
+                f"no refund instruction {instruction_ref}", code=ErrorCode.LEDGER_NO_REFUND
+            )
         return None
     await post_pending(session, row.payment_transfer_id)
     await record(

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.clock import parse_rfc3339, rfc3339
-from tendering.core.errors import PlatformError
+from tendering.core.errors import ErrorCode, PlatformError
 from tendering.core.secrecy import Secrecy
 
 __all__ = [
@@ -44,7 +44,7 @@ class SealedTermsBroken(PlatformError):
     was altered in the database, or the platform runs with another key than it wrote with.
     Nothing the caller sent can fix it: a 500 naming the account."""
 
-    default_code = "ledger.sealed_terms"
+    default_code = ErrorCode.LEDGER_SEALED_TERMS
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tendering.core.errors import PlatformError
+from tendering.core.errors import ErrorCode, PlatformError
 from tendering.core.secrecy import Secrecy
 
 __all__ = [
@@ -57,13 +57,13 @@ class SealedPayerBroken(PlatformError):
     the row was altered in the database, or the platform runs with another key than it
     wrote with. Nothing the caller sent can fix it: a 500 naming the line."""
 
-    default_code = "ledger.sealed_payer"
+    default_code = ErrorCode.LEDGER_SEALED_PAYER
 
 
 class SealedPayeeBroken(PlatformError):
     """As :class:`SealedPayerBroken`, for a refund line's sealed payee."""
 
-    default_code = "ledger.sealed_payee"
+    default_code = ErrorCode.LEDGER_SEALED_PAYEE
 
 
 @dataclass(frozen=True)

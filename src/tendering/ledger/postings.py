@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation
 from tendering.ledger.models import AccountKind
 
 __all__ = [
@@ -190,7 +190,7 @@ async def create_transfer(session: AsyncSession, spec: TransferSpec) -> Transfer
         raise RuleViolation(
             f"转账被拒绝: the account may not go negative; moving {spec.amount_fen} fen "
             "would take it below zero",
-            code="ledger.insufficient_funds",
+            code=ErrorCode.LEDGER_INSUFFICIENT_FUNDS,
             details={"debit": spec.debit, "credit": spec.credit, "amount_fen": spec.amount_fen},
         )
     return Transfer(
@@ -222,7 +222,7 @@ async def _existing(session: AsyncSession, spec: TransferSpec) -> Transfer:
     ):
         raise Conflict(
             f"idempotency key {spec.key!r} was already used for a different transfer",
-            code="ledger.idempotency_mismatch",
+            code=ErrorCode.LEDGER_IDEMPOTENCY_MISMATCH,
         )
     return Transfer(
         id=row.id,
@@ -270,12 +270,12 @@ async def _settle(session: AsyncSession, transfer_id: int, to: str) -> bool:
         )
     ).scalar_one_or_none()
     if state is None:
-        raise NotFound(f"no transfer {transfer_id}", code="ledger.transfer_not_found")
+        raise NotFound(f"no transfer {transfer_id}", code=ErrorCode.LEDGER_TRANSFER_NOT_FOUND)
     if state == to:
         return False  # already done: a retry moves nothing
     raise Conflict(
         f"transfer {transfer_id} is already {state}; it cannot become {to}",
-        code="ledger.transfer_settled",
+        code=ErrorCode.LEDGER_TRANSFER_SETTLED,
     )
 
 

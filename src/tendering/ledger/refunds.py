@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.errors import Conflict
+from tendering.core.errors import Conflict, ErrorCode
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import subject_tags
@@ -209,7 +209,7 @@ async def create_refund_batch(
     if not todo:
         raise Conflict(
             f"{subject} 没有可退的保证金: no deposit of {subject} holds money to refund",
-            code="ledger.nothing_to_refund",
+            code=ErrorCode.LEDGER_NOTHING_TO_REFUND,
         )
     batch_id, code = await _new_batch(
         session,

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.clock import rfc3339
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.money import yuan
 from tendering.core.reports import Report, render_csv, render_pdf
 from tendering.core.secrecy import Secrecy
@@ -186,7 +186,7 @@ async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: S
         )
     ).one_or_none()
     if batch is None:
-        raise NotFound(f"no refund batch {batch_code}", code="ledger.no_batch")
+        raise NotFound(f"no refund batch {batch_code}", code=ErrorCode.LEDGER_NO_BATCH)
     rows = (
         await session.execute(
             text(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.postings import void_pending
 from tendering.ledger.refunds import pay_out
@@ -53,10 +53,12 @@ async def reissue_refund(
             )
         ).scalar_one_or_none()
         if status is None:
-            raise NotFound(f"no refund instruction {instruction_ref}", code="ledger.no_refund")
+            raise NotFound(
+                f"no refund instruction {instruction_ref}", code=ErrorCode.LEDGER_NO_REFUND
+            )
         raise Conflict(
             f"refund {instruction_ref} is {status}; only a pending refund can come back",
-            code="ledger.refund_not_pending",
+            code=ErrorCode.LEDGER_REFUND_NOT_PENDING,
         )
     await void_pending(session, line.payment_transfer_id)
     batch = (

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.clock import rfc3339
-from tendering.core.errors import InvalidInput, NotFound
+from tendering.core.errors import ErrorCode, InvalidInput, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.holders import AccountTerms, holder_tag, open_terms, seal_terms, subject_tags
@@ -114,7 +114,9 @@ async def get_deposit(
         where, params = "false", {}
     row = (await session.execute(text(f"{_VIEW} WHERE {where}"), params)).one_or_none()
     if row is None:
-        raise NotFound("没有这个保证金子账号 no such deposit account", code="ledger.no_deposit")
+        raise NotFound(
+            "没有这个保证金子账号 no such deposit account", code=ErrorCode.LEDGER_NO_DEPOSIT
+        )
     return _view(row, secrecy)
 
 

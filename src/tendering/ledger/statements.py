@@ -3,7 +3,7 @@
     statement = parse_statement(raw_bytes)      # detects the format
     statement.lines[0].amount_fen                # 5000000
 
-A malformed file raises :class:`MalformedStatement` (422) naming the line and the problem;
+A malformed file raises :class:`MalformedStatement` (400) naming the line and the problem;
 nothing of it is returned, so nothing of it can be booked.
 
 CSV statement (UTF-8, optional BOM, comma-separated, RFC 4180 quoting), a header row with
@@ -46,7 +46,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml.ElementTree import DefusedXMLParser
 
-from tendering.core.errors import InvalidInput
+from tendering.core.errors import ErrorCode, InvalidInput
 from tendering.ledger.rules import CHINA, parse_yuan
 
 __all__ = ["CSV_COLUMNS", "MalformedStatement", "ParsedLine", "ParsedStatement", "parse_statement"]
@@ -70,7 +70,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class MalformedStatement(InvalidInput):
-    default_code = "ledger.statement_malformed"
+    default_code = ErrorCode.LEDGER_STATEMENT_MALFORMED
 
 
 @dataclass(frozen=True, kw_only=True)

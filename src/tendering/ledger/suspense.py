@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
 from tendering.ledger.payers import open_payer
@@ -123,7 +123,7 @@ async def resolve_suspense(
         raise RuleViolation(
             f"the parts must be more than 0 and add up to the line's {line.amount_fen} fen;"
             f" they add up to {parts}",
-            code="ledger.split_mismatch",
+            code=ErrorCode.LEDGER_SPLIT_MISMATCH,
             field="assign",
         )
     ids = await platform_accounts(session)
@@ -179,7 +179,9 @@ async def _assign(
         )
     ).one_or_none()
     if deposit is None:
-        raise NotFound("没有这个保证金子账号 no such deposit account", code="ledger.no_deposit")
+        raise NotFound(
+            "没有这个保证金子账号 no such deposit account", code=ErrorCode.LEDGER_NO_DEPOSIT
+        )
     nonce = deposit.nonce
     await create_transfer(
         session,
@@ -209,10 +211,10 @@ async def _explain_missing(session: AsyncSession, line_id: int) -> NoReturn:
         )
     ).scalar_one_or_none()
     if status is None:
-        raise NotFound(f"no statement line {line_id}", code="ledger.no_line")
+        raise NotFound(f"no statement line {line_id}", code=ErrorCode.LEDGER_NO_LINE)
     raise Conflict(
         f"statement line {line_id} is {status}, not in suspense; it was already dealt with",
-        code="ledger.not_in_suspense",
+        code=ErrorCode.LEDGER_NOT_IN_SUSPENSE,
     )
 
 

@@ -9,9 +9,11 @@ custodian's public key, and the private key dropped: reading a share needs the c
 passphrase, and rebuilding the key needs k of them::
 
     await register_custodian_key(session, actor=custodian, passphrase="...")   # once
-    await hold_key_ceremonies(session, lots, actor="system:publish_notice")     # at publication
-    key = await lot_key(session, lot_id)        # LotKey(public_key, key_id, k, n) or None
-    share = await custodian_share(session, lot_id=..., user_id=..., passphrase="...")
+    await hold_key_ceremonies(session, LotsPublished(lots, actor))  # tenders' lots_published
+    share = await custodian_share(session, lot=..., key=..., user_id=..., passphrase="...")
+
+The public key goes to the bids context (``bids.publish_lot_key``; read it back with
+``bids.lot_key``); the shares stay here.
 
 A lot whose custodians are not all registered gets no key at publication; the event
 ``opening.key_ceremony_waiting`` says who is missing, and staff hold it later with
@@ -31,14 +33,22 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from tendering.bids import PublishedKey, lot_key, publish_lot_key
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import hpke, shamir, wrap
-from tendering.core.crypto.errors import WeakPassphrase, WrongPassphrase
-from tendering.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from tendering.opening.models import CustodianKey, LotKey, LotKeyShare
-from tendering.tenders.models import Lot
+from tendering.core.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    WeakPassphrase,
+    WrongPassphrase,
+)
+from tendering.opening.models import CustodianKey, LotKeyShare
+from tendering.tenders import LotsPublished, LotView, lot_view
 
 __all__ = [
     "CustodianReady",
@@ -46,7 +56,6 @@ __all__ = [
     "custodian_status",
     "hold_key_ceremonies",
     "hold_key_ceremony",
-    "lot_key",
     "lot_of",
     "register_custodian_key",
 ]
@@ -78,7 +87,7 @@ async def register_custodian_key(
     if await session.get(CustodianKey, actor.user_id) is not None:
         raise Conflict(
             "您已登记保管人密钥 (a custodian key is already registered for you).",
-            code="opening.custodian_registered",
+            code=ErrorCode.OPENING_CUSTODIAN_REGISTERED,
         )
     private = X25519PrivateKey.generate()
     public_b64 = base64.b64encode(hpke.public_raw_of(private)).decode()
@@ -123,23 +132,24 @@ async def custodian_status(session: AsyncSession, user_id: int) -> CustodianRead
     return CustodianReady(row.user_id, row.public_key, rfc3339(row.registered_at))
 
 
-async def lot_key(session: AsyncSession, lot_id: int) -> LotKey | None:
-    return await session.get(LotKey, lot_id)
+def _no_lot(lot_code: str) -> NotFound:
+    return NotFound(f"没有标段 {lot_code} (no such lot).", code=ErrorCode.OPENING_NO_LOT)
 
 
-async def lot_of(session: AsyncSession, lot_id: int) -> Lot:
-    lot = await session.get(Lot, lot_id)
-    assert lot is not None
+async def lot_of(session: AsyncSession, lot_id: int) -> LotView:
+    lot = await lot_view(session, lot_id=lot_id)
+    if lot is None:
+        raise _no_lot(f"#{lot_id}")
     return lot
 
 
-async def hold_key_ceremonies(
-    session: AsyncSession, lots: list[Lot], *, actor: Actor | str
-) -> None:
-    """The ceremony of every lot that has none yet and whose custodians are all registered;
-    for the others, an ``opening.key_ceremony_waiting`` event naming who is missing."""
-    for lot in lots:
-        if await lot_key(session, lot.id or 0) is not None:
+async def hold_key_ceremonies(session: AsyncSession, published: LotsPublished) -> None:
+    """The ceremony of every lot just published that has none yet and whose custodians are
+    all registered; for the others, an ``opening.key_ceremony_waiting`` event naming who is
+    missing. The listener of tenders' ``lots_published`` hook (wired in ``app.py``)."""
+    actor = published.actor
+    for lot in published.lots:
+        if await lot_key(session, lot.id) is not None:
             continue
         missing = await _missing_custodians(session, lot)
         if missing or not lot.custodian_ids:
@@ -154,33 +164,31 @@ async def hold_key_ceremonies(
         await _ceremony(session, lot, actor=actor)
 
 
-async def hold_key_ceremony(session: AsyncSession, *, lot_code: str, actor: Actor) -> LotKey:
+async def hold_key_ceremony(session: AsyncSession, *, lot_code: str, actor: Actor) -> PublishedKey:
     """Staff hold a lot's ceremony that could not run at publication."""
-    lot = (
-        await session.scalars(select(Lot).where(col(Lot.code) == lot_code).with_for_update())
-    ).one_or_none()
+    lot = await lot_view(session, code=lot_code, lock=True)
     if lot is None:
-        raise NotFound(f"没有标段 {lot_code} (no such lot).", code="opening.no_lot")
-    existing = await lot_key(session, lot.id or 0)
+        raise _no_lot(lot_code)
+    existing = await lot_key(session, lot.id)
     if existing is not None:
         return existing
     if not lot.custodian_ids:
         raise RuleViolation(
             "该标段未指定密钥保管人 (custodians: the lot names no custodian).",
-            code="opening.no_custodians",
+            code=ErrorCode.OPENING_NO_CUSTODIANS,
             field="custodians",
         )
     missing = await _missing_custodians(session, lot)
     if missing:
         raise RuleViolation(
             f"保管人尚未登记密钥 (custodians {missing} have not registered a custodian key).",
-            code="opening.custodian_unregistered",
+            code=ErrorCode.OPENING_CUSTODIAN_UNREGISTERED,
             details={"missing": missing},
         )
     return await _ceremony(session, lot, actor=actor)
 
 
-async def _missing_custodians(session: AsyncSession, lot: Lot) -> list[int]:
+async def _missing_custodians(session: AsyncSession, lot: LotView) -> list[int]:
     query = select(col(CustodianKey.user_id)).where(
         col(CustodianKey.user_id).in_(lot.custodian_ids)
     )
@@ -194,8 +202,7 @@ def _split(secret: bytes, *, k: int, n: int) -> list[shamir.Share]:
     return shamir.split(secret, k=k, n=n)
 
 
-async def _ceremony(session: AsyncSession, lot: Lot, *, actor: Actor | str) -> LotKey:
-    assert lot.id is not None
+async def _ceremony(session: AsyncSession, lot: LotView, *, actor: Actor | str) -> PublishedKey:
     custodians = list(lot.custodian_ids)
     rows = (
         await session.scalars(select(CustodianKey).where(col(CustodianKey.user_id).in_(custodians)))
@@ -218,7 +225,8 @@ async def _ceremony(session: AsyncSession, lot: Lot, *, actor: Actor | str) -> L
     }
     del shares
     now = await db_now(session)
-    key = LotKey(
+    key = await publish_lot_key(
+        session,
         lot_id=lot.id,
         key_id=key_id,
         public_key=base64.b64encode(public_raw).decode(),
@@ -226,8 +234,6 @@ async def _ceremony(session: AsyncSession, lot: Lot, *, actor: Actor | str) -> L
         n=len(custodians),
         held_at=now,
     )
-    session.add(key)
-    await session.flush()
     await session.execute(
         insert(LotKeyShare),
         [{"lot_id": lot.id, "user_id": u, "sealed_share": s} for u, s in sealed.items()],
@@ -251,7 +257,7 @@ async def _ceremony(session: AsyncSession, lot: Lot, *, actor: Actor | str) -> L
 
 
 async def custodian_share(
-    session: AsyncSession, *, lot: Lot, key: LotKey, user_id: int, passphrase: str
+    session: AsyncSession, *, lot: LotView, key: PublishedKey, user_id: int, passphrase: str
 ) -> shamir.Share:
     """The custodian's share of ``lot``'s key; ``WrongPassphrase`` says only that."""
     custodian = await session.get(CustodianKey, user_id)
@@ -259,7 +265,7 @@ async def custodian_share(
     if custodian is None or stored is None:
         raise RuleViolation(
             "您不是该标段的密钥保管人 (you hold no share of this lot's key).",
-            code="opening.not_custodian",
+            code=ErrorCode.OPENING_NOT_CUSTODIAN,
         )
     try:  # Argon2id takes a fraction of a second and 64 MiB: off the event loop
         raw = await asyncio.to_thread(
@@ -271,7 +277,7 @@ async def custodian_share(
     except WrongPassphrase:
         raise InvalidInput(
             "passphrase: 口令不正确 (the passphrase is wrong).",
-            code="opening.wrong_passphrase",
+            code=ErrorCode.OPENING_WRONG_PASSPHRASE,
             field="passphrase",
         ) from None
     private = X25519PrivateKey.from_private_bytes(raw)

@@ -29,10 +29,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from tendering.bids.rules import BID_JSON, MAX_BID_JSON, check_bid_form, parse_bid_json
+from tendering.bids import BID_JSON, MAX_BID_JSON, check_bid_form, parse_bid_json
 from tendering.core.blobs import BlobStore
 from tendering.core.crypto.envelope import EnvelopeReader
-from tendering.core.crypto.errors import EnvelopeError
+from tendering.core.errors import EnvelopeError
 from tendering.core.writeback import write_batch
 from tendering.opening.models import BidOutcome
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.channels import Frame
 from tendering.core.clock import db_now, rfc3339
+from tendering.core.errors import ErrorCode, NotFound
 from tendering.opening.models import Opening, OpeningEvent
-from tendering.tenders.models import Lot
+from tendering.tenders import lot_view
 
 __all__ = ["add_event", "add_events", "frame_of", "take_announcements"]
 
@@ -58,9 +59,10 @@ async def add_events(
     await session.flush()
     codes: dict[int, str] = session.info.setdefault(_CODES, {})
     if lot_id not in codes:
-        codes[lot_id] = (
-            await session.execute(select(col(Lot.code)).where(col(Lot.id) == lot_id))
-        ).scalar_one()
+        lot = await lot_view(session, lot_id=lot_id)
+        if lot is None:
+            raise NotFound(f"没有标段 #{lot_id} (no such lot).", code=ErrorCode.OPENING_NO_LOT)
+        codes[lot_id] = lot.code
     session.info.setdefault(_PENDING, []).extend((codes[lot_id], frame_of(e)) for e in events)
     return events
 

@@ -6,7 +6,9 @@ custodian's passphrase. While custodians enter passphrases one by one, the share
 so far wait in ``opening_pending_share`` (fewer than k of them say nothing about the key,
 Shamir's threshold property); the request that brings the k-th rebuilds the key in memory,
 deletes the pending shares and hands the key to the process's opening runner, which keeps
-it in memory only and beats ``heartbeat_at`` while it opens the bids.
+it in memory only and beats ``heartbeat_at`` while it opens the bids. The lot's published
+opening public key is the bids context's (``opening_lot_key``, ``bids/lot_keys.py``): bids
+are sealed to it, and the ceremony here writes it through ``bids.publish_lot_key``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from tendering.core.db import enum_check, utc_column
 __all__ = [
     "BidOutcome",
     "CustodianKey",
-    "LotKey",
     "LotKeyShare",
     "Opening",
     "OpeningEvent",
@@ -56,19 +57,6 @@ class CustodianKey(SQLModel, table=True):
     public_key: str = Field(max_length=44)
     wrapped_private: str = Field(sa_column=Column(Text, nullable=False))
     registered_at: datetime = Field(sa_column=utc_column())
-
-
-class LotKey(SQLModel, table=True):
-    """The lot's published opening public key (the ceremony's outcome)."""
-
-    __tablename__ = "opening_lot_key"
-
-    lot_id: int = Field(foreign_key="tender_lot.id", primary_key=True)
-    key_id: str = Field(max_length=64, unique=True)
-    public_key: str = Field(max_length=44)
-    k: int
-    n: int
-    held_at: datetime = Field(sa_column=utc_column())
 
 
 class LotKeyShare(SQLModel, table=True):

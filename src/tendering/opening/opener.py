@@ -2,7 +2,7 @@
 
 Each bid's result is a row (``opening_result``), an ``opening_event`` (the live channel) and
 an audit event that also opens the submission's sealed evidence (the commitment's nonce and
-the bidder's signature, :mod:`tendering.bids.evidence`), so anyone can match the global
+the bidder's signature, ``bids.open_evidence``), so anyone can match the global
 stream's ``bid.sealed`` events to the bids opened and check each bidder's signature.
 """
 
@@ -19,11 +19,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.bids import service as bids
-from tendering.bids.at_rest import unmask_head
-from tendering.bids.decoys import reveal_decoys
-from tendering.bids.evidence import Evidence, open_evidence
-from tendering.bids.models import Bid
+from tendering.bids import (
+    Evidence,
+    LotTerms,
+    StoredBid,
+    current_bids,
+    open_evidence,
+    reveal_decoys,
+    tag_for,
+    unmask_head,
+)
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization
@@ -36,8 +41,7 @@ from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event, add_events
 from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
-from tendering.tenders.models import Lot
-from tendering.tenders.reveal import reveal_registrations
+from tendering.tenders import LotView, reveal_registrations
 
 __all__ = [
     "MIN_VALID_BIDS",
@@ -52,7 +56,7 @@ __all__ = [
 MIN_VALID_BIDS = 3  # 招标投标法实施条例: 投标人少于3个的，不得开标 (the lot fails, 流标)
 
 
-def receipt_hash(bid: Bid, *, lot: str, bidder: str) -> str:
+def receipt_hash(bid: StoredBid, *, lot: str, bidder: str) -> str:
     """SHA-256 (hex) of the receipt's canonical bytes: what the bidder's receipt proves."""
     receipt = Receipt(
         bidder=bidder,
@@ -75,17 +79,16 @@ async def _organizations(session: AsyncSession, codes: set[str]) -> dict[str, Or
 
 
 def _judge(
-    bid: Bid,
+    bid: StoredBid,
     opened: OpenedEnvelope,
     org: Organization | None,
     *,
-    terms: bids.LotTerms,
+    terms: LotTerms,
     platform_key: PlatformKey,
 ) -> OpenedEnvelope:
     if opened.bidder and (
         org is None
-        or bids.tag_for(platform_key, lot_id=terms.lot_id, organization_id=org.id or 0)
-        != bid.bidder_tag
+        or tag_for(platform_key, lot_id=terms.lot_id, organization_id=org.id or 0) != bid.bidder_tag
     ):
         # The upload was checked for the caller's own code: a mismatch now means the
         # stored row or file was changed on the platform's side.
@@ -99,10 +102,10 @@ def _judge(
 
 async def bids_to_open(
     session: AsyncSession, lot_id: int, *, platform_key: PlatformKey
-) -> tuple[list[Bid], int]:
+) -> tuple[list[StoredBid], int]:
     """The current bids that have no result yet, and how many already have one (an opening
     interrupted and resumed opens only the rest)."""
-    current = await bids.current_bids(session, lot_id, platform_key=platform_key)
+    current = await current_bids(session, lot_id, platform_key=platform_key)
     done = set(
         (
             await session.scalars(
@@ -120,9 +123,9 @@ class OpenedBid:
 
 
 def decrypt_bid(
-    bid: Bid,
+    bid: StoredBid,
     *,
-    terms: bids.LotTerms,
+    terms: LotTerms,
     private_key: X25519PrivateKey,
     store: BlobStore,
     secrecy: Secrecy,
@@ -144,9 +147,9 @@ def decrypt_bid(
 
 async def record_results(
     session: AsyncSession,
-    results: Sequence[tuple[Bid, OpenedBid]],
+    results: Sequence[tuple[StoredBid, OpenedBid]],
     *,
-    terms: bids.LotTerms,
+    terms: LotTerms,
     actor: Actor,
     platform_key: PlatformKey,
 ) -> None:
@@ -174,7 +177,7 @@ async def record_results(
 
 
 def _result_row(
-    bid: Bid, opened: OpenedEnvelope, org: Organization | None, *, terms: bids.LotTerms
+    bid: StoredBid, opened: OpenedEnvelope, org: Organization | None, *, terms: LotTerms
 ) -> OpeningResult:
     assert bid.id is not None
     return OpeningResult(
@@ -209,7 +212,7 @@ def _summary(
 
 
 def _audited(
-    summary: dict[str, Any], bid: Bid, opened: OpenedEnvelope, evidence: Evidence | None
+    summary: dict[str, Any], bid: StoredBid, opened: OpenedEnvelope, evidence: Evidence | None
 ) -> dict[str, Any]:
     return summary | {
         "sha256": bid.sha256,
@@ -224,14 +227,14 @@ def _audited(
 async def finish_opening(
     session: AsyncSession,
     *,
-    terms: bids.LotTerms,
-    lot: Lot,
+    terms: LotTerms,
+    lot: LotView,
     actor: Actor,
     platform_key: PlatformKey,
     store: BlobStore,
 ) -> list[str]:
     """Decide 开标 or 流标 from the results recorded, write the signed record, and say so;
-    the SHA-256 of the decoys' files, to remove once this commits (``bids/decoys.py``)."""
+    the SHA-256 of the decoys' files, to remove once this commits (``bids.reveal_decoys``)."""
     valid = (
         await session.scalar(
             select(func.count()).where(

@@ -18,15 +18,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.bids.service import LotTerms
+from tendering.bids import LotTerms, lot_key
 from tendering.core.auth.models import User
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import rfc3339
 from tendering.core.money import yuan
 from tendering.core.reports import Report, render_pdf
 from tendering.core.signing import PlatformKey
-from tendering.opening.models import BidOutcome, LotKey, Opening, OpeningResult, OpeningState
-from tendering.tenders.models import Lot
+from tendering.opening.models import BidOutcome, Opening, OpeningResult, OpeningState
+from tendering.tenders import LotView
 
 __all__ = ["OUTCOME_LABELS", "SignedRecord", "build_report", "write_record"]
 
@@ -49,9 +49,9 @@ class SignedRecord:
     signature: str
 
 
-async def build_report(session: AsyncSession, *, terms: LotTerms, lot: Lot) -> Report:
+async def build_report(session: AsyncSession, *, terms: LotTerms, lot: LotView) -> Report:
     opening = await session.get(Opening, terms.lot_id, populate_existing=True)
-    key = await session.get(LotKey, terms.lot_id)
+    key = await lot_key(session, terms.lot_id)
     assert opening is not None and key is not None
     names = {
         u.id: f"{u.display_name or u.username} (user:{u.id})"
@@ -103,7 +103,12 @@ async def build_report(session: AsyncSession, *, terms: LotTerms, lot: Lot) -> R
 
 
 async def write_record(
-    session: AsyncSession, *, terms: LotTerms, lot: Lot, platform_key: PlatformKey, store: BlobStore
+    session: AsyncSession,
+    *,
+    terms: LotTerms,
+    lot: LotView,
+    platform_key: PlatformKey,
+    store: BlobStore,
 ) -> SignedRecord:
     report = await build_report(session, terms=terms, lot=lot)
     pdf = await asyncio.to_thread(render_pdf, report)

@@ -28,7 +28,8 @@ from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
 from tendering.core.channels import Frame
 from tendering.core.db import DbSession
-from tendering.core.errors import InvalidInput, NotFound
+from tendering.core.errors import ErrorCode, InvalidInput, NotFound
+from tendering.core.params import PathCode
 from tendering.opening import ceremony, live, service
 from tendering.opening.live import Announcer
 from tendering.opening.models import BidOutcome, OpeningState
@@ -41,7 +42,6 @@ from tendering.opening.schemas import (
     OpeningResultRead,
     PassphraseEntry,
 )
-from tendering.tenders.schemas import PathCode
 
 __all__ = ["CustodianController", "OpeningController"]
 
@@ -120,7 +120,7 @@ class CustodianController(Controller):
         ready = await ceremony.custodian_status(db_session, actor.user_id or 0)
         if ready is None:
             raise NotFound(
-                "您尚未登记保管人密钥 (no custodian key).", code="opening.no_custodian_key"
+                "您尚未登记保管人密钥 (no custodian key).", code=ErrorCode.OPENING_NO_CUSTODIAN_KEY
             )
         return CustodianKeyRead(**ready.__dict__)
 
@@ -179,7 +179,7 @@ class OpeningController(Controller):
                 )
                 read = await _read(session, view)
         except InvalidInput as refused:
-            if refused.code == "opening.wrong_passphrase":
+            if refused.code == ErrorCode.OPENING_WRONG_PASSPHRASE:
                 await service.record_refused_passphrase(
                     _maker(request), actor=actor, lot_code=lot_code
                 )
@@ -247,7 +247,7 @@ class OpeningController(Controller):
         view = await service.opening_view(db_session, lot_code)
         sha = view.opening.record_sha256
         if sha is None or view.opening.record_signature is None:
-            raise NotFound("开标记录尚未生成 (no record yet).", code="opening.no_record")
+            raise NotFound("开标记录尚未生成 (no record yet).", code=ErrorCode.OPENING_NO_RECORD)
         with _store(request).open(sha) as handle:
             body = handle.read()
         return Response(

@@ -28,8 +28,7 @@ from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tendering.bids import service as bids
-from tendering.bids.models import Bid
+from tendering.bids import LotTerms, StoredBid, lot_terms
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
 from tendering.core.blobs import BlobStore
@@ -118,14 +117,14 @@ class OpeningRunner:
 
     async def _open(self, job: _Job, private_key: X25519PrivateKey) -> None:
         async with self._step(job) as session:
-            terms = await bids.lot_terms(session, job.lot_code)
+            terms = await lot_terms(session, job.lot_code)
             todo, done = await opener.bids_to_open(
                 session, job.lot_id, platform_key=self.platform_key
             )
             await add_event(
                 session, job.lot_id, "opening_bids", {"bids": len(todo) + done, "opened": done}
             )
-        opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]] = asyncio.Queue()
+        opened: asyncio.Queue[tuple[StoredBid, opener.OpenedBid]] = asyncio.Queue()
         decrypting = self._decrypt_all(todo, terms, private_key, opened)
         try:
             await self._record_as_they_come(job, terms, len(todo), opened, decrypting)
@@ -147,10 +146,10 @@ class OpeningRunner:
 
     def _decrypt_all(
         self,
-        todo: list[Bid],
-        terms: bids.LotTerms,
+        todo: list[StoredBid],
+        terms: LotTerms,
         private_key: X25519PrivateKey,
-        opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]],
+        opened: asyncio.Queue[tuple[StoredBid, opener.OpenedBid]],
     ) -> list[asyncio.Task[None]]:
         """Open the bids in threads, two per core, each put on ``opened`` when done: a
         small bid spends about half its time waiting for its plaintext's fsync, so one
@@ -158,7 +157,7 @@ class OpeningRunner:
         per core, 11.0 s with two, on two cores)."""
         gate = asyncio.Semaphore(2 * (os.cpu_count() or 1))
 
-        async def decrypt(bid: Bid) -> None:
+        async def decrypt(bid: StoredBid) -> None:
             async with gate:
                 result = await asyncio.to_thread(
                     opener.decrypt_bid,
@@ -175,9 +174,9 @@ class OpeningRunner:
     async def _record_as_they_come(
         self,
         job: _Job,
-        terms: bids.LotTerms,
+        terms: LotTerms,
         expected: int,
-        opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]],
+        opened: asyncio.Queue[tuple[StoredBid, opener.OpenedBid]],
         decrypting: list[asyncio.Task[None]],
     ) -> None:
         recorded = 0
@@ -221,8 +220,8 @@ class OpeningRunner:
 
 
 async def _next(
-    opened: asyncio.Queue[tuple[Bid, opener.OpenedBid]], decrypting: list[asyncio.Task[None]]
-) -> tuple[Bid, opener.OpenedBid]:
+    opened: asyncio.Queue[tuple[StoredBid, opener.OpenedBid]], decrypting: list[asyncio.Task[None]]
+) -> tuple[StoredBid, opener.OpenedBid]:
     """The next opened bid; raises what a decryption raised instead of waiting forever."""
     getting = asyncio.ensure_future(opened.get())
     while True:

@@ -23,16 +23,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from tendering.bids import service as bids
+from tendering.bids import LotTerms, lot_key, lot_terms
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import shamir
 from tendering.core.crypto.ceremony import rebuild_opening_key
-from tendering.core.crypto.errors import ShareError
 from tendering.core.db import session_scope
-from tendering.core.errors import Conflict, NotFound, RuleViolation
+from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation, ShareError
 from tendering.opening import ceremony
 from tendering.opening.events import add_event
 from tendering.opening.models import (
@@ -63,13 +62,13 @@ __all__ = [
 @dataclass(frozen=True)
 class OpeningView:
     opening: Opening
-    lot: bids.LotTerms
+    lot: LotTerms
     k: int
     entered: list[int]
 
 
-async def _terms(session: AsyncSession, lot_code: str) -> bids.LotTerms:
-    return await bids.lot_terms(session, lot_code)
+async def _terms(session: AsyncSession, lot_code: str) -> LotTerms:
+    return await lot_terms(session, lot_code)
 
 
 async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -> OpeningView:
@@ -80,7 +79,7 @@ async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -
     if now < terms.opening_at or now < terms.bid_deadline:
         raise RuleViolation(
             f"未到开标时间 {rfc3339(terms.opening_at)} (the opening time has not come).",
-            code="opening.too_early",
+            code=ErrorCode.OPENING_TOO_EARLY,
         )
     inserted = (
         await session.execute(
@@ -99,7 +98,7 @@ async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -
         )
     ).scalar()
     if inserted is not None:
-        key = await ceremony.lot_key(session, terms.lot_id)
+        key = await lot_key(session, terms.lot_id)
         assert key is not None
         await add_event(session, terms.lot_id, "started", {"k": key.k, "n": key.n})
         await record(
@@ -116,8 +115,10 @@ async def opening_view(session: AsyncSession, lot_code: str) -> OpeningView:
     terms = await _terms(session, lot_code)
     opening = await session.get(Opening, terms.lot_id, populate_existing=True)
     if opening is None:
-        raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
-    key = await ceremony.lot_key(session, terms.lot_id)
+        raise NotFound(
+            "该标段尚未开标 (the opening has not started).", code=ErrorCode.OPENING_NOT_STARTED
+        )
+    key = await lot_key(session, terms.lot_id)
     assert key is not None
     entered = list(opening.custodians)
     return OpeningView(opening=opening, lot=terms, k=key.k, entered=entered)
@@ -136,16 +137,19 @@ async def enter_passphrase(
     terms = await _terms(session, lot_code)
     opening = await session.get(Opening, terms.lot_id, with_for_update=True, populate_existing=True)
     if opening is None:
-        raise NotFound("该标段尚未开标 (the opening has not started).", code="opening.not_started")
+        raise NotFound(
+            "该标段尚未开标 (the opening has not started).", code=ErrorCode.OPENING_NOT_STARTED
+        )
     if opening.state == OpeningState.OPENING:
-        raise Conflict("正在开标 (the bids are being opened).", code="opening.running")
+        raise Conflict("正在开标 (the bids are being opened).", code=ErrorCode.OPENING_RUNNING)
     if opening.state != OpeningState.STARTED:
-        raise Conflict("开标已完成 (the bids are already open).", code="opening.finished")
+        raise Conflict("开标已完成 (the bids are already open).", code=ErrorCode.OPENING_FINISHED)
     if actor.user_id in opening.custodians:
         raise Conflict(
-            "您已输入口令 (you have already entered your passphrase).", code="opening.entered"
+            "您已输入口令 (you have already entered your passphrase).",
+            code=ErrorCode.OPENING_ENTERED,
         )
-    key = await ceremony.lot_key(session, terms.lot_id)
+    key = await lot_key(session, terms.lot_id)
     assert key is not None
     lot = await ceremony.lot_of(session, terms.lot_id)
     share = await ceremony.custodian_share(

@@ -22,7 +22,7 @@ from sqlmodel import col
 from tendering.core.audit import lot_stream
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
@@ -56,13 +56,13 @@ async def issue_amendment(
     if notice.status != NoticeStatus.PUBLISHED:
         raise Conflict(
             f"Notice {notice_id} is {notice.status}; only a published notice is amended.",
-            code="tender.notice_state",
+            code=ErrorCode.TENDER_NOTICE_STATE,
         )
     now = await db_now(session)
     if now >= notice.bid_deadline:
         raise Conflict(
             "The bid deadline has passed; the notice can no longer be amended.",
-            code="tender.deadline_passed",
+            code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     deadline, opening = notice.bid_deadline, notice.opening_at
     if data.bid_deadline is not None:
@@ -138,19 +138,20 @@ async def ask_question(
     """A registered bidder asks; the question is published without the asker."""
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status != NoticeStatus.PUBLISHED:
-        raise NotFound("No such notice.", code="tender.no_notice")
+        raise NotFound("No such notice.", code=ErrorCode.TENDER_NO_NOTICE)
     registered = await registered_for_notice(
         session, notice_id=notice_id, organization_id=actor.organization_id or 0, secrecy=secrecy
     )
     if not registered:
         raise Forbidden(
             "Only a bidder registered for a lot of this notice (获取招标文件) may ask a question.",
-            code="tender.not_registered",
+            code=ErrorCode.TENDER_NOT_REGISTERED,
         )
     now = await db_now(session)
     if now >= notice.bid_deadline:
         raise Conflict(
-            "The bid deadline has passed; questions are closed.", code="tender.deadline_passed"
+            "The bid deadline has passed; questions are closed.",
+            code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     number = 1 + (
         await session.scalar(
@@ -192,7 +193,7 @@ async def answer_question(
     """Staff answer publicly (a second answer replaces the first, both in the chain)."""
     notice = await get_notice(session, notice_id, lock=True)
     if notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.CLOSED):
-        raise NotFound("No such notice.", code="tender.no_notice")
+        raise NotFound("No such notice.", code=ErrorCode.TENDER_NO_NOTICE)
     question = (
         await session.scalars(
             select(Question).where(
@@ -201,7 +202,9 @@ async def answer_question(
         )
     ).first()
     if question is None:
-        raise NotFound(f"Notice {notice_id} has no question {number}.", code="tender.no_question")
+        raise NotFound(
+            f"Notice {notice_id} has no question {number}.", code=ErrorCode.TENDER_NO_QUESTION
+        )
     question.answer, question.answered_at = answer, await db_now(session)
     await session.flush()
     await record_for_lots(

@@ -14,7 +14,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization, OrgKind, User
-from tendering.core.errors import Conflict, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tendering.tenders.models import Lot, TenderProject, TenderRuleSetting
 from tendering.tenders.rules import ScheduleRules, check_deposit, parse_bid_fields
 from tendering.tenders.schemas import LotCreate, ProjectCreate, RuleSettings
@@ -67,7 +67,9 @@ async def get_project(session: AsyncSession, code: str) -> TenderProject:
         await session.scalars(select(TenderProject).where(col(TenderProject.code) == code))
     ).first()
     if project is None:
-        raise NotFound(f"No project has the transaction code {code!r}.", code="tender.no_project")
+        raise NotFound(
+            f"No project has the transaction code {code!r}.", code=ErrorCode.TENDER_NO_PROJECT
+        )
     return project
 
 
@@ -100,7 +102,7 @@ async def create_project(
     if project_id is None:
         raise Conflict(
             f"A project with the transaction code {data.code} already exists.",
-            code="tender.duplicate_project",
+            code=ErrorCode.TENDER_DUPLICATE_PROJECT,
             field="code",
         )
     await record(
@@ -140,7 +142,9 @@ async def add_lot(
     )
     lot_id = (await session.execute(statement)).scalar()
     if lot_id is None:
-        raise Conflict(f"Lot {code} already exists.", code="tender.duplicate_lot", field="number")
+        raise Conflict(
+            f"Lot {code} already exists.", code=ErrorCode.TENDER_DUPLICATE_LOT, field="number"
+        )
     await record(
         session,
         stream=lot_stream(code),

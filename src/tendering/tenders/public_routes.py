@@ -22,7 +22,9 @@ from tendering.core.auth.models import Role
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
-from tendering.core.errors import NotFound
+from tendering.core.deps import Page
+from tendering.core.errors import ErrorCode, NotFound
+from tendering.core.pagination import OffsetPagination
 from tendering.core.secrecy import Secrecy
 from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
@@ -33,7 +35,7 @@ from tendering.tenders.schemas import (
     DepositRead,
     MessageRead,
     NoticeDetail,
-    NoticePage,
+    NoticeSummary,
     PathCode,
     PathId,
     PathRef,
@@ -188,6 +190,7 @@ class PublicNoticeController(Controller):
     async def search(
         self,
         db_session: DbSession,
+        page: Page,
         category: FromQuery[Category | None] = None,
         status: FromQuery[NoticeStatus | None] = None,
         region: Annotated[str | None, QueryParameter(max_length=100, pattern=r"^[^\x00]*$")] = None,
@@ -197,10 +200,8 @@ class PublicNoticeController(Controller):
         ] = None,
         published_from: FromQuery[datetime | None] = None,
         published_to: FromQuery[datetime | None] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-    ) -> NoticePage:
-        items, total = await queries.search_notices(
+    ) -> OffsetPagination[NoticeSummary]:
+        return await queries.search_notices(
             db_session,
             category=category,
             status=status,
@@ -209,9 +210,7 @@ class PublicNoticeController(Controller):
             published_from=_aware(published_from),
             published_to=_aware(published_to),
             page=page,
-            per_page=per_page,
         )
-        return NoticePage(items=items, page=page, per_page=per_page, total=total)
 
     @get(
         "/notices/{notice_id:int}",
@@ -240,7 +239,7 @@ class PublicNoticeController(Controller):
             log.error("notice %s document %s: blob %s is missing", notice_id, doc.id, doc.sha256)
             raise NotFound(
                 "This document's file is missing; the center has been told.",
-                code="tender.document_missing",
+                code=ErrorCode.TENDER_DOCUMENT_MISSING,
             )
         digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
         return Stream(

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.auth.models import Organization
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
+from tendering.core.pagination import LimitOffset, OffsetPagination, paginate
 from tendering.tenders.models import (
     Amendment,
     AmendmentKind,
@@ -76,15 +77,14 @@ async def search_notices(
     text: str | None = None,
     published_from: datetime | None = None,
     published_to: datetime | None = None,
-    page: int = 1,
-    per_page: int = 20,
+    page: LimitOffset,
     public: bool = True,
-) -> tuple[list[NoticeSummary], int]:
+) -> OffsetPagination[NoticeSummary]:
     """Notices matching every given filter, newest first, and how many match; the public
     sees published and closed ones only, staff (``public=False``) every state."""
     visible = list(PUBLIC_STATUSES) if public else list(NoticeStatus)
     if status is not None and status not in visible:
-        return [], 0
+        return OffsetPagination(items=[], limit=page.limit, offset=page.offset, total=0)
     statuses = [status] if status is not None else visible
     query = (
         select(Notice, TenderProject)
@@ -104,9 +104,8 @@ async def search_notices(
         query = query.where(col(Notice.published_at) >= published_from)
     if published_to is not None:
         query = query.where(col(Notice.published_at) < published_to)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     query = query.order_by(col(Notice.published_at).desc().nulls_first(), col(Notice.id).desc())
-    rows = (await session.execute(query.offset((page - 1) * per_page).limit(per_page))).all()
+    rows, total = await paginate(session, query, page)
     lots: dict[int, list[str]] = {}
     if rows:
         ids = [notice.id for notice, _ in rows if notice.id is not None]
@@ -118,7 +117,8 @@ async def search_notices(
         )
         for notice_id, code in (await session.execute(lot_codes)).all():
             lots.setdefault(notice_id, []).append(code)
-    return [_summary(n, p, lots.get(n.id or 0, [])) for n, p in rows], total
+    items = [_summary(n, p, lots.get(n.id or 0, [])) for n, p in rows]
+    return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
 
 def amendment_read(amendment: Amendment) -> AmendmentRead:
@@ -139,7 +139,7 @@ def amendment_read(amendment: Amendment) -> AmendmentRead:
 async def _public_notice(session: AsyncSession, notice_id: int, *, public: bool) -> Notice:
     notice = await session.get(Notice, notice_id)
     if notice is None or (public and notice.status not in PUBLIC_STATUSES):
-        raise NotFound("No such notice.", code="tender.no_notice")
+        raise NotFound("No such notice.", code=ErrorCode.TENDER_NO_NOTICE)
     return notice
 
 
@@ -239,7 +239,7 @@ async def notice_document(
     await _public_notice(session, notice_id, public=public)
     document = await session.get(NoticeDocument, document_id)
     if document is None or document.notice_id != notice_id:
-        raise NotFound("This notice has no such document.", code="tender.no_document")
+        raise NotFound("This notice has no such document.", code=ErrorCode.TENDER_NO_DOCUMENT)
     return document
 
 

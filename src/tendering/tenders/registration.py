@@ -41,7 +41,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import DepositView, get_deposit, open_deposit_account
 from tendering.tenders import rules
@@ -68,7 +68,7 @@ _LISTED = (NoticeStatus.PUBLISHED, NoticeStatus.CLOSED)  # a lot one could have 
 
 
 def _not_found() -> NotFound:
-    return NotFound(_NOT_FOUND, code="tender.no_registration")
+    return NotFound(_NOT_FOUND, code=ErrorCode.TENDER_NO_REGISTRATION)
 
 
 def registration_tag(secrecy: Secrecy, *, lot_id: int, organization_id: int) -> str:
@@ -125,7 +125,7 @@ async def register_for_lot(
             "Documents for this lot are available from "
             f"{rfc3339(notice.documents_from)} to {rfc3339(notice.documents_to)}; "
             "registration is open only then.",
-            code="tender.registration_closed",
+            code=ErrorCode.TENDER_REGISTRATION_CLOSED,
         )
     organization_id = actor.organization_id or 0
     tag = registration_tag(secrecy, lot_id=lot.id, organization_id=organization_id)

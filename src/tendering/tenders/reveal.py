@@ -18,7 +18,7 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, NotFound
+from tendering.core.errors import Conflict, ErrorCode, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import reveal_deposits
 from tendering.tenders import rules
@@ -46,7 +46,7 @@ async def reveal_registrations(
         raise Conflict(
             f"The opening of {lot_code} is at {rfc3339(opening_at)}; who registered stays "
             "secret until then.",
-            code="tender.not_opened",
+            code=ErrorCode.TENDER_NOT_OPENED,
         )
     stream = lot_stream(lot.code)
     # Two reveals at once would both see nothing revealed yet and reveal everything twice.
@@ -86,7 +86,7 @@ async def _lot_with_opening(session: AsyncSession, lot_code: str) -> tuple[Lot, 
     )
     row = (await session.execute(query)).first()
     if row is None:
-        raise NotFound(f"No lot {lot_code} with a notice.", code="tender.no_lot")
+        raise NotFound(f"No lot {lot_code} with a notice.", code=ErrorCode.TENDER_NO_LOT)
     return row[0], row[1]
 
 

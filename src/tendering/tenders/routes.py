@@ -18,7 +18,9 @@ from tendering.core.auth.guards import current_actor, requires_role
 from tendering.core.auth.models import Organization, Role
 from tendering.core.blobs import BlobStore
 from tendering.core.db import DbSession
+from tendering.core.deps import Page
 from tendering.core.errors import InvalidInput
+from tendering.core.pagination import OffsetPagination
 from tendering.core.secrecy import Secrecy
 from tendering.settings import Settings
 from tendering.tenders import amendments, projects, queries, service
@@ -34,7 +36,7 @@ from tendering.tenders.schemas import (
     LotRead,
     NoticeCreate,
     NoticeDetail,
-    NoticePage,
+    NoticeSummary,
     PathCode,
     PathId,
     ProjectCreate,
@@ -143,22 +145,19 @@ class StaffTenderController(Controller):
     async def notices(
         self,
         db_session: DbSession,
+        page: Page,
         status: FromQuery[NoticeStatus | None] = None,
         category: FromQuery[Category | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00]*$")] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-    ) -> NoticePage:
-        items, total = await queries.search_notices(
+    ) -> OffsetPagination[NoticeSummary]:
+        return await queries.search_notices(
             db_session,
             status=status,
             category=category,
             text=q,
             page=page,
-            per_page=per_page,
             public=False,
         )
-        return NoticePage(items=items, page=page, per_page=per_page, total=total)
 
     @get("/notices/{notice_id:int}", summary="A notice in any state")
     async def notice(self, db_session: DbSession, notice_id: PathId) -> NoticeDetail:

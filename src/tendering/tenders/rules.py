@@ -22,7 +22,7 @@ from typing import Any
 
 from tendering.core.calendar import WorkingCalendar, roll_to_working_day
 from tendering.core.canonical import canonical_json
-from tendering.core.errors import InvalidInput, RuleViolation
+from tendering.core.errors import ErrorCode, InvalidInput, RuleViolation
 from tendering.core.money import yuan
 
 __all__ = [
@@ -88,19 +88,19 @@ def check_schedule(
     if documents_to <= first:
         raise InvalidInput(
             "documents_to must be after documents_from and after the publication time.",
-            code="tender.schedule_order",
+            code=ErrorCode.TENDER_SCHEDULE_ORDER,
             field="documents_to",
         )
     if documents_to > bid_deadline:
         raise InvalidInput(
             "documents_to must not be after bid_deadline.",
-            code="tender.schedule_order",
+            code=ErrorCode.TENDER_SCHEDULE_ORDER,
             field="documents_to",
         )
     if opening_at < bid_deadline:
         raise InvalidInput(
             "opening_at must not be before bid_deadline (bids are opened at the deadline).",
-            code="tender.schedule_order",
+            code=ErrorCode.TENDER_SCHEDULE_ORDER,
             field="opening_at",
         )
     available = documents_to - first
@@ -109,7 +109,7 @@ def check_schedule(
             f"招标文件发售期不得少于{rules.min_document_days}日: documents are available for "
             f"{describe_duration(available)}; at least {rules.min_document_days} days "
             "are required.",
-            code="tender.document_period",
+            code=ErrorCode.TENDER_DOCUMENT_PERIOD,
             field="documents_to",
             details={"available_seconds": int(available.total_seconds())},
         )
@@ -119,7 +119,7 @@ def check_schedule(
             f"自招标文件开始发出之日起至投标截止之日止不得少于{rules.min_bid_days}日: the bid "
             f"deadline is {describe_duration(bid_period)} after the documents first become "
             f"available; at least {rules.min_bid_days} days are required.",
-            code="tender.bid_period",
+            code=ErrorCode.TENDER_BID_PERIOD,
             field="bid_deadline",
             details={"bid_period_seconds": int(bid_period.total_seconds())},
         )
@@ -130,7 +130,7 @@ def check_deposit(rules: ScheduleRules, *, deposit_fen: int, estimated_price_fen
     if deposit_fen < 0 or estimated_price_fen <= 0:
         raise InvalidInput(
             "deposit_fen must be zero or more and estimated_price_fen more than zero.",
-            code="tender.bad_amount",
+            code=ErrorCode.TENDER_BAD_AMOUNT,
             field="deposit_fen" if deposit_fen < 0 else "estimated_price_fen",
         )
     if deposit_fen * BASIS_POINTS > estimated_price_fen * rules.max_deposit_bp:
@@ -141,7 +141,7 @@ def check_deposit(rules: ScheduleRules, *, deposit_fen: int, estimated_price_fen
             f"投标保证金不得超过招标项目估算价的{percent}: the deposit of {deposit} yuan "
             f"is more than {percent} of the estimated price {price} yuan "
             f"(at most {yuan(limit, grouped=True)} yuan).",
-            code="tender.deposit_limit",
+            code=ErrorCode.TENDER_DEPOSIT_LIMIT,
             field="deposit_fen",
             details={"deposit_fen": deposit_fen, "limit_fen": limit},
         )

@@ -12,9 +12,11 @@ from typing import Annotated, Literal
 from litestar.params import PathParameter
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
+from tendering.core.params import MAX_ID, PathCode, PathId
 from tendering.tenders.models import AmendmentKind, Category, NoticeStatus, ProcurementMethod
 
 __all__ = [
+    "MAX_ID",
     "AmendmentCreate",
     "AmendmentRead",
     "AnswerCreate",
@@ -26,7 +28,6 @@ __all__ = [
     "MessageRead",
     "NoticeCreate",
     "NoticeDetail",
-    "NoticePage",
     "NoticeSummary",
     "PathCode",
     "PathId",
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,62}$"
-MAX_ID = 2_147_483_647  # PostgreSQL integer
 
 
 def _no_nul(value: str) -> str:
@@ -61,10 +61,8 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
 UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
-# Path parameters: malformed values are refused as input before any lookup, so an answer
-# never depends on whether something exists unless the value could name it.
-PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
-PathCode = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")]
+# Path parameters (``MAX_ID``, ``PathId`` and ``PathCode`` are core's, re-exported for this
+# context's routes): malformed values are refused as input before any lookup.
 PathRef = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$")]
 
 
@@ -215,13 +213,6 @@ class NoticeSummary(BaseModel):
     published_at: datetime | None
     bid_deadline: datetime
     lots: list[str]
-
-
-class NoticePage(BaseModel):
-    items: list[NoticeSummary]
-    page: int
-    per_page: int
-    total: int
 
 
 class NoticeDetail(NoticeSummary):

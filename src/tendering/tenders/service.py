@@ -20,8 +20,9 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, InvalidInput, NotFound
-from tendering.opening.ceremony import hold_key_ceremonies
+from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tendering.tenders.hooks import LotsPublished, lots_published
+from tendering.tenders.lots import LotView
 from tendering.tenders.models import (
     Amendment,
     Lot,
@@ -75,7 +76,7 @@ async def create_notice(session: AsyncSession, *, actor: Actor, data: NoticeCrea
     ).first()
     if busy is not None:
         raise Conflict(
-            f"Lot {busy} is already in a notice that is not closed.", code="tender.lot_busy"
+            f"Lot {busy} is already in a notice that is not closed.", code=ErrorCode.TENDER_LOT_BUSY
         )
     notice = Notice(
         project_id=project.id or 0,
@@ -103,7 +104,7 @@ async def get_notice(session: AsyncSession, notice_id: int, *, lock: bool = Fals
         query = query.with_for_update()
     notice = (await session.scalars(query.execution_options(populate_existing=True))).first()
     if notice is None:
-        raise NotFound(_NOTICE_NOT_FOUND, code="tender.no_notice")
+        raise NotFound(_NOTICE_NOT_FOUND, code=ErrorCode.TENDER_NO_NOTICE)
     return notice
 
 
@@ -159,7 +160,7 @@ async def _check_notice_schedule(session: AsyncSession, notice: Notice, at: date
 def _refuse_state(notice: Notice, doing: str) -> Conflict:
     return Conflict(
         f"Notice {notice.id} is {notice.status}; it cannot be {doing} now.",
-        code="tender.notice_state",
+        code=ErrorCode.TENDER_NOTICE_STATE,
         details={"status": notice.status},
     )
 
@@ -283,7 +284,9 @@ async def _mark_published(
     lots = await notice_lots(session, notice_id)
     payload = _schedule_payload(notice) | {"published_at": rfc3339(published_at)}
     await record_for_lots(session, lots, action="notice.published", actor=actor, payload=payload)
-    await hold_key_ceremonies(session, lots, actor=actor)
+    # The opening's key ceremony listens (wired by app.register_contexts), in this transaction.
+    views = tuple(LotView.of(lot) for lot in lots)
+    await lots_published.announce(session, LotsPublished(lots=views, actor=actor))
     return True
 
 

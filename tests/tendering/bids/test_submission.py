@@ -141,7 +141,7 @@ async def test_a_bid_sealed_for_lot_a_is_refused_on_lot_b(world):
     await world.client.post(f"/api/lots/{world.lot}/registration", headers=bidder.headers)
     await world.pay_deposit(bidder.person.organization.id)
     response = await world.put(bidder, data, signature)  # uploaded to lot B
-    await _refused(world, response, 422, "envelope.wrong_lot")
+    await _refused(world, response, 400, "envelope.wrong_lot")
     assert (lot_a, sealing_a, notice_a) != (world.lot, world.sealing, world.notice_id)
 
 
@@ -156,7 +156,7 @@ async def test_a_bid_sealed_to_another_key_is_refused(world):
     wrong = hpke.public_raw_of(hpke.generate_opening_key())
     fake = LotForSealing(world.lot, hpke.key_id(wrong), wrong, [], 10**9)
     data, signature = seal_bytes(b"zip", lot=fake, bidder=bidder.code, signing_key=bidder.key)
-    await _refused(world, await world.put(bidder, data, signature), 422, "envelope.wrong_key")
+    await _refused(world, await world.put(bidder, data, signature), 400, "envelope.wrong_key")
 
 
 async def test_a_bad_signature_is_refused_and_nothing_is_stored(world):
@@ -164,7 +164,7 @@ async def test_a_bad_signature_is_refused_and_nothing_is_stored(world):
     bidder = await world.bidder()
     data, _ = world.seal(bidder)
     forged = base64.b64encode(os.urandom(64)).decode()
-    await _refused(world, await world.put(bidder, data, forged), 422, "bid.bad_signature")
+    await _refused(world, await world.put(bidder, data, forged), 400, "bid.bad_signature")
 
 
 async def test_a_malformed_envelope_is_refused(world):
@@ -172,9 +172,9 @@ async def test_a_malformed_envelope_is_refused(world):
     bidder = await world.bidder()
     data, signature = world.seal(bidder)
     await _refused(
-        world, await world.put(bidder, b"NOTBID" + data[6:], signature), 422, "envelope.magic"
+        world, await world.put(bidder, b"NOTBID" + data[6:], signature), 400, "envelope.magic"
     )
-    await _refused(world, await world.put(bidder, data[:20], signature), 422, "envelope.truncated")
+    await _refused(world, await world.put(bidder, data[:20], signature), 400, "envelope.truncated")
 
 
 async def test_a_bid_over_the_lot_limit_is_too_large(world):

@@ -167,7 +167,7 @@ async def test_bad_input_gets_a_clear_4xx(people, login, client):
     bad = await client.post(
         "/api/ledger/statements", headers=h["staff"], content=b"bank_account,x\n"
     )
-    assert bad.status_code == 422 and "第1行" in bad.json()["detail"]
+    assert bad.status_code == 400 and "第1行" in bad.json()["detail"]
     r = await client.post(
         "/api/ledger/deposits",
         headers=h["staff"],
@@ -178,7 +178,7 @@ async def test_bad_input_gets_a_clear_4xx(people, login, client):
             "deadline": DEADLINE.isoformat(),
         },
     )
-    assert r.status_code in (400, 422)
+    assert r.status_code == 400
     r = await client.post(
         f"/api/ledger/deposits/{number}/forfeit", headers=h["staff"], json={"reason": "截止后撤回"}
     )

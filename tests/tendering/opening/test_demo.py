@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tendering.app import register_contexts
+from tendering.bids.models import LotKey
 from tendering.core.auth.models import User
 from tendering.core.clock import db_now
 from tendering.core.db import make_sessionmaker
@@ -13,7 +14,6 @@ from tendering.core.secrecy import Secrecy
 from tendering.ledger import deposit_status
 from tendering.opening import ceremony
 from tendering.opening.demo import DEMO_CUSTODIANS, DEMO_PASSPHRASE
-from tendering.opening.models import LotKey
 
 SECRECY = Secrecy.from_seed(bytes(32))
 

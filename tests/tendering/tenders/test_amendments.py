@@ -99,7 +99,7 @@ async def test_amendment_may_carry_a_document(desk, client):
         content=b"supplement",
         headers=desk.staff_headers,
     )
-    assert without.status_code == 422
+    assert without.status_code == 400
     assert without.json()["field"] == "amendment"
     attached = await client.post(
         f"/api/tenders/notices/{notice_id}/documents",

@@ -166,8 +166,8 @@ def test_random_search_and_paths_never_get_a_500(staff_client):
                 "q",
                 "published_from",
                 "published_to",
-                "page",
-                "per_page",
+                "current_page",
+                "page_size",
             ]
         ),
         texts | moments | st.integers(-(2**40), 2**40).map(str),

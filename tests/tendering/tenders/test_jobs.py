@@ -141,5 +141,5 @@ async def test_staff_schedule_through_the_api_enqueues_after_commit(desk, client
         headers=desk.staff_headers,
         json={"publish_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat()},
     )
-    assert past.status_code == 422
+    assert past.status_code == 400
     assert past.json()["field"] == "publish_at"

@@ -74,7 +74,9 @@ async def test_search_filters_and_pages_newest_first(desk, client):
     desks, _ = await desk.published(title="某某县教育局课桌椅采购", category="goods")
     newest_first = (await client.get("/api/public/notices")).json()
     assert [i["id"] for i in newest_first["items"]] == [desks, road, school]
-    page = (await client.get("/api/public/notices", params={"per_page": 2, "page": 2})).json()
+    page = (
+        await client.get("/api/public/notices", params={"page_size": 2, "current_page": 2})
+    ).json()
     assert [i["id"] for i in page["items"]] == [school] and page["total"] == 3
     goods = (await client.get("/api/public/notices", params={"category": "goods"})).json()
     assert [i["id"] for i in goods["items"]] == [desks]
@@ -89,5 +91,5 @@ async def test_search_filters_and_pages_newest_first(desk, client):
     assert [i["id"] for i in since["items"]] == [desks, road]
     literal = (await client.get("/api/public/notices", params={"q": "100%_"})).json()
     assert literal["items"] == []
-    bad = await client.get("/api/public/notices", params={"per_page": 1000})
+    bad = await client.get("/api/public/notices", params={"page_size": 1000})
     assert bad.status_code == 400

@@ -7,9 +7,9 @@ GET /api/audit/streams/lot:L-1/events?after_seq=0&limit=100
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from tendering.core.audit.chain import ALGORITHM
@@ -26,7 +26,7 @@ from tendering.core.audit.verify import verify_streams
 from tendering.core.auth.guards import requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
-from tendering.core.signing import PlatformKey
+from tendering.core.deps import SigningKey
 
 __all__ = ["AuditController"]
 
@@ -44,10 +44,10 @@ class AuditController(Controller):
     async def verify(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        platform_key: SigningKey,
         stream: Annotated[str | None, QueryParameter(description="e.g. global, lot:L-1")] = None,
     ) -> VerifyReport:
-        key: PlatformKey = request.app.state["platform_key"]
+        key = platform_key
         reports = [
             StreamReportRead.model_validate(report.to_json())
             async for report in verify_streams(db_session, public_key=key.public_raw, stream=stream)

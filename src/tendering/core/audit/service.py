@@ -25,7 +25,7 @@ from tendering.core.audit.chain import GENESIS, check_event_fields, event_hash
 from tendering.core.auth.actor import Actor
 from tendering.core.canonical import canonical_json
 from tendering.core.clock import rfc3339
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
 
 __all__ = [
     "GLOBAL",
@@ -196,7 +196,7 @@ async def list_events(
         if head.first() is None:
             raise NotFound(
                 f"There is no audit stream {stream!r}.",
-                code="audit.stream_not_found",
+                code=ErrorCode.AUDIT_STREAM_NOT_FOUND,
                 field="stream",
             )
     return [

@@ -23,7 +23,7 @@ from tendering.core.audit.rules import (
     StreamReport,
     StreamVerifier,
 )
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.signing import PlatformKey
 
 __all__ = ["CheckpointRun", "sign_checkpoints", "verify_streams"]
@@ -100,7 +100,9 @@ async def verify_streams(
         names = [stream]
     else:
         raise NotFound(
-            f"There is no audit stream {stream!r}.", code="audit.stream_not_found", field="stream"
+            f"There is no audit stream {stream!r}.",
+            code=ErrorCode.AUDIT_STREAM_NOT_FOUND,
+            field="stream",
         )
     for name in names:
         verifier = StreamVerifier(name, public_key=public_key)

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
 
 __all__ = ["OVERSIGHT_ROLES", "ensure_own_organization", "hidden", "sees_every_organization"]
 
@@ -43,7 +43,7 @@ def hidden(thing: str) -> NotFound:
     ``thing`` must be built only from what the caller already sent (the code in the URL),
     never from the row, so both cases read the same.
     """
-    return NotFound(f"{thing} was not found.", code="not_found")
+    return NotFound(f"{thing} was not found.", code=ErrorCode.NOT_FOUND)
 
 
 def sees_every_organization(actor: Actor, except_roles: Iterable[Role] = OVERSIGHT_ROLES) -> bool:

@@ -24,7 +24,7 @@ from litestar.types import Guard
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
 from tendering.core.auth.tokens import TokenProblem
-from tendering.core.errors import Forbidden, PlatformError, Unauthorized
+from tendering.core.errors import ErrorCode, Forbidden, PlatformError, Unauthorized
 
 __all__ = ["PUBLIC_OPT", "current_actor", "public", "requires_login", "requires_role"]
 
@@ -70,7 +70,7 @@ def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
         connection,
         Unauthorized(
             "Please log in: send 'Authorization: Bearer <token>' from POST /api/auth/login.",
-            code="auth.login_required",
+            code=ErrorCode.AUTH_LOGIN_REQUIRED,
         ),
     )
 
@@ -92,7 +92,7 @@ def requires_role(*roles: Role) -> Guard:
                 Forbidden(
                     f"This needs the role {names}; you are logged in as "
                     f"{_ROLE_NAMES[actor.role] if actor.role else 'system'}.",
-                    code="auth.role_required",
+                    code=ErrorCode.AUTH_ROLE_REQUIRED,
                     details={"required": sorted(allowed), "role": actor.role},
                 ),
             )

@@ -23,6 +23,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.auth.tokens import TokenProblem, csrf_token_for, resolve_token
+from tendering.core.errors import ErrorCode
 
 __all__ = [
     "CSRF_COOKIE",
@@ -41,14 +42,14 @@ SESSIONMAKER_STATE_KEY = "tendering_sessionmaker"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 CSRF_FAILED = TokenProblem(
-    "auth.csrf_failed",
+    ErrorCode.AUTH_CSRF_FAILED,
     f"This request carries the session cookie but no valid {CSRF_HEADER} header, so it may"
     f" come from another site. Pages send the value of the {CSRF_COOKIE} cookie in that"
     " header; API clients use 'Authorization: Bearer <token>'.",
     status=403,
 )
 FOREIGN_ORIGIN = TokenProblem(
-    "auth.csrf_failed",
+    ErrorCode.AUTH_CSRF_FAILED,
     "This WebSocket carries the session cookie but was opened from another site's page.",
     status=403,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from tendering.core.auth.models import OrgKind, Role
-from tendering.core.errors import RuleViolation
+from tendering.core.errors import ErrorCode, RuleViolation
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
@@ -74,14 +74,14 @@ def ensure_organization_codes(code: str, credit_code: str | None) -> None:
         raise RuleViolation(
             f"The organization code {code!r} must be 1 to 64 capital letters, digits, '-' or"
             " '_', starting with a letter or digit.",
-            code="organization.code_invalid",
+            code=ErrorCode.ORGANIZATION_CODE_INVALID,
             field="code",
         )
     problem = None if credit_code is None else credit_code_problem(credit_code)
     if problem is not None:
         raise RuleViolation(
             f"The unified social credit code (统一社会信用代码) {problem}.",
-            code="organization.credit_code_invalid",
+            code=ErrorCode.ORGANIZATION_CREDIT_CODE_INVALID,
             field="credit_code",
         )
 
@@ -112,7 +112,7 @@ def ensure_role_fits(role: Role, kind: OrgKind, *, organization: str) -> None:
         raise RuleViolation(
             f"A user with the role {role.value} must belong to an organization of kind"
             f" {kinds}; {organization} is of kind {kind.value}.",
-            code="user.role_organization_mismatch",
+            code=ErrorCode.USER_ROLE_ORGANIZATION_MISMATCH,
             field="role",
             details={"role": role.value, "organization_kind": kind.value},
         )

@@ -24,7 +24,7 @@ from tendering.core.auth.rules import (
     ensure_role_fits,
 )
 from tendering.core.auth.tokens import issue_token, revoke_token, revoke_user_tokens
-from tendering.core.errors import Conflict, InvalidInput, RuleViolation, Unauthorized
+from tendering.core.errors import Conflict, ErrorCode, InvalidInput, RuleViolation, Unauthorized
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -250,7 +250,7 @@ async def create_user_in(
     if org is None:
         raise RuleViolation(
             f"There is no organization with code {organization_code!r}; create it first.",
-            code="user.organization_unknown",
+            code=ErrorCode.USER_ORGANIZATION_UNKNOWN,
             field="organization",
         )
     user = await create_user(
@@ -277,7 +277,7 @@ async def deactivate_user(
     if user.id is not None and user.id == actor.user_id:
         raise Conflict(
             "You cannot deactivate your own account; ask another admin.",
-            code="user.deactivate_self",
+            code=ErrorCode.USER_DEACTIVATE_SELF,
             field="username",
         )
     organization = await session.get(Organization, user.organization_id)
@@ -312,7 +312,9 @@ async def change_password(
     assert user is not None
     if not verify_password(user.password_hash, current_password):
         raise RuleViolation(
-            "The current password is wrong.", code="auth.wrong_password", field="current_password"
+            "The current password is wrong.",
+            code=ErrorCode.AUTH_WRONG_PASSWORD,
+            field="current_password",
         )
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
@@ -322,7 +324,7 @@ async def change_password(
     if new_password == current_password:
         raise RuleViolation(
             "The new password must differ from the current one.",
-            code="auth.same_password",
+            code=ErrorCode.AUTH_SAME_PASSWORD,
             field="new_password",
         )
     user.password_hash = hash_password(new_password)
@@ -344,7 +346,7 @@ async def log_in(
     user = await find_user(session, username)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        raise Unauthorized("Wrong username or password.", code="auth.bad_credentials")
+        raise Unauthorized("Wrong username or password.", code=ErrorCode.AUTH_BAD_CREDENTIALS)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     assert user.id is not None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.clock import rfc3339
+from tendering.core.errors import ErrorCode
 
 __all__ = [
     "TokenProblem",
@@ -49,7 +50,7 @@ class TokenProblem:
     ``status`` is 401 (log in again) or 403 (the login is fine, the request is not: CSRF).
     """
 
-    code: str
+    code: ErrorCode
     message: str
     status: int = 401
 
@@ -108,15 +109,21 @@ _RESOLVE = text(
 async def resolve_token(session: AsyncSession, token: str) -> Actor | TokenProblem:
     row = (await session.execute(_RESOLVE, {"h": hash_token(token)})).one_or_none()
     if row is None:
-        return TokenProblem("auth.token_invalid", "This login token is not valid; log in again.")
+        return TokenProblem(
+            ErrorCode.AUTH_TOKEN_INVALID, "This login token is not valid; log in again."
+        )
     if not row.is_active:
         return TokenProblem(
-            "auth.user_disabled", "This user account has been deactivated; ask an admin."
+            ErrorCode.AUTH_USER_DISABLED, "This user account has been deactivated; ask an admin."
         )
     if row.revoked:
-        return TokenProblem("auth.token_revoked", "This login token was logged out; log in again.")
+        return TokenProblem(
+            ErrorCode.AUTH_TOKEN_REVOKED, "This login token was logged out; log in again."
+        )
     if row.expired:
-        return TokenProblem("auth.token_expired", "This login token has expired; log in again.")
+        return TokenProblem(
+            ErrorCode.AUTH_TOKEN_EXPIRED, "This login token has expired; log in again."
+        )
     return Actor(
         user_id=row.id,
         username=row.username,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from tendering.core.crypto import hpke, shamir, wrap
-from tendering.core.crypto.errors import ShareError
+from tendering.core.errors import ErrorCode, ShareError
 
 __all__ = [
     "MadeOpeningKey",
@@ -89,6 +89,6 @@ def rebuild_opening_key(shares: Sequence[shamir.Share], *, key_id: str) -> X2551
         raise ShareError(
             "the shares do not rebuild this lot's opening key (too few custodians, "
             "or shares of another key)",
-            code="shamir.wrong_key",
+            code=ErrorCode.SHAMIR_WRONG_KEY,
         )
     return X25519PrivateKey.from_private_bytes(raw)

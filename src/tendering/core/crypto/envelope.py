@@ -34,7 +34,7 @@ with a generator wrapper for plain iterables:
   authentic when yielded, but the whole is only complete (not truncated) once ``finish`` /
   the iterator returns without raising: write to a temporary place and use it after.
 
-Every failure is an :class:`~tendering.core.crypto.errors.EnvelopeError` with a stable code:
+Every failure is an :class:`~tendering.core.errors.EnvelopeError` with a stable code:
 ``envelope.magic|header|version|suite`` (malformed header), ``envelope.structure`` (segment
 sizes), ``envelope.wrong_lot|wrong_bidder|wrong_key``, ``envelope.too_large``,
 ``envelope.file_key`` (HPKE does not open: altered header, another lot or bidder),

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tendering.core.canonical import canonical_json
-from tendering.core.crypto.errors import MalformedEnvelope
 from tendering.core.crypto.hpke import SEALED_FILE_KEY_LEN, SUITE_NAME
+from tendering.core.errors import ErrorCode, MalformedEnvelope
 
 __all__ = [
     "FULL_SEGMENT",
@@ -84,13 +84,13 @@ def check_code(value: object, field: str) -> str:
     """
     if not isinstance(value, str) or not value:
         raise MalformedEnvelope(
-            f"header field {field!r} must be a non-empty string", code="envelope.header"
+            f"header field {field!r} must be a non-empty string", code=ErrorCode.ENVELOPE_HEADER
         )
     if len(value) > MAX_CODE_LEN or "|" in value or not value.isprintable():
         raise MalformedEnvelope(
             f"header field {field!r} must be at most {MAX_CODE_LEN} printable characters "
             "without '|'",
-            code="envelope.header",
+            code=ErrorCode.ENVELOPE_HEADER,
         )
     return value
 
@@ -119,14 +119,14 @@ def parse_header(data: bytes | bytearray | memoryview) -> Header | None:
     head = bytes(data[: len(MAGIC)])
     if head != MAGIC[: len(head)]:
         raise MalformedEnvelope(
-            "not a tbid1 envelope (the file must start with TBID1)", code="envelope.magic"
+            "not a tbid1 envelope (the file must start with TBID1)", code=ErrorCode.ENVELOPE_MAGIC
         )
     if len(data) < len(MAGIC) + 4:
         return None
     length = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 4], "big")
     if not 0 < length <= MAX_HEADER_LEN:
         raise MalformedEnvelope(
-            f"header length {length} is outside 1..{MAX_HEADER_LEN}", code="envelope.header"
+            f"header length {length} is outside 1..{MAX_HEADER_LEN}", code=ErrorCode.ENVELOPE_HEADER
         )
     start = len(MAGIC) + 4
     if len(data) < start + length:
@@ -137,12 +137,14 @@ def parse_header(data: bytes | bytearray | memoryview) -> Header | None:
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        raise MalformedEnvelope("the header repeats a key", code="envelope.header")
+        raise MalformedEnvelope("the header repeats a key", code=ErrorCode.ENVELOPE_HEADER)
     return result
 
 
 def _no_floats(text: str) -> Any:
-    raise MalformedEnvelope(f"the header holds a non-integer number {text}", code="envelope.header")
+    raise MalformedEnvelope(
+        f"the header holds a non-integer number {text}", code=ErrorCode.ENVELOPE_HEADER
+    )
 
 
 def _header_from_raw(raw: bytes) -> Header:
@@ -154,12 +156,14 @@ def _header_from_raw(raw: bytes) -> Header:
             parse_constant=_no_floats,
         )
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedEnvelope("the header is not UTF-8 JSON", code="envelope.header") from None
+        raise MalformedEnvelope(
+            "the header is not UTF-8 JSON", code=ErrorCode.ENVELOPE_HEADER
+        ) from None
     if not isinstance(fields, dict) or set(fields) != _FIELDS:
         raise MalformedEnvelope(
             "the header must be a JSON object with exactly the keys "
             "bidder, enc, key_id, lot, seg, suite, v",
-            code="envelope.header",
+            code=ErrorCode.ENVELOPE_HEADER,
         )
     _check_constants(fields)
     # Canonical is raw UTF-8 (what the sealer writes); a header whose non-ASCII characters
@@ -167,12 +171,12 @@ def _header_from_raw(raw: bytes) -> Header:
     if raw not in (canonical_json(fields), _ascii_escaped(fields)):
         raise MalformedEnvelope(
             "the header is not canonical JSON (sorted keys, no whitespace, UTF-8)",
-            code="envelope.header",
+            code=ErrorCode.ENVELOPE_HEADER,
         )
     key_id = fields["key_id"]
     if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
         raise MalformedEnvelope(
-            "header key_id must be 64 lowercase hex digits", code="envelope.header"
+            "header key_id must be 64 lowercase hex digits", code=ErrorCode.ENVELOPE_HEADER
         )
     return Header(
         lot=check_code(fields["lot"], "lot"),
@@ -191,15 +195,15 @@ def _check_constants(fields: dict[str, Any]) -> None:
     if type(fields["v"]) is not int or fields["v"] != VERSION:
         raise MalformedEnvelope(
             f"envelope version {fields['v']!r} is not supported (this reader knows v=1)",
-            code="envelope.version",
+            code=ErrorCode.ENVELOPE_VERSION,
         )
     if fields["suite"] != SUITE_NAME:
         raise MalformedEnvelope(
             f"suite {fields['suite']!r} is not supported (expected {SUITE_NAME})",
-            code="envelope.suite",
+            code=ErrorCode.ENVELOPE_SUITE,
         )
     if type(fields["seg"]) is not int or fields["seg"] != SEG:
-        raise MalformedEnvelope(f"header seg must be {SEG}", code="envelope.header")
+        raise MalformedEnvelope(f"header seg must be {SEG}", code=ErrorCode.ENVELOPE_HEADER)
 
 
 def _decode_enc(value: object) -> bytes:
@@ -209,11 +213,11 @@ def _decode_enc(value: object) -> bytes:
         enc = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise MalformedEnvelope(
-            "header enc is not standard base64", code="envelope.header"
+            "header enc is not standard base64", code=ErrorCode.ENVELOPE_HEADER
         ) from None
     if len(enc) != SEALED_FILE_KEY_LEN or base64.b64encode(enc).decode() != value:
         raise MalformedEnvelope(
             f"header enc must be the base64 of {SEALED_FILE_KEY_LEN} bytes",
-            code="envelope.header",
+            code=ErrorCode.ENVELOPE_HEADER,
         )
     return enc

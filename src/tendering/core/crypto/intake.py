@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from tendering.core.crypto.errors import EnvelopeMismatch, EnvelopeTooLarge, MalformedEnvelope
 from tendering.core.crypto.header import FULL_SEGMENT, TAG, Header, parse_header
+from tendering.core.errors import EnvelopeMismatch, EnvelopeTooLarge, ErrorCode, MalformedEnvelope
 
 __all__ = ["CheckedEnvelope", "EnvelopeValidator", "Intake", "check_final_length"]
 
@@ -33,17 +33,17 @@ def check_final_length(remaining: int, *, counter: int) -> None:
     """Structure of the final segment, once ``counter`` full segments came before it."""
     if remaining == 0 and counter == 0:
         raise MalformedEnvelope(
-            "the file ends after its header: no payload", code="envelope.truncated"
+            "the file ends after its header: no payload", code=ErrorCode.ENVELOPE_TRUNCATED
         )
     if remaining < TAG:
         raise MalformedEnvelope(
             f"the final segment has {remaining} bytes, fewer than its {TAG}-byte tag",
-            code="envelope.structure",
+            code=ErrorCode.ENVELOPE_STRUCTURE,
         )
     if remaining == TAG and counter > 0:
         raise MalformedEnvelope(
             "an empty final segment follows full segments (a sealer never writes one)",
-            code="envelope.structure",
+            code=ErrorCode.ENVELOPE_STRUCTURE,
         )
 
 
@@ -98,22 +98,24 @@ class Intake:
         if lot is not None and header.lot != lot:
             raise EnvelopeMismatch(
                 f"the envelope is sealed for lot {header.lot!r}, not {lot!r}",
-                code="envelope.wrong_lot",
+                code=ErrorCode.ENVELOPE_WRONG_LOT,
             )
         if bidder is not None and header.bidder != bidder:
             raise EnvelopeMismatch(
                 f"the envelope is sealed by bidder {header.bidder!r}, not {bidder!r}",
-                code="envelope.wrong_bidder",
+                code=ErrorCode.ENVELOPE_WRONG_BIDDER,
             )
         if key_id is not None and header.key_id != key_id:
             raise EnvelopeMismatch(
                 "the envelope is sealed to another opening key (key_id differs from the lot's)",
-                code="envelope.wrong_key",
+                code=ErrorCode.ENVELOPE_WRONG_KEY,
             )
 
     def require_header(self) -> Header:
         if self.header is None:
-            raise MalformedEnvelope("the file ends inside its header", code="envelope.truncated")
+            raise MalformedEnvelope(
+                "the file ends inside its header", code=ErrorCode.ENVELOPE_TRUNCATED
+            )
         return self.header
 
     def digest(self) -> bytes:

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tendering.core.crypto import hpke
-from tendering.core.crypto.errors import EnvelopeUndecryptable
 from tendering.core.crypto.header import FULL_SEGMENT, Header, segment_nonce
 from tendering.core.crypto.intake import Intake, check_final_length
+from tendering.core.errors import EnvelopeUndecryptable, ErrorCode
 
 __all__ = ["EnvelopeReader", "open_envelope"]
 
@@ -66,7 +66,7 @@ class EnvelopeReader:
                 raise EnvelopeUndecryptable(
                     "the file key does not open with the lot's opening key: the header was "
                     "altered, or the bid was sealed for another lot or bidder",
-                    code="envelope.file_key",
+                    code=ErrorCode.ENVELOPE_FILE_KEY,
                 )
             self._aead = AESGCM(file_key)
         return self._aead
@@ -91,15 +91,15 @@ class EnvelopeReader:
             return EnvelopeUndecryptable(
                 f"segment {index} fails authentication: the file was altered, its segments "
                 "reordered, or parts spliced from another envelope",
-                code="envelope.segment",
+                code=ErrorCode.ENVELOPE_SEGMENT,
             )
         if last:
             return EnvelopeUndecryptable(
                 f"the file was cut short: segment {index} is not the final segment",
-                code="envelope.truncated",
+                code=ErrorCode.ENVELOPE_TRUNCATED,
             )
         return EnvelopeUndecryptable(
-            f"data follows the final segment (segment {index})", code="envelope.extended"
+            f"data follows the final segment (segment {index})", code=ErrorCode.ENVELOPE_EXTENDED
         )
 
     def feed(self, chunk: bytes) -> bytes:

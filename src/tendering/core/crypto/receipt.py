@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tendering.core.canonical import canonical_json
-from tendering.core.crypto.errors import InvalidReceipt
+from tendering.core.errors import ErrorCode, InvalidReceipt
 from tendering.core.signing import PlatformKey, verify_signature
 
 __all__ = ["Receipt", "sign_receipt", "verify_receipt"]
@@ -87,6 +87,7 @@ def verify_receipt(document: object, public_raw: bytes) -> Receipt:
         raise InvalidReceipt("the receipt signature is not base64") from None
     if not verify_signature(public_raw, receipt.canonical_bytes(), signature):
         raise InvalidReceipt(
-            "the receipt signature does not verify with the platform key", code="receipt.signature"
+            "the receipt signature does not verify with the platform key",
+            code=ErrorCode.RECEIPT_SIGNATURE,
         )
     return receipt

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from tendering.core.crypto.errors import ShareError
+from tendering.core.errors import ShareError
 
 __all__ = ["POLYNOMIAL", "Share", "combine", "gf_div", "gf_mul", "split"]
 

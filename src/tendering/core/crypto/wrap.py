@@ -15,7 +15,7 @@ parameters cannot be changed either. The label names what the share is for (say
     stored = wrap_share(share.to_bytes(), passphrase, label=label)
     share_bytes = unwrap_share(stored, passphrase, expected_label=label)
 
-A wrong passphrase raises :class:`~tendering.core.crypto.errors.WrongPassphrase` and says
+A wrong passphrase raises :class:`~tendering.core.errors.WrongPassphrase` and says
 nothing else (an altered ``ct`` fails the same way: AES-GCM cannot tell the two apart).
 """
 
@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from tendering.core.canonical import canonical_json
-from tendering.core.crypto.errors import WeakPassphrase, WrappedShareError, WrongPassphrase
+from tendering.core.errors import ErrorCode, WeakPassphrase, WrappedShareError, WrongPassphrase
 
 __all__ = [
     "ARGON2ID_DEFAULT",
@@ -162,7 +162,7 @@ def unwrap_share(
     if expected_label is not None and document["label"] != expected_label:
         raise WrappedShareError(
             f"this wrapped share is labelled {document['label']!r}, not {expected_label!r}",
-            code="wrap.label",
+            code=ErrorCode.WRAP_LABEL,
         )
     kdf, salt = _kdf_of(document["kdf"])
     nonce = _unb64(document["nonce"], "nonce")
@@ -185,7 +185,7 @@ def _load(stored: bytes | str) -> dict[str, Any]:
     if document["format"] != FORMAT or type(document["v"]) is not int or document["v"] != 1:
         raise WrappedShareError(
             f"unknown wrapped-share format {document['format']!r} v{document['v']!r}",
-            code="wrap.version",
+            code=ErrorCode.WRAP_VERSION,
         )
     if document["aead"] != "AES-256-GCM" or not isinstance(document["label"], str):
         raise WrappedShareError("the wrapped share names an unknown cipher or a bad label")
@@ -207,7 +207,7 @@ def _kdf_of(spec: object) -> tuple[Argon2idParams | ScryptParams, bytes]:
         elif alg == "scrypt":
             kdf = ScryptParams(**fields)
         else:
-            raise WrappedShareError(f"unknown key derivation {alg!r}", code="wrap.version")
+            raise WrappedShareError(f"unknown key derivation {alg!r}", code=ErrorCode.WRAP_VERSION)
     except TypeError:
         raise WrappedShareError(f"unexpected {alg} parameters") from None
     if not kdf.within_bounds() or len(salt) < 16:

@@ -12,7 +12,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.calendar import WorkingCalendar
-from tendering.core.errors import NotFound
+from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.holidays.models import CalendarDay, DayKind
 from tendering.core.holidays.shipped import SHIPPED_DAYS
 
@@ -68,7 +68,9 @@ async def remove_calendar_day(session: AsyncSession, *, actor: Actor, day: date)
         delete(CalendarDay).where(col(CalendarDay.day) == day).returning(col(CalendarDay.day))
     )
     if removed is None:
-        raise NotFound(f"{day.isoformat()} is not marked in the calendar.", code="calendar.no_day")
+        raise NotFound(
+            f"{day.isoformat()} is not marked in the calendar.", code=ErrorCode.CALENDAR_NO_DAY
+        )
     await record(
         session,
         stream=GLOBAL,

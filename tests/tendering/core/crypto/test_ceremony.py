@@ -11,8 +11,8 @@ from tendering.core.crypto.ceremony import (
     unwrap_custodian_share,
 )
 from tendering.core.crypto.envelope import open_envelope, seal
-from tendering.core.crypto.errors import ShareError, WrappedShareError, WrongPassphrase
 from tendering.core.crypto.wrap import ScryptParams
+from tendering.core.errors import ShareError, WrappedShareError, WrongPassphrase
 
 FAST = ScryptParams(n=2**10)
 PASSPHRASES = {

@@ -26,7 +26,7 @@ from tendering.core.crypto.envelope import (
     seal,
     sealed_size,
 )
-from tendering.core.crypto.errors import (
+from tendering.core.errors import (
     EnvelopeError,
     EnvelopeMismatch,
     EnvelopeUndecryptable,

@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tendering.core.clock import rfc3339
-from tendering.core.crypto.errors import InvalidReceipt
 from tendering.core.crypto.receipt import Receipt, sign_receipt, verify_receipt
+from tendering.core.errors import InvalidReceipt
 from tendering.core.signing import PlatformKey
 
 KEY = PlatformKey(Ed25519PrivateKey.generate())

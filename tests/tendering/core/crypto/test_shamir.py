@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tendering.core.crypto import hpke
-from tendering.core.crypto.errors import ShareError
 from tendering.core.crypto.shamir import Share, combine, gf_div, gf_mul, split
+from tendering.core.errors import ShareError
 
 
 def test_field_is_gf256_with_the_aes_polynomial() -> None:

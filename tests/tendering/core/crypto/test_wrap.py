@@ -8,7 +8,6 @@ import unicodedata
 
 import pytest
 
-from tendering.core.crypto.errors import WeakPassphrase, WrappedShareError, WrongPassphrase
 from tendering.core.crypto.wrap import (
     ARGON2ID_DEFAULT,
     SCRYPT_DEFAULT,
@@ -17,6 +16,7 @@ from tendering.core.crypto.wrap import (
     unwrap_share,
     wrap_share,
 )
+from tendering.core.errors import WeakPassphrase, WrappedShareError, WrongPassphrase
 
 # Cheap parameters for the many tests; the defaults are exercised once each.
 FAST_ARGON = Argon2idParams(time_cost=1, memory_kib=1024, parallelism=1)

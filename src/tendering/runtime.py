@@ -1,4 +1,9 @@
-"""``tendering serve | worker | migrate | demo``: running the platform."""
+"""``tendering serve | worker | migrate | demo``: running the composed platform.
+
+Beside ``app.py`` and ``cli.py`` because it composes: it registers every context
+(``app.register_contexts``) and builds the app (``app.create_app``) for the server and the
+worker that ``core/runtime.py`` runs, so the kernel imports nothing above it.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from tendering.core.runtime import (
     run_server,
     run_worker,
     sigterm_as_exit,
+    tune_interpreter,
 )
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import load_platform_key
@@ -64,6 +70,24 @@ def _print_logins(book: DemoBook | None, *, again: bool = False) -> None:
     click.echo(f"\n{head}:\n{_table(rows)}")
     for note in book.notes if book is not None else []:
         click.echo(f"- {note}")
+
+
+# ``tendering.app`` is imported when a command runs, not when ``tendering seal`` starts.
+
+
+async def _serve(settings: Settings, *, with_worker: bool) -> None:
+    from tendering.app import create_app, register_contexts
+
+    tune_interpreter()
+    register_contexts()
+    await run_server(create_app(settings), settings, with_worker=with_worker)
+
+
+async def _work(settings: Settings) -> None:
+    from tendering.app import register_contexts
+
+    register_contexts()
+    await run_worker(settings)
 
 
 def _fill_demo(settings: Settings, *, on_existing_data: str) -> None:
@@ -121,7 +145,7 @@ def serve(with_demo: bool) -> None:
             f"  worker:   {'in this process' if embedded else 'run `tendering worker`'}\n"
             "Press Ctrl-C to stop.\n"
         )
-        asyncio.run(run_server(settings, with_worker=embedded))
+        asyncio.run(_serve(settings, with_worker=embedded))
     click.echo("tendering stopped")
 
 
@@ -143,7 +167,7 @@ def worker() -> None:
         f"tendering worker: queue {settings.queue_name!r} on {public_url(settings.redis_url)}, "
         f"database {public_url(settings.database_url)}"
     )
-    asyncio.run(run_worker(settings))
+    asyncio.run(_work(settings))
     click.echo("worker stopped")
 
 
