@@ -1,6 +1,7 @@
 """Verifying one long audit stream: events per second, and memory that does not grow.
 
     .venv/bin/python bench/audit_verify.py [--events 100000 1000000] [--batch 5000]
+                                           [--appends 2000]
 
 Makes a scratch database on ``BENCH_POSTGRES_URL`` (default the local server), loads a
 chain-v1 stream of each size with COPY, verifies it with ``verify_streams`` and prints the
@@ -107,7 +108,7 @@ async def appends(url: str, count: int) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
-async def main(sizes: list[int], batch: int) -> None:
+async def main(sizes: list[int], batch: int, appends_count: int) -> None:
     name = f"tendering_bench_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(SERVER)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -116,7 +117,7 @@ async def main(sizes: list[int], batch: int) -> None:
     url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
     try:
         await asyncio.to_thread(upgrade, url)
-        appended, bare = await appends(url, 2000)
+        appended, bare = await appends(url, appends_count)
         print(
             f"record(): {appended:,.0f} appends/s, one transaction each; a bare one-row write "
             f"transaction: {bare:,.0f}/s (ratio {appended / bare:.2f})"
@@ -148,5 +149,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--appends", type=int, default=2000, help="record() calls timed")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.batch))
+    asyncio.run(main(args.events, args.batch, args.appends))

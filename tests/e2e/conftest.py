@@ -9,13 +9,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tendering.settings import Settings
+
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120
 
 
@@ -23,6 +27,8 @@ START_SECONDS = 120
 class LivePlatform:
     url: str
     env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
 
     def tendering(self, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
         """Run the ``tendering`` command as a user would, against this platform."""
@@ -37,8 +43,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_platform(engine, database_url, settings, tmp_path) -> Iterator[LivePlatform]:
+@contextmanager
+def _serving(
+    command: list[str], database_url: str, settings: Settings, tmp_path: Path
+) -> Iterator[LivePlatform]:
+    """``command`` (a ``tendering serve``) on the test database, once it answers /health;
+    stopped with SIGINT at the end unless the test stopped it."""
     port = _free_port()
     env = {
         **os.environ,
@@ -50,9 +60,7 @@ def live_platform(engine, database_url, settings, tmp_path) -> Iterator[LivePlat
     }
     log_path = tmp_path / "serve.log"
     log = log_path.open("w")
-    server = subprocess.Popen(
-        [str(BIN / "tendering"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -64,8 +72,24 @@ def live_platform(engine, database_url, settings, tmp_path) -> Iterator[LivePlat
                 time.sleep(0.3)
         else:
             pytest.fail(f"tendering serve did not answer /health:\n{log_path.read_text()}")
-        yield LivePlatform(url, env)
+        yield LivePlatform(url, env, server, log_path)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
         log.close()
+
+
+@pytest.fixture
+def live_platform(committed, engine, database_url, settings, tmp_path) -> Iterator[LivePlatform]:
+    with _serving([str(BIN / "tendering"), "serve"], database_url, settings, tmp_path) as live:
+        yield live
+
+
+@pytest.fixture
+def stalling_platform(
+    committed, engine, database_url, settings, tmp_path
+) -> Iterator[LivePlatform]:
+    """A live platform whose openings stall before recording a result (``stalling.py``)."""
+    command = [sys.executable, "-m", "tests.e2e.stalling"]
+    with _serving(command, database_url, settings, tmp_path) as live:
+        yield live

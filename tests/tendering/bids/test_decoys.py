@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tendering.bids import rules
 from tendering.bids.decoys import MAX_DECOYS, MAX_PLAIN, MIN_PLAIN, plan, plant_due_decoys
 from tendering.core.blobs import BlobStore
@@ -36,6 +38,7 @@ async def _all_due(world) -> None:
     )
 
 
+@pytest.mark.committed
 async def test_decoys_look_like_bids_and_the_opening_accounts_for_them(world) -> None:
     await world.publish_lot(n=2, k=2)
     for price in (300_000_00, 250_000_00, 280_000_00):

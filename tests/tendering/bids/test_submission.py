@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tendering.bids import service
+from tendering.bids.client import LotForSealing
 from tendering.bids.upload import stage_envelope
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
@@ -17,6 +18,7 @@ from tendering.core.crypto.receipt import verify_receipt
 from tendering.core.db import make_sessionmaker
 from tendering.core.errors import RuleViolation
 from tendering.core.secrecy import Secrecy
+from tests.tendering.bids.conftest import PASSPHRASES
 
 
 async def _platform_public(world) -> bytes:
@@ -92,6 +94,41 @@ async def _refused(world, response, status: int, code: str) -> None:
     assert response.json()["code"] == code, response.text
     assert await _bid_rows(world) == 0
     assert _stored_files(world) == []
+
+
+async def test_a_lot_without_an_opening_key_refuses_bids_until_its_ceremony(world):
+    """Publication holds no key ceremony for a lot whose custodians have no key yet: the lot
+    is published and bidders register and pay, but each bid is refused before a byte of it
+    is read, until staff hold the ceremony."""
+    custodians = [await world.people.user(role) for role in (Role.STAFF, Role.SUPERVISOR)]
+    project = await world.desk.project()
+    world.lot = await world.desk.lot(
+        project, custodians=[c.user.id for c in custodians], custodian_k=2
+    )
+    world.notice_id = await world.desk.notice(project, [world.lot])
+    await world.desk.publish(world.notice_id)
+    no_key = await world.client.get(f"/api/lots/{world.lot}/opening-key")
+    assert no_key.status_code == 400 and no_key.json()["code"] == "bid.no_opening_key"
+    bidder = await world.bidder()  # registered, deposit paid, signing key on file
+    refused = await world.put(bidder, os.urandom(4096), base64.b64encode(bytes(64)).decode())
+    await _refused(world, refused, 400, "bid.no_opening_key")
+
+    for custodian, passphrase in zip(custodians, PASSPHRASES, strict=False):
+        registered = await world.client.post(
+            "/api/custodians/me/key",
+            headers=await world.login(custodian),
+            json={"passphrase": passphrase},
+        )
+        assert registered.status_code == 201, registered.text
+    held = await world.client.post(
+        f"/api/lots/{world.lot}/key-ceremony", headers=world.desk.staff_headers
+    )
+    assert held.status_code == 201, held.text
+    key = await world.client.get(f"/api/lots/{world.lot}/opening-key")
+    assert key.status_code == 200 and key.json()["key_id"] == held.json()["key_id"]
+    world.sealing = LotForSealing.from_api(key.json())
+    receipt = await world.submit(bidder)
+    assert receipt["receipt"]["lot"] == world.lot
 
 
 async def test_a_bid_sealed_for_lot_a_is_refused_on_lot_b(world):
@@ -239,6 +276,7 @@ async def test_a_late_upload_that_started_before_the_deadline_is_refused(world, 
     assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
 
 
+@pytest.mark.committed
 async def test_racing_replacements_by_one_bidder_leave_exactly_one_current_bid(world):
     await world.publish_lot()
     bidder = await world.bidder()

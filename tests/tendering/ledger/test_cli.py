@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -10,6 +11,9 @@ from tendering.core.auth.actor import Actor
 from tendering.ledger.imports import import_statement
 from tests.tendering.ledger.conftest import SECRECY, before
 from tests.tendering.ledger.files import Line, csv_statement
+
+# The CLI runs on an event loop and a connection of its own: it must see committed rows.
+pytestmark = pytest.mark.committed
 
 
 async def _run(database_url: str) -> tuple[int, str]:

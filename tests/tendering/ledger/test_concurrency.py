@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
 from sqlalchemy import text
 
 from tendering.core.auth.actor import Actor
@@ -22,6 +23,10 @@ from tests.tendering.ledger.files import Line, csv_statement
 
 STAFF = Actor.system("race")
 DUE = 10_000
+
+
+# Races need transactions on connections of their own.
+pytestmark = pytest.mark.committed
 
 
 async def _refund(maker, subject: str) -> int:

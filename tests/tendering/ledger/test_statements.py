@@ -54,9 +54,31 @@ def test_a_bare_value_date_counts_as_the_end_of_that_day_in_china():
     assert line.value_at.isoformat() == "2026-11-30T23:59:59.999999+08:00"
 
 
-def test_entities_and_dtds_are_refused():
-    bomb = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><Document>&a;</Document>'
-    _parses_or_refuses(bomb)
+def _with_doctype(doctype: bytes, memo: bytes = b"") -> bytes:
+    """A good camt.053 statement with ``doctype`` before its root (and ``memo`` as the
+    second line's memo): were the DTD allowed, it would parse."""
+    raw = camt053(GOOD)
+    head, root = raw.split(b"\n", 1)
+    raw = head + b"\n" + doctype + b"\n" + root
+    return raw.replace(b"<Ustrd>" + GOOD[1].memo.encode(), b"<Ustrd>" + memo, 1) if memo else raw
+
+
+@pytest.mark.parametrize(
+    ("doctype", "memo"),
+    [
+        (b"<!DOCTYPE Document>", b""),
+        (b'<!DOCTYPE Document [<!ENTITY a "aaaaaaaaaa">]>', b"&a;"),
+        (b'<!DOCTYPE Document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>', b"&b;"),
+        (b'<!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/hostname">]>', b"&x;"),
+    ],
+    ids=["bare DTD", "entity", "nested entities", "external entity"],
+)
+def test_a_camt053_with_a_dtd_or_entities_is_refused_for_them(doctype, memo):
+    assert parse_statement(camt053(GOOD)).format == "camt053"  # the same file without it
+    with pytest.raises(MalformedStatement) as refused:
+        parse_statement(_with_doctype(doctype, memo))
+    assert refused.value.details["line"] == 1
+    assert refused.value.details["problem"] == "refused XML (DTDForbidden)"
 
 
 @settings(max_examples=200, deadline=None)

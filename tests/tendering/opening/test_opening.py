@@ -8,6 +8,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tendering.core.signing import verify_signature
 from tests.pdf import dark_pixels, pdf_text, render_first_page
 from tests.tendering.bids.conftest import PASSPHRASES, STEPS_OPENING_THREE, bid_zip
@@ -37,6 +39,7 @@ async def _enter(world, index: int, passphrase: str | None = None):
     )
 
 
+@pytest.mark.committed
 async def test_k_custodians_open_every_bid_and_bidders_see_the_results(world):
     await world.publish_lot(n=3, k=2)
     bidders = await _three_bids(world)
@@ -68,6 +71,7 @@ async def test_k_custodians_open_every_bid_and_bidders_see_the_results(world):
     assert await world.sql("SELECT * FROM opening_pending_share") == []
 
 
+@pytest.mark.committed
 async def test_the_opening_record_is_a_signed_pdf_in_chinese(world, tmp_path: Path):
     await world.publish_lot(n=2, k=2)
     await _three_bids(world)
@@ -153,6 +157,7 @@ async def test_a_wrong_passphrase_says_so_and_counts_nothing(world):
     assert [r.actor for r in refused] == [f"user:{custodian.user.id}"]  # guessing shows
 
 
+@pytest.mark.committed
 async def test_starting_twice_opens_once(world):
     await world.publish_lot(n=2, k=2)
     await _three_bids(world)
@@ -179,6 +184,7 @@ async def test_the_opening_cannot_start_before_its_time(world):
     assert response.status_code == 400 and response.json()["code"] == "opening.too_early"
 
 
+@pytest.mark.committed
 async def test_failures_are_recorded_with_whose_fault_and_fewer_than_three_valid_fail(world):
     await world.publish_lot(n=2, k=2)
     good = await world.bidder()
@@ -208,6 +214,7 @@ async def test_failures_are_recorded_with_whose_fault_and_fewer_than_three_valid
     assert by[wronged.code]["may_claim_loss"] is True
 
 
+@pytest.mark.committed
 async def test_the_live_channel_sends_every_step_and_resumes_after_a_reconnect(world):
     # Pushing while the runner works is shown end to end (tests/e2e): the test client
     # cannot hold one request open while it sends another.
@@ -232,6 +239,7 @@ async def test_the_live_channel_sends_every_step_and_resumes_after_a_reconnect(w
     ]
 
 
+@pytest.mark.committed
 async def test_each_opened_plaintext_is_kept_under_its_hash_for_the_evaluation(world):
     await world.publish_lot(n=2, k=2)
     await _three_bids(world)

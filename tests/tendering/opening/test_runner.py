@@ -3,6 +3,7 @@ for custodians, keeps what it opened, and resumes with the rest."""
 
 from __future__ import annotations
 
+import pytest
 from redis.asyncio import Redis
 
 from tendering.core.db import make_sessionmaker
@@ -24,6 +25,7 @@ async def _kinds(world) -> list[str]:
     return [e["kind"] for e in response.json()]
 
 
+@pytest.mark.committed
 async def test_a_failing_runner_goes_back_to_waiting_and_resumes_with_the_rest(world, monkeypatch):
     await world.publish_lot(n=2, k=2)
     bidders = await _three_bids(world)

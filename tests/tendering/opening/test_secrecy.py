@@ -6,6 +6,8 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tendering.bids import rules
 from tendering.core.auth.models import Role
 from tendering.core.crypto.bidder_keys import verify_file_signature
@@ -116,6 +118,7 @@ async def test_a_receipt_seq_does_not_count_the_submissions(world):
     assert again["seq"] > first["seq"]
 
 
+@pytest.mark.committed
 async def test_the_bid_table_does_not_name_a_bidder_to_whoever_holds_every_public_key(world):
     """A database administrator who also knows every registered bidder key and code can
     neither verify a stored signature nor recompute a commitment: the signature and the

@@ -109,7 +109,7 @@ async def _prepare(session) -> None:
 
 
 @pytest.fixture
-def staff_client(app, database_url):
+def staff_client(committed, app, database_url):
     in_transaction(database_url, _prepare)
     with bearer_client(app, "fuzz-staff", PASSWORD) as client:
         project = {

@@ -60,6 +60,7 @@ async def status_of(engine, notice_id: int) -> str:
         ).scalar_one()
 
 
+@pytest.mark.committed
 async def test_publication_job_runs_once_even_if_enqueued_twice(desk, engine, settings):
     notice_id, lots = await scheduled_notice(desk, engine, due=True)
     job_settings = replace(settings, queue_name=f"tendering-test-{secrets.token_hex(4)}")
@@ -108,6 +109,7 @@ async def test_sweeper_publishes_a_due_notice_whose_job_was_lost(desk, engine):
     assert len(await published_events(engine, lots)) == 2
 
 
+@pytest.mark.committed
 async def test_racing_publications_publish_once(desk, engine):
     notice_id, lots = await scheduled_notice(desk, engine, due=True)
     ctx = {"sessionmaker": make_sessionmaker(engine)}

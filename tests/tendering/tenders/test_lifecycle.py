@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from tendering.core.auth.actor import Actor
@@ -109,6 +110,7 @@ async def test_custodians_must_be_real_users_and_k_at_most_n(desk, client, peopl
     assert [lot["code"] for lot in read.json()["lots"]] == [f"{project}-01"]
 
 
+@pytest.mark.committed
 async def test_racing_registrations_of_one_bidder_make_one_registration(desk, engine, app):
     _, (lot,) = await desk.published()
     bidder = await desk.people.user(Role.BIDDER)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,12 +19,17 @@ from tendering.core.signing import PlatformKey
 
 
 @pytest.fixture
-def env(monkeypatch, database_url, key, tmp_path):
+def env(committed, monkeypatch, database_url, key):
     seed = key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(seed).decode())
-    monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "data"))
-    return monkeypatch
+    # Not under pytest's tmp_path: as root, pgserver runs the embedded PostgreSQL as the user
+    # `pgserver`, which must traverse the parents, and any pytest run starting meanwhile
+    # puts /tmp/pytest-of-root back to mode 0700.
+    base = Path(tempfile.mkdtemp(prefix="tendering-audit-cli-"))
+    monkeypatch.setenv("TENDERING_DATA_DIR", str(base / "data"))
+    yield monkeypatch
+    shutil.rmtree(base, ignore_errors=True)
 
 
 async def tendering(*args: str):

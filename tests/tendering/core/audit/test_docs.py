@@ -11,7 +11,7 @@ DOC = Path(__file__).resolve().parents[4] / "docs" / "audit-chain.md"
 
 
 @pytest.fixture
-def auditor(database_url):
+def auditor(committed, database_url):
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
     assert len(blocks) == 2
     namespace: dict = {"__name__": "auditor"}  # not "__main__": the script part stays idle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.worker import Worker
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -62,6 +63,7 @@ async def test_a_forged_last_checkpoint_is_not_built_upon(chain, key):
     assert run.signed == [] and run.refused[0].first_bad_seq == 2
 
 
+@pytest.mark.committed
 async def test_the_worker_runs_the_job_from_the_queue(chain, settings):
     register_contexts()
     await chain.append("global", 2)

@@ -22,6 +22,7 @@ from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.errors import NotFound
 
 
+@pytest.mark.committed
 async def test_twenty_concurrent_appends_to_one_stream_get_seq_1_to_20(database_url, chain):
     # Separate engine: 20 connections at once, each appending in its own transaction.
     engine = make_engine(database_url, pool_size=20)

@@ -216,6 +216,7 @@ async def test_an_unknown_stream_is_not_found(five):
         await five.verify("lot:NOPE")
 
 
+@pytest.mark.committed
 async def test_verification_reads_one_snapshot_while_appends_go_on(chain):
     await chain.append("global", 1)
     await chain.append("lot:Z", 3)

@@ -12,7 +12,7 @@ from tendering.core.auth.models import OrgKind, Role
 
 
 @pytest.fixture
-def tendering(database_url, engine):
+def tendering(database_url, committed):
     """``await tendering("users", "list", input=...)``: the CLI in a thread (it runs its own
     event loop), with DATABASE_URL pointing at the test database."""
 

@@ -120,7 +120,7 @@ async def _whoami_ws(socket: WebSocket[Any, Any, Any]) -> None:
 
 
 @pytest.fixture
-async def ws_client(settings, engine):
+async def ws_client(committed, settings, engine):
     app = create_app(settings)
     app.register(_whoami_ws)
     async with AsyncTestClient(app=app) as client:

@@ -89,7 +89,7 @@ async def _make_admin(session) -> None:
 
 
 @pytest.fixture
-def admin_client(app, database_url):
+def admin_client(committed, app, database_url):
     in_transaction(database_url, _make_admin)
     with bearer_client(app, "fuzz-admin", PASSWORD) as client:
         yield client

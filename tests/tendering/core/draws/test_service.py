@@ -284,6 +284,7 @@ async def test_the_list_is_newest_first_and_filters(session, cast, secrecy, key)
     assert (await list_draws(session, LimitOffset(10, 0), subject="lot:L-2026-001"))[1] == 2
 
 
+@pytest.mark.committed  # a race: two transactions on connections of their own
 async def test_two_witness_submissions_at_once_draw_once(database_url, cast, secrecy, key):
     engine = make_engine(database_url, pool_size=4)
     maker = make_sessionmaker(engine)
