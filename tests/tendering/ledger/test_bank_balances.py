@@ -8,6 +8,7 @@ import asyncio
 import re
 from datetime import date, timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -78,6 +79,7 @@ async def test_statements_that_agree_with_the_books_pass(
     ]
 
 
+@pytest.mark.committed
 async def test_a_missing_statement_fails_verify_to_the_fen(
     open_account, maker, people, login, client, database_url
 ):

@@ -56,6 +56,7 @@ async def test_every_demo_lot_has_a_two_of_three_opening_key_its_custodians_can_
             assert status.state == "received", (n, status)
 
 
+@pytest.mark.committed
 async def test_staff_reach_the_opening_of_a_demo_lot_with_a_documented_command(
     engine, client, settings, monkeypatch
 ):

@@ -3,9 +3,12 @@ was closed is an unsuccessful tender in OCDS, each lot unsuccessful too."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.tendering.tenders.openformats import ocds_validator
 
 
+@pytest.mark.committed
 async def test_a_notice_whose_every_lot_failed_is_unsuccessful(world):
     await world.publish_lot(n=2, k=2)
     await world.submit(await world.bidder())

@@ -270,6 +270,7 @@ async def test_each_opened_plaintext_is_kept_under_its_hash_for_the_evaluation(w
     assert [p.name for p in (store / "tmp").iterdir()] == []  # no scratch copy left behind
 
 
+@pytest.mark.committed
 async def test_a_center_requiring_four_valid_bids_fails_a_lot_with_three(world):
     rules = {
         "min_document_days": 5,

@@ -164,6 +164,7 @@ async def test_a_correction_must_name_an_answered_question(desk, client):
     assert detail.json()["amendments"] == []
 
 
+@pytest.mark.committed
 async def test_two_answers_at_once_publish_one(desk, client, engine):
     notice_id, _ = await _asked(desk, client)
     staff = Actor(1, "staff", Role.STAFF, None, None)
