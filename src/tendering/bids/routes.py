@@ -25,13 +25,12 @@ from tendering.bids import keys, service
 from tendering.bids.lot_keys import lot_key
 from tendering.bids.schemas import BidderKeyCreate, BidderKeyRead, LotKeyRead, SignedReceipt
 from tendering.bids.upload import stage_envelope
-from tendering.core.auth.guards import current_actor, public, requires_role
-from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
+from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
-from tendering.core.blobs import BlobStore
 from tendering.core.crypto import hpke
 from tendering.core.crypto.envelope import EnvelopeValidator
 from tendering.core.db import DbSession
+from tendering.core.deps import Blobs, CurrentActor, Secrets, SessionMaker, SigningKey
 from tendering.core.errors import (
     EnvelopeError,
     EnvelopeTooLarge,
@@ -41,7 +40,6 @@ from tendering.core.errors import (
     PlatformError,
 )
 from tendering.core.params import PathCode
-from tendering.core.secrecy import Secrecy
 
 __all__ = ["BidController", "BidderKeyController", "refusal"]
 
@@ -83,26 +81,24 @@ class BidderKeyController(Controller):
     async def register(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         data: JSONBody[BidderKeyCreate],
     ) -> BidderKeyRead:
         key = await keys.register_bidder_key(
-            db_session, actor=current_actor(request), public_key=data.public_key, label=data.label
+            db_session, actor=actor, public_key=data.public_key, label=data.label
         )
         return _key_read(key)
 
     @get("/", summary="My organization's signing keys")
-    async def list_keys(
-        self, db_session: DbSession, request: Request[Any, Any, Any]
-    ) -> list[BidderKeyRead]:
-        registered = await keys.list_bidder_keys(db_session, actor=current_actor(request))
+    async def list_keys(self, db_session: DbSession, actor: CurrentActor) -> list[BidderKeyRead]:
+        registered = await keys.list_bidder_keys(db_session, actor=actor)
         return [_key_read(k) for k in registered]
 
     @post("/{key_id:int}/revoke", status_code=200, summary="Revoke a signing key")
     async def revoke(
-        self, db_session: DbSession, request: Request[Any, Any, Any], key_id: FromPath[int]
+        self, db_session: DbSession, actor: CurrentActor, key_id: FromPath[int]
     ) -> BidderKeyRead:
-        key = await keys.revoke_bidder_key(db_session, actor=current_actor(request), key_id=key_id)
+        key = await keys.revoke_bidder_key(db_session, actor=actor, key_id=key_id)
         return _key_read(key)
 
 
@@ -115,10 +111,8 @@ class BidController(Controller):
         opt=public("the opening public key is published with the notice"),
         summary="The lot's opening public key and bid form (to seal a bid)",
     )
-    async def opening_key(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
-    ) -> LotKeyRead:
-        terms = await service.lot_terms(db_session, lot_code, max_bytes=_max_bytes(request))
+    async def opening_key(self, db_session: DbSession, lot_code: PathCode) -> LotKeyRead:
+        terms = await service.lot_terms(db_session, lot_code)
         key = await lot_key(db_session, terms.lot_id)
         assert key is not None
         return LotKeyRead(
@@ -142,14 +136,20 @@ class BidController(Controller):
         summary="Submit (or replace) a sealed bid: the tbid1 file as the raw body",
     )
     async def submit(
-        self, request: Request[Any, Any, Any], lot_code: PathCode, x_bid_signature: Signature
+        self,
+        request: Request[Any, Any, Any],  # the raw body streams, checked as it arrives
+        actor: CurrentActor,
+        sessionmaker: SessionMaker,
+        platform_key: SigningKey,
+        secrecy: Secrets,
+        blob_store: Blobs,
+        lot_code: PathCode,
+        x_bid_signature: Signature,
     ) -> SignedReceipt:
-        actor = current_actor(request)
-        maker = request.app.state[SESSIONMAKER_STATE_KEY]
-        async with maker() as session, session.begin():
-            terms = await service.lot_terms(session, lot_code, max_bytes=_max_bytes(request))
+        async with sessionmaker() as session, session.begin():
+            terms = await service.lot_terms(session, lot_code)
             bidder = await service.check_before_upload(
-                session, actor=actor, terms=terms, platform_key=request.app.state["platform_key"]
+                session, actor=actor, terms=terms, platform_key=platform_key
             )
         announced = request.content_length
         if announced is not None and announced > terms.max_bytes:
@@ -157,7 +157,7 @@ class BidController(Controller):
                 f"投标文件过大 (too large: {announced} bytes, the limit is {terms.max_bytes}).",
                 code=ErrorCode.ENVELOPE_TOO_LARGE,
             )
-        store = BlobStore(request.app.state["settings"].blob_dir)
+        store = blob_store
         validator = EnvelopeValidator(
             expected_lot=terms.code,
             expected_bidder=bidder,
@@ -169,19 +169,19 @@ class BidController(Controller):
                 request.stream(),
                 store=store,
                 validator=validator,
-                secrecy=Secrecy.of(request.app.state["platform_key"]),
+                secrecy=secrecy,
             )
         except EnvelopeError as error:
             raise refusal(error) from None
         try:
-            async with maker() as session, session.begin():
+            async with sessionmaker() as session, session.begin():
                 document = await service.submit_bid(
                     session,
                     actor=actor,
                     terms=terms,
                     checked=staged.checked,
                     signature=x_bid_signature,
-                    platform_key=request.app.state["platform_key"],
+                    platform_key=platform_key,
                 )
                 await staged.settle(store)
         finally:
@@ -190,30 +190,33 @@ class BidController(Controller):
 
     @get("/{lot_code:str}/bid", guards=[BIDDER], summary="My current bid's receipt")
     async def my_bid(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
+        self,
+        db_session: DbSession,
+        actor: CurrentActor,
+        platform_key: SigningKey,
+        lot_code: PathCode,
     ) -> SignedReceipt:
         terms = await service.lot_terms(db_session, lot_code)
         document = await service.own_bid(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             terms=terms,
-            platform_key=request.app.state["platform_key"],
+            platform_key=platform_key,
         )
         return SignedReceipt(**document)
 
     @delete("/{lot_code:str}/bid", guards=[BIDDER], summary="Withdraw my bid before the deadline")
     async def withdraw(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
+        self,
+        db_session: DbSession,
+        actor: CurrentActor,
+        platform_key: SigningKey,
+        lot_code: PathCode,
     ) -> None:
         terms = await service.lot_terms(db_session, lot_code)
         await service.withdraw_bid(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             terms=terms,
-            platform_key=request.app.state["platform_key"],
+            platform_key=platform_key,
         )
-
-
-def _max_bytes(request: Request[Any, Any, Any]) -> int | None:
-    value = request.app.state.get("max_bid_bytes")
-    return int(value) if value else None

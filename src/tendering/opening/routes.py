@@ -14,24 +14,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.channels import ChannelsPlugin
-from litestar.params import JSONBody, QueryParameter
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tendering.core.auth.guards import current_actor, requires_login, requires_role
-from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
+from tendering.core.auth.guards import requires_login, requires_role
 from tendering.core.auth.models import Role
-from tendering.core.blobs import BlobStore
 from tendering.core.channels import Frame
 from tendering.core.db import DbSession
+from tendering.core.deps import AppSettings, Blobs, CurrentActor, SessionMaker
 from tendering.core.errors import ErrorCode, InvalidInput, NotFound
 from tendering.core.params import PathCode
 from tendering.opening import ceremony, live, service
-from tendering.opening.live import Announcer
 from tendering.opening.models import BidOutcome, OpeningState
 from tendering.opening.runner import RUNNER_STATE_KEY, OpeningRunner
 from tendering.opening.schemas import (
@@ -49,18 +48,17 @@ STAFF = requires_role(Role.STAFF, Role.ADMIN)
 AfterSeq = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="events after this seq")]
 
 
-def _store(request: Request[Any, Any, Any]) -> BlobStore:
-    return BlobStore(request.app.state["settings"].blob_dir)
+Runner = NamedDependency[OpeningRunner]
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(name="Last-Event-ID", max_length=20, description="resume after this seq"),
+]
 
 
-def _maker(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state[SESSIONMAKER_STATE_KEY]
-    return maker
-
-
-def _announcer(request: Request[Any, Any, Any]) -> Announcer:
-    runner: OpeningRunner = request.app.state[RUNNER_STATE_KEY]
-    return runner.announcer
+def _runner(state: State) -> OpeningRunner:
+    """This process's runner (``runner.start_runner`` makes it at start-up)."""
+    runner: OpeningRunner = state[RUNNER_STATE_KEY]
+    return runner
 
 
 async def _read(db_session: DbSession, view: service.OpeningView) -> OpeningRead:
@@ -104,19 +102,16 @@ class CustodianController(Controller):
     async def register(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         data: JSONBody[PassphraseEntry],
     ) -> CustodianKeyRead:
         ready = await ceremony.register_custodian_key(
-            db_session, actor=current_actor(request), passphrase=data.passphrase
+            db_session, actor=actor, passphrase=data.passphrase
         )
         return CustodianKeyRead(**ready.__dict__)
 
     @get("/", summary="My custodian key (public half)")
-    async def mine(
-        self, db_session: DbSession, request: Request[Any, Any, Any]
-    ) -> CustodianKeyRead:
-        actor = current_actor(request)
+    async def mine(self, db_session: DbSession, actor: CurrentActor) -> CustodianKeyRead:
         ready = await ceremony.custodian_status(db_session, actor.user_id or 0)
         if ready is None:
             raise NotFound(
@@ -128,14 +123,13 @@ class CustodianController(Controller):
 class OpeningController(Controller):
     path = "/api/lots"
     tags = ["opening"]  # noqa: RUF012
+    dependencies = {"runner": Provide(_runner, sync_to_thread=False)}  # noqa: RUF012
 
     @post("/{lot_code:str}/key-ceremony", guards=[STAFF], summary="Hold the lot's key ceremony")
     async def key_ceremony(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
+        self, db_session: DbSession, actor: CurrentActor, lot_code: PathCode
     ) -> LotKeyCeremonyRead:
-        key = await ceremony.hold_key_ceremony(
-            db_session, lot_code=lot_code, actor=current_actor(request)
-        )
+        key = await ceremony.hold_key_ceremony(db_session, lot_code=lot_code, actor=actor)
         return LotKeyCeremonyRead(
             lot=lot_code,
             key_id=key.key_id,
@@ -146,11 +140,11 @@ class OpeningController(Controller):
         )
 
     @post("/{lot_code:str}/opening", guards=[STAFF], summary="Start the opening (开标)")
-    async def start(self, request: Request[Any, Any, Any], lot_code: PathCode) -> OpeningRead:
-        async with _announcer(request).transaction(_maker(request)) as session:
-            view = await service.start_opening(
-                session, actor=current_actor(request), lot_code=lot_code
-            )
+    async def start(
+        self, actor: CurrentActor, runner: Runner, sessionmaker: SessionMaker, lot_code: PathCode
+    ) -> OpeningRead:
+        async with runner.announcer.transaction(sessionmaker) as session:
+            view = await service.start_opening(session, actor=actor, lot_code=lot_code)
             read = await _read(session, view)
         return read
 
@@ -167,13 +161,14 @@ class OpeningController(Controller):
     )
     async def passphrase(
         self,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        runner: Runner,
+        sessionmaker: SessionMaker,
         lot_code: PathCode,
         data: JSONBody[PassphraseEntry],
     ) -> OpeningRead:
-        actor = current_actor(request)
         try:
-            async with _announcer(request).transaction(_maker(request)) as session:
+            async with runner.announcer.transaction(sessionmaker) as session:
                 view, private_key = await service.enter_passphrase(
                     session, actor=actor, lot_code=lot_code, passphrase=data.passphrase
                 )
@@ -181,11 +176,10 @@ class OpeningController(Controller):
         except InvalidInput as refused:
             if refused.code == ErrorCode.OPENING_WRONG_PASSPHRASE:
                 await service.record_refused_passphrase(
-                    _maker(request), actor=actor, lot_code=lot_code
+                    sessionmaker, actor=actor, lot_code=lot_code
                 )
             raise
         if private_key is not None:
-            runner: OpeningRunner = request.app.state[RUNNER_STATE_KEY]
             runner.start(
                 lot_code=view.lot.code,
                 lot_id=view.lot.lot_id,
@@ -220,16 +214,19 @@ class OpeningController(Controller):
     async def live(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        channels: NamedDependency[ChannelsPlugin],
+        sessionmaker: SessionMaker,
+        settings: AppSettings,
         lot_code: PathCode,
         after_seq: AfterSeq = 0,
+        last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
         await service.events_after(db_session, lot_code, 2**31 - 1)  # 404 for an unknown lot
-        resume = request.headers.get("last-event-id", "")
+        resume = last_event_id or ""
         frames = live.watch(
-            request.app.plugins.get(ChannelsPlugin),
-            _maker(request),
-            database_url=request.app.state["settings"].async_database_url,
+            channels,
+            sessionmaker,
+            database_url=settings.async_database_url,
             lot_code=lot_code,
             after_seq=int(resume) if resume.isdigit() else after_seq,
         )
@@ -242,13 +239,13 @@ class OpeningController(Controller):
         media_type="application/pdf",
     )
     async def record_pdf(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
+        self, db_session: DbSession, blob_store: Blobs, lot_code: PathCode
     ) -> Response[bytes]:
         view = await service.opening_view(db_session, lot_code)
         sha = view.opening.record_sha256
         if sha is None or view.opening.record_signature is None:
             raise NotFound("开标记录尚未生成 (no record yet).", code=ErrorCode.OPENING_NO_RECORD)
-        with _store(request).open(sha) as handle:
+        with blob_store.open(sha) as handle:
             body = handle.read()
         return Response(
             body,

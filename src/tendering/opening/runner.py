@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.bids import LotTerms, StoredBid, lot_terms
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY
 from tendering.core.blobs import BlobStore
 from tendering.core.db import session_scope
+from tendering.core.deps import platform_of
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.opening import ceremony, opener, service
@@ -239,11 +239,12 @@ async def _next(
 
 async def start_runner(app: Litestar) -> None:
     """App start-up: this process's runner, publishing through its own Redis client."""
-    settings = app.state["settings"]
+    platform = platform_of(app.state)
+    settings = platform.settings
     app.state[RUNNER_STATE_KEY] = OpeningRunner(
-        app.state[SESSIONMAKER_STATE_KEY],
-        platform_key=app.state["platform_key"],
-        store=BlobStore(settings.blob_dir),
+        platform.sessionmaker,
+        platform_key=platform.key,
+        store=platform.blobs,
         announcer=Announcer(
             Redis.from_url(settings.concrete_redis_url), settings.async_database_url
         ),

@@ -17,16 +17,14 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from tendering.core.auth.actor import Actor
-from tendering.core.auth.guards import current_actor, public, requires_role
+from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
-from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
-from tendering.core.deps import Page
+from tendering.core.deps import Blobs, CurrentActor, Page, Secrets
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import OffsetPagination
 from tendering.core.secrecy import Secrecy
-from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
 from tendering.tenders.models import Category, NoticeStatus
@@ -49,7 +47,7 @@ __all__ = ["BidderTenderController", "PublicNoticeController"]
 log = logging.getLogger("tendering.tenders")
 
 
-def _base_url(request: Request[Any, Any, Any]) -> str:
+def _base_url(request: Request[Any, Any, Any]) -> str:  # links name the address called
     return str(request.base_url).rstrip("/")
 
 
@@ -76,10 +74,6 @@ async def _registration_read(
     )
 
 
-def _secrecy(request: Request[Any, Any, Any]) -> Secrecy:
-    return Secrecy.of(request.app.state["platform_key"])
-
-
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -99,51 +93,43 @@ class BidderTenderController(Controller):
         summary="Register for a lot; registering again answers the same",
     )
     async def register(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets, lot_code: PathCode
     ) -> RegistrationRead:
-        actor = current_actor(request)
         found = await registration.register_for_lot(
-            db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
+            db_session, actor=actor, lot_code=lot_code, secrecy=secrecy
         )
-        return await _registration_read(db_session, actor, found, _secrecy(request))
+        return await _registration_read(db_session, actor, found, secrecy)
 
     @get("/lots/{lot_code:str}/registration", summary="My registration for a lot")
     async def my_registration(
-        self, db_session: DbSession, request: Request[Any, Any, Any], lot_code: PathCode
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets, lot_code: PathCode
     ) -> RegistrationRead:
-        actor = current_actor(request)
         found = await registration.own_registration(
-            db_session, actor=actor, lot_code=lot_code, secrecy=_secrecy(request)
+            db_session, actor=actor, lot_code=lot_code, secrecy=secrecy
         )
-        return await _registration_read(db_session, actor, found, _secrecy(request))
+        return await _registration_read(db_session, actor, found, secrecy)
 
     @get("/registrations/{ref:str}", summary="My registration by its reference")
     async def registration_by_ref(
-        self, db_session: DbSession, request: Request[Any, Any, Any], ref: PathRef
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets, ref: PathRef
     ) -> RegistrationRead:
-        actor = current_actor(request)
         found = await registration.own_registration(
-            db_session, actor=actor, ref=ref, secrecy=_secrecy(request)
+            db_session, actor=actor, ref=ref, secrecy=secrecy
         )
-        return await _registration_read(db_session, actor, found, _secrecy(request))
+        return await _registration_read(db_session, actor, found, secrecy)
 
     @get("/my/registrations", summary="All my registrations")
     async def my_registrations(
-        self, db_session: DbSession, request: Request[Any, Any, Any]
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets
     ) -> list[RegistrationRead]:
-        actor = current_actor(request)
-        found = await registration.own_registrations(
-            db_session, actor=actor, secrecy=_secrecy(request)
-        )
-        return [await _registration_read(db_session, actor, f, _secrecy(request)) for f in found]
+        found = await registration.own_registrations(db_session, actor=actor, secrecy=secrecy)
+        return [await _registration_read(db_session, actor, f, secrecy) for f in found]
 
     @get("/my/messages", summary="Amendments delivered to my organization")
     async def my_messages(
-        self, db_session: DbSession, request: Request[Any, Any, Any]
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets
     ) -> list[MessageRead]:
-        found = await registration.own_messages(
-            db_session, actor=current_actor(request), secrecy=_secrecy(request)
-        )
+        found = await registration.own_messages(db_session, actor=actor, secrecy=secrecy)
         return [
             MessageRead(
                 notice=a.notice_id, amendment=queries.amendment_read(a), delivered_at=a.issued_at
@@ -155,16 +141,17 @@ class BidderTenderController(Controller):
     async def ask(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         notice_id: PathId,
         data: JSONBody[QuestionCreate],
     ) -> QuestionRead:
         question = await amendments.ask_question(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             notice_id=notice_id,
             text=data.text,
-            secrecy=_secrecy(request),
+            secrecy=secrecy,
         )
         return QuestionRead(
             number=question.number,
@@ -228,13 +215,12 @@ class PublicNoticeController(Controller):
     async def document(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        blob_store: Blobs,
         notice_id: PathId,
         document_id: PathId,
     ) -> Stream:
         doc = await queries.notice_document(db_session, notice_id, document_id, public=True)
-        settings: Settings = request.app.state["settings"]
-        store = BlobStore(settings.blob_dir)
+        store = blob_store
         if not store.exists(doc.sha256):  # fail before the headers go out
             log.error("notice %s document %s: blob %s is missing", notice_id, doc.id, doc.sha256)
             raise NotFound(

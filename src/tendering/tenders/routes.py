@@ -14,15 +14,12 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from tendering.core import jobs
-from tendering.core.auth.guards import current_actor, requires_role
+from tendering.core.auth.guards import requires_role
 from tendering.core.auth.models import Organization, Role
-from tendering.core.blobs import BlobStore
 from tendering.core.db import DbSession
-from tendering.core.deps import Page
+from tendering.core.deps import AppSettings, Blobs, CurrentActor, Page, Queue, Secrets
 from tendering.core.errors import InvalidInput
 from tendering.core.pagination import OffsetPagination
-from tendering.core.secrecy import Secrecy
-from tendering.settings import Settings
 from tendering.tenders import amendments, projects, queries, service
 from tendering.tenders.models import Category, Lot, NoticeStatus, ProcurementMethod, TenderProject
 from tendering.tenders.schemas import (
@@ -53,15 +50,6 @@ log = logging.getLogger("tendering.tenders")
 
 _STAFF = requires_role(Role.STAFF)
 _BIDDER = requires_role(Role.BIDDER)
-
-
-def _base_url(request: Request[Any, Any, Any]) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
-    settings: Settings = request.app.state["settings"]
-    return BlobStore(settings.blob_dir)
 
 
 async def _project_read(db_session: DbSession, project: TenderProject) -> ProjectRead:
@@ -106,16 +94,16 @@ class StaffTenderController(Controller):
 
     @put("/rules", summary="Change the center's schedule-rule defaults")
     async def set_rules(
-        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[RuleSettings]
+        self, db_session: DbSession, actor: CurrentActor, data: JSONBody[RuleSettings]
     ) -> RuleSettings:
-        await projects.update_center_rules(db_session, actor=current_actor(request), values=data)
+        await projects.update_center_rules(db_session, actor=actor, values=data)
         return data
 
     @post("/projects", summary="Create a tender project (transaction code)")
     async def create_project(
-        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[ProjectCreate]
+        self, db_session: DbSession, actor: CurrentActor, data: JSONBody[ProjectCreate]
     ) -> ProjectRead:
-        project = await projects.create_project(db_session, actor=current_actor(request), data=data)
+        project = await projects.create_project(db_session, actor=actor, data=data)
         return await _project_read(db_session, project)
 
     @get("/projects/{code:str}")
@@ -126,20 +114,18 @@ class StaffTenderController(Controller):
     async def add_lot(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         code: PathCode,
         data: JSONBody[LotCreate],
     ) -> LotRead:
-        lot = await projects.add_lot(
-            db_session, actor=current_actor(request), project_code=code, data=data
-        )
+        lot = await projects.add_lot(db_session, actor=actor, project_code=code, data=data)
         return _lot_read(lot)
 
     @post("/notices", summary="Draft a notice (招标公告) for lots of a project")
     async def create_notice(
-        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[NoticeCreate]
+        self, db_session: DbSession, actor: CurrentActor, data: JSONBody[NoticeCreate]
     ) -> NoticeDetail:
-        notice = await service.create_notice(db_session, actor=current_actor(request), data=data)
+        notice = await service.create_notice(db_session, actor=actor, data=data)
         return await queries.notice_detail(db_session, notice.id, public=False)  # type: ignore[arg-type]
 
     @get("/notices", summary="Notices in every state (drafts and scheduled first), filtered")
@@ -172,7 +158,10 @@ class StaffTenderController(Controller):
     async def upload(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        request: Request[Any, Any, Any],  # the raw body streams to the blob store
+        actor: CurrentActor,
+        settings: AppSettings,
+        blob_store: Blobs,
         notice_id: PathId,
         title: Annotated[str, QueryParameter(min_length=1, max_length=300)],
         filename: Annotated[str, QueryParameter(min_length=1, max_length=255)],
@@ -183,14 +172,11 @@ class StaffTenderController(Controller):
                 "filename must be a plain file name, without folders.", field="filename"
             )
         await service.get_notice(db_session, notice_id)
-        settings: Settings = request.app.state["settings"]
-        blob = await _blobs(request).write_stream(
-            request.stream(), limit=settings.max_document_bytes
-        )
+        blob = await blob_store.write_stream(request.stream(), limit=settings.max_document_bytes)
         media_type = request.headers.get("content-type") or "application/octet-stream"
         document = await service.attach_document(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             notice_id=notice_id,
             title=title,
             filename=filename,
@@ -205,20 +191,23 @@ class StaffTenderController(Controller):
     async def schedule(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        queue: Queue,
         notice_id: PathId,
         data: JSONBody[ScheduleRequest],
     ) -> NoticeDetail:
         await service.schedule_notice(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             notice_id=notice_id,
             publish_at=data.publish_at,
         )
         await db_session.commit()
         try:
+            if queue is None:
+                raise RuntimeError("the job queue is not connected yet")
             await jobs.enqueue(
-                request.app.state["queue"],
+                queue,
                 "publish_notice",
                 notice_id,
                 key=f"notice:{notice_id}",
@@ -231,16 +220,16 @@ class StaffTenderController(Controller):
 
     @post("/notices/{notice_id:int}/publish", summary="Publish now")
     async def publish(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
+        self, db_session: DbSession, actor: CurrentActor, notice_id: PathId
     ) -> NoticeDetail:
-        await service.publish_notice(db_session, actor=current_actor(request), notice_id=notice_id)
+        await service.publish_notice(db_session, actor=actor, notice_id=notice_id)
         return await queries.notice_detail(db_session, notice_id, public=False)
 
     @post("/notices/{notice_id:int}/close", summary="Close a notice after its bid deadline")
     async def close(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
+        self, db_session: DbSession, actor: CurrentActor, notice_id: PathId
     ) -> NoticeDetail:
-        await service.close_notice(db_session, actor=current_actor(request), notice_id=notice_id)
+        await service.close_notice(db_session, actor=actor, notice_id=notice_id)
         return await queries.notice_detail(db_session, notice_id, public=False)
 
     @post(
@@ -249,12 +238,12 @@ class StaffTenderController(Controller):
     async def terminate(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         notice_id: PathId,
         data: JSONBody[TerminationCreate],
     ) -> NoticeDetail:
         await service.terminate_notice(
-            db_session, actor=current_actor(request), notice_id=notice_id, reason=data.reason
+            db_session, actor=actor, notice_id=notice_id, reason=data.reason
         )
         return await queries.notice_detail(db_session, notice_id, public=False)
 
@@ -262,16 +251,17 @@ class StaffTenderController(Controller):
     async def amend(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         notice_id: PathId,
         data: JSONBody[AmendmentCreate],
     ) -> AmendmentRead:
         amendment = await amendments.issue_amendment(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             notice_id=notice_id,
             data=data,
-            secrecy=Secrecy.of(request.app.state["platform_key"]),
+            secrecy=secrecy,
         )
         return queries.amendment_read(amendment)
 
@@ -279,14 +269,14 @@ class StaffTenderController(Controller):
     async def answer(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         notice_id: PathId,
         number: PathId,
         data: JSONBody[AnswerCreate],
     ) -> QuestionRead:
         question = await amendments.answer_question(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             notice_id=notice_id,
             number=number,
             answer=data.answer,

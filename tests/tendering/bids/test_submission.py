@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import os
 from pathlib import Path
 
@@ -177,10 +178,11 @@ async def test_a_malformed_envelope_is_refused(world):
     await _refused(world, await world.put(bidder, data[:20], signature), 400, "envelope.truncated")
 
 
-async def test_a_bid_over_the_lot_limit_is_too_large(world):
+async def test_a_bid_over_the_lot_limit_is_too_large(world, monkeypatch):
     await world.publish_lot()
     bidder = await world.bidder()
-    world.client.app.state["max_bid_bytes"] = 4096
+    capped = functools.partial(service.lot_terms, max_bytes=4096)  # a platform-wide cap
+    monkeypatch.setattr(service, "lot_terms", capped)
     data, signature = world.seal(bidder, plaintext=os.urandom(10_000))
     await _refused(world, await world.put(bidder, data, signature), 413, "envelope.too_large")
 
