@@ -43,6 +43,7 @@ from tendering.core.auth.guards import requires_login, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
+from tendering.core.deps import CurrentActor, Secrets
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import (
@@ -83,11 +84,6 @@ Format = Annotated[str, QueryParameter(pattern="^(pdf|csv)$", description="pdf o
 
 def _oversees(actor: Actor) -> bool:
     return actor.role in OVERSIGHT_ROLES
-
-
-def _secrecy(request: Request[Actor, Any, Any]) -> Secrecy:
-    """Finds and opens the sealed deposit rows (ledger/holders.py)."""
-    return Secrecy.of(request.app.state["platform_key"])
 
 
 async def _read(db_session: DbSession, view: service.DepositView, secrecy: Secrecy) -> DepositRead:
@@ -142,10 +138,10 @@ class LedgerController(Controller):
     async def list_deposits(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         subject: Annotated[str | None, QueryParameter(max_length=120)] = None,
     ) -> list[DepositRead]:
-        actor, secrecy = request.user, _secrecy(request)
         if _oversees(actor):
             # Who holds accounts for a subject is secret until its opening reveals them.
             views = await service.list_revealed_deposits(
@@ -161,22 +157,21 @@ class LedgerController(Controller):
 
     @get("/deposits/{number:str}", summary="One virtual account")
     async def get_deposit(
-        self, db_session: DbSession, request: Request[Actor, Any, Any], number: FromPath[str]
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets, number: FromPath[str]
     ) -> DepositRead:
-        secrecy = _secrecy(request)
-        view = await _visible(db_session, request.user, number, secrecy)
+        view = await _visible(db_session, actor, number, secrecy)
         return await _read(db_session, view, secrecy)
 
     @get("/deposits/{number:str}/statement", summary="保证金对账单 as PDF or CSV")
     async def statement(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         number: FromPath[str],
         format: Format = "pdf",
     ) -> Response[bytes]:
-        secrecy = _secrecy(request)
-        view = await _visible(db_session, request.user, number, secrecy)
+        view = await _visible(db_session, actor, number, secrecy)
         report = await reports.deposit_statement(db_session, view.number, secrecy=secrecy)
         return await _report(report, format)
 
@@ -184,10 +179,10 @@ class LedgerController(Controller):
     async def status(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         subject: Annotated[str, QueryParameter(max_length=120)],
     ) -> DepositStatusRead:
-        actor = request.user
         if actor.organization_id is None:
             raise Forbidden("log in as a bidder to see your deposit status")
         result = await eligibility.deposit_status(
@@ -195,7 +190,7 @@ class LedgerController(Controller):
             actor.organization_id,
             subject,
             await db_now(db_session),
-            secrecy=_secrecy(request),
+            secrecy=secrecy,
         )
         return DepositStatusRead(**result.__dict__)
 
@@ -203,10 +198,10 @@ class LedgerController(Controller):
     async def open_deposit(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         data: JSONBody[DepositCreate],
     ) -> DepositRead:
-        secrecy = _secrecy(request)
         view = await service.open_deposit_account(
             db_session,
             secrecy=secrecy,
@@ -214,7 +209,7 @@ class LedgerController(Controller):
             subject=data.subject,
             amount_due_fen=data.amount_due_fen,
             deadline=data.deadline,
-            actor=request.user,
+            actor=actor,
         )
         return await _read(db_session, view, secrecy)
 
@@ -222,31 +217,33 @@ class LedgerController(Controller):
     async def forfeit(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         number: FromPath[str],
         data: JSONBody[CloseRequest],
     ) -> dict[str, int]:
-        return await self._close(db_session, request, number, "forfeited", data.reason)
+        return await self._close(db_session, actor, secrecy, number, "forfeited", data.reason)
 
     @post("/deposits/{number:str}/convert", guards=[STAFF], summary="Convert to payment")
     async def convert(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         number: FromPath[str],
         data: JSONBody[CloseRequest],
     ) -> dict[str, int]:
-        return await self._close(db_session, request, number, "converted", data.reason)
+        return await self._close(db_session, actor, secrecy, number, "converted", data.reason)
 
     async def _close(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: Actor,
+        secrecy: Secrecy,
         number: str,
         to: str,
         reason: str,
     ) -> dict[str, int]:
-        actor, secrecy = request.user, _secrecy(request)
         view = await _visible(db_session, actor, number, secrecy)
         moved = await closing.close_deposit(
             db_session,
@@ -266,14 +263,16 @@ class LedgerController(Controller):
         request_max_body_size=None,  # our own limit, named in the 413 (ledger/upload.py)
     )
     async def import_file(
-        self, db_session: DbSession, request: Request[Actor, Any, Any]
+        self,
+        db_session: DbSession,
+        request: Request[Actor, Any, Any],  # the file is the raw body, read to its own limit
+        actor: CurrentActor,
+        secrecy: Secrets,
     ) -> ImportRead:
         body = await statement_body(request)
         if not body:
             raise InvalidInput("send the statement file as the request body", field="body")
-        result = await import_statement(
-            db_session, body, secrecy=_secrecy(request), actor=request.user
-        )
+        result = await import_statement(db_session, body, secrecy=secrecy, actor=actor)
         return ImportRead(**result.__dict__)
 
     @get("/statements", guards=[READERS], summary="Imported statements, newest first")
@@ -285,27 +284,26 @@ class LedgerController(Controller):
         return await reports.list_refund_batches(db_session)
 
     @get("/suspense", guards=[READERS], summary="Lines waiting in suspense")
-    async def list_suspense(
-        self, db_session: DbSession, request: Request[Actor, Any, Any]
-    ) -> list[SuspenseRead]:
-        lines = await suspense.list_suspense(db_session, secrecy=_secrecy(request))
+    async def list_suspense(self, db_session: DbSession, secrecy: Secrets) -> list[SuspenseRead]:
+        lines = await suspense.list_suspense(db_session, secrecy=secrecy)
         return [SuspenseRead(**s.__dict__) for s in lines]
 
     @post("/suspense/{line_id:int}/resolve", guards=[STAFF], summary="Assign, refund or split")
     async def resolve(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         line_id: FromPath[int],
         data: JSONBody[ResolveRequest],
     ) -> dict[str, Any]:
         return await suspense.resolve_suspense(
             db_session,
             line_id,
-            secrecy=_secrecy(request),
+            secrecy=secrecy,
             assign=[(p.number, p.amount_fen) for p in data.assign],
             refund_fen=data.refund_fen,
-            actor=request.user,
+            actor=actor,
             note=data.note,
         )
 
@@ -313,7 +311,8 @@ class LedgerController(Controller):
     async def refund(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         data: JSONBody[RefundBatchCreate],
     ) -> RefundBatchRead:
         base = rules.LedgerPolicy.from_env()
@@ -323,10 +322,10 @@ class LedgerController(Controller):
         )
         batch = await refunds.create_refund_batch(
             db_session,
-            secrecy=_secrecy(request),
+            secrecy=secrecy,
             subject=data.subject,
             paid_on=data.paid_on,
-            actor=request.user,
+            actor=actor,
             bidder_org_ids=data.bidder_org_ids,
             policy=policy,
             request_key=data.idempotency_key,
@@ -335,9 +334,9 @@ class LedgerController(Controller):
 
     @get("/refund-batches/{code:str}/instructions", guards=[READERS], summary="Payment file")
     async def instructions(
-        self, db_session: DbSession, request: Request[Actor, Any, Any], code: FromPath[str]
+        self, db_session: DbSession, secrecy: Secrets, code: FromPath[str]
     ) -> Response[bytes]:
-        body = await reports.instructions_csv(db_session, code, secrecy=_secrecy(request))
+        body = await reports.instructions_csv(db_session, code, secrecy=secrecy)
         return Response(
             body.encode(),
             media_type="text/csv; charset=utf-8",
@@ -348,7 +347,7 @@ class LedgerController(Controller):
     async def paid(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
         ref: FromPath[str],
         data: JSONBody[RefundPaid],
     ) -> dict[str, bool]:
@@ -357,7 +356,7 @@ class LedgerController(Controller):
             instruction_ref=ref,
             bank_ref=data.bank_ref,
             paid_at=data.paid_at,
-            actor=request.user,
+            actor=actor,
         )
         return {"changed": done is not None}
 
@@ -365,17 +364,18 @@ class LedgerController(Controller):
     async def returned(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         ref: FromPath[str],
         data: JSONBody[RefundReturned],
     ) -> dict[str, str]:
         new_ref = await reissue_refund(
             db_session,
-            secrecy=_secrecy(request),
+            secrecy=secrecy,
             instruction_ref=ref,
             payee=(data.payee_name, data.payee_account),
             reason=data.reason,
-            actor=request.user,
+            actor=actor,
         )
         return {"returned": ref, "reissued": new_ref}
 
@@ -387,17 +387,18 @@ class LedgerController(Controller):
     async def payee(
         self,
         db_session: DbSession,
-        request: Request[Actor, Any, Any],
+        actor: CurrentActor,
+        secrecy: Secrets,
         ref: FromPath[str],
         data: JSONBody[RefundPayee],
     ) -> dict[str, Any]:
         return await supply_payee(
             db_session,
-            secrecy=_secrecy(request),
+            secrecy=secrecy,
             instruction_ref=ref,
             payee=(data.payee_name, data.payee_account),
             reason=data.reason,
-            actor=request.user,
+            actor=actor,
         )
 
     @get("/reconciliation/{day:date}", guards=[READERS], summary="银行对账日报, PDF or CSV")

@@ -12,8 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.auth.access import OVERSIGHT_ROLES
-from tendering.core.auth.actor import Actor
-from tendering.core.auth.guards import current_actor, public, requires_login, requires_role
+from tendering.core.auth.guards import public, requires_login, requires_role
 from tendering.core.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.schemas import (
@@ -47,6 +46,7 @@ from tendering.core.auth.throttle import (
 )
 from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.db import DbSession
+from tendering.core.deps import CurrentActor
 from tendering.core.errors import Unauthorized
 from tendering.settings import Settings
 
@@ -135,7 +135,10 @@ async def login(
 
 
 @post("/api/auth/logout", tags=["auth"], guards=[requires_login], status_code=204)
-async def logout(db_session: DbSession, request: Request[Any, Any, Any]) -> Response[None]:
+async def logout(
+    db_session: DbSession,
+    request: Request[Any, Any, Any],  # the login token this request came with ends
+) -> Response[None]:
     token = request.scope.get("auth")
     if isinstance(token, str):
         await log_out(db_session, token)
@@ -151,12 +154,15 @@ async def logout(db_session: DbSession, request: Request[Any, Any, Any]) -> Resp
     summary="Change one's own password; other logins are logged out",
 )
 async def password(
-    data: JSONBody[PasswordChange], db_session: DbSession, request: Request[Any, Any, Any]
+    data: JSONBody[PasswordChange],
+    db_session: DbSession,
+    actor: CurrentActor,
+    request: Request[Any, Any, Any],  # the login token this request came with stays valid
 ) -> None:
     token = request.scope.get("auth")
     await change_password(
         db_session,
-        actor=current_actor(request),
+        actor=actor,
         current_password=data.current_password,
         new_password=data.new_password,
         keep_token=token if isinstance(token, str) else None,
@@ -164,8 +170,7 @@ async def password(
 
 
 @get("/api/auth/me", tags=["auth"], guards=[requires_login])
-async def me(db_session: DbSession, request: Request[Any, Any, Any]) -> Me:
-    actor: Actor = current_actor(request)
+async def me(db_session: DbSession, actor: CurrentActor) -> Me:
     assert actor.user_id is not None  # a request's actor is always a user
     return await _me(db_session, actor.user_id)
 
@@ -196,7 +201,7 @@ class OrganizationController(Controller):
         self,
         data: JSONBody[OrganizationCreate],
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
     ) -> OrganizationRead:
         org = await create_organization(
             db_session,
@@ -205,7 +210,7 @@ class OrganizationController(Controller):
             kind=data.kind,
             region=data.region,
             credit_code=data.credit_code,
-            actor=current_actor(request),
+            actor=actor,
         )
         return _org_read(org)
 
@@ -226,9 +231,9 @@ class OrganizationController(Controller):
         summary="One organization (oversight roles: any; others: their own)",
     )
     async def read(
-        self, code: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
+        self, code: FromPath[str], db_session: DbSession, actor: CurrentActor
     ) -> OrganizationRead:
-        org = await read_organization(db_session, actor=current_actor(request), code=code)
+        org = await read_organization(db_session, actor=actor, code=code)
         return _org_read(org)
 
 
@@ -241,7 +246,7 @@ class UserController(Controller):
 
     @post("/", summary="Create a user in an organization")
     async def create(
-        self, data: JSONBody[UserCreate], db_session: DbSession, request: Request[Any, Any, Any]
+        self, data: JSONBody[UserCreate], db_session: DbSession, actor: CurrentActor
     ) -> UserRead:
         user, org = await create_user_in(
             db_session,
@@ -250,7 +255,7 @@ class UserController(Controller):
             password=data.password,
             role=data.role,
             display_name=data.display_name,
-            actor=current_actor(request),
+            actor=actor,
         )
         return _user_read(user, org.code)
 
@@ -274,11 +279,9 @@ class UserController(Controller):
         summary="Deactivate a user; every login token of theirs stops working",
     )
     async def deactivate(
-        self, username: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
+        self, username: FromPath[str], db_session: DbSession, actor: CurrentActor
     ) -> UserRead:
-        user, org = await deactivate_user(
-            db_session, username=username, actor=current_actor(request)
-        )
+        user, org = await deactivate_user(db_session, username=username, actor=actor)
         return _user_read(user, org.code)
 
 

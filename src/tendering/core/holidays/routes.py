@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, delete, get, put
 from litestar.params import FromPath, JSONBody, PathParameter
 from pydantic import BaseModel, Field
 
-from tendering.core.auth.guards import current_actor, public, requires_role
+from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
+from tendering.core.deps import CurrentActor
 from tendering.core.holidays.models import CalendarDay, CalendarYear, DayKind
 from tendering.core.holidays.service import (
     calendar_year,
@@ -106,13 +107,13 @@ class CalendarController(Controller):
     async def enter_year(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         year: _YEAR,
         data: JSONBody[CalendarYearWrite],
     ) -> CalendarYearRead:
         row = await enter_calendar_year(
             db_session,
-            actor=current_actor(request),
+            actor=actor,
             year=year,
             source=data.source,
             days=[(d.day, d.kind, d.name) for d in data.days],
@@ -123,17 +124,17 @@ class CalendarController(Controller):
     async def set_day(
         self,
         db_session: DbSession,
-        request: Request[Any, Any, Any],
+        actor: CurrentActor,
         day: FromPath[date],
         data: JSONBody[CalendarDayWrite],
     ) -> CalendarDayRead:
         row = await set_calendar_day(
-            db_session, actor=current_actor(request), day=day, kind=data.kind, name=data.name
+            db_session, actor=actor, day=day, kind=data.kind, name=data.name
         )
         return CalendarDayRead.of(row)
 
     @delete("/days/{day:date}", guards=[requires_role(Role.STAFF, Role.ADMIN)])
     async def remove_day(
-        self, db_session: DbSession, request: Request[Any, Any, Any], day: FromPath[date]
+        self, db_session: DbSession, actor: CurrentActor, day: FromPath[date]
     ) -> None:
-        await remove_calendar_day(db_session, actor=current_actor(request), day=day)
+        await remove_calendar_day(db_session, actor=actor, day=day)
