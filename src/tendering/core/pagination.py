@@ -15,7 +15,7 @@ Lists are ordered by the caller's query (newest first, usually); a page past the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, TypeVarTuple
+from typing import Annotated, TypeVar, TypeVarTuple
 
 from advanced_alchemy.filters import LimitOffset
 from advanced_alchemy.service import OffsetPagination
@@ -23,10 +23,18 @@ from litestar.params import QueryParameter
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["MAX_PAGE_SIZE", "LimitOffset", "OffsetPagination", "paginate", "provide_page"]
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "LimitOffset",
+    "OffsetPagination",
+    "page_of",
+    "paginate",
+    "provide_page",
+]
 
 MAX_PAGE_SIZE = 100
 Ts = TypeVarTuple("Ts")
+T = TypeVar("T")
 
 
 def provide_page(
@@ -43,3 +51,10 @@ async def paginate(
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = (await session.execute(query.limit(page.limit).offset(page.offset))).all()
     return rows, int(total or 0)
+
+
+def page_of(items: Sequence[T], page: LimitOffset) -> OffsetPagination[T]:
+    """A page of a list that SQL cannot page: rows kept or dropped only once their sealed
+    boxes are opened (the ledger's deposit accounts). ``items`` is the whole list, in order."""
+    chosen = list(items[page.offset : page.offset + page.limit])
+    return OffsetPagination(items=chosen, limit=page.limit, offset=page.offset, total=len(items))

@@ -15,15 +15,17 @@ import io
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.clock import rfc3339
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.money import yuan
+from tendering.core.pagination import LimitOffset, paginate
 from tendering.core.reports import Report, render_csv, render_pdf
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.eligibility import deposit_status
+from tendering.ledger.models import BankStatement, RefundBatch, RefundLine, StatementLine
 from tendering.ledger.payers import open_payee
 from tendering.ledger.reconcile import StatementCheck, check_statements
 from tendering.ledger.rules import CHINA
@@ -306,25 +308,38 @@ async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: S
     return "\ufeff" + out.getvalue()
 
 
-async def list_statements(session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Imported statements, newest first, with how their lines stand now and their balances
-    against the books (``ledger/reconcile.py``)."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT s.id, s.file_sha256 AS sha256, s.format, s.bank_account,"
-                " s.statement_ref, s.line_count, s.imported_by, s.imported_at,"
-                " count(l.id) FILTER (WHERE l.status = 'booked') AS booked,"
-                " count(l.id) FILTER (WHERE l.status = 'suspense') AS suspense,"
-                " count(l.id) FILTER (WHERE l.status = 'resolved') AS resolved"
-                " FROM bank_statement s LEFT JOIN statement_line l ON l.statement_id = s.id"
-                " GROUP BY s.id ORDER BY s.id DESC LIMIT :limit"
-            ),
-            {"limit": limit},
+async def list_statements(
+    session: AsyncSession, page: LimitOffset
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the imported statements, newest first, with how their lines stand now and
+    their balances against the books (``ledger/reconcile.py``), and how many there are."""
+    statements, lines_ = BankStatement.__table__, StatementLine.__table__  # type: ignore[attr-defined]
+    s, line = statements.c, lines_.c
+
+    def lines(status: str) -> Any:
+        return func.count(line.id).filter(line.status == status).label(status)
+
+    query = (
+        select(
+            s.id,
+            s.file_sha256.label("sha256"),
+            s.format,
+            s.bank_account,
+            s.statement_ref,
+            s.line_count,
+            s.imported_by,
+            s.imported_at,
+            lines("booked"),
+            lines("suspense"),
+            lines("resolved"),
         )
-    ).all()
-    checks = {c.statement_id: c for c in await check_statements(session)}
-    return [{**r._mapping, **_balances(checks.get(r.id))} for r in rows]
+        .select_from(statements.outerjoin(lines_, line.statement_id == s.id))
+        .group_by(s.id)
+        .order_by(s.id.desc())
+    )
+    rows, total = await paginate(session, query, page)
+    checks = {c.statement_id: c for c in await check_statements(session)} if rows else {}
+    return [{**r._mapping, **_balances(checks.get(r.id))} for r in rows], total
 
 
 def _balances(c: StatementCheck | None) -> dict[str, int | None]:
@@ -341,22 +356,33 @@ def _balances(c: StatementCheck | None) -> dict[str, int | None]:
     }
 
 
-async def list_refund_batches(session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Refund batches, newest first, with their totals and how many lines are paid."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT b.code, b.subject, b.paid_on, b.due_on, b.annual_rate, b.day_count,"
-                " b.created_by, b.created_at, count(f.id) AS lines,"
-                " count(f.id) FILTER (WHERE f.status = 'paid') AS paid,"
-                " coalesce(sum(f.principal_fen), 0) AS principal_fen,"
-                " coalesce(sum(f.interest_fen), 0) AS interest_fen"
-                " FROM refund_batch b LEFT JOIN refund_line f ON f.batch_id = b.id"
-                " GROUP BY b.id ORDER BY b.id DESC LIMIT :limit"
-            ),
-            {"limit": limit},
+async def list_refund_batches(
+    session: AsyncSession, page: LimitOffset
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the refund batches, newest first, with their totals and how many lines are
+    paid, and how many batches there are."""
+    batches, refund_lines = RefundBatch.__table__, RefundLine.__table__  # type: ignore[attr-defined]
+    b, f = batches.c, refund_lines.c
+    query = (
+        select(
+            b.code,
+            b.subject,
+            b.paid_on,
+            b.due_on,
+            b.annual_rate,
+            b.day_count,
+            b.created_by,
+            b.created_at,
+            func.count(f.id).label("lines"),
+            func.count(f.id).filter(f.status == "paid").label("paid"),
+            func.coalesce(func.sum(f.principal_fen), 0).label("principal_fen"),
+            func.coalesce(func.sum(f.interest_fen), 0).label("interest_fen"),
         )
-    ).all()
+        .select_from(batches.outerjoin(refund_lines, f.batch_id == b.id))
+        .group_by(b.id)
+        .order_by(b.id.desc())
+    )
+    rows, total = await paginate(session, query, page)
     return [
         {
             **r._mapping,
@@ -365,4 +391,4 @@ async def list_refund_batches(session: AsyncSession, *, limit: int = 100) -> lis
             "interest_fen": int(r.interest_fen),
         }
         for r in rows
-    ]
+    ], total

@@ -43,8 +43,9 @@ from tendering.core.auth.guards import requires_login, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor, Secrets
+from tendering.core.deps import CurrentActor, Page, Secrets
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
+from tendering.core.pagination import OffsetPagination, page_of
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import (
     closing,
@@ -66,10 +67,12 @@ from tendering.ledger.schemas import (
     ImportRead,
     RefundBatchCreate,
     RefundBatchRead,
+    RefundBatchSummary,
     RefundPaid,
     RefundPayee,
     RefundReturned,
     ResolveRequest,
+    StatementRead,
     SuspenseRead,
 )
 from tendering.ledger.upload import statement_body
@@ -140,8 +143,9 @@ class LedgerController(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         secrecy: Secrets,
+        page: Page,
         subject: Annotated[str | None, QueryParameter(max_length=120)] = None,
-    ) -> list[DepositRead]:
+    ) -> OffsetPagination[DepositRead]:
         if _oversees(actor):
             # Who holds accounts for a subject is secret until its opening reveals them.
             views = await service.list_revealed_deposits(
@@ -153,7 +157,13 @@ class LedgerController(Controller):
             )
         else:
             raise Forbidden("only bidders and oversight roles see deposit accounts")
-        return [await _read(db_session, v, secrecy) for v in views]
+        shown = page_of(views, page)
+        return OffsetPagination(
+            items=[await _read(db_session, v, secrecy) for v in shown.items],
+            limit=shown.limit,
+            offset=shown.offset,
+            total=shown.total,
+        )
 
     @get("/deposits/{number:str}", summary="One virtual account")
     async def get_deposit(
@@ -276,17 +286,40 @@ class LedgerController(Controller):
         return ImportRead(**result.__dict__)
 
     @get("/statements", guards=[READERS], summary="Imported statements, newest first")
-    async def list_statements(self, db_session: DbSession) -> list[dict[str, Any]]:
-        return await reports.list_statements(db_session)
+    async def list_statements(
+        self, db_session: DbSession, page: Page
+    ) -> OffsetPagination[StatementRead]:
+        rows, total = await reports.list_statements(db_session, page)
+        return OffsetPagination(
+            items=[StatementRead(**r) for r in rows],
+            limit=page.limit,
+            offset=page.offset,
+            total=total,
+        )
 
     @get("/refund-batches", guards=[READERS], summary="Refund batches, newest first")
-    async def list_refund_batches(self, db_session: DbSession) -> list[dict[str, Any]]:
-        return await reports.list_refund_batches(db_session)
+    async def list_refund_batches(
+        self, db_session: DbSession, page: Page
+    ) -> OffsetPagination[RefundBatchSummary]:
+        rows, total = await reports.list_refund_batches(db_session, page)
+        return OffsetPagination(
+            items=[RefundBatchSummary(**r) for r in rows],
+            limit=page.limit,
+            offset=page.offset,
+            total=total,
+        )
 
     @get("/suspense", guards=[READERS], summary="Lines waiting in suspense")
-    async def list_suspense(self, db_session: DbSession, secrecy: Secrets) -> list[SuspenseRead]:
-        lines = await suspense.list_suspense(db_session, secrecy=secrecy)
-        return [SuspenseRead(**s.__dict__) for s in lines]
+    async def list_suspense(
+        self, db_session: DbSession, secrecy: Secrets, page: Page
+    ) -> OffsetPagination[SuspenseRead]:
+        lines, total = await suspense.suspense_page(db_session, secrecy=secrecy, page=page)
+        return OffsetPagination(
+            items=[SuspenseRead(**s.__dict__) for s in lines],
+            limit=page.limit,
+            offset=page.offset,
+            total=total,
+        )
 
     @post("/suspense/{line_id:int}/resolve", guards=[STAFF], summary="Assign, refund or split")
     async def resolve(

@@ -18,10 +18,12 @@ __all__ = [
     "ImportRead",
     "RefundBatchCreate",
     "RefundBatchRead",
+    "RefundBatchSummary",
     "RefundPaid",
     "RefundPayee",
     "RefundReturned",
     "ResolveRequest",
+    "StatementRead",
     "SuspenseRead",
 ]
 
@@ -95,6 +97,52 @@ class ImportRead(BaseModel):
         description="of the difference, what no outstanding item explains; "
         "ledger verify fails while it is not 0"
     )
+
+
+class StatementRead(BaseModel):
+    """An imported statement, how its lines stand now and its balances against the books
+    (the balances are null for a statement that gives none, as a CSV file)."""
+
+    id: int
+    sha256: str
+    format: str
+    bank_account: str
+    statement_ref: str
+    line_count: int
+    imported_by: str
+    imported_at: datetime
+    booked: int
+    suspense: int
+    resolved: int
+    opening_fen: int | None = Field(default=None, description="the bank's opening balance")
+    closing_fen: int | None = Field(default=None, description="the bank's closing balance")
+    books_opening_fen: int | None = Field(
+        default=None, description="the books at the opening, when the bank gave one"
+    )
+    books_closing_fen: int | None = Field(
+        default=None, description="the books at the closing, when the bank gave one"
+    )
+    difference_fen: int | None = Field(default=None, description="closing balance less books")
+    unexplained_fen: int | None = Field(
+        default=None, description="of the difference, what no outstanding item explains"
+    )
+
+
+class RefundBatchSummary(BaseModel):
+    """A refund batch in the list: its terms, totals and how many lines are paid."""
+
+    code: str
+    subject: str
+    paid_on: date
+    due_on: date
+    annual_rate: str = Field(description="a decimal, e.g. 0.0035")
+    day_count: str
+    created_by: str
+    created_at: datetime
+    lines: int
+    paid: int
+    principal_fen: int
+    interest_fen: int
 
 
 class SuspenseRead(BaseModel):

@@ -120,7 +120,6 @@ async def get_deposit(
     return _view(row, secrecy)
 
 
-_LISTED = 1000
 _BATCH = 500
 
 
@@ -131,11 +130,12 @@ async def list_deposits(
     bidder_org_id: int | None = None,
     subject: str | None = None,
 ) -> list[DepositView]:
-    """Virtual accounts, newest first (at most 1000); filtered by bidder and/or subject.
+    """Virtual accounts, newest first; filtered by bidder and/or subject (every one found:
+    the caller pages them, ``core/pagination.py``).
 
     A subject's are found by their tags (one per bidder organization); a bidder's alone, or
-    all of them, by opening every box, newest first, until 1000 are found (the ledger does
-    not know which subjects exist to tag them)."""
+    all of them, by opening every box, newest first (the ledger does not know which
+    subjects exist to tag them)."""
     if subject is None:
 
         async def of_bidder(views: list[DepositView]) -> list[DepositView]:
@@ -147,8 +147,8 @@ async def list_deposits(
     )
     rows = (
         await session.execute(
-            text(f"{_VIEW} WHERE d.holder_tag = ANY(:tags) ORDER BY d.id DESC LIMIT :n"),
-            {"tags": tags, "n": _LISTED},
+            text(f"{_VIEW} WHERE d.holder_tag = ANY(:tags) ORDER BY d.id DESC"),
+            {"tags": tags},
         )
     ).all()
     return [_view(r, secrecy) for r in rows]
@@ -189,11 +189,10 @@ async def _scan(
     secrecy: Secrecy,
     keep: Callable[[list[DepositView]], Awaitable[list[DepositView]]],
 ) -> list[DepositView]:
-    """Every account, newest first, opened a batch at a time; those ``keep`` keeps, up to
-    1000."""
+    """Every account, newest first, opened a batch at a time; those ``keep`` keeps."""
     found: list[DepositView] = []
     below = None
-    while len(found) < _LISTED:
+    while True:
         rows = (
             await session.execute(
                 text(
@@ -207,7 +206,7 @@ async def _scan(
         if len(rows) < _BATCH:
             break
         below = rows[-1].id
-    return found[:_LISTED]
+    return found
 
 
 async def open_deposit_account(

@@ -23,20 +23,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
-from sqlalchemy import text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation
+from tendering.core.pagination import LimitOffset, paginate
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import rules
+from tendering.ledger.models import StatementLine
 from tendering.ledger.payers import open_payer
 from tendering.ledger.postings import TransferSpec, create_transfer, platform_accounts
 from tendering.ledger.refunds import _new_batch, pay_out
 from tendering.ledger.rules import DEFAULT_POLICY
 
-__all__ = ["SuspenseLine", "list_suspense", "resolve_suspense"]
+__all__ = ["SuspenseLine", "list_suspense", "resolve_suspense", "suspense_page"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,35 +55,53 @@ class SuspenseLine:
     reason: str
 
 
+def _suspense_query() -> Select[Any]:
+    line = StatementLine.__table__.c  # type: ignore[attr-defined]
+    return (
+        select(
+            line.id,
+            line.bank_account,
+            line.bank_ref,
+            line.direction,
+            line.amount_fen,
+            line.value_at,
+            line.virtual_account,
+            line.payer,
+            line.reason,
+        )
+        .where(line.status == "suspense")
+        .order_by(line.id)
+    )
+
+
+def _line(r: Any, secrecy: Secrecy) -> SuspenseLine:
+    payer = open_payer(secrecy, bank_account=r.bank_account, bank_ref=r.bank_ref, box=r.payer)
+    return SuspenseLine(
+        id=r.id,
+        bank_ref=r.bank_ref,
+        direction=r.direction,
+        amount_fen=r.amount_fen,
+        value_at=r.value_at,
+        virtual_account=r.virtual_account,
+        counterparty_name=payer.name,
+        counterparty_account=payer.account,
+        memo=payer.memo,
+        reason=r.reason,
+    )
+
+
+async def suspense_page(
+    session: AsyncSession, *, secrecy: Secrecy, page: LimitOffset
+) -> tuple[list[SuspenseLine], int]:
+    """A page of the lines in suspense, oldest first, each with its payer opened, and how
+    many there are."""
+    rows, total = await paginate(session, _suspense_query(), page)
+    return [_line(r, secrecy) for r in rows], total
+
+
 async def list_suspense(session: AsyncSession, *, secrecy: Secrecy) -> list[SuspenseLine]:
-    """The lines in suspense, oldest first (at most 1000), each with its payer opened."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT id, bank_account, bank_ref, direction, amount_fen, value_at,"
-                " virtual_account, payer, reason FROM statement_line"
-                " WHERE status = 'suspense' ORDER BY id LIMIT 1000"
-            )
-        )
-    ).all()
-    out = []
-    for r in rows:
-        payer = open_payer(secrecy, bank_account=r.bank_account, bank_ref=r.bank_ref, box=r.payer)
-        out.append(
-            SuspenseLine(
-                id=r.id,
-                bank_ref=r.bank_ref,
-                direction=r.direction,
-                amount_fen=r.amount_fen,
-                value_at=r.value_at,
-                virtual_account=r.virtual_account,
-                counterparty_name=payer.name,
-                counterparty_account=payer.account,
-                memo=payer.memo,
-                reason=r.reason,
-            )
-        )
-    return out
+    """Every line in suspense, oldest first, each with its payer opened."""
+    return [_line(r, secrecy) for r in await session.execute(_suspense_query())]
 
 
 async def resolve_suspense(

@@ -68,7 +68,7 @@ async def test_statements_that_agree_with_the_books_pass(
         assert result.closing_fen is not None and result.difference_fen == 0
     assert await _problems(maker) == []
     h = await login(await people.user(Role.SUPERVISOR))
-    listed = (await client.get("/api/ledger/statements", headers=h)).json()
+    listed = (await client.get("/api/ledger/statements", headers=h)).json()["items"]
     assert [
         (s["statement_ref"], s["closing_fen"], s["books_closing_fen"], s["difference_fen"])
         for s in listed
@@ -77,6 +77,35 @@ async def test_statements_that_agree_with_the_books_pass(
         ("STMT-2", 5_123_456, 5_123_456, 0),
         ("STMT-1", 5_000_000, 5_000_000, 0),
     ]
+
+
+async def test_every_statement_is_reachable_page_by_page(
+    open_account, maker, people, login, client
+):
+    a, b = await open_account(), await open_account()
+    for raw in _days(a.number, b.number):
+        await _import(maker, raw)
+    h = await login(await people.user(Role.SUPERVISOR))
+    pages = [
+        (
+            await client.get(
+                "/api/ledger/statements", params={"page_size": 2, "current_page": n}, headers=h
+            )
+        ).json()
+        for n in (1, 2, 3)
+    ]
+    assert [[s["statement_ref"] for s in p["items"]] for p in pages] == [
+        ["STMT-3", "STMT-2"],
+        ["STMT-1"],
+        [],
+    ]
+    assert [(p["total"], p["limit"], p["offset"]) for p in pages] == [
+        (3, 2, 0),
+        (3, 2, 2),
+        (3, 2, 4),
+    ]
+    too_big = await client.get("/api/ledger/statements", params={"page_size": 101}, headers=h)
+    assert too_big.status_code == 400 and too_big.json()["code"] == "input.invalid"
 
 
 @pytest.mark.committed

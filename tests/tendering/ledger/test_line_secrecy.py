@@ -119,7 +119,7 @@ async def test_staff_still_see_the_payer_and_refunds_go_back_to_the_payers_accou
     imported, client
 ):
     h = imported
-    (line,) = (await client.get("/api/ledger/suspense", headers=h["supervisor"])).json()
+    (line,) = (await client.get("/api/ledger/suspense", headers=h["supervisor"])).json()["items"]
     assert (line["bank_ref"], line["amount_fen"]) == ("PAY-2", 700)
     assert (line["counterparty_name"], line["counterparty_account"], line["memo"]) == STRAY
     resolved = await client.post(
@@ -179,7 +179,7 @@ async def refunded(imported, client):
     """The stray payment refunded from suspense, the deposit refunded by a batch (asked
     twice with one key) and that refund reissued to another account; the API's answers."""
     h = imported
-    (line,) = (await client.get("/api/ledger/suspense", headers=h["supervisor"])).json()
+    (line,) = (await client.get("/api/ledger/suspense", headers=h["supervisor"])).json()["items"]
     resolved = await client.post(
         f"/api/ledger/suspense/{line['id']}/resolve",
         headers=h["staff"],

@@ -38,8 +38,8 @@ async def _setup(people, login, client):
 async def test_bidders_see_only_their_own_accounts(people, login, client):
     h, number = await _setup(people, login, client)
     mine = await client.get("/api/ledger/deposits", headers=h["bidder"])
-    assert [d["number"] for d in mine.json()] == [number]
-    assert (await client.get("/api/ledger/deposits", headers=h["other"])).json() == []
+    assert [d["number"] for d in mine.json()["items"]] == [number]
+    assert (await client.get("/api/ledger/deposits", headers=h["other"])).json()["items"] == []
     theirs = await client.get(f"/api/ledger/deposits/{number}", headers=h["other"])
     missing = await client.get("/api/ledger/deposits/8866000000000000", headers=h["other"])
     assert theirs.status_code == missing.status_code == 404
@@ -62,7 +62,7 @@ async def test_oversight_lists_a_subjects_accounts_only_once_its_opening_reveale
     for who in ("staff", "supervisor"):
         for params in ({"subject": "lot:L-9"}, {}):
             listed = await client.get("/api/ledger/deposits", params=params, headers=h[who])
-            assert listed.status_code == 200 and listed.json() == [], (who, params)
+            assert listed.status_code == 200 and listed.json()["items"] == [], (who, params)
     one = await client.get(f"/api/ledger/deposits/{number}", headers=h["staff"])
     assert one.json()["subject"] == "lot:L-9"  # one account, by its number, is still read
     async with maker() as session, session.begin():
@@ -70,11 +70,11 @@ async def test_oversight_lists_a_subjects_accounts_only_once_its_opening_reveale
     for who in ("staff", "supervisor"):
         for params in ({"subject": "lot:L-9"}, {}):
             listed = await client.get("/api/ledger/deposits", params=params, headers=h[who])
-            assert [d["number"] for d in listed.json()] == [number], (who, params)
+            assert [d["number"] for d in listed.json()["items"]] == [number], (who, params)
     other = await client.get(
         "/api/ledger/deposits", params={"subject": "lot:L-10"}, headers=h["staff"]
     )
-    assert other.json() == []
+    assert other.json()["items"] == []
 
 
 async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people, login, client):
@@ -92,7 +92,7 @@ async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people,
     pdf = await client.get(f"/api/ledger/deposits/{number}/statement", headers=h["bidder"])
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     suspense = await client.get("/api/ledger/suspense", headers=h["supervisor"])
-    (line,) = suspense.json()
+    (line,) = suspense.json()["items"]
     resolved = await client.post(
         f"/api/ledger/suspense/{line['id']}/resolve",
         headers=h["staff"],
@@ -104,9 +104,13 @@ async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people,
         f"/api/ledger/reconciliation/{day}", params={"format": "csv"}, headers=h["supervisor"]
     )
     assert rec.status_code == 200 and "银行对账日报" in rec.text
-    (imported,) = (await client.get("/api/ledger/statements", headers=h["supervisor"])).json()
+    (imported,) = (await client.get("/api/ledger/statements", headers=h["supervisor"])).json()[
+        "items"
+    ]
     assert (imported["format"], imported["booked"], imported["resolved"]) == ("camt053", 1, 1)
-    batches = (await client.get("/api/ledger/refund-batches", headers=h["supervisor"])).json()
+    batches = (await client.get("/api/ledger/refund-batches", headers=h["supervisor"])).json()[
+        "items"
+    ]
     assert [(b["lines"], b["principal_fen"], b["paid"]) for b in batches] == [(1, 7, 0)]
     verify = await client.get("/api/ledger/verify", headers=h["supervisor"])
     assert verify.json() == {"ok": True, "problems": []}
