@@ -25,6 +25,7 @@ from tendering.core.auth.models import Role
 from tendering.core.auth.schemas import UserCreate
 from tendering.core.auth.service import create_user_in, ensure_center_organization, list_users
 from tendering.core.cli_support import platform_database, run_in_session
+from tendering.core.pagination import LimitOffset
 
 __all__ = ["users"]
 
@@ -136,9 +137,9 @@ def list_(organization: str | None, role: str | None) -> None:
     async def work(session: AsyncSession) -> list[str]:
         rows, _ = await list_users(
             session,
+            LimitOffset(limit=100_000, offset=0),  # the whole directory, for the operator
             organization=organization,
             role=Role(role) if role else None,
-            limit=100_000,
         )
         return [
             "\t".join(

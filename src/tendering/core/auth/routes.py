@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import TooManyRequestsException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tendering.core.auth.access import OVERSIGHT_ROLES
@@ -46,14 +45,12 @@ from tendering.core.auth.throttle import (
 )
 from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor
+from tendering.core.deps import CurrentActor, Page
 from tendering.core.errors import Unauthorized
+from tendering.core.pagination import OffsetPagination
 from tendering.settings import Settings
 
 __all__ = ["OrganizationController", "UserController", "auth_handlers"]
-
-Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000, description="items to skip")]
 
 
 async def _me(session: AsyncSession, user_id: int) -> Me:
@@ -218,12 +215,11 @@ class OrganizationController(Controller):
     async def index(
         self,
         db_session: DbSession,
+        page: Page,
         kind: FromQuery[OrgKind | None] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> OffsetPagination[OrganizationRead]:
-        rows, total = await list_organizations(db_session, kind=kind, limit=limit, offset=offset)
-        return OffsetPagination([_org_read(o) for o in rows], limit, offset, total)
+        rows, total = await list_organizations(db_session, page, kind=kind)
+        return OffsetPagination([_org_read(o) for o in rows], page.limit, page.offset, total)
 
     @get(
         "/{code:str}",
@@ -263,15 +259,12 @@ class UserController(Controller):
     async def index(
         self,
         db_session: DbSession,
+        page: Page,
         organization: FromQuery[str | None] = None,
         role: FromQuery[Role | None] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> OffsetPagination[UserRead]:
-        rows, total = await list_users(
-            db_session, organization=organization, role=role, limit=limit, offset=offset
-        )
-        return OffsetPagination([_user_read(u, c) for u, c in rows], limit, offset, total)
+        rows, total = await list_users(db_session, page, organization=organization, role=role)
+        return OffsetPagination([_user_read(u, c) for u, c in rows], page.limit, page.offset, total)
 
     @post(
         "/{username:str}/deactivate",

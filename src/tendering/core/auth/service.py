@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,6 +25,7 @@ from tendering.core.auth.rules import (
 )
 from tendering.core.auth.tokens import issue_token, revoke_token, revoke_user_tokens
 from tendering.core.errors import Conflict, ErrorCode, InvalidInput, RuleViolation, Unauthorized
+from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -80,54 +81,35 @@ async def read_organization(session: AsyncSession, *, actor: Actor, code: str) -
 
 
 async def list_organizations(
-    session: AsyncSession, *, kind: OrgKind | None = None, limit: int = 50, offset: int = 0
+    session: AsyncSession, page: LimitOffset, *, kind: OrgKind | None = None
 ) -> tuple[Sequence[Organization], int]:
     """A page of organizations ordered by code, and the total count."""
-    where = [] if kind is None else [col(Organization.kind) == kind]
-    total = (
-        await session.execute(select(func.count()).select_from(Organization).where(*where))
-    ).scalar_one()
-    rows = (
-        await session.execute(
-            select(Organization)
-            .where(*where)
-            .order_by(col(Organization.code))
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), total
+    query = select(Organization).order_by(col(Organization.code))
+    if kind is not None:
+        query = query.where(col(Organization.kind) == kind)
+    rows, total = await paginate(session, query, page)
+    return [org for (org,) in rows], total
 
 
 async def list_users(
     session: AsyncSession,
+    page: LimitOffset,
     *,
     organization: str | None = None,
     role: Role | None = None,
-    limit: int = 50,
-    offset: int = 0,
 ) -> tuple[Sequence[tuple[User, str]], int]:
     """A page of (user, organization code) ordered by username, and the total count."""
-    where = []
+    query = (
+        select(User, col(Organization.code))
+        .join(Organization, col(Organization.id) == col(User.organization_id))
+        .order_by(col(User.username))
+    )
     if organization is not None:
-        where.append(col(Organization.code) == organization)
+        query = query.where(col(Organization.code) == organization)
     if role is not None:
-        where.append(col(User.role) == role)
-    joined = select(User, col(Organization.code)).join(
-        Organization, col(Organization.id) == col(User.organization_id)
-    )
-    total = (
-        await session.execute(
-            select(func.count())
-            .select_from(User)
-            .join(Organization, col(Organization.id) == col(User.organization_id))
-            .where(*where)
-        )
-    ).scalar_one()
-    rows = await session.execute(
-        joined.where(*where).order_by(col(User.username)).limit(limit).offset(offset)
-    )
-    return [(user, code) for user, code in rows.all()], total
+        query = query.where(col(User.role) == role)
+    rows, total = await paginate(session, query, page)
+    return [(user, code) for user, code in rows], total
 
 
 async def create_organization(

@@ -74,7 +74,7 @@ async def test_staff_list_organizations_paginated_by_code(client, people, login)
         await people.organization(OrgKind.BIDDER)
     response = await client.get(
         "/api/organizations",
-        params={"kind": "bidder", "limit": 2},
+        params={"kind": "bidder", "page_size": 2},
         headers=await login(staff),
     )
     assert response.status_code == 200
@@ -83,6 +83,14 @@ async def test_staff_list_organizations_paginated_by_code(client, people, login)
     codes = [o["code"] for o in body["items"]]
     assert codes == sorted(codes)
     assert len(codes) == 2
+    rest = await client.get(
+        "/api/organizations",
+        params={"kind": "bidder", "page_size": 2, "current_page": 2},
+        headers=await login(staff),
+    )
+    assert (rest.json()["offset"], rest.json()["total"]) == (2, 3)
+    (last,) = [o["code"] for o in rest.json()["items"]]
+    assert last > codes[-1]
 
 
 @pytest.mark.parametrize("role", [Role.BIDDER, Role.AGENCY, Role.EXPERT])
@@ -203,7 +211,14 @@ async def test_malformed_bodies_are_4xx_never_500(client, admin_headers, content
 
 
 async def test_query_parameters_out_of_range_are_400(client, admin_headers):
-    for params in ({"limit": 0}, {"limit": "many"}, {"offset": 10**30}, {"kind": "bank"}):
+    for params in (
+        {"page_size": 0},
+        {"page_size": 101},
+        {"page_size": "many"},
+        {"current_page": 0},
+        {"current_page": 10**30},
+        {"kind": "bank"},
+    ):
         response = await client.get("/api/organizations", params=params, headers=admin_headers)
         assert response.status_code == 400, (params, response.text)
 
