@@ -28,15 +28,15 @@ async def stream_events(client, headers: dict[str, str], stream: str) -> list[di
     while True:
         response = await client.get(
             f"/api/audit/streams/{stream}/events",
-            params={"after_seq": after, "limit": 1000},
+            params={"after_seq": after, "page_size": 100},
             headers=headers,
         )
         assert response.status_code == 200, response.text
         page = response.json()
-        events += page["events"]
-        if page["next_after_seq"] is None:
+        events += page["items"]
+        if len(page["items"]) == page["total"]:
             return events
-        after = page["next_after_seq"]
+        after = page["items"][-1]["seq"]
 
 
 def values(payload: Any) -> list[Any]:
@@ -91,8 +91,10 @@ async def test_registrations_leave_the_stream_heads_of_the_lot_alone(desk, clien
     headers = await supervisor(desk)
 
     async def lot_head() -> int | None:
-        streams = (await client.get("/api/audit/streams", headers=headers)).json()
-        return next((s["head_seq"] for s in streams if s["stream"] == f"lot:{lot}"), None)
+        streams = await client.get("/api/audit/streams", params={"page_size": 100}, headers=headers)
+        return next(
+            (s["head_seq"] for s in streams.json()["items"] if s["stream"] == f"lot:{lot}"), None
+        )
 
     before = await lot_head()
     await register_two(desk, client, lot)

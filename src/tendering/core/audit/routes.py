@@ -1,8 +1,8 @@
 """Audit chain API, for the supervisory bureau (and admins): verify, list streams and events.
 
 GET /api/audit/verify?stream=lot:L-1     the verification report (all streams without it)
-GET /api/audit/streams                   heads and last checkpoints
-GET /api/audit/streams/lot:L-1/events?after_seq=0&limit=100
+GET /api/audit/streams[?after=]          heads and last checkpoints, paged
+GET /api/audit/streams/lot:L-1/events?after_seq=0&current_page=1&page_size=100
 """
 
 from __future__ import annotations
@@ -16,21 +16,19 @@ from tendering.core.audit.chain import ALGORITHM
 from tendering.core.audit.schemas import (
     AuditEventRead,
     CheckpointRead,
-    EventPage,
     StreamRead,
     StreamReportRead,
     VerifyReport,
 )
-from tendering.core.audit.service import list_events, list_streams
+from tendering.core.audit.service import events_page, streams_page
 from tendering.core.audit.verify import verify_streams
 from tendering.core.auth.guards import requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
-from tendering.core.deps import SigningKey
+from tendering.core.deps import Page, SigningKey
+from tendering.core.pagination import OffsetPagination
 
 __all__ = ["AuditController"]
-
-Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many (1-1000)")]
 
 
 class AuditController(Controller):
@@ -63,13 +61,13 @@ class AuditController(Controller):
     async def streams(
         self,
         db_session: DbSession,
+        page: Page,
         after: Annotated[
-            str, QueryParameter(description="the last stream of the previous page")
+            str, QueryParameter(max_length=200, description="only streams named after this")
         ] = "",
-        limit: Limit = 100,
-    ) -> list[StreamRead]:
-        heads = await list_streams(db_session, after=after, limit=limit)
-        return [
+    ) -> OffsetPagination[StreamRead]:
+        heads, total = await streams_page(db_session, page, after=after)
+        items = [
             StreamRead(
                 stream=h.stream,
                 head_seq=h.seq,
@@ -85,18 +83,22 @@ class AuditController(Controller):
             )
             for h in heads
         ]
+        return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
     @get("/streams/{stream:str}/events", summary="A stream's events, oldest first, paged by seq")
     async def events(
         self,
         db_session: DbSession,
+        page: Page,
         stream: FromPath[str],
-        after_seq: Annotated[int, QueryParameter(ge=0, description="events after this seq")] = 0,
-        limit: Limit = 100,
-    ) -> EventPage:
-        events = await list_events(db_session, stream=stream, after_seq=after_seq, limit=limit)
-        return EventPage(
-            stream=stream,
-            events=[AuditEventRead.model_validate(dict(e)) for e in events],
-            next_after_seq=events[-1]["seq"] if len(events) == limit else None,
+        after_seq: Annotated[
+            int, QueryParameter(ge=0, le=2**62, description="only events after this seq")
+        ] = 0,
+    ) -> OffsetPagination[AuditEventRead]:
+        events, total = await events_page(db_session, page, stream=stream, after_seq=after_seq)
+        return OffsetPagination(
+            items=[AuditEventRead.model_validate(dict(e)) for e in events],
+            limit=page.limit,
+            offset=page.offset,
+            total=total,
         )

@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 __all__ = [
     "AuditEventRead",
     "CheckpointRead",
-    "EventPage",
     "ProblemRead",
     "StreamRead",
     "StreamReportRead",
@@ -65,9 +64,3 @@ class AuditEventRead(BaseModel):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
-
-
-class EventPage(BaseModel):
-    stream: str
-    events: list[AuditEventRead]
-    next_after_seq: int | None = Field(description="pass as after_seq for the next page")

@@ -26,6 +26,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.canonical import canonical_json
 from tendering.core.clock import rfc3339
 from tendering.core.errors import ErrorCode, NotFound
+from tendering.core.pagination import LimitOffset
 
 __all__ = [
     "GLOBAL",
@@ -33,10 +34,12 @@ __all__ = [
     "StreamHead",
     "auction_stream",
     "draw_stream",
+    "events_page",
     "list_events",
     "list_streams",
     "lot_stream",
     "record",
+    "streams_page",
 ]
 
 GLOBAL = "global"
@@ -174,6 +177,78 @@ _EVENTS = text(
 )
 
 
+_STREAMS_PAGE = text(
+    """
+    SELECT s.stream, s.seq, s.hash, c.seq, c.hash, c.signature, c.signed_at
+    FROM audit_stream s
+    LEFT JOIN LATERAL (
+        SELECT seq, hash, signature, signed_at FROM audit_checkpoint
+        WHERE stream = s.stream ORDER BY seq DESC LIMIT 1
+    ) c ON true
+    WHERE s.stream > :after
+    ORDER BY s.stream
+    LIMIT :limit OFFSET :offset
+    """
+)
+
+_EVENTS_PAGE = text(
+    """
+    SELECT stream, seq, action, actor, at, payload, prev_hash, hash FROM audit_event
+    WHERE stream = :stream AND seq > :after
+    ORDER BY seq
+    LIMIT :limit OFFSET :offset
+    """
+)
+
+
+async def streams_page(
+    session: AsyncSession, page: LimitOffset, *, after: str = ""
+) -> tuple[list[StreamHead], int]:
+    """A page of the streams named after ``after``, in name order, each with its head, and
+    how many such streams there are."""
+    total = await session.scalar(
+        text("SELECT count(*) FROM audit_stream WHERE stream > :after"), {"after": after}
+    )
+    params = {"after": after, "limit": page.limit, "offset": page.offset}
+    rows = await session.execute(_STREAMS_PAGE, params)
+    return [StreamHead(*row) for row in rows.all()], int(total or 0)
+
+
+async def events_page(
+    session: AsyncSession, page: LimitOffset, *, stream: str, after_seq: int = 0
+) -> tuple[list[RecordedEvent], int]:
+    """A page of the events of ``stream`` with seq above ``after_seq``, as stored, and how
+    many there are: the head's seq less ``after_seq``, as seq is gapless (``verify`` finds a
+    stream where it is not), so a long stream is read without counting it for every page."""
+    head = (
+        await session.execute(
+            text("SELECT seq FROM audit_stream WHERE stream = :stream"), {"stream": stream}
+        )
+    ).scalar_one_or_none()
+    if head is None:
+        raise NotFound(
+            f"There is no audit stream {stream!r}.",
+            code=ErrorCode.AUDIT_STREAM_NOT_FOUND,
+            field="stream",
+        )
+    params = {"stream": stream, "after": after_seq, "limit": page.limit, "offset": page.offset}
+    rows = (await session.execute(_EVENTS_PAGE, params)).all()
+    return [_recorded(row) for row in rows], max(int(head) - after_seq, 0)
+
+
+def _recorded(row: Any) -> RecordedEvent:
+    return RecordedEvent(
+        stream=row.stream,
+        seq=row.seq,
+        action=row.action,
+        actor=row.actor,
+        at=rfc3339(row.at),
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
 async def list_streams(
     session: AsyncSession, *, after: str = "", limit: int = 100
 ) -> list[StreamHead]:
@@ -199,16 +274,4 @@ async def list_events(
                 code=ErrorCode.AUDIT_STREAM_NOT_FOUND,
                 field="stream",
             )
-    return [
-        RecordedEvent(
-            stream=row.stream,
-            seq=row.seq,
-            action=row.action,
-            actor=row.actor,
-            at=rfc3339(row.at),
-            payload=row.payload,
-            prev_hash=row.prev_hash,
-            hash=row.hash,
-        )
-        for row in rows
-    ]
+    return [_recorded(row) for row in rows]

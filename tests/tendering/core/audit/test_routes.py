@@ -66,9 +66,10 @@ async def test_streams_list_heads_and_last_checkpoints(client, people, login, ap
     await app_chain.checkpoint()
     await app_chain.append("lot:A", 1, start=3)
     await app_chain.append("lot:B", 1)
-    response = await client.get("/api/audit/streams?after=lot:&limit=2", headers=headers)
+    response = await client.get("/api/audit/streams?after=lot:&page_size=2", headers=headers)
     assert response.status_code == 200
-    a, b = response.json()
+    a, b = response.json()["items"]
+    assert response.json()["total"] == 2
     assert (a["stream"], a["head_seq"], a["last_checkpoint"]["seq"]) == ("lot:A", 3, 2)
     assert (b["stream"], b["head_seq"], b["last_checkpoint"]) == ("lot:B", 1, None)
 
@@ -77,11 +78,13 @@ async def test_events_page_by_seq(client, people, login, app_chain):
     headers = await login(await people.user(Role.SUPERVISOR))
     await app_chain.append("lot:E", 5)
     url = "/api/audit/streams/lot:E/events"
-    first = (await client.get(f"{url}?limit=2", headers=headers)).json()
-    assert [e["seq"] for e in first["events"]] == [1, 2] and first["next_after_seq"] == 2
-    last = (await client.get(f"{url}?after_seq=4&limit=2", headers=headers)).json()
-    assert [e["seq"] for e in last["events"]] == [5] and last["next_after_seq"] is None
-    event = first["events"][0]
+    first = (await client.get(f"{url}?page_size=2", headers=headers)).json()
+    assert [e["seq"] for e in first["items"]] == [1, 2] and first["total"] == 5
+    third = (await client.get(f"{url}?page_size=2&current_page=3", headers=headers)).json()
+    assert [e["seq"] for e in third["items"]] == [5]
+    last = (await client.get(f"{url}?after_seq=4&page_size=2", headers=headers)).json()
+    assert [e["seq"] for e in last["items"]] == [5] and last["total"] == 1
+    event = first["items"][0]
     assert event["prev_hash"] == "0" * 64 and event["at"].endswith("Z")
     assert event["payload"]["notice"] == "N-1"
 
@@ -92,6 +95,6 @@ async def test_unknown_streams_and_bad_limits_are_plain_4xx(client, people, logi
     assert missing.status_code == 404
     assert missing.json()["detail"] == "There is no audit stream 'lot:NOPE'."
     assert (await client.get("/api/audit/verify?stream=x", headers=headers)).status_code == 404
-    bad = await client.get("/api/audit/streams/global/events?limit=0", headers=headers)
+    bad = await client.get("/api/audit/streams/global/events?page_size=0", headers=headers)
     assert bad.status_code == 400
-    assert "limit" in bad.json()["detail"]
+    assert "page_size" in bad.json()["detail"]
