@@ -16,6 +16,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now
 from tendering.core.crypto.bidder_keys import parse_public_key
 from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = ["list_bidder_keys", "register_bidder_key", "revoke_bidder_key"]
 
@@ -51,13 +52,17 @@ async def register_bidder_key(
     return key
 
 
-async def list_bidder_keys(session: AsyncSession, *, actor: Actor) -> list[BidderKey]:
+async def list_bidder_keys(
+    session: AsyncSession, page: LimitOffset, *, actor: Actor
+) -> tuple[list[BidderKey], int]:
+    """A page of the caller's organization's keys, oldest first, and how many it has."""
     query = (
         select(BidderKey)
         .where(col(BidderKey.organization_id) == actor.organization_id)
         .order_by(col(BidderKey.id))
     )
-    return list((await session.scalars(query)).all())
+    rows, total = await paginate(session, query, page)
+    return [key for (key,) in rows], total
 
 
 async def revoke_bidder_key(session: AsyncSession, *, actor: Actor, key_id: int) -> BidderKey:

@@ -30,7 +30,7 @@ from tendering.core.auth.models import Role
 from tendering.core.crypto import hpke
 from tendering.core.crypto.envelope import EnvelopeValidator
 from tendering.core.db import DbSession
-from tendering.core.deps import Blobs, CurrentActor, Secrets, SessionMaker, SigningKey
+from tendering.core.deps import Blobs, CurrentActor, Page, Secrets, SessionMaker, SigningKey
 from tendering.core.errors import (
     EnvelopeError,
     EnvelopeTooLarge,
@@ -39,6 +39,7 @@ from tendering.core.errors import (
     PayloadTooLarge,
     PlatformError,
 )
+from tendering.core.pagination import OffsetPagination
 from tendering.core.params import PathCode
 
 __all__ = ["BidController", "BidderKeyController", "refusal"]
@@ -89,10 +90,17 @@ class BidderKeyController(Controller):
         )
         return _key_read(key)
 
-    @get("/", summary="My organization's signing keys")
-    async def list_keys(self, db_session: DbSession, actor: CurrentActor) -> list[BidderKeyRead]:
-        registered = await keys.list_bidder_keys(db_session, actor=actor)
-        return [_key_read(k) for k in registered]
+    @get("/", summary="My organization's signing keys, oldest first")
+    async def list_keys(
+        self, db_session: DbSession, actor: CurrentActor, page: Page
+    ) -> OffsetPagination[BidderKeyRead]:
+        registered, total = await keys.list_bidder_keys(db_session, page, actor=actor)
+        return OffsetPagination(
+            items=[_key_read(k) for k in registered],
+            limit=page.limit,
+            offset=page.offset,
+            total=total,
+        )
 
     @post("/{key_id:int}/revoke", status_code=200, summary="Revoke a signing key")
     async def revoke(

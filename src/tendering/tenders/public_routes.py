@@ -23,7 +23,7 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
 from tendering.core.deps import Blobs, CurrentActor, Page, Secrets
 from tendering.core.errors import ErrorCode, NotFound
-from tendering.core.pagination import OffsetPagination
+from tendering.core.pagination import OffsetPagination, page_of
 from tendering.core.secrecy import Secrecy
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
@@ -118,24 +118,32 @@ class BidderTenderController(Controller):
         )
         return await _registration_read(db_session, actor, found, secrecy)
 
-    @get("/my/registrations", summary="All my registrations")
+    @get("/my/registrations", summary="My registrations, newest first")
     async def my_registrations(
-        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets
-    ) -> list[RegistrationRead]:
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets, page: Page
+    ) -> OffsetPagination[RegistrationRead]:
+        # Found by their keyed tags, so paged once found (core/pagination.page_of).
         found = await registration.own_registrations(db_session, actor=actor, secrecy=secrecy)
-        return [await _registration_read(db_session, actor, f, secrecy) for f in found]
+        shown = page_of(found, page)
+        return OffsetPagination(
+            items=[await _registration_read(db_session, actor, f, secrecy) for f in shown.items],
+            limit=shown.limit,
+            offset=shown.offset,
+            total=shown.total,
+        )
 
-    @get("/my/messages", summary="Amendments delivered to my organization")
+    @get("/my/messages", summary="Amendments delivered to my organization, newest first")
     async def my_messages(
-        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets
-    ) -> list[MessageRead]:
+        self, db_session: DbSession, actor: CurrentActor, secrecy: Secrets, page: Page
+    ) -> OffsetPagination[MessageRead]:
         found = await registration.own_messages(db_session, actor=actor, secrecy=secrecy)
-        return [
+        messages = [
             MessageRead(
                 notice=a.notice_id, amendment=queries.amendment_read(a), delivered_at=a.issued_at
             )
             for a in found
         ]
+        return page_of(messages, page)
 
     @post("/notices/{notice_id:int}/questions", summary="Ask a question (published anonymously)")
     async def ask(

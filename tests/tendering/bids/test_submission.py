@@ -218,7 +218,7 @@ async def test_a_revoked_key_no_longer_signs_bids(world):
     await world.publish_lot()
     bidder = await world.bidder()
     keys = await world.client.get("/api/organizations/me/bid-keys", headers=bidder.headers)
-    key_id = keys.json()[0]["id"]
+    key_id = keys.json()["items"][0]["id"]
     revoked = await world.client.post(
         f"/api/organizations/me/bid-keys/{key_id}/revoke", headers=bidder.headers
     )

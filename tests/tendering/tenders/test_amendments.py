@@ -72,9 +72,10 @@ async def test_deadline_moves_when_amendment_within_15_days(desk, client, engine
     assert when(mine["deposit"]["deadline"]) == new
 
     # Delivered to the registered bidder only.
-    inbox = (await client.get("/api/my/messages", headers=headers)).json()
+    inbox = (await client.get("/api/my/messages", headers=headers)).json()["items"]
     assert [(m["notice"], m["amendment"]["number"]) for m in inbox] == [(notice_id, 1)]
-    assert (await client.get("/api/my/messages", headers=stranger_headers)).json() == []
+    stranger = await client.get("/api/my/messages", headers=stranger_headers)
+    assert stranger.json()["items"] == [] and stranger.json()["total"] == 0
 
     async with engine.connect() as conn:
         payload = (

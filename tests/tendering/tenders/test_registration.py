@@ -45,7 +45,7 @@ async def test_a_bidder_sees_only_its_own_registration(desk, client):
     assert set(mine) == {"ref", "lot", "notice", "registered_at", "deposit"}
     assert mine["lot"] == lot and mine["notice"] == notice_id
     listing = (await client.get("/api/my/registrations", headers=alice_headers)).json()
-    assert listing == [mine]
+    assert listing == {"items": [mine], "limit": 20, "offset": 0, "total": 1}
     text = str(listing) + str(mine)
     assert bob.organization.code not in text and theirs["ref"] not in text
 

@@ -106,12 +106,14 @@ async def test_a_dba_reading_the_table_can_neither_name_nor_count_a_lots_bidders
 async def test_each_bidder_lists_exactly_its_own_registrations(desk, client):
     lots, bidders = await two_lots_seven_registrations(desk, client)
     for n, (_, headers) in enumerate(bidders):
-        listing = (await client.get("/api/my/registrations", headers=headers)).json()
+        listing = (await client.get("/api/my/registrations", headers=headers)).json()["items"]
         assert sorted(r["lot"] for r in listing) == (lots if n < 3 else lots[:1])
         for mine in listing:
             by_ref = await client.get(f"/api/registrations/{mine['ref']}", headers=headers)
             assert by_ref.json() == mine
-        others = (await client.get("/api/my/registrations", headers=bidders[n - 1][1])).json()
+        others = (await client.get("/api/my/registrations", headers=bidders[n - 1][1])).json()[
+            "items"
+        ]
         assert not {r["ref"] for r in listing} & {r["ref"] for r in others}
 
 
@@ -180,11 +182,11 @@ async def test_the_inbox_holds_each_amendment_issued_since_registering_once(desk
     assert second.status_code == 201, second.text
 
     async def inbox(headers: dict[str, str]) -> list[tuple[int, int]]:
-        messages = (await client.get("/api/my/messages", headers=headers)).json()
+        messages = (await client.get("/api/my/messages", headers=headers)).json()["items"]
         return [(m["notice"], m["amendment"]["number"]) for m in messages]
 
     assert await inbox(early) == [(notice_id, 2), (notice_id, 1)]
     assert await inbox(late) == [(notice_id, 2)]  # the first was issued before it registered
     assert await inbox(never) == []
-    messages = (await client.get("/api/my/messages", headers=early)).json()
+    messages = (await client.get("/api/my/messages", headers=early)).json()["items"]
     assert messages[0]["delivered_at"] == second.json()["issued_at"]
