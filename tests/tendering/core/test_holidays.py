@@ -23,7 +23,7 @@ async def test_2025_and_2026_are_shipped(client, engine):
     days_2025 = {d["day"]: d["kind"] for d in (await client.get("/api/calendar/2025")).json()}
     assert days_2025["2025-01-26"] == "workday" and days_2025["2025-10-08"] == "holiday"
     assert len(days_2025) == 33
-    years = (await client.get("/api/calendar/years")).json()
+    years = (await client.get("/api/calendar/years")).json()["items"]
     assert [(y["year"], y["source"]) for y in years] == [
         (2025, "国办发明电〔2024〕12号"),
         (2026, "国办发明电〔2025〕7号"),
@@ -73,7 +73,7 @@ async def test_a_year_is_entered_whole_and_replaced_whole(client, people, login,
     assert not is_working_day(calendar, date(2027, 1, 1))
     assert is_working_day(calendar, date(2027, 2, 20))  # a Saturday, made a working day
     assert is_working_day(calendar, date(2027, 1, 4))
-    years = [y["year"] for y in (await client.get("/api/calendar/years")).json()]
+    years = [y["year"] for y in (await client.get("/api/calendar/years")).json()["items"]]
     assert years == [2027]
 
     outside = body | {"days": [{"day": "2028-01-01", "kind": "holiday", "name": "元旦"}]}

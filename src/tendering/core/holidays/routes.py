@@ -13,15 +13,16 @@ from pydantic import BaseModel, Field
 from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor
+from tendering.core.deps import CurrentActor, Page
 from tendering.core.holidays.models import CalendarDay, CalendarYear, DayKind
 from tendering.core.holidays.service import (
     calendar_year,
     enter_calendar_year,
-    entered_years,
+    entered_years_page,
     remove_calendar_day,
     set_calendar_day,
 )
+from tendering.core.pagination import OffsetPagination
 
 __all__ = [
     "CalendarController",
@@ -88,6 +89,7 @@ class CalendarController(Controller):
         summary="Holidays and make-up working days of a year",
     )
     async def year(self, db_session: DbSession, year: _YEAR) -> list[CalendarDayRead]:
+        # One year's table whole (at most 366 days): counting a period needs all of it.
         return [CalendarDayRead.of(row) for row in await calendar_year(db_session, year)]
 
     @get(
@@ -96,8 +98,14 @@ class CalendarController(Controller):
         opt=public("which years a period may end in is public"),
         summary="The years whose table is entered (a period may end only in these)",
     )
-    async def years(self, db_session: DbSession) -> list[CalendarYearRead]:
-        return [CalendarYearRead.of(row) for row in await entered_years(db_session)]
+    async def years(self, db_session: DbSession, page: Page) -> OffsetPagination[CalendarYearRead]:
+        rows, total = await entered_years_page(db_session, page)
+        return OffsetPagination(
+            items=[CalendarYearRead.of(row) for row in rows],
+            limit=page.limit,
+            offset=page.offset,
+            total=total,
+        )
 
     @put(
         "/{year:int}",

@@ -21,12 +21,14 @@ from tendering.core.calendar import WorkingCalendar
 from tendering.core.errors import ErrorCode, InvalidInput, NotFound
 from tendering.core.holidays.models import CalendarDay, CalendarYear, DayKind
 from tendering.core.holidays.shipped import SHIPPED_DAYS, SHIPPED_YEARS
+from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = [
     "add_shipped_days",
     "calendar_year",
     "enter_calendar_year",
     "entered_years",
+    "entered_years_page",
     "load_calendar",
     "remove_calendar_day",
     "set_calendar_day",
@@ -47,6 +49,16 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
 async def entered_years(session: AsyncSession) -> list[CalendarYear]:
     query = select(CalendarYear).order_by(col(CalendarYear.year))
     return list((await session.scalars(query)).all())
+
+
+async def entered_years_page(
+    session: AsyncSession, page: LimitOffset
+) -> tuple[list[CalendarYear], int]:
+    """A page of the entered years, oldest first, and how many there are."""
+    rows, total = await paginate(
+        session, select(CalendarYear).order_by(col(CalendarYear.year)), page
+    )
+    return [year for (year,) in rows], total
 
 
 async def enter_calendar_year(
