@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from litestar import Request, Response, get
 from litestar.exceptions import HTTPException, ValidationException
@@ -16,9 +17,24 @@ from tendering.core.db import DbSession
 from tendering.core.deps import SigningKey
 from tendering.core.errors import ErrorCode, PlatformError
 
-__all__ = ["exception_handlers", "health", "platform_key"]
+__all__ = ["HealthRead", "PlatformKeyRead", "exception_handlers", "health", "platform_key"]
 
 log = logging.getLogger("tendering.web")
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRead:
+    status: Literal["ok"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformKeyRead:
+    """The key that verifies receipts, opening records, draw transcripts and checkpoints."""
+
+    algorithm: Literal["Ed25519"]
+    public_key: str  # standard base64 of the raw 32 bytes
+    key_id: str  # SHA-256 lowercase hex of the raw public key
+
 
 _STATUS_CODES = {
     400: ErrorCode.REQUEST_BAD,
@@ -127,9 +143,9 @@ exception_handlers: dict[Any, Any] = {
     opt=public("load balancers and monitors probe it"),
     security=[{}],  # anyone: overrides the document-wide bearer requirement
 )
-async def health(db_session: DbSession) -> dict[str, str]:
+async def health(db_session: DbSession) -> HealthRead:
     await db_session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    return HealthRead(status="ok")
 
 
 @get(
@@ -139,9 +155,7 @@ async def health(db_session: DbSession) -> dict[str, str]:
     opt=public("anyone verifies the platform's signatures with it"),
     security=[{}],  # anyone: overrides the document-wide bearer requirement
 )
-async def platform_key(platform_key: SigningKey) -> dict[str, str]:
-    return {
-        "algorithm": "Ed25519",
-        "public_key": platform_key.public_b64,
-        "key_id": platform_key.key_id,
-    }
+async def platform_key(platform_key: SigningKey) -> PlatformKeyRead:
+    return PlatformKeyRead(
+        algorithm="Ed25519", public_key=platform_key.public_b64, key_id=platform_key.key_id
+    )

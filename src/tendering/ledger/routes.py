@@ -65,15 +65,21 @@ from tendering.ledger.schemas import (
     DepositRead,
     DepositStatusRead,
     ImportRead,
+    MovedRead,
+    PaidRead,
+    PayeeSuppliedRead,
     RefundBatchCreate,
     RefundBatchRead,
     RefundBatchSummary,
     RefundPaid,
     RefundPayee,
     RefundReturned,
+    ReissuedRead,
+    ResolvedRead,
     ResolveRequest,
     StatementRead,
     SuspenseRead,
+    VerifyRead,
 )
 from tendering.ledger.upload import statement_body
 from tendering.ledger.verify import verify_ledger
@@ -231,7 +237,7 @@ class LedgerController(Controller):
         secrecy: Secrets,
         number: FromPath[str],
         data: JSONBody[CloseRequest],
-    ) -> dict[str, int]:
+    ) -> MovedRead:
         return await self._close(db_session, actor, secrecy, number, "forfeited", data.reason)
 
     @post("/deposits/{number:str}/convert", guards=[STAFF], summary="Convert to payment")
@@ -242,7 +248,7 @@ class LedgerController(Controller):
         secrecy: Secrets,
         number: FromPath[str],
         data: JSONBody[CloseRequest],
-    ) -> dict[str, int]:
+    ) -> MovedRead:
         return await self._close(db_session, actor, secrecy, number, "converted", data.reason)
 
     async def _close(
@@ -253,7 +259,7 @@ class LedgerController(Controller):
         number: str,
         to: str,
         reason: str,
-    ) -> dict[str, int]:
+    ) -> MovedRead:
         view = await _visible(db_session, actor, number, secrecy)
         moved = await closing.close_deposit(
             db_session,
@@ -264,7 +270,7 @@ class LedgerController(Controller):
             reason=reason,
             actor=actor,
         )
-        return {"moved_fen": moved}
+        return MovedRead(moved_fen=moved)
 
     @post(
         "/statements",
@@ -329,8 +335,8 @@ class LedgerController(Controller):
         secrecy: Secrets,
         line_id: FromPath[int],
         data: JSONBody[ResolveRequest],
-    ) -> dict[str, Any]:
-        return await suspense.resolve_suspense(
+    ) -> ResolvedRead:
+        resolved = await suspense.resolve_suspense(
             db_session,
             line_id,
             secrecy=secrecy,
@@ -339,6 +345,7 @@ class LedgerController(Controller):
             actor=actor,
             note=data.note,
         )
+        return ResolvedRead.model_validate(resolved)
 
     @post("/refund-batches", guards=[STAFF], summary="Refund deposits with interest")
     async def refund(
@@ -383,7 +390,7 @@ class LedgerController(Controller):
         actor: CurrentActor,
         ref: FromPath[str],
         data: JSONBody[RefundPaid],
-    ) -> dict[str, bool]:
+    ) -> PaidRead:
         done = await confirmations.confirm_refund_paid(
             db_session,
             instruction_ref=ref,
@@ -391,7 +398,7 @@ class LedgerController(Controller):
             paid_at=data.paid_at,
             actor=actor,
         )
-        return {"changed": done is not None}
+        return PaidRead(changed=done is not None)
 
     @post("/refund-lines/{ref:str}/returned", guards=[STAFF], summary="退票: pay it again")
     async def returned(
@@ -401,7 +408,7 @@ class LedgerController(Controller):
         secrecy: Secrets,
         ref: FromPath[str],
         data: JSONBody[RefundReturned],
-    ) -> dict[str, str]:
+    ) -> ReissuedRead:
         new_ref = await reissue_refund(
             db_session,
             secrecy=secrecy,
@@ -410,7 +417,7 @@ class LedgerController(Controller):
             reason=data.reason,
             actor=actor,
         )
-        return {"returned": ref, "reissued": new_ref}
+        return ReissuedRead(returned=ref, reissued=new_ref)
 
     @post(
         "/refund-lines/{ref:str}/payee",
@@ -424,8 +431,8 @@ class LedgerController(Controller):
         secrecy: Secrets,
         ref: FromPath[str],
         data: JSONBody[RefundPayee],
-    ) -> dict[str, Any]:
-        return await supply_payee(
+    ) -> PayeeSuppliedRead:
+        supplied = await supply_payee(
             db_session,
             secrecy=secrecy,
             instruction_ref=ref,
@@ -433,6 +440,7 @@ class LedgerController(Controller):
             reason=data.reason,
             actor=actor,
         )
+        return PayeeSuppliedRead.model_validate(supplied)
 
     @get("/reconciliation/{day:date}", guards=[READERS], summary="银行对账日报, PDF or CSV")
     async def reconciliation(
@@ -444,6 +452,6 @@ class LedgerController(Controller):
         return await _report(await reports.daily_reconciliation(db_session, day), format)
 
     @get("/verify", guards=[READERS], summary="The ledger's invariants, checked now")
-    async def verify(self, db_session: DbSession) -> dict[str, Any]:
+    async def verify(self, db_session: DbSession) -> VerifyRead:
         problems = await verify_ledger(db_session)
-        return {"ok": not problems, "problems": problems}
+        return VerifyRead(ok=not problems, problems=problems)

@@ -4,27 +4,36 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from tendering.ledger.rules import DayCount
 
 __all__ = [
+    "AssignedRead",
     "CloseRequest",
     "DepositCreate",
     "DepositRead",
     "DepositStatusRead",
     "ImportRead",
+    "MovedRead",
+    "PaidRead",
+    "PayeeSuppliedRead",
     "RefundBatchCreate",
     "RefundBatchRead",
     "RefundBatchSummary",
+    "RefundInstructionRead",
+    "RefundLineRead",
     "RefundPaid",
     "RefundPayee",
     "RefundReturned",
+    "ReissuedRead",
     "ResolveRequest",
+    "ResolvedRead",
     "StatementRead",
     "SuspenseRead",
+    "VerifyRead",
 ]
 
 
@@ -190,6 +199,23 @@ class RefundBatchCreate(BaseModel):
     )
 
 
+class RefundInstructionRead(BaseModel):
+    """One payment instruction of a refund: to whom, how much, and whether the bank still
+    owes the payer's account (``needs_payee``: staff supply it before it can be paid)."""
+
+    instruction_ref: str
+    payee_name: str
+    payee_account: str
+    principal_fen: int
+    interest_fen: int
+    days: int = Field(description="days of interest")
+    needs_payee: bool
+
+
+class RefundLineRead(RefundInstructionRead):
+    number: str = Field(description="the virtual account refunded")
+
+
 class RefundBatchRead(BaseModel):
     code: str
     subject: str
@@ -197,7 +223,48 @@ class RefundBatchRead(BaseModel):
     due_on: date
     annual_rate: Decimal
     day_count: str
-    lines: list[dict[str, Any]]
+    lines: list[RefundLineRead]
+
+
+class MovedRead(BaseModel):
+    moved_fen: int = Field(description="what left the deposit account")
+
+
+class AssignedRead(BaseModel):
+    number: str
+    amount_fen: int
+
+
+class ResolvedRead(BaseModel):
+    """A suspense line resolved: the parts assigned and the refund to the payer, if any."""
+
+    line: int
+    bank_ref: str
+    amount_fen: int
+    assigned: list[AssignedRead]
+    refund: RefundInstructionRead | None
+    note: str
+
+
+class PaidRead(BaseModel):
+    changed: bool = Field(description="false when the line was already confirmed paid")
+
+
+class ReissuedRead(BaseModel):
+    returned: str = Field(description="the instruction the bank sent back")
+    reissued: str = Field(description="the new instruction paying it again")
+
+
+class PayeeSuppliedRead(BaseModel):
+    instruction_ref: str
+    payee_name: str
+    payee_account: str
+    needs_payee: bool
+
+
+class VerifyRead(BaseModel):
+    ok: bool
+    problems: list[str] = Field(description="each broken invariant, in words")
 
 
 class RefundReturned(BaseModel):

@@ -210,6 +210,7 @@ class OpeningController(Controller):
         "/{lot_code:str}/opening/live",
         guards=[requires_login],
         summary="The opening's steps pushed as server-sent events until it finishes",
+        media_type="text/event-stream",
     )
     async def live(
         self,

@@ -25,7 +25,7 @@ from typing import Any
 
 from tendering.core.clock import rfc3339
 from tendering.tenders.models import LotResult, NoticeStatus, ProcurementMethod
-from tendering.tenders.schemas import LotRead, NoticeDetail
+from tendering.tenders.schemas import LotRead, NoticeDetail, OcdsPackage, OcdsPublisher
 
 __all__ = ["LOTS_EXTENSION", "OCID_PREFIX", "lot_status", "release_package", "tender_status"]
 
@@ -175,14 +175,14 @@ def _release(notice: NoticeDetail, base_url: str) -> dict[str, Any]:
     }
 
 
-def release_package(notice: NoticeDetail, *, base_url: str, published_date: str) -> dict[str, Any]:
+def release_package(notice: NoticeDetail, *, base_url: str, published_date: str) -> OcdsPackage:
     """The package for one public notice; ``base_url`` without a trailing slash."""
-    return {
-        "uri": f"{base_url}/api/public/notices/{notice.id}/ocds",
-        "version": "1.1",
-        "extensions": [LOTS_EXTENSION],
-        "publishedDate": published_date,
-        "publisher": {"name": PUBLISHER},
-        "license": "https://creativecommons.org/publicdomain/zero/1.0/",
-        "releases": [_release(notice, base_url)],
-    }
+    return OcdsPackage(
+        uri=f"{base_url}/api/public/notices/{notice.id}/ocds",
+        version="1.1",
+        extensions=[LOTS_EXTENSION],
+        published_date=published_date,
+        publisher=OcdsPublisher(name=PUBLISHER),
+        license="https://creativecommons.org/publicdomain/zero/1.0/",
+        releases=[_release(notice, base_url)],
+    )

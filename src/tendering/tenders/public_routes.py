@@ -34,6 +34,7 @@ from tendering.tenders.schemas import (
     MessageRead,
     NoticeDetail,
     NoticeSummary,
+    OcdsPackage,
     PathCode,
     PathId,
     PathRef,
@@ -219,6 +220,7 @@ class PublicNoticeController(Controller):
         "/notices/{notice_id:int}/documents/{document_id:int}",
         opt=public("published documents are public"),
         summary="Download a document",
+        media_type="application/octet-stream",  # the document's own type when it is sent
     )
     async def document(
         self,
@@ -254,7 +256,7 @@ class PublicNoticeController(Controller):
     )
     async def ocds(
         self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
-    ) -> dict[str, Any]:
+    ) -> OcdsPackage:
         detail = await queries.notice_detail(db_session, notice_id, public=True)
         now = rfc3339(await db_now(db_session))
         return release_package(detail, base_url=_base_url(request), published_date=now)

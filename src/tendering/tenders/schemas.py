@@ -7,8 +7,9 @@ question: those are secret until opening (the tests check every response for the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar.params import PathParameter
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
@@ -35,6 +36,8 @@ __all__ = [
     "NoticeCreate",
     "NoticeDetail",
     "NoticeSummary",
+    "OcdsPackage",
+    "OcdsPublisher",
     "PathCode",
     "PathId",
     "PathRef",
@@ -294,3 +297,21 @@ class MessageRead(BaseModel):
     notice: int
     amendment: AmendmentRead
     delivered_at: datetime
+
+
+class OcdsPublisher(msgspec.Struct, frozen=True):
+    name: str
+
+
+class OcdsPackage(msgspec.Struct, frozen=True, kw_only=True):
+    """An OCDS 1.1 release package
+    (https://standard.open-contracting.org/1.1/en/schema/release_package/): each release
+    follows the OCDS release schema with the lots extension named in ``extensions``."""
+
+    uri: str
+    version: str
+    extensions: list[str]
+    published_date: str = msgspec.field(name="publishedDate")
+    publisher: OcdsPublisher
+    license: str
+    releases: list[dict[str, Any]]
