@@ -5,12 +5,16 @@ Services raise these; routes never build error responses themselves::
     PlatformError                 500  (never raised directly)
     ├── RuleViolation             400  a domain rule refused the input (names rule and numbers)
     ├── InvalidInput              400  a field is malformed (names the field and what it must be)
+    ├── BadRequest                400  a request that cannot be read at all (HTTP level)
     ├── Unauthorized              401  no valid login
     ├── Forbidden                 403  logged in, but the role may not do this
     ├── NotFound                  404  no such thing, or not the caller's to see
+    ├── MethodNotAllowed          405  the path exists, the method does not (HTTP level)
     ├── Conflict                  409  the state or a deadline forbids it now (says why)
     ├── PayloadTooLarge           413  the upload exceeds its limit
-    ├── TooManyRequests           429  slow down (``retry_after`` seconds)
+    ├── UnsupportedMediaType      415  a body of a type the route does not take (HTTP level)
+    ├── TooManyRequests           429  slow down (``retry_after`` seconds, also Retry-After)
+    ├── InternalError             500  a fault of the platform (logged; the body says no more)
     └── CryptoError               400  the crypto kernel refused bytes or a secret
         ├── EnvelopeError                a tbid1 file that cannot be accepted or opened
         │   ├── MalformedEnvelope        structure: magic, header, sizes (checkable without the key)
@@ -24,11 +28,12 @@ Services raise these; routes never build error responses themselves::
         ├── WrongPassphrase              the passphrase does not open the wrapped share
         └── InvalidReceipt               a receipt document that is malformed or badly signed
 
-Every error has a stable ``code`` from :class:`ErrorCode` (``"tender.deadline_passed"``)
-that clients may match on, and a ``message`` in plain words, shown to users as it is. Input
-that fails a schema (Litestar's own validation) answers 400 ``input.invalid`` as
-``InvalidInput`` does. The crypto errors describe bytes and secrets, never the platform's
-storage; whose fault an opening failure is stays the opening service's call.
+Every error has a stable ``code`` from :class:`ErrorCode` (``"tender.deadline_passed"``),
+listed with its status and meaning in ``docs/errors.md``, that clients may match on, and a
+``message`` in plain words, shown to users as it is. Input that fails a schema (Litestar's
+own validation) answers 400 ``input.invalid`` as ``InvalidInput`` does. The crypto errors
+describe bytes and secrets, never the platform's storage; whose fault an opening failure is
+stays the opening service's call.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 __all__ = [
+    "BadRequest",
     "Conflict",
     "CryptoError",
     "EnvelopeError",
@@ -45,9 +51,11 @@ __all__ = [
     "EnvelopeUndecryptable",
     "ErrorCode",
     "Forbidden",
+    "InternalError",
     "InvalidInput",
     "InvalidReceipt",
     "MalformedEnvelope",
+    "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
     "PlatformError",
@@ -55,6 +63,7 @@ __all__ = [
     "ShareError",
     "TooManyRequests",
     "Unauthorized",
+    "UnsupportedMediaType",
     "WeakPassphrase",
     "WrappedShareError",
     "WrongPassphrase",
@@ -276,6 +285,11 @@ class InvalidInput(PlatformError):
     default_code = ErrorCode.INPUT_INVALID
 
 
+class BadRequest(PlatformError):
+    status = 400
+    default_code = ErrorCode.REQUEST_BAD
+
+
 class Unauthorized(PlatformError):
     status = 401
     default_code = ErrorCode.AUTH_UNAUTHORIZED
@@ -291,6 +305,11 @@ class NotFound(PlatformError):
     default_code = ErrorCode.NOT_FOUND
 
 
+class MethodNotAllowed(PlatformError):
+    status = 405
+    default_code = ErrorCode.REQUEST_METHOD_NOT_ALLOWED
+
+
 class Conflict(PlatformError):
     status = 409
     default_code = ErrorCode.STATE_CONFLICT
@@ -299,6 +318,16 @@ class Conflict(PlatformError):
 class PayloadTooLarge(PlatformError):
     status = 413
     default_code = ErrorCode.UPLOAD_TOO_LARGE
+
+
+class UnsupportedMediaType(PlatformError):
+    status = 415
+    default_code = ErrorCode.REQUEST_UNSUPPORTED_MEDIA_TYPE
+
+
+class InternalError(PlatformError):
+    status = 500
+    default_code = ErrorCode.PLATFORM_INTERNAL
 
 
 class TooManyRequests(PlatformError):

@@ -8,14 +8,27 @@ from typing import Any, Literal
 
 from litestar import Request, Response, get
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tendering.core.auth.guards import public
 from tendering.core.db import DbSession
 from tendering.core.deps import SigningKey
-from tendering.core.errors import ErrorCode, PlatformError
+from tendering.core.errors import (
+    BadRequest,
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    InternalError,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    PlatformError,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 
 __all__ = ["HealthRead", "PlatformKeyRead", "exception_handlers", "health", "platform_key"]
 
@@ -36,25 +49,57 @@ class PlatformKeyRead:
     key_id: str  # SHA-256 lowercase hex of the raw public key
 
 
-_STATUS_CODES = {
-    400: ErrorCode.REQUEST_BAD,
-    401: ErrorCode.AUTH_UNAUTHORIZED,
-    403: ErrorCode.AUTH_FORBIDDEN,
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.REQUEST_METHOD_NOT_ALLOWED,
-    409: ErrorCode.STATE_CONFLICT,
-    413: ErrorCode.UPLOAD_TOO_LARGE,
-    415: ErrorCode.REQUEST_UNSUPPORTED_MEDIA_TYPE,
-    429: ErrorCode.REQUEST_TOO_MANY,
+# Litestar's own exceptions (no route, wrong method, unreadable body...) answer with the code
+# of the platform error class of the same status: the classes of errors.py are the one table
+# of statuses and codes.
+_HTTP_KINDS: dict[int, type[PlatformError]] = {
+    kind.status: kind
+    for kind in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
+    )
 }
 
 
-def _problem(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(body, status_code=status, media_type="application/problem+json")
+def problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The one exception handler: every error leaves as ``application/problem+json``
+    ``{"status", "code", "detail"[, "field", "details"]}`` with the status in the body."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, PlatformError):
+        error = exc
+    elif isinstance(exc, ValidationException):
+        error = _invalid_input(exc)
+    elif isinstance(exc, HTTPException):
+        headers = dict(exc.headers or {})  # Allow, Retry-After, ...
+        status = exc.status_code
+        if status >= 500:
+            log.error("HTTP %s: %s", status, exc.detail)
+        kind = _HTTP_KINDS.get(status)
+        code = kind.default_code if kind else ErrorCode.HTTP_ERROR
+        return _problem(status, {"status": status, "code": code, "detail": exc.detail}, headers)
+    elif isinstance(exc, DBAPIError) and _is_data_exception(exc):
+        error = _refused_value(request, exc)
+    else:
+        log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        error = InternalError("Something went wrong on the platform; it has been logged.")
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    return _problem(error.status, error.to_body(), headers)
 
 
-def _platform_error(_: Request[Any, Any, Any], exc: PlatformError) -> Response[dict[str, Any]]:
-    return _problem(exc.status, exc.to_body())
+def _problem(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    return Response(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def _field_name(error: dict[str, Any]) -> str:
@@ -62,78 +107,36 @@ def _field_name(error: dict[str, Any]) -> str:
     return str(key) if key else str(error.get("source") or "body")
 
 
-def _validation_error(
-    _: Request[Any, Any, Any], exc: ValidationException
-) -> Response[dict[str, Any]]:
+def _invalid_input(exc: ValidationException) -> InvalidInput:
+    """Input that fails a schema (Litestar's own validation) is ``InvalidInput``, as the
+    domain's refusals of a malformed field are: 400 ``input.invalid`` naming the field."""
     errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
-    if errors:
-        for e in errors:  # pydantic prefixes a validator's own words with this
-            e["message"] = str(e.get("message", "is not valid")).removeprefix("Value error, ")
-        parts = [f"{_field_name(e)}: {e['message']}" for e in errors]
-        detail = "Invalid input. " + "; ".join(parts)
-        field: str | None = _field_name(errors[0])
-    else:
-        detail = exc.detail or "Invalid input."
-        field = None
-    body: dict[str, Any] = {"status": 400, "code": ErrorCode.INPUT_INVALID, "detail": detail}
-    if field:
-        body["field"] = field
-        body["details"] = {"errors": errors}
-    return _problem(400, body)
-
-
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    status = exc.status_code
-    if status >= 500:
-        log.error("HTTP %s: %s", status, exc.detail)
-    return _problem(
-        status,
-        {
-            "status": status,
-            "code": _STATUS_CODES.get(status, ErrorCode.HTTP_ERROR),
-            "detail": exc.detail,
-        },
+    if not errors:
+        return InvalidInput(exc.detail or "Invalid input.")
+    for e in errors:  # pydantic prefixes a validator's own words with this
+        e["message"] = str(e.get("message", "is not valid")).removeprefix("Value error, ")
+    parts = [f"{_field_name(e)}: {e['message']}" for e in errors]
+    return InvalidInput(
+        "Invalid input. " + "; ".join(parts),
+        field=_field_name(errors[0]),
+        details={"errors": errors},
     )
 
 
-def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
-    # A value the schemas let through but PostgreSQL refuses (SQLSTATE class 22, "data
-    # exception": too long, NUL, out of range) is still the caller's input: 400, not 500.
-    # Logged, because it means a schema check is missing. Anything else is a platform fault.
-    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-    if not sqlstate.startswith("22"):
-        return _unexpected(request, exc)
+def _is_data_exception(exc: DBAPIError) -> bool:
+    # SQLSTATE class 22, "data exception": too long, NUL, out of range.
+    return str(getattr(exc.orig, "sqlstate", None) or "").startswith("22")
+
+
+def _refused_value(request: Request[Any, Any, Any], exc: DBAPIError) -> InvalidInput:
+    # A value the schemas let through but PostgreSQL refuses is still the caller's input:
+    # 400, not 500. Logged, because it means a schema check is missing.
     reason = str(exc.orig).split("\n", 1)[0].rsplit(": ", 1)[-1].strip()
     log.warning("database refused a value on %s %s: %s", request.method, request.url.path, reason)
-    return _problem(
-        400,
-        {
-            "status": 400,
-            "code": ErrorCode.INPUT_INVALID,
-            "detail": f"A value in the request cannot be stored: {reason}.",
-        },
-    )
+    return InvalidInput(f"A value in the request cannot be stored: {reason}.")
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _problem(
-        HTTP_500_INTERNAL_SERVER_ERROR,
-        {
-            "status": 500,
-            "code": ErrorCode.PLATFORM_INTERNAL,
-            "detail": "Something went wrong on the platform; it has been logged.",
-        },
-    )
-
-
-exception_handlers: dict[Any, Any] = {
-    PlatformError: _platform_error,
-    ValidationException: _validation_error,
-    HTTPException: _http_error,
-    DBAPIError: _database_error,
-    Exception: _unexpected,
-}
+exception_handlers: dict[Any, Any] = {Exception: problem}
 
 
 @get(

@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from tendering.core.db import make_engine
-from tendering.core.errors import Conflict
+from tendering.core.errors import Conflict, TooManyRequests
 from tendering.core.web import exception_handlers
 
 
@@ -78,7 +78,11 @@ def _mapping_app(database_url: str) -> Litestar:
     async def bug() -> None:
         raise KeyError("secret-internal-detail")
 
-    return Litestar([conflict, nul, bug], exception_handlers=exception_handlers)
+    @get("/slow-down")
+    async def slow_down() -> None:
+        raise TooManyRequests("Too many failed logins; wait.", retry_after=900)
+
+    return Litestar([conflict, nul, bug, slow_down], exception_handlers=exception_handlers)
 
 
 async def test_platform_errors_keep_status_code_and_field(database_url):
@@ -107,3 +111,28 @@ async def test_a_bug_is_500_without_its_details(database_url):
     assert response.status_code == 500
     assert response.json()["code"] == "platform.internal"
     assert "secret-internal-detail" not in response.text
+
+
+async def test_too_many_requests_says_when_to_come_back(database_url):
+    async with AsyncTestClient(app=_mapping_app(database_url)) as client:
+        response = await client.get("/slow-down")
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "900"
+    assert response.json() == {
+        "status": 429,
+        "code": "request.too_many",
+        "detail": "Too many failed logins; wait.",
+        "details": {"retry_after": 900},
+    }
+
+
+async def test_litestar_errors_keep_their_headers_and_take_the_class_code(client):
+    response = await client.delete("/api/auth/login")
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "POST" in response.headers["allow"]
+    unreadable = await client.post(
+        "/api/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert unreadable.status_code == 400
+    assert unreadable.json()["code"] == "request.bad"  # BadRequest's code, from errors.py
+    assert "JSON is malformed" in unreadable.json()["detail"]
