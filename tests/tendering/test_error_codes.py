@@ -1,0 +1,108 @@
+"""docs/errors.md lists every ErrorCode with the status it answers and what it means; this
+keeps the enum, the doc and the code that raises them in agreement.
+
+The status of a code is read from the source: the class each ``code=ErrorCode.X`` is raised
+with (``Conflict(..., code=ErrorCode.TENDER_LOT_BUSY)`` is 409), a class's ``default_code``,
+and the middleware's ``TokenProblem(ErrorCode.X, ..., status=)``. A code raised with two
+statuses fails too: one code, one status."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import tendering
+from tendering.core.errors import ErrorCode, PlatformError
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "errors.md"
+ROW = re.compile(r"^\| `(?P<code>[a-z_.]+)` \| (?P<status>\d{3}|any) \| (?P<meaning>.+) \|$")
+
+
+def documented() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if found := ROW.match(line):
+            rows.append((found["code"], found["status"], found["meaning"].strip()))
+    return rows
+
+
+def _error_classes() -> dict[str, type[PlatformError]]:
+    for module in pkgutil.walk_packages(tendering.__path__, "tendering."):
+        importlib.import_module(module.name)  # every context's own error classes
+    found: dict[str, type[PlatformError]] = {}
+    todo: list[type[PlatformError]] = [PlatformError]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls
+        todo += cls.__subclasses__()
+    return found
+
+
+def _code_of(node: ast.AST) -> str | None:
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "ErrorCode"
+    ):
+        return node.attr
+    return None
+
+
+def raised_statuses() -> dict[str, set[int]]:
+    """Each ErrorCode member's name -> the statuses the source raises it with."""
+    classes = _error_classes()
+    statuses: dict[str, set[int]] = defaultdict(set)
+    for path in (ROOT / "src").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name in classes:
+                for statement in node.body:
+                    targets = (
+                        statement.targets
+                        if isinstance(statement, ast.Assign)
+                        else [statement.target]
+                        if isinstance(statement, ast.AnnAssign)
+                        else []
+                    )
+                    value = getattr(statement, "value", None)
+                    named = any(isinstance(t, ast.Name) and t.id == "default_code" for t in targets)
+                    if named and value is not None and (code := _code_of(value)):
+                        statuses[code].add(classes[node.name].status)
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name == "TokenProblem" and node.args and (code := _code_of(node.args[0])):
+                status = next(
+                    (k.value for k in node.keywords if k.arg == "status"), ast.Constant(401)
+                )
+                statuses[code].add(status.value if isinstance(status, ast.Constant) else 0)
+            elif name in classes:
+                for keyword in node.keywords:
+                    if keyword.arg == "code" and (code := _code_of(keyword.value)):
+                        statuses[code].add(classes[name].status)
+    return statuses
+
+
+def test_the_doc_lists_every_code_once_and_no_other():
+    codes = [code for code, _, _ in documented()]
+    assert len(codes) == len(set(codes)), "a code is listed twice in docs/errors.md"
+    assert sorted(set(codes) - {c.value for c in ErrorCode}) == [], "not in ErrorCode"
+    assert sorted({c.value for c in ErrorCode} - set(codes)) == [], "missing in docs/errors.md"
+    assert all(meaning for _, _, meaning in documented())
+
+
+def test_each_code_has_one_status_and_the_doc_says_which():
+    raised = raised_statuses()
+    doc = {code: status for code, status, _ in documented()}
+    wrong = []
+    for member in ErrorCode:
+        found = raised.get(member.name, set())
+        assert len(found) <= 1, f"{member.value} is raised with statuses {sorted(found)}"
+        expected = str(next(iter(found))) if found else "any"
+        if doc.get(member.value) != expected:
+            wrong.append((member.value, doc.get(member.value), expected))
+    assert wrong == [], "docs/errors.md: (code, documented status, raised status)"
