@@ -90,7 +90,7 @@ async def load_custodians(session: AsyncSession, user_ids: Sequence[int]) -> lis
     rows = (
         await session.execute(
             select(
-                User.__table__.c.id,  # type: ignore[attr-defined]
+                col(User.id),
                 col(User.role),
                 col(User.organization_id),
                 col(Organization.kind),
@@ -100,7 +100,11 @@ async def load_custodians(session: AsyncSession, user_ids: Sequence[int]) -> lis
             .where(col(User.id).in_(list(user_ids)))
         )
     ).all()
-    by_id = {row[0]: Custodian(row[0], row[1], row[2], row[3], row[4]) for row in rows}
+    by_id = {
+        uid: Custodian(uid, role, org, kind, active)
+        for uid, role, org, kind, active in rows
+        if uid is not None  # a primary key: never, but the model types it optional
+    }
     return [by_id[u] for u in user_ids if u in by_id]
 
 
