@@ -6,7 +6,8 @@ suspense, run refunds, forfeit and convert; supervisors (and admins) read everyt
 except that oversight lists or reads a subject's accounts only once its opening revealed
 them (who holds one, and how many do, is secret until then: 招标投标法第二十二条): before
 that, an account read by its number answers only its own bidder (to anyone else exactly like
-one that does not exist). Staff may still forfeit or convert one by its number.
+one that does not exist). Staff may forfeit or convert one by its number once its deadline
+has passed.
 
     GET  /api/ledger/deposits[?subject=]            own (bidder); oversight: revealed ones
     GET  /api/ledger/deposits/{number}
@@ -114,15 +115,19 @@ async def _visible(
     db_session: DbSession, actor: Actor, number: str, secrecy: Secrecy, *, acting: bool = False
 ) -> service.DepositView:
     """The account ``number`` if ``actor`` may see it: its own bidder always; oversight once
-    the opening revealed it (or, ``acting``, to forfeit or convert it at any time)."""
+    the opening revealed it, or, ``acting`` (to forfeit or convert it), once its deadline
+    has passed (while bidders pay, nothing may confirm that an account exists)."""
     try:
         view = await service.get_deposit(db_session, secrecy=secrecy, number=number)
     except NotFound:
         raise hidden(f"Deposit account {number}") from None
     if view.bidder_org_id == actor.organization_id:
         return view
-    if _oversees(actor) and (acting or await service.deposit_revealed(db_session, view)):
-        return view
+    if _oversees(actor):
+        if acting and await db_now(db_session) >= view.deadline:
+            return view
+        if await service.deposit_revealed(db_session, view):
+            return view
     raise hidden(f"Deposit account {number}")
 
 

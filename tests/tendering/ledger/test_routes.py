@@ -96,6 +96,28 @@ async def test_before_the_opening_nobody_but_its_bidder_reads_an_account_by_its_
         assert statement.status_code == 200
 
 
+async def test_staff_act_on_an_account_by_its_number_only_after_its_deadline(people, login, client):
+    staff = await login(await people.user(Role.STAFF))
+    bidder = await people.user(Role.BIDDER)
+    opened = await client.post(
+        "/api/ledger/deposits",
+        headers=staff,
+        json={
+            "bidder_org_id": bidder.organization.id,
+            "subject": "lot:L-11",
+            "amount_due_fen": 100_000,
+            "deadline": "2099-12-01T01:30:00Z",
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    number = opened.json()["number"]
+    for action in ("forfeit", "convert"):
+        refused = await client.post(
+            f"/api/ledger/deposits/{number}/{action}", headers=staff, json={"reason": "撤回"}
+        )
+        assert refused.status_code == 404, refused.text
+
+
 async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people, login, client):
     h, number = await _setup(people, login, client)
     raw = camt053([Line("R1", 100_000, before(), number), Line("R2", 7, before(), "1")])
