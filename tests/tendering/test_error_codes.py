@@ -87,11 +87,21 @@ def raised_statuses() -> dict[str, set[int]]:
     return statuses
 
 
+def _row(member: ErrorCode, raised: dict[str, set[int]]) -> str:
+    found = raised.get(member.name, set())
+    status = str(next(iter(found))) if len(found) == 1 else "any"
+    return f"| `{member.value}` | {status} | what it means, in a few words |"
+
+
 def test_the_doc_lists_every_code_once_and_no_other():
     codes = [code for code, _, _ in documented()]
     assert len(codes) == len(set(codes)), "a code is listed twice in docs/errors.md"
     assert sorted(set(codes) - {c.value for c in ErrorCode}) == [], "not in ErrorCode"
-    assert sorted({c.value for c in ErrorCode} - set(codes)) == [], "missing in docs/errors.md"
+    missing = [member for member in ErrorCode if member.value not in codes]
+    if missing:  # the rows to add, their status read from the source
+        raised = raised_statuses()
+        rows = "\n".join(_row(member, raised) for member in missing)
+        raise AssertionError(f"docs/errors.md lacks these codes; add their rows:\n{rows}")
     assert all(meaning for _, _, meaning in documented())
 
 

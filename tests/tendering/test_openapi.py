@@ -1,9 +1,29 @@
-"""The API document describes what each endpoint answers: every JSON success response has a
-schema with named properties (a typed model), not a bare ``object`` that clients must guess."""
+"""The API document describes what each endpoint answers: every JSON success response of the
+platform's routes has a schema with named properties (a typed model), not a bare ``object``
+that clients must guess.
+
+The check covers the handlers of the ``tendering`` package; a new top-level context (auction,
+experts, agencies) joins it by adding its package to ``CHECKED``."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from litestar.routes import HTTPRoute
+
+CHECKED = ("tendering.",)
+
+
+def _checked_operations(app: Any) -> set[tuple[str, str]]:
+    """(path as OpenAPI writes it, method) of every handler of a checked package."""
+    return {
+        (route.path_format, method.lower())
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if handler.fn.__module__.startswith(CHECKED)
+        for method in handler.http_methods
+    }
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -30,11 +50,14 @@ async def test_every_json_answer_has_a_described_schema(client):
     assert response.status_code == 200
     document = response.json()
     components = document["components"]["schemas"]
+    checked = _checked_operations(client.app)
+    documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
+    assert len(checked) > 50 and checked <= documented  # every checked route is found
     vague = [
         f"{method.upper()} {path} {status}"
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
-        if isinstance(operation, dict)
+        if isinstance(operation, dict) and (path, method) in checked
         for status, answer in operation.get("responses", {}).items()
         if status.startswith("2")
         for media, content in (answer.get("content") or {}).items()
