@@ -4,8 +4,9 @@ keeps the enum, the doc and the code that raises them in agreement.
 The status of a code is read from the source: the class each ``code=ErrorCode.X`` is raised
 with (``Conflict(..., code=ErrorCode.TENDER_LOT_BUSY)`` is 409), a class's ``default_code``,
 and the middleware's ``TokenProblem(ErrorCode.X, ..., status=)``. A code raised with several
-statuses lists them all (``404, 409``); one raised nowhere by name (Litestar's own HTTP
-errors, codes chosen at run time) says ``any``."""
+statuses lists them all (``404, 409``). A code raised nowhere by name (Litestar's own HTTP
+errors say ``any``; a code picked from a table at run time) is not checked here: its status
+is the doc's word."""
 
 from __future__ import annotations
 
@@ -116,7 +117,10 @@ def test_the_doc_gives_the_status_each_code_is_raised_with():
     doc = {code: status for code, status, _ in documented()}
     wrong = []
     for member in ErrorCode:
-        expected = _statuses(raised.get(member.name, set()))
+        found = raised.get(member.name, set())
+        if not found:
+            continue  # not raised by name: nothing here to check the doc against
+        expected = _statuses(found)
         if doc.get(member.value) != expected:
             wrong.append((member.value, doc.get(member.value), expected))
     assert wrong == [], "docs/errors.md: (code, documented status, raised status)"
