@@ -1,0 +1,1 @@
+"""Evaluation experts: the city-wide pool, avoidance, verifiable draws, confirmations."""
