@@ -22,9 +22,10 @@ from tendering.core.draw import Category, Exclusion
 __all__ = ["ALREADY_DRAWN", "eligible_pools", "load_candidates"]
 
 ALREADY_DRAWN = "already_drawn"
-_CANDIDATES = text(
-    "SELECT id, code, specialties, status, suspended_until, :day = ANY(unavailable)"
-    " FROM expert WHERE specialty_keys && CAST(:wanted AS varchar(20)[])"
+# The one big read (a pool of 100,000): straight on the session's asyncpg connection.
+_CANDIDATES = (
+    "SELECT id, code, specialties, status, suspended_until, $1::date = ANY(unavailable)"
+    " FROM expert WHERE specialty_keys && $2::varchar(20)[]"
 )
 _EMPLOYMENTS = text(
     "SELECT expert_id, organization, started_on, ended_on FROM expert_employment"
@@ -68,7 +69,9 @@ async def load_candidates(
     day = avoidance.day
     orgs = [org_key(o) for o in (avoidance.tenderer, *avoidance.bidders)]
     since = months_before(day, 12 * avoidance.lookback_years)
-    experts = (await session.execute(_CANDIDATES, {"day": day, "wanted": list(specialties)})).all()
+    raw = await (await session.connection()).get_raw_connection()
+    assert raw.driver_connection is not None
+    experts = await raw.driver_connection.fetch(_CANDIDATES, day, list(specialties))
     employments = _grouped(await session.execute(_EMPLOYMENTS, {"orgs": orgs, "since": since}))
     relations = _grouped(await session.execute(_RELATIONS, {"orgs": orgs}))
     penalties = _grouped(await session.execute(_PENALTIES, {"day": day}))
@@ -82,25 +85,33 @@ async def load_candidates(
             },
         )
     )
+    facts = employments.keys() | relations.keys() | penalties.keys() | services.keys()
     counts: dict[int, int] = dict(
         (await session.execute(_YEAR, {"first": date(day.year, 1, 1), "day": day})).all()
     )
     pending = drawn_this_year or {}
-    return [
-        Candidate(
-            code=code,
-            specialties=tuple(specialties_of),
-            status=status,
-            suspended_until=until,
-            unavailable=frozenset({day}) if busy else frozenset(),
-            employments=tuple(employments.get(expert_id, ())),
-            relations=tuple(relations.get(expert_id, ())),
-            penalties=tuple(penalties.get(expert_id, ())),
-            services=tuple(services.get(expert_id, ())),
-            draws_this_year=counts.get(expert_id, 0) + pending.get(code, 0),
-        )
-        for expert_id, code, specialties_of, status, until, busy in experts
-    ]
+    busy_day = frozenset({day})
+    out = []
+    for expert_id, code, specialties_of, status, until, busy in experts:
+        drawn = counts.get(expert_id, 0) + pending.get(code, 0)
+        if expert_id in facts or busy or drawn or status != "active":
+            out.append(
+                Candidate(
+                    code=code,
+                    specialties=tuple(specialties_of),
+                    status=status,
+                    suspended_until=until,
+                    unavailable=busy_day if busy else frozenset(),
+                    employments=tuple(employments.get(expert_id, ())),
+                    relations=tuple(relations.get(expert_id, ())),
+                    penalties=tuple(penalties.get(expert_id, ())),
+                    services=tuple(services.get(expert_id, ())),
+                    draws_this_year=drawn,
+                )
+            )
+        else:  # most of a pool: nothing any rule looks at
+            out.append(Candidate(code=code, specialties=tuple(specialties_of)))
+    return out
 
 
 def eligible_pools(
@@ -118,19 +129,25 @@ def eligible_pools(
             verdicts[c.code] = (ALREADY_DRAWN, "已在本项目此前的抽取中被抽中 (drawn before)")
         else:
             verdicts[c.code] = avoided(c, avoidance)
-    out = []
-    for wanted in categories:
-        specialty = str(wanted["specialty"])
-        pool: list[tuple[str, int]] = []
-        excluded: list[Exclusion] = []
-        for c in candidates:
-            if not qualifies(c.specialties, specialty):
-                continue
-            verdict = verdicts[c.code]
+    requested = [str(w["specialty"]) for w in categories]
+    pools: list[list[tuple[str, int]]] = [[] for _ in requested]
+    struck: list[list[Exclusion]] = [[] for _ in requested]
+    # Which categories a set of specialties falls in, worked out once per distinct set.
+    fits: dict[tuple[str, ...], list[int]] = {}
+    for c in candidates:
+        found = fits.get(c.specialties)
+        if found is None:
+            found = [n for n, r in enumerate(requested) if qualifies(c.specialties, r)]
+            fits[c.specialties] = found
+        verdict = verdicts[c.code]
+        for n in found:
             if verdict is None:
-                pool.append((c.code, 1))
+                pools[n].append((c.code, 1))
             else:
-                excluded.append(Exclusion(c.code, verdict[0], verdict[1]))
+                struck[n].append(Exclusion(c.code, verdict[0], verdict[1]))
+    out = []
+    for wanted, pool, excluded in zip(categories, pools, struck, strict=True):
+        specialty = str(wanted["specialty"])
         excluded.sort(key=lambda e: e.id.encode())
         out.append(
             Category.of(

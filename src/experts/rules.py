@@ -103,6 +103,15 @@ class Avoidance:
     service_months: int = 6
     max_per_year: int = 10
     staff: Mapping[str, str] = field(default_factory=dict)  # expert code -> written reason
+    # Derived once, not per candidate (a pool has 100,000).
+    employed_since: date = field(init=False)
+    served_since: date = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "employed_since", months_before(self.day, 12 * self.lookback_years)
+        )
+        object.__setattr__(self, "served_since", months_before(self.day, self.service_months))
 
     def party(self, organization: str) -> str | None:
         """``招标人`` or ``投标人`` when ``organization`` is the tenderer or a bidder."""
@@ -115,10 +124,9 @@ class Avoidance:
 
 
 def _employer(c: Candidate, a: Avoidance) -> str | None:
-    since = months_before(a.day, 12 * a.lookback_years)
     for org, _start, end in c.employments:
         role = a.party(org)
-        if role and (end is None or end >= since):
+        if role and (end is None or end >= a.employed_since):
             when = "现" if end is None else f"{end.isoformat()}前"
             return (
                 f"{when}任职于{role} {org} (employed by the {role} within {a.lookback_years} years)"
@@ -150,9 +158,8 @@ def _suspended(c: Candidate, a: Avoidance) -> str | None:
 
 
 def _served(c: Candidate, a: Avoidance) -> str | None:
-    since = months_before(a.day, a.service_months)
     for tenderer, on in c.services:
-        if org_key(tenderer) == org_key(a.tenderer) and since < on <= a.day:
+        if org_key(tenderer) == org_key(a.tenderer) and a.served_since < on <= a.day:
             return (
                 f"{on.isoformat()}曾为招标人 {tenderer} 评标，未满{a.service_months}个月"
                 f" (served this tenderer within {a.service_months} months)"
@@ -169,10 +176,21 @@ def _often(c: Candidate, a: Avoidance) -> str | None:
     return None
 
 
+def _plain(c: Candidate, a: Avoidance) -> bool:
+    """No fact that any rule could strike on (most of a pool): skip the rules."""
+    return (
+        c.status != "suspended"
+        and not (c.employments or c.relations or c.penalties or c.services or c.unavailable)
+        and c.draws_this_year < a.max_per_year
+    )
+
+
 def avoided(c: Candidate, a: Avoidance) -> tuple[str, str] | None:
     """The first rule (in :data:`RULES` order) that strikes ``c``, with its detail."""
     if c.code in a.staff:
         return "staff", f"经办人书面理由：{a.staff[c.code]} (struck by staff)"
+    if _plain(c, a):
+        return None
     checks = (
         ("suspended", _suspended),
         ("penalized", _penalized),
