@@ -76,7 +76,9 @@ async def _move_on(
     session: AsyncSession, secrecy: Secrecy, code: str, category: str, actor: Actor
 ) -> None:
     """Ask the category's next backup, or top the category up with a supplementary draw."""
-    request = await load_request(session, code)
+    # The request's row is the draw's lock: two declines at once call two backups in turn
+    # (each reads the places after the other committed), not the same one twice.
+    request = await load_request(session, code, lock=True)
     if await call_next(session, secrecy, request, category):
         await record(
             session,

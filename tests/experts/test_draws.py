@@ -3,6 +3,8 @@ places asked, declines and silence moving to backups, supplementary draws, the s
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 
@@ -10,6 +12,7 @@ from experts.answers import answer, drawn_list, expire_unanswered
 from experts.notifier import LogNotifier, deliver_outbox, set_notifier
 from experts.personal import open_personal
 from experts.requests import draw_experts, fix_pools, release_experts, request_draw
+from tendering.core.db import make_sessionmaker
 from tendering.core.draw import verify_transcript
 from tendering.core.draws import chain_values, read_transcript
 from tendering.core.errors import Conflict, ErrorCode, Forbidden, InvalidInput
@@ -270,3 +273,33 @@ async def _phone(session, secrecy, code: str) -> str:
         )
     ).one()
     return open_personal(secrecy, tag, box).phone
+
+
+@pytest.mark.committed
+async def test_two_declines_at_once_call_two_different_backups(engine, session, secrecy, key, desk):
+    request, _, _ = await _drawn(session, secrecy, key, desk)
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    async with maker() as reader:
+        rows = (await reader.execute(text("SELECT box FROM expert_outbox ORDER BY id"))).all()
+    tokens = [secrecy.open("expert_outbox", box)["text"].rsplit("/", 1)[1] for (box,) in rows]
+
+    async def decline(token: str) -> None:
+        async with maker() as own, own.begin():
+            await answer(own, secrecy=secrecy, token=token, accept=False)
+
+    await asyncio.gather(decline(tokens[0]), decline(tokens[1]))  # both in A0801
+    async with maker() as reader:
+        states = dict(
+            (
+                await reader.execute(
+                    text("SELECT slot, state FROM expert_assignment WHERE draw_code = :c"),
+                    {"c": request.draw_code},
+                )
+            ).all()
+        )
+        supplements = await reader.scalar(
+            text("SELECT count(*) FROM expert_draw_request WHERE supplements IS NOT NULL")
+        )
+    assert [states[n] for n in range(5)] == ["declined", "declined", "notified"] + ["notified"] * 2
+    assert supplements == 0
