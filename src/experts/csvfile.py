@@ -85,12 +85,17 @@ class Parsed:
     encoding: str
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """The text and the encoding it was read in: UTF-8 when it decodes so, else GB 18030."""
+def decode(raw: bytes) -> tuple[str, str] | None:
+    """The text and the encoding it was read in: UTF-8 when it decodes so, else GB 18030;
+    None when it is neither."""
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    try:
         return raw.decode("gb18030"), "gbk"
+    except UnicodeDecodeError:
+        return None
 
 
 def specialty_keys(specialties: tuple[str, ...] | list[str]) -> list[str]:
@@ -213,22 +218,41 @@ def _header(names: list[str]) -> tuple[dict[int, str], list[Rejection]]:
 
 def parse_csv(raw: bytes) -> Parsed:
     """Every row checked; duplicates of an ID number or code within the file rejected."""
-    text, encoding = decode(raw)
+    decoded = decode(raw)
+    if decoded is None:
+        reason = "文件既不是UTF-8也不是GBK编码 (the file is neither UTF-8 nor GBK)"
+        return Parsed([], [Rejection(1, "body", reason)], "unknown")
+    text, encoding = decoded
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, [])
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        return Parsed(
+            [], [Rejection(1, "body", f"表头无法读取 (unreadable header: {error})")], encoding
+        )
     index, rejected = _header(header)
     if rejected:
         return Parsed([], rejected, encoding)
     rows: list[ExpertRow] = []
     seen_ids: dict[str, int] = {}
     seen_codes: dict[str, int] = {}
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as error:  # a broken quote or a field past csv's limit: stop here
+            reason = f"CSV格式错误，其后各行未读取 (malformed CSV, the rest unread: {error})"
+            rejected.append(Rejection(reader.line_num, "*", reason))
+            break
+        if cells is None:
+            break
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
         try:
             if len(cells) > len(header):
                 raise _Bad("*", f"本行有{len(cells)}列，表头只有{len(header)}列 (too many cells)")
+            if any("\x00" in c for c in cells):
+                raise _Bad("*", "本行含有空字符 (a cell holds a NUL character)")
             row = _row(line, {index[i]: c for i, c in enumerate(cells) if i in index})
         except _Bad as bad:
             rejected.append(Rejection(line, bad.field, bad.reason))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AwareDatetime, BaseModel, Field
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "RulesIn",
 ]
 
+Organization = Annotated[str, Field(min_length=1, max_length=200)]
 Specialty = Field(pattern=r"^[A-Z](\d\d)+$", max_length=20, description="e.g. A0801")
 
 
@@ -40,7 +43,7 @@ class DrawRequestIn(BaseModel):
     lot: str = Field(min_length=1, max_length=64, description="the lot's public code")
     title: str = Field(min_length=1, max_length=300)
     tenderer: str = Field(min_length=1, max_length=200, description="招标人 organization")
-    bidders: list[str] = Field(
+    bidders: list[Organization] = Field(
         default_factory=list, max_length=500, description="bidders (after opening)"
     )
     evaluation_at: AwareDatetime

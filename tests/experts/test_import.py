@@ -123,3 +123,15 @@ async def test_a_code_held_by_another_expert_is_rejected(session, secrecy, syste
     other = id_number(12, date(1981, 2, 3))
     report = await import_experts(session, secrecy=secrecy, raw=_csv(_row(id=other)), actor=system)
     assert report.imported == 0 and [r.field for r in report.rejected] == ["code"]
+
+
+async def test_malformed_files_are_rejected_not_crashed(session, secrecy, system):
+    header = ",".join(HEADER).encode()
+    for raw, field in (
+        (b"\xff\xfe\x00\x81\x30", "body"),  # neither UTF-8 nor GBK
+        (header + b"\r\n" + b'"E-1,\xe7\x8e\x8b' + b"x" * 200_000 + b"\r\n", "*"),  # runaway quote
+        (header + b"\r\nE-1,\xe7\x8e\x8b\x00,x\r\n", "*"),  # a NUL
+    ):
+        report = await import_experts(session, secrecy=secrecy, raw=raw, actor=system)
+        assert report.imported == 0 and [r.field for r in report.rejected] == [field], report
+    assert await session.scalar(text("SELECT count(*) FROM expert")) == 0
