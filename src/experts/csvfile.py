@@ -117,6 +117,8 @@ def _day(field: str, text: str) -> date:
 
 
 def _days(text: str) -> tuple[date, ...]:
+    if not text or text.isspace():
+        return ()
     found: set[date] = set()
     for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
         if "~" in part:
@@ -131,6 +133,8 @@ def _days(text: str) -> tuple[date, ...]:
 
 
 def _former(text: str) -> tuple[tuple[str, date | None, date | None], ...]:
+    if not text or text.isspace():
+        return ()
     out = []
     for part in filter(None, (p.strip() for p in _SPLIT.split(text))):
         org, _, span = part.partition("@")

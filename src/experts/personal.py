@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 
 from cryptography.exceptions import InvalidTag
 
@@ -57,7 +58,7 @@ def id_number_problem(value: str) -> str | None:
     """Why ``value`` is not a resident ID number (GB 11643-1999), or None."""
     if not _ID.fullmatch(value):
         return "身份证号须为18位，末位可为X (18 characters: 17 digits, then a digit or X)"
-    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, value[:17]), _WEIGHTS))
     if _CHECK[total % 11] != value[17]:
         return "身份证号校验位不符 (the check character does not match: a digit is mistyped)"
     try:
