@@ -15,7 +15,7 @@ supplementary draw (:func:`schedule_supplement`) with a new commitment.
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select, update
@@ -209,7 +209,9 @@ async def _pending_counts(session: AsyncSession, secrecy: Secrecy, year: int) ->
     codes = (
         await session.scalars(
             select(col(ExpertDrawRequest.draw_code)).where(
-                col(ExpertDrawRequest.state) == RequestState.DRAWN.value
+                col(ExpertDrawRequest.state) == RequestState.DRAWN.value,
+                col(ExpertDrawRequest.evaluation_at) >= datetime(year, 1, 1, tzinfo=CST),
+                col(ExpertDrawRequest.evaluation_at) < datetime(year + 1, 1, 1, tzinfo=CST),
             )
         )
     ).all()
@@ -217,7 +219,6 @@ async def _pending_counts(session: AsyncSession, secrecy: Secrecy, year: int) ->
     for place in await open_places(session, secrecy, list(codes)):
         if place.state in (AssignmentState.CONFIRMED, AssignmentState.NOTIFIED):
             counts[place.expert] = counts.get(place.expert, 0) + 1
-    del year
     return counts
 
 

@@ -303,3 +303,14 @@ async def test_two_declines_at_once_call_two_different_backups(engine, session, 
         )
     assert [states[n] for n in range(5)] == ["declined", "declined", "notified"] + ["notified"] * 2
     assert supplements == 0
+
+
+async def test_places_asked_in_a_draw_not_yet_released_count_toward_the_yearly_limit(
+    session, secrecy, key, desk
+):
+    _, first, _ = await _drawn(session, secrecy, key, desk)
+    asked = first["categories"][0]["picks"][:3]  # the serving places, asked, not answered
+    rules = desk.spec().rules.model_dump() | {"max_per_year": 1}
+    _, second, _ = await _drawn(session, secrecy, key, desk, rules=rules)
+    struck = {e["id"]: e["rule"] for e in second["categories"][0]["excluded"]}
+    assert all(struck[code] == "drawn_too_often" for code in asked)

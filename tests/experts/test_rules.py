@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from experts.rules import (
     RULES,
@@ -126,3 +128,10 @@ def test_hierarchical_specialties_and_months():
     assert not qualifies(("A0801",), "A0802") and not qualifies(("A08",), "A0801")
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=5), st.integers(0, 20))
+def test_the_committee_rule_is_exactly_the_law(counts, reps):
+    experts, total = sum(counts), sum(counts) + reps
+    lawful = total >= 5 and total % 2 == 1 and 3 * experts >= 2 * total
+    assert (committee_problem(counts, reps) is None) is lawful
