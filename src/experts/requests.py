@@ -150,6 +150,7 @@ async def request_draw(
         actor=actor,
         supplements=supplements,
         sealed=True,
+        requested_by=requested_by,
     )
     parties = {
         "bidders": list(spec.bidders),

@@ -194,6 +194,10 @@ async def test_silence_moves_on_and_running_out_schedules_a_supplementary_draw(
         session, secrecy=secrecy, code=request.draw_code, actor=desk.witness_actor
     )
     assert {p.place.draw_code for p in places} == {request.draw_code, code}
+    # The supplement is run by the same staff member, who may read it sealed.
+    assert await read_transcript(session, secrecy=secrecy, code=code, actor=desk.staff_actor)
+    with pytest.raises(Forbidden):
+        await read_transcript(session, secrecy=secrecy, code=code, actor=actor_of(desk.other_staff))
 
 
 async def test_the_list_is_sealed_until_the_evaluation_starts(session, secrecy, key, desk):
