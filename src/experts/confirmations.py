@@ -56,7 +56,8 @@ class Place:
 
 
 def token_sha256(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # A path may carry any code point (a lone surrogate too): hash it, never fail on it.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _purpose(code: str, slot: int) -> str:

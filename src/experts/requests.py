@@ -62,6 +62,7 @@ __all__ = [
 
 CST = timezone(timedelta(hours=8), "CST")
 PREFIX = "ED"
+MAX_AHEAD = timedelta(days=366)  # a request is for an evaluation being prepared
 
 
 def _parties_purpose(code: str) -> str:
@@ -110,9 +111,11 @@ async def _check_spec(session: AsyncSession, spec: DrawRequestIn, *, supplement:
     )
     if problem:
         raise InvalidInput(problem, code=ErrorCode.EXPERT_COMMITTEE, field="categories")
-    if spec.evaluation_at <= await db_now(session):
+    now = await db_now(session)
+    if not now < spec.evaluation_at <= now + MAX_AHEAD:
         raise InvalidInput(
-            "评标时间须在将来 (evaluation_at must be in the future)", field="evaluation_at"
+            "评标时间须在将来一年之内 (evaluation_at must be in the future, within a year)",
+            field="evaluation_at",
         )
     codes = [e.expert for e in spec.exclusions]
     if len(set(codes)) != len(codes):

@@ -112,6 +112,7 @@ async def test_bad_requests_are_4xx_naming_the_field(client, login, desk):
     for change, field in (
         ({"tenderer_reps": 3}, "categories"),  # 5 experts of 8: even
         ({"evaluation_at": "2020-01-01T00:00:00Z"}, "evaluation_at"),
+        ({"evaluation_at": "9999-12-31T23:59:59Z"}, "evaluation_at"),
         ({"exclusions": [{"expert": "NOBODY", "reason": "理由充分的"}]}, "exclusions"),
         ({"categories": [{"specialty": "建筑", "count": 5, "backups": 0}]}, "categories"),
         ({"witness_id": desk.staff.user.id}, "witness_id"),
