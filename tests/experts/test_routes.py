@@ -10,7 +10,7 @@ from experts.synthetic import pool_csv
 from tendering.core.auth.models import Role
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import load_platform_key
-from tests.pdf import pdf_text
+from tests.pdf import dark_pixels, pdf_text, render_first_page
 
 from .test_draws import Inbox
 
@@ -59,7 +59,9 @@ async def test_import_through_the_api_all_or_nothing(client, login, people):
     assert (await client.get("/api/experts", headers=bidder)).status_code == 403
 
 
-async def test_a_draw_from_request_to_release(client, login, people, desk, secrecy, session, inbox):
+async def test_a_draw_from_request_to_release(
+    client, login, people, desk, secrecy, session, inbox, tmp_path
+):
     staff, witness = await login(desk.staff), await login(desk.witness)
     other_staff = await login(desk.other_staff)
     spec = desk.spec().model_dump(mode="json")
@@ -87,6 +89,8 @@ async def test_a_draw_from_request_to_release(client, login, people, desk, secre
     assert record.status_code == 200
     text = pdf_text(record.content)
     assert "评标专家抽取记录表" in text and places[0]["expert"] in text and "经办人书面排除" in text
+    page = render_first_page(record.content, tmp_path / "record.png")
+    assert dark_pixels(page) > 2000  # the Chinese text is drawn, not blank boxes
     rerun = await client.get(f"/api/experts/draws/{code}/rerun", headers=witness)
     assert rerun.status_code == 200 and rerun.json()["ok"] is True, rerun.text
     await deliver_outbox(session, secrecy)
