@@ -3,7 +3,7 @@
     POST /api/experts/import[?accept_valid=true]   CSV body (UTF-8 or GBK): the import report
     GET  /api/experts[?specialty=A08]               the pool, ID numbers masked, paged
     GET  /api/experts/{code}
-    POST /api/experts/{code}/relations | /penalties
+    POST /api/experts/{code}/relations | /penalties,  PUT /api/experts/{code}/status
     POST /api/experts/draws                         a lot's request: the commitment published
     GET  /api/experts/draws/{code}
     POST /api/experts/draws/{code}/pools            avoidance applied, pools fixed (staff)
@@ -20,18 +20,18 @@ The transcript itself is served with every draw's at ``GET /api/draws/{code}/tra
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
+from experts import pool
 from experts.answers import Asked, ListedPlace, answer, asked, drawn_list
 from experts.imports import import_experts
-from experts.models import Expert, ExpertDrawRequest, ExpertPenalty, ExpertRelation
+from experts.models import Expert, ExpertDrawRequest
 from experts.record import record_of
 from experts.requests import draw_experts, fix_pools, load_request, release_experts, request_draw
 from experts.schemas import (
@@ -41,6 +41,7 @@ from experts.schemas import (
     ExpertRead,
     PenaltyIn,
     RelationIn,
+    StatusIn,
 )
 from tendering.core import reports
 from tendering.core.auth.guards import public, requires_role
@@ -48,7 +49,7 @@ from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page, Secrets, SigningKey
 from tendering.core.draws.checks import check_stored
-from tendering.core.errors import ErrorCode, InvalidInput, NotFound
+from tendering.core.errors import ErrorCode, InvalidInput
 from tendering.core.pagination import OffsetPagination, paginate
 
 __all__ = ["ExpertAnswerController", "ExpertController"]
@@ -160,20 +161,6 @@ def _expert_read(e: Expert) -> ExpertRead:
     )
 
 
-async def _expert(db_session: DbSession, code: str) -> Expert:
-    row = (await db_session.scalars(select(Expert).where(col(Expert.code) == code))).one_or_none()
-    if row is None:
-        raise NotFound(f"专家 {code} 不存在 (no expert {code})", code=ErrorCode.EXPERT_NOT_FOUND)
-    return row
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{field}: 日期无效 (not a date)", field=field) from None
-
-
 class ExpertController(Controller):
     path = "/api/experts"
     tags = ["experts"]  # noqa: RUF012
@@ -233,41 +220,48 @@ class ExpertController(Controller):
 
     @get("/{code:str}", guards=[READERS], summary="One expert, ID number masked")
     async def get_expert(self, db_session: DbSession, code: Code) -> ExpertRead:
-        return _expert_read(await _expert(db_session, code))
+        return _expert_read(await pool.get_expert(db_session, code))
 
     @post("/{code:str}/relations", guards=[STAFF], summary="Record a declared relation")
     async def add_relation(
-        self, db_session: DbSession, code: Code, data: JSONBody[RelationIn]
+        self, db_session: DbSession, actor: CurrentActor, code: Code, data: JSONBody[RelationIn]
     ) -> dict[str, int]:
-        expert = await _expert(db_session, code)
-        assert expert.id is not None
-        db_session.add(ExpertRelation(expert_id=expert.id, **data.model_dump()))
-        await db_session.flush()
-        count = await db_session.scalar(
-            select(func.count()).where(col(ExpertRelation.expert_id) == expert.id)
+        count = await pool.add_relation(
+            db_session,
+            code=code,
+            organization=data.organization,
+            relation=data.relation,
+            actor=actor,
         )
-        return {"relations": int(count or 0)}
+        return {"relations": count}
 
     @post("/{code:str}/penalties", guards=[STAFF], summary="Record a penalty")
     async def add_penalty(
-        self, db_session: DbSession, code: Code, data: JSONBody[PenaltyIn]
+        self, db_session: DbSession, actor: CurrentActor, code: Code, data: JSONBody[PenaltyIn]
     ) -> dict[str, int]:
-        expert = await _expert(db_session, code)
-        assert expert.id is not None
-        on = _day(data.penalized_on, "penalized_on")
-        until = _day(data.until, "until") if data.until else None
-        if until is not None and until < on:
-            raise InvalidInput(
-                "until 不能早于 penalized_on (until cannot be earlier)", field="until"
-            )
-        db_session.add(
-            ExpertPenalty(expert_id=expert.id, reason=data.reason, penalized_on=on, until=until)
+        count = await pool.add_penalty(
+            db_session,
+            code=code,
+            reason=data.reason,
+            penalized_on=pool.parse_day(data.penalized_on, "penalized_on"),
+            until=pool.parse_day(data.until, "until") if data.until else None,
+            actor=actor,
         )
-        await db_session.flush()
-        count = await db_session.scalar(
-            select(func.count()).where(col(ExpertPenalty.expert_id) == expert.id)
+        return {"penalties": count}
+
+    @put("/{code:str}/status", guards=[STAFF], summary="Suspend or reinstate an expert")
+    async def set_status(
+        self, db_session: DbSession, actor: CurrentActor, code: Code, data: JSONBody[StatusIn]
+    ) -> ExpertRead:
+        until = (
+            pool.parse_day(data.suspended_until, "suspended_until")
+            if data.suspended_until
+            else None
         )
-        return {"penalties": int(count or 0)}
+        expert = await pool.set_status(
+            db_session, code=code, status=data.status, until=until, actor=actor
+        )
+        return _expert_read(expert)
 
     @post("/draws", guards=[STAFF], summary="Request experts for a lot: the commitment published")
     async def request(

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from experts.models import ExpertStatus
+
 __all__ = [
     "AnswerIn",
     "CategoryIn",
@@ -16,6 +18,7 @@ __all__ = [
     "PenaltyIn",
     "RelationIn",
     "RulesIn",
+    "StatusIn",
 ]
 
 Organization = Annotated[str, Field(min_length=1, max_length=200)]
@@ -74,6 +77,11 @@ class PenaltyIn(BaseModel):
     reason: str = Field(min_length=1, max_length=300)
     penalized_on: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     until: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class StatusIn(BaseModel):
+    status: ExpertStatus
+    suspended_until: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ExpertRead(BaseModel):

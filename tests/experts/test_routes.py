@@ -4,6 +4,7 @@ list and record, the one-time link, and bad input answered 4xx."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from experts.notifier import LogNotifier, deliver_outbox, set_notifier
 from experts.synthetic import pool_csv
@@ -124,3 +125,58 @@ async def test_bad_requests_are_4xx_naming_the_field(client, login, desk):
         response = await client.post("/api/experts/draws", json=spec | change, headers=staff)
         assert response.status_code == 400, (change, response.text)
         assert field in (response.json().get("field") or ""), response.json()
+
+
+async def test_staff_keep_the_pool_and_each_change_is_in_the_chain(
+    client, login, people, desk, session
+):
+    staff = await login(desk.staff)
+    relation = {"organization": "丁公司", "relation": "配偶任职"}
+    made = await client.post("/api/experts/X-012/relations", json=relation, headers=staff)
+    assert made.status_code == 201 and made.json() == {"relations": 1}
+    penalty = {"reason": "评标迟到", "penalized_on": "2026-01-05", "until": "2025-01-01"}
+    backwards = await client.post("/api/experts/X-013/penalties", json=penalty, headers=staff)
+    assert backwards.status_code == 400 and backwards.json()["field"] == "until"
+    penalty["until"] = "2027-01-01"
+    assert (
+        await client.post("/api/experts/X-013/penalties", json=penalty, headers=staff)
+    ).status_code == 201
+    suspend = {"status": "suspended", "suspended_until": "2030-01-01"}
+    set_ = await client.put("/api/experts/X-014/status", json=suspend, headers=staff)
+    assert set_.status_code == 200 and set_.json()["suspended_until"] == "2030-01-01"
+    bad = await client.put(
+        "/api/experts/X-014/status",
+        json={"status": "active", "suspended_until": "2030-01-01"},
+        headers=staff,
+    )
+    assert bad.status_code == 400
+    actions = (
+        await session.execute(
+            text("SELECT action, payload->>'expert' FROM audit_event WHERE action LIKE 'expert.%'")
+        )
+    ).all()
+    assert sorted(actions) == [
+        ("expert.penalized", "X-013"),
+        ("expert.relation_declared", "X-012"),
+        ("expert.status_set", "X-014"),
+    ]
+    assert (
+        await client.post("/api/experts/NOBODY/relations", json=relation, headers=staff)
+    ).status_code == 404
+    witness = await login(desk.witness)
+    assert (
+        await client.put("/api/experts/X-014/status", json=suspend, headers=witness)
+    ).status_code == 403
+    spec = desk.spec(exclusions=[]).model_dump(mode="json")
+    code = (await client.post("/api/experts/draws", json=spec, headers=staff)).json()["draw_code"]
+    await client.post(f"/api/experts/draws/{code}/pools", headers=staff)
+    await client.post(
+        f"/api/experts/draws/{code}/draw", json={"witness_entropy": "7"}, headers=witness
+    )
+    listed = await client.get(f"/api/draws/{code}/transcript", headers=witness)
+    struck = {e["id"]: e["rule"] for e in listed.json()["categories"][0]["excluded"]}
+    assert (struck["X-012"], struck["X-013"], struck["X-014"]) == (
+        "relation",
+        "penalized",
+        "suspended",
+    )
