@@ -36,6 +36,7 @@ __all__ = ["create_app", "register_contexts"]
 
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
+    from experts.routes import ExpertAnswerController, ExpertController
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
@@ -61,6 +62,8 @@ def _route_handlers() -> list[Any]:
         CustodianController,
         OpeningController,
         DrawController,
+        ExpertController,
+        ExpertAnswerController,
     ]
 
 
@@ -84,6 +87,11 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    from experts import jobs as expert_jobs
+
+    jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)
+    jobs.register(expert_jobs.deliver_expert_messages, cron_minute_step=1)
+    jobs.register(expert_jobs.release_started_evaluations, cron_minute_step=1)
     # Hooks: a lower context announces, a higher one acts in the same transaction.
     from tendering.opening import hold_key_ceremonies
     from tendering.tenders import lots_published
@@ -97,6 +105,9 @@ def register_contexts() -> None:
     register_demo_step(add_demo_custodians)  # before the lots that name them
     register_demo_step(add_demo_tenders)
     register_demo_step(add_demo_deposits)  # pays into the accounts registration opened
+    from experts.demo import add_demo_experts
+
+    register_demo_step(add_demo_experts)
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

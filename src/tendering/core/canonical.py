@@ -27,7 +27,31 @@ def _reject_floats(value: Any, path: str = "$") -> None:
             _reject_floats(item, f"{path}[{index}]")
 
 
+def _clean(value: Any) -> bool:
+    """True when ``value`` holds no float and no non-string key: the walk every call makes,
+    iterative and without the paths (a draw transcript has a node per pool entry); the
+    paths are built only to name what is wrong."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is list or kind is tuple:
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if not all(type(k) is str for k in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, float):
+            return False
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return True
+
+
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 bytes of ``value``; raises ``TypeError`` on a float."""
-    _reject_floats(value)
+    if not _clean(value):
+        _reject_floats(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -124,6 +124,13 @@ class ErrorCode(StrEnum):
     DRAW_SEALED_BROKEN = "draw.sealed_broken"
     DRAW_STATE = "draw.state"
     DRAW_WITNESS = "draw.witness"
+    # experts
+    EXPERT_COMMITTEE = "expert.committee"
+    EXPERT_IMPORT_REJECTED = "expert.import_rejected"
+    EXPERT_LINK = "expert.link"
+    EXPERT_NOT_FOUND = "expert.not_found"
+    EXPERT_SEALED_BROKEN = "expert.sealed_broken"
+    EXPERT_STATE = "expert.state"
     # envelope
     ENVELOPE_EXTENDED = "envelope.extended"
     ENVELOPE_FILE_KEY = "envelope.file_key"

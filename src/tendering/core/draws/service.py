@@ -99,8 +99,12 @@ async def schedule_draw(
     actor: Actor,
     supplements: str | None = None,
     sealed: bool = True,
+    requested_by: int | None = None,
 ) -> DrawView:
-    """Pick the server secret and publish its commitment (step 1 of draw-v1)."""
+    """Pick the server secret and publish its commitment (step 1 of draw-v1).
+
+    ``requested_by`` is the staff member the draw is run by, when the actor scheduling it
+    is the platform itself (a supplementary draw after a decline): they may read it sealed."""
     await _check_witness(session, witness_id)
     secret = new_server_secret()
     values = {
@@ -113,7 +117,8 @@ async def schedule_draw(
         "sealed": sealed,
         "commitment": commitment_of(secret),
         "secret": seal_part(secrecy, "secret", code, {"server_secret": secret.hex()}),
-        "requested_by": actor.user_id if actor.user_id is not None else witness_id,
+        "requested_by": requested_by
+        or (actor.user_id if actor.user_id is not None else witness_id),
         "witness_id": witness_id,
     }
     made = await session.execute(

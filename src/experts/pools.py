@@ -1,0 +1,161 @@
+"""The eligible pools of a draw request: the experts of each requested specialty, each
+either in the pool or excluded with the avoidance rule that struck it (``rules.py``).
+
+The database narrows the facts (one query per kind of fact, each over the lot's parties or
+the evaluation day, never per expert), the pure rules decide. An expert drawn in an earlier
+draw of the same request (a supplementary draw's original) is excluded as ``already_drawn``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from experts.rules import Avoidance, Candidate, avoided, months_before, org_key, qualifies
+from tendering.core.draw import Category, Exclusion
+
+__all__ = ["ALREADY_DRAWN", "eligible_pools", "load_candidates"]
+
+ALREADY_DRAWN = "already_drawn"
+# The one big read (a pool of 100,000): straight on the session's asyncpg connection.
+_CANDIDATES = (
+    "SELECT id, code, specialties, status, suspended_until, $1::date = ANY(unavailable)"
+    " FROM expert WHERE specialty_keys && $2::varchar(20)[]"
+)
+_EMPLOYMENTS = text(
+    "SELECT expert_id, organization, started_on, ended_on FROM expert_employment"
+    " WHERE translate(organization, '（） 　', '()') = ANY(:orgs)"
+    " AND (ended_on IS NULL OR ended_on >= :since)"
+)
+_RELATIONS = text(
+    "SELECT expert_id, organization, relation FROM expert_relation"
+    " WHERE translate(organization, '（） 　', '()') = ANY(:orgs)"
+)
+_PENALTIES = text(
+    "SELECT expert_id, reason, penalized_on, until FROM expert_penalty"
+    " WHERE penalized_on <= :day AND (until IS NULL OR until >= :day)"
+)
+_SERVICES = text(
+    "SELECT expert_id, tenderer, served_on FROM expert_service"
+    " WHERE translate(tenderer, '（） 　', '()') = :tenderer AND served_on > :since"
+    " AND served_on <= :day"
+)
+_YEAR = text(
+    "SELECT expert_id, count(*) FROM expert_service"
+    " WHERE served_on >= :first AND served_on <= :day GROUP BY expert_id"
+)
+
+
+def _grouped(rows: Iterable[Any]) -> dict[int, list[tuple[Any, ...]]]:
+    found: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for expert_id, *rest in rows:
+        found[expert_id].append(tuple(rest))
+    return found
+
+
+async def load_candidates(
+    session: AsyncSession,
+    *,
+    specialties: Sequence[str],
+    avoidance: Avoidance,
+    drawn_this_year: dict[str, int] | None = None,
+) -> list[Candidate]:
+    """Every expert of any of ``specialties`` with the facts that avoidance needs."""
+    day = avoidance.day
+    orgs = [org_key(o) for o in (avoidance.tenderer, *avoidance.bidders)]
+    since = months_before(day, 12 * avoidance.lookback_years)
+    raw = await (await session.connection()).get_raw_connection()
+    assert raw.driver_connection is not None
+    experts = await raw.driver_connection.fetch(_CANDIDATES, day, list(specialties))
+    employments = _grouped(await session.execute(_EMPLOYMENTS, {"orgs": orgs, "since": since}))
+    relations = _grouped(await session.execute(_RELATIONS, {"orgs": orgs}))
+    penalties = _grouped(await session.execute(_PENALTIES, {"day": day}))
+    services = _grouped(
+        await session.execute(
+            _SERVICES,
+            {
+                "tenderer": org_key(avoidance.tenderer),
+                "since": months_before(day, avoidance.service_months),
+                "day": day,
+            },
+        )
+    )
+    facts = employments.keys() | relations.keys() | penalties.keys() | services.keys()
+    counts: dict[int, int] = dict(
+        (await session.execute(_YEAR, {"first": date(day.year, 1, 1), "day": day})).all()
+    )
+    pending = drawn_this_year or {}
+    busy_day = frozenset({day})
+    out = []
+    for expert_id, code, specialties_of, status, until, busy in experts:
+        drawn = counts.get(expert_id, 0) + pending.get(code, 0)
+        if expert_id in facts or busy or drawn or status != "active":
+            out.append(
+                Candidate(
+                    code=code,
+                    specialties=tuple(specialties_of),
+                    status=status,
+                    suspended_until=until,
+                    unavailable=busy_day if busy else frozenset(),
+                    employments=tuple(employments.get(expert_id, ())),
+                    relations=tuple(relations.get(expert_id, ())),
+                    penalties=tuple(penalties.get(expert_id, ())),
+                    services=tuple(services.get(expert_id, ())),
+                    draws_this_year=drawn,
+                )
+            )
+        else:  # most of a pool: nothing any rule looks at
+            out.append(Candidate(code=code, specialties=tuple(specialties_of)))
+    return out
+
+
+def eligible_pools(
+    candidates: Sequence[Candidate],
+    categories: Sequence[dict[str, Any]],
+    avoidance: Avoidance,
+    *,
+    already_drawn: Iterable[str] = (),
+) -> list[Category]:
+    """Pure: each requested category's pool (weight 1) and exclusions, in request order."""
+    earlier = frozenset(already_drawn)
+    verdicts: dict[str, tuple[str, str] | None] = {}
+    for c in candidates:
+        if c.code in earlier:
+            verdicts[c.code] = (ALREADY_DRAWN, "已在本项目此前的抽取中被抽中 (drawn before)")
+        else:
+            verdicts[c.code] = avoided(c, avoidance)
+    requested = [str(w["specialty"]) for w in categories]
+    pools: list[list[tuple[str, int]]] = [[] for _ in requested]
+    struck: list[list[Exclusion]] = [[] for _ in requested]
+    # Which categories a set of specialties falls in, worked out once per distinct set.
+    fits: dict[tuple[str, ...], list[int]] = {}
+    for c in candidates:
+        found = fits.get(c.specialties)
+        if found is None:
+            found = [n for n, r in enumerate(requested) if qualifies(c.specialties, r)]
+            fits[c.specialties] = found
+        verdict = verdicts[c.code]
+        for n in found:
+            if verdict is None:
+                pools[n].append((c.code, 1))
+            else:
+                struck[n].append(Exclusion(c.code, verdict[0], verdict[1]))
+    out = []
+    for wanted, pool, excluded in zip(categories, pools, struck, strict=True):
+        specialty = str(wanted["specialty"])
+        excluded.sort(key=lambda e: e.id.encode())
+        out.append(
+            Category.of(
+                specialty,
+                count=int(wanted["count"]),
+                backups=int(wanted["backups"]),
+                pool=pool,
+                excluded=excluded,
+            )
+        )
+    return out
