@@ -36,6 +36,7 @@ __all__ = ["create_app", "register_contexts"]
 
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
+    from agencies.routes import agency_handlers
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
     from tendering.core.auth.routes import auth_handlers
@@ -61,6 +62,7 @@ def _route_handlers() -> list[Any]:
         CustodianController,
         OpeningController,
         DrawController,
+        *agency_handlers,
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agencies import models as _agency_models
 from tendering.bids import models as _bid_models
 from tendering.core.audit import models as _audit_models
 from tendering.core.auth import models as _auth_models
@@ -23,4 +24,5 @@ _CONTEXT_MODELS = (
     _bid_models,
     _opening_models,
     _draw_models,
+    _agency_models,
 )

@@ -1,0 +1,192 @@
+"""What the agencies API takes and gives: filings and the pre-selection pool."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from agencies.models import (
+    Agency,
+    AgencyCertificate,
+    AgencyStaff,
+    FilingState,
+    PoolEntry,
+    PoolState,
+    ServiceCategory,
+)
+
+__all__ = [
+    "CertificateIn",
+    "CertificateRead",
+    "FilingIn",
+    "FilingRead",
+    "PoolApplicationIn",
+    "PoolDecisionIn",
+    "PoolEntryRead",
+    "ReviewIn",
+    "StaffIn",
+    "StaffRead",
+    "SuspensionIn",
+]
+
+CreditCode = str
+
+
+class CertificateIn(BaseModel):
+    category: ServiceCategory
+    name: str = Field(min_length=1, max_length=200, description="e.g. 工程造价咨询企业甲级资质")
+    number: str = Field(min_length=1, max_length=100)
+    issued_on: date
+    expires_on: date
+
+    @model_validator(mode="after")
+    def _dates(self) -> CertificateIn:
+        if self.expires_on < self.issued_on:
+            raise ValueError("expires_on 不能早于 issued_on (a certificate expires after issue)")
+        return self
+
+
+class CertificateRead(CertificateIn):
+    @classmethod
+    def of(cls, row: AgencyCertificate) -> CertificateRead:
+        return cls(
+            category=ServiceCategory(row.category),
+            name=row.name,
+            number=row.number,
+            issued_on=row.issued_on,
+            expires_on=row.expires_on,
+        )
+
+
+class StaffIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    title: str = Field(default="", max_length=100, description="e.g. 项目负责人")
+    qualification: str = Field(default="", max_length=200, description="e.g. 一级造价工程师 No.")
+
+
+class StaffRead(StaffIn):
+    @classmethod
+    def of(cls, row: AgencyStaff) -> StaffRead:
+        return cls(name=row.name, title=row.title, qualification=row.qualification)
+
+
+class FilingIn(BaseModel):
+    """An agency's whole filing; sending it again replaces it and asks for a new review."""
+
+    contact: str = Field(default="", max_length=100)
+    categories: list[ServiceCategory] = Field(min_length=1, max_length=5)
+    affiliations: list[CreditCode] = Field(
+        default_factory=list,
+        max_length=50,
+        description="统一社会信用代码 of affiliated organizations (关联关系): never drawn for them",
+    )
+    certificates: list[CertificateIn] = Field(min_length=1, max_length=50)
+    staff: list[StaffIn] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FilingIn:
+        if len(set(self.categories)) != len(self.categories):
+            raise ValueError("categories 不能重复 (a category appears twice)")
+        for code in self.affiliations:
+            if len(code) != 18 or not code.isalnum():
+                raise ValueError(f"affiliations: {code!r} 不是18位统一社会信用代码")
+        uncovered = set(self.categories) - {c.category for c in self.certificates}
+        if uncovered:
+            raise ValueError(
+                f"certificates: 每个服务类别须有资质证书 (no certificate for {sorted(uncovered)})"
+            )
+        return self
+
+
+class FilingRead(BaseModel):
+    code: str
+    name: str
+    credit_code: str
+    contact: str
+    categories: list[ServiceCategory]
+    affiliations: list[str]
+    state: FilingState
+    review_note: str
+    submitted_at: AwareDatetime | None
+    reviewed_at: AwareDatetime | None
+    suspended: bool
+    suspension_note: str
+    score: int | None
+    grade: str | None
+    scored_on: date | None
+    certificates: list[CertificateRead]
+    staff: list[StaffRead]
+
+    @classmethod
+    def of(
+        cls, row: Agency, certificates: list[AgencyCertificate], staff: list[AgencyStaff]
+    ) -> FilingRead:
+        return cls(
+            code=row.code,
+            name=row.name,
+            credit_code=row.credit_code,
+            contact=row.contact,
+            categories=[ServiceCategory(c) for c in row.categories],
+            affiliations=list(row.affiliations),
+            state=FilingState(row.state),
+            review_note=row.review_note,
+            submitted_at=row.submitted_at,
+            reviewed_at=row.reviewed_at,
+            suspended=row.suspended,
+            suspension_note=row.suspension_note,
+            score=row.score,
+            grade=row.grade,
+            scored_on=row.scored_on,
+            certificates=[CertificateRead.of(c) for c in certificates],
+            staff=[StaffRead.of(s) for s in staff],
+        )
+
+
+class ReviewIn(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=500, description="required when rejecting")
+
+    @model_validator(mode="after")
+    def _reason(self) -> ReviewIn:
+        if not self.approve and not self.note.strip():
+            raise ValueError("note: 驳回须说明理由 (a rejection needs its reason)")
+        return self
+
+
+class SuspensionIn(BaseModel):
+    suspended: bool
+    note: str = Field(min_length=1, max_length=500, description="why (e.g. 行政处罚决定书 No.)")
+
+
+class PoolApplicationIn(BaseModel):
+    category: ServiceCategory
+    year: int = Field(ge=2000, le=2100, description="the pool's period: a calendar year")
+
+
+class PoolDecisionIn(ReviewIn):
+    pass
+
+
+class PoolEntryRead(BaseModel):
+    agency: str
+    agency_name: str
+    category: ServiceCategory
+    year: int
+    state: PoolState
+    reason: str
+    applied_at: AwareDatetime | None
+    decided_at: AwareDatetime | None
+
+    @classmethod
+    def of(cls, row: PoolEntry, agency: Agency) -> PoolEntryRead:
+        return cls(
+            agency=agency.code,
+            agency_name=agency.name,
+            category=ServiceCategory(row.category),
+            year=row.year,
+            state=PoolState(row.state),
+            reason=row.reason,
+            applied_at=row.applied_at,
+            decided_at=row.decided_at,
+        )
