@@ -32,6 +32,7 @@ from agencies.schemas import (
     ReviewIn,
     SuspensionIn,
 )
+from agencies.selection_routes import AgencyResponseController, SelectionController
 from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
@@ -185,4 +186,10 @@ class PublicAgencyController(Controller):
         return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
 
-agency_handlers = [AgencySelfController, AgencyStaffController, PublicAgencyController]
+agency_handlers = [
+    AgencySelfController,
+    AgencyStaffController,
+    PublicAgencyController,
+    SelectionController,
+    AgencyResponseController,
+]

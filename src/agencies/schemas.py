@@ -9,25 +9,35 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from agencies.models import (
     Agency,
     AgencyCertificate,
+    AgencySelection,
     AgencyStaff,
+    Engagement,
+    EngagementState,
     FilingState,
     PoolEntry,
     PoolState,
+    SelectionState,
     ServiceCategory,
 )
 
 __all__ = [
     "CertificateIn",
     "CertificateRead",
+    "CompletionIn",
+    "EngagementRead",
     "FilingIn",
     "FilingRead",
     "PoolApplicationIn",
     "PoolDecisionIn",
     "PoolEntryRead",
+    "ResponseIn",
     "ReviewIn",
+    "SelectionIn",
+    "SelectionRead",
     "StaffIn",
     "StaffRead",
     "SuspensionIn",
+    "WitnessEntropyIn",
 ]
 
 CreditCode = str
@@ -189,4 +199,81 @@ class PoolEntryRead(BaseModel):
             reason=row.reason,
             applied_at=row.applied_at,
             decided_at=row.decided_at,
+        )
+
+
+class SelectionIn(BaseModel):
+    project: str = Field(min_length=1, max_length=300, description="e.g. 县人民医院门诊楼 造价咨询")
+    client: str = Field(min_length=1, max_length=64, description="the client organization's code")
+    category: ServiceCategory
+    count: int = Field(default=1, ge=1, le=5, description="agencies that serve")
+    backups: int = Field(default=3, ge=0, le=10, description="backups, asked in pick order")
+    witness_id: int = Field(ge=1, description="the witnessing supervisor's user id")
+    max_open: int = Field(
+        default=3, ge=1, le=50, description="an agency with this many open engagements is avoided"
+    )
+
+
+class WitnessEntropyIn(BaseModel):
+    witness_entropy: str = Field(min_length=1, max_length=500)
+
+
+class ResponseIn(BaseModel):
+    accept: bool
+    note: str = Field(default="", max_length=500, description="why a decline")
+
+
+class CompletionIn(BaseModel):
+    agency: str = Field(min_length=1, max_length=64)
+    rating: int = Field(ge=1, le=5, description="the client's rating: 5 excellent .. 1 poor")
+    note: str = Field(default="", max_length=500)
+
+
+class EngagementRead(BaseModel):
+    rank: int
+    agency: str
+    agency_name: str
+    state: EngagementState
+    note: str
+    offered_at: AwareDatetime | None
+    responded_at: AwareDatetime | None
+
+    @classmethod
+    def of(cls, row: Engagement, agency: Agency) -> EngagementRead:
+        return cls(
+            rank=row.rank,
+            agency=agency.code,
+            agency_name=agency.name,
+            state=EngagementState(row.state),
+            note=row.note,
+            offered_at=row.offered_at,
+            responded_at=row.responded_at,
+        )
+
+
+class SelectionRead(BaseModel):
+    code: str = Field(description="also the draw's code: GET /api/draws/{code}/transcript")
+    project: str
+    category: ServiceCategory
+    on_date: date
+    count: int
+    backups: int
+    state: SelectionState
+    created_at: AwareDatetime | None
+    engagements: list[EngagementRead]
+
+    @classmethod
+    def of(
+        cls, row: AgencySelection, engagements: list[tuple[Engagement, Agency]]
+    ) -> SelectionRead:
+        return cls(
+            code=row.code,
+            project=row.project,
+            category=ServiceCategory(row.category),
+            on_date=row.on_date,
+            count=row.count,
+            backups=row.backups,
+            state=SelectionState(row.state),
+            created_at=row.created_at,
+            engagements=[EngagementRead.of(e, a) for e, a in engagements],
         )
