@@ -20,8 +20,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from agencies.lookup import agency_by_code, own_agency
 from agencies.models import Agency, AgencyEvent, AgencyRulebook, EventState, GradeChange
-from agencies.registry import agency_by_code, own_agency
 from agencies.scoring import (
     DEFAULT_RULEBOOK,
     EventRecord,

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from agencies.lookup import agency_by_code, own_agency
 from agencies.models import Agency, FilingState, PoolEntry, PoolState, ServiceCategory
-from agencies.registry import agency_by_code, own_agency
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now

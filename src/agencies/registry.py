@@ -14,51 +14,24 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from agencies.credit import rescore, today
+from agencies.lookup import agency_by_code
 from agencies.models import Agency, AgencyCertificate, AgencyStaff, FilingState
 from agencies.schemas import FilingIn, FilingRead
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization, OrgKind, Role
 from tendering.core.clock import db_now
-from tendering.core.errors import Conflict, ErrorCode, Forbidden, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Forbidden
 from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = [
-    "agency_by_code",
     "file_agency",
     "filing_of",
     "list_filings",
-    "own_agency",
     "review_filing",
     "suspend_agency",
 ]
-
-
-async def agency_by_code(session: AsyncSession, code: str, *, lock: bool = False) -> Agency:
-    query = select(Agency).where(col(Agency.code) == code)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.scalars(query)).one_or_none()
-    if row is None:
-        raise NotFound(
-            f"代理机构 {code} 未备案 (there is no agency filing {code})",
-            code=ErrorCode.AGENCY_NOT_FOUND,
-        )
-    return row
-
-
-async def own_agency(session: AsyncSession, actor: Actor, *, lock: bool = False) -> Agency:
-    """The filing of the actor's own agency (404 before it filed)."""
-    query = select(Agency).where(col(Agency.organization_id) == actor.organization_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.scalars(query)).one_or_none()
-    if row is None:
-        raise NotFound(
-            "贵机构尚未备案 (your agency has not filed yet: PUT /api/agencies/me)",
-            code=ErrorCode.AGENCY_NOT_FOUND,
-        )
-    return row
 
 
 async def filing_of(session: AsyncSession, agency: Agency) -> FilingRead:
@@ -157,6 +130,8 @@ async def review_filing(
     row.reviewed_by = actor.user_id
     row.reviewed_at = await db_now(session)
     await session.flush()
+    if approve and row.grade is None:  # its first grade, from the base score
+        await rescore(session, row, on=await today(session), actor=actor)
     await record(
         session,
         stream=GLOBAL,

@@ -21,7 +21,12 @@ from typing import Annotated
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from agencies import pool, registry
+from agencies import lookup, pool, registry
+from agencies.credit_routes import (
+    AgencyEventController,
+    CreditController,
+    PublicCreditController,
+)
 from agencies.models import FilingState, PoolState, ServiceCategory
 from agencies.schemas import (
     FilingIn,
@@ -58,7 +63,7 @@ class AgencySelfController(Controller):
 
     @get("/", summary="Our filing (备案) and its review")
     async def mine(self, db_session: DbSession, actor: CurrentActor) -> FilingRead:
-        return await registry.filing_of(db_session, await registry.own_agency(db_session, actor))
+        return await registry.filing_of(db_session, await lookup.own_agency(db_session, actor))
 
     @put("/", summary="File, or file again: the filing waits for staff review")
     async def file(
@@ -99,7 +104,7 @@ class AgencyStaffController(Controller):
 
     @get("/filings/{code:str}", summary="One filing")
     async def filing(self, db_session: DbSession, code: FromPath[str]) -> FilingRead:
-        return await registry.filing_of(db_session, await registry.agency_by_code(db_session, code))
+        return await registry.filing_of(db_session, await lookup.agency_by_code(db_session, code))
 
     @post("/filings/{code:str}/review", guards=[STAFF], status_code=200, summary="Review")
     async def review(
@@ -192,4 +197,7 @@ agency_handlers = [
     PublicAgencyController,
     SelectionController,
     AgencyResponseController,
+    CreditController,
+    AgencyEventController,
+    PublicCreditController,
 ]

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from agencies.credit import load_rulebooks, record_event, scores_on, today
+from agencies.lookup import agency_by_code, own_agency
 from agencies.models import (
     Agency,
     AgencyCertificate,
@@ -37,7 +38,6 @@ from agencies.models import (
     SelectionState,
     ServiceCategory,
 )
-from agencies.registry import agency_by_code, own_agency
 from agencies.rules import Candidate, Certificate, weigh
 from agencies.scoring import Rulebook, rulebook_in_effect
 from tendering.core.audit import draw_stream, record

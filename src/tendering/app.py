@@ -86,6 +86,9 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    from agencies import jobs as agency_jobs
+
+    jobs.register(agency_jobs.rescore_agencies, cron_minute_step=60)  # daily decay, idempotent
     # Hooks: a lower context announces, a higher one acts in the same transaction.
     from tendering.opening import hold_key_ceremonies
     from tendering.tenders import lots_published
