@@ -102,6 +102,9 @@ def register_contexts() -> None:
     register_demo_step(add_demo_custodians)  # before the lots that name them
     register_demo_step(add_demo_tenders)
     register_demo_step(add_demo_deposits)  # pays into the accounts registration opened
+    from agencies.demo import add_demo_agencies
+
+    register_demo_step(add_demo_agencies)
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

@@ -96,7 +96,8 @@ def _fill_demo(settings: Settings, *, on_existing_data: str) -> None:
     register_contexts()
 
     async def fill(maker: async_sessionmaker[AsyncSession]) -> tuple[DemoBook | None, bool]:
-        book = await run_demo(maker, secrecy=Secrecy.of(load_platform_key(settings)))
+        key = load_platform_key(settings)
+        book = await run_demo(maker, secrecy=Secrecy.of(key), platform_key=key)
         return book, book is None and await has_demo(maker)
 
     book, demo_present = run_with_database(settings, fill)

@@ -33,6 +33,7 @@ from tendering.core.clock import db_now
 from tendering.core.holidays import add_shipped_days, enter_calendar_year, entered_years
 from tendering.core.holidays.models import DayKind
 from tendering.core.secrecy import Secrecy
+from tendering.core.signing import PlatformKey
 
 __all__ = [
     "DEMO_CENTER_CODE",
@@ -72,6 +73,7 @@ class DemoBook:
     logins: list[DemoLogin] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     custodians: list[int] = field(default_factory=list)  # user ids holding opening-key shares
+    platform_key: PlatformKey | None = None  # signs draw transcripts (None: steps skip draws)
 
 
 DemoStep = Callable[[AsyncSession, DemoBook], Awaitable[None]]
@@ -232,7 +234,10 @@ async def database_is_empty(session: AsyncSession) -> bool:
 
 
 async def run_demo(
-    sessionmaker: async_sessionmaker[AsyncSession], *, secrecy: Secrecy
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    secrecy: Secrecy,
+    platform_key: PlatformKey | None = None,
 ) -> DemoBook | None:
     """Fill an empty database; ``None`` (and nothing changed) when it is not empty."""
     async with sessionmaker() as session, session.begin():
@@ -240,7 +245,7 @@ async def run_demo(
         await session.execute(select(func.pg_advisory_xact_lock(0x7E0D_0001)))
         if not await database_is_empty(session):
             return None
-        book = DemoBook(secrecy=secrecy)
+        book = DemoBook(secrecy=secrecy, platform_key=platform_key)
         for step in (_county, _calendar, *_STEPS.values()):
             await step(session, book)
         return book
