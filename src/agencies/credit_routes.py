@@ -18,7 +18,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from agencies import credit, listing
 from agencies.credit_schemas import (
@@ -40,6 +40,7 @@ from tendering.core.clock import db_now
 from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page
 from tendering.core.pagination import OffsetPagination
+from tendering.core.params import PathCode, PathId
 
 __all__ = ["AgencyEventController", "CreditController", "PublicCreditController"]
 
@@ -75,7 +76,7 @@ class CreditController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        code: FromPath[str],
+        code: PathCode,
         data: JSONBody[EventIn],
     ) -> EventRead:
         event = await credit.record_event(
@@ -104,7 +105,7 @@ class CreditController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        event_id: FromPath[int],
+        event_id: PathId,
         data: JSONBody[DecisionIn],
     ) -> EventRead:
         event = await credit.decide_dispute(
@@ -135,7 +136,7 @@ class AgencyEventController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        event_id: FromPath[int],
+        event_id: PathId,
         data: JSONBody[DisputeIn],
     ) -> EventRead:
         event = await credit.dispute_event(
@@ -192,7 +193,7 @@ class PublicCreditController(Controller):
         summary="An agency's score on a day, each event's points, and its grade history",
     )
     async def explain(
-        self, db_session: DbSession, code: FromPath[str], on: FromQuery[date | None] = None
+        self, db_session: DbSession, code: PathCode, on: FromQuery[date | None] = None
     ) -> ScoreRead:
         agency = await agency_by_code(db_session, code)
         score = await credit.explain(db_session, code, on)

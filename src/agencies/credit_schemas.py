@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from agencies.models import Agency, AgencyEvent, AgencyRulebook, EventState, GradeChange
+from agencies.schemas import Text
 from agencies.scoring import Line, Score
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 class RulebookIn(BaseModel):
     effective_from: date = Field(description="today or later: past scores stay as they were")
     body: dict[str, Any] = Field(description="base, window_days, decay_step_days, ...")
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class RulebookRead(BaseModel):
@@ -52,9 +53,9 @@ class RulebookRead(BaseModel):
 
 
 class EventIn(BaseModel):
-    type_code: str = Field(min_length=1, max_length=60, description="e.g. violation.procedure")
+    type_code: Text = Field(min_length=1, max_length=60, description="e.g. violation.procedure")
     occurred_on: date
-    note: str = Field(
+    note: Text = Field(
         min_length=1, max_length=500, description="the decision or document it rests on"
     )
 
@@ -91,12 +92,12 @@ class EventRead(BaseModel):
 
 
 class DisputeIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class DecisionIn(BaseModel):
     uphold: bool = Field(description="true: the event is void and its points go")
-    note: str = Field(min_length=1, max_length=1000)
+    note: Text = Field(min_length=1, max_length=1000)
 
 
 class LineRead(BaseModel):

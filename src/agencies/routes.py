@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from agencies import lookup, pool, registry
 from agencies.credit_routes import (
@@ -43,6 +43,7 @@ from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page
 from tendering.core.pagination import OffsetPagination
+from tendering.core.params import PathCode
 
 __all__ = [
     "AgencySelfController",
@@ -103,7 +104,7 @@ class AgencyStaffController(Controller):
         return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
     @get("/filings/{code:str}", summary="One filing")
-    async def filing(self, db_session: DbSession, code: FromPath[str]) -> FilingRead:
+    async def filing(self, db_session: DbSession, code: PathCode) -> FilingRead:
         return await registry.filing_of(db_session, await lookup.agency_by_code(db_session, code))
 
     @post("/filings/{code:str}/review", guards=[STAFF], status_code=200, summary="Review")
@@ -111,7 +112,7 @@ class AgencyStaffController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        code: FromPath[str],
+        code: PathCode,
         data: JSONBody[ReviewIn],
     ) -> FilingRead:
         return await registry.review_filing(
@@ -123,7 +124,7 @@ class AgencyStaffController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        code: FromPath[str],
+        code: PathCode,
         data: JSONBody[SuspensionIn],
     ) -> FilingRead:
         return await registry.suspend_agency(
@@ -154,9 +155,9 @@ class AgencyStaffController(Controller):
         self,
         db_session: DbSession,
         actor: CurrentActor,
-        code: FromPath[str],
+        code: PathCode,
         category: FromPath[ServiceCategory],
-        year: FromPath[int],
+        year: Annotated[int, PathParameter(ge=2000, le=2100)],
         data: JSONBody[PoolDecisionIn],
     ) -> PoolEntryRead:
         entry, agency = await pool.decide_pool_entry(

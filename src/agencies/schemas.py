@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
 from agencies.models import (
     Agency,
@@ -19,6 +20,7 @@ from agencies.models import (
     SelectionState,
     ServiceCategory,
 )
+from tendering.core.params import MAX_ID
 
 __all__ = [
     "CertificateIn",
@@ -37,16 +39,26 @@ __all__ = [
     "StaffIn",
     "StaffRead",
     "SuspensionIn",
+    "Text",
     "WitnessEntropyIn",
 ]
 
-CreditCode = str
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text (and JSONB) cannot hold NUL: refuse it as input, not as a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+CreditCode = Text
 
 
 class CertificateIn(BaseModel):
     category: ServiceCategory
-    name: str = Field(min_length=1, max_length=200, description="e.g. 工程造价咨询企业甲级资质")
-    number: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=200, description="e.g. 工程造价咨询企业甲级资质")
+    number: Text = Field(min_length=1, max_length=100)
     issued_on: date
     expires_on: date
 
@@ -70,9 +82,9 @@ class CertificateRead(CertificateIn):
 
 
 class StaffIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    title: str = Field(default="", max_length=100, description="e.g. 项目负责人")
-    qualification: str = Field(default="", max_length=200, description="e.g. 一级造价工程师 No.")
+    name: Text = Field(min_length=1, max_length=100)
+    title: Text = Field(default="", max_length=100, description="e.g. 项目负责人")
+    qualification: Text = Field(default="", max_length=200, description="e.g. 一级造价工程师 No.")
 
 
 class StaffRead(StaffIn):
@@ -84,7 +96,7 @@ class StaffRead(StaffIn):
 class FilingIn(BaseModel):
     """An agency's whole filing; sending it again replaces it and asks for a new review."""
 
-    contact: str = Field(default="", max_length=100)
+    contact: Text = Field(default="", max_length=100)
     categories: list[ServiceCategory] = Field(min_length=1, max_length=5)
     affiliations: list[CreditCode] = Field(
         default_factory=list,
@@ -155,7 +167,7 @@ class FilingRead(BaseModel):
 
 class ReviewIn(BaseModel):
     approve: bool
-    note: str = Field(default="", max_length=500, description="required when rejecting")
+    note: Text = Field(default="", max_length=500, description="required when rejecting")
 
     @model_validator(mode="after")
     def _reason(self) -> ReviewIn:
@@ -166,7 +178,7 @@ class ReviewIn(BaseModel):
 
 class SuspensionIn(BaseModel):
     suspended: bool
-    note: str = Field(min_length=1, max_length=500, description="why (e.g. 行政处罚决定书 No.)")
+    note: Text = Field(min_length=1, max_length=500, description="why (e.g. 行政处罚决定书 No.)")
 
 
 class PoolApplicationIn(BaseModel):
@@ -203,30 +215,32 @@ class PoolEntryRead(BaseModel):
 
 
 class SelectionIn(BaseModel):
-    project: str = Field(min_length=1, max_length=300, description="e.g. 县人民医院门诊楼 造价咨询")
-    client: str = Field(min_length=1, max_length=64, description="the client organization's code")
+    project: Text = Field(
+        min_length=1, max_length=300, description="e.g. 县人民医院门诊楼 造价咨询"
+    )
+    client: Text = Field(min_length=1, max_length=64, description="the client organization's code")
     category: ServiceCategory
     count: int = Field(default=1, ge=1, le=5, description="agencies that serve")
     backups: int = Field(default=3, ge=0, le=10, description="backups, asked in pick order")
-    witness_id: int = Field(ge=1, description="the witnessing supervisor's user id")
+    witness_id: int = Field(ge=1, le=MAX_ID, description="the witnessing supervisor's user id")
     max_open: int = Field(
         default=3, ge=1, le=50, description="an agency with this many open engagements is avoided"
     )
 
 
 class WitnessEntropyIn(BaseModel):
-    witness_entropy: str = Field(min_length=1, max_length=500)
+    witness_entropy: Text = Field(min_length=1, max_length=500)
 
 
 class ResponseIn(BaseModel):
     accept: bool
-    note: str = Field(default="", max_length=500, description="why a decline")
+    note: Text = Field(default="", max_length=500, description="why a decline")
 
 
 class CompletionIn(BaseModel):
-    agency: str = Field(min_length=1, max_length=64)
+    agency: Text = Field(min_length=1, max_length=64)
     rating: int = Field(ge=1, le=5, description="the client's rating: 5 excellent .. 1 poor")
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class EngagementRead(BaseModel):

@@ -105,9 +105,9 @@ def _event_types(raw_types: object) -> tuple[EventType, ...]:
         if not isinstance(raw, Mapping) or set(raw) != {"code", "name", "points"}:
             raise _refuse(f"types[{n}] 须有 code、name、points (and nothing else)", "types")
         code, name = raw["code"], raw["name"]
-        if not isinstance(code, str) or not 0 < len(code) <= 60:
+        if not isinstance(code, str) or not 0 < len(code) <= 60 or "\x00" in code:
             raise _refuse(f"types[{n}].code 须为1至60个字符 (1 to 60 characters)", "types")
-        if not isinstance(name, str) or not 0 < len(name) <= 100:
+        if not isinstance(name, str) or not 0 < len(name) <= 100 or "\x00" in name:
             raise _refuse(f"types[{n}].name 须为1至100个字符 (1 to 100 characters)", "types")
         points = _whole(raw["points"], f"types[{n}].points", low=-100, high=100)
         types.append(EventType(code, name, points))

@@ -14,7 +14,7 @@ The draw itself is in ``/api/draws`` beside the experts' (transcript, verify).
 from __future__ import annotations
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from agencies import selection
 from agencies.record import selection_record_pdf
@@ -30,11 +30,12 @@ from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page, Secrets, SigningKey
 from tendering.core.pagination import OffsetPagination
+from tendering.core.params import PathCode
 
 __all__ = ["AgencyResponseController", "SelectionController"]
 
 STAFF = requires_role(Role.STAFF, Role.ADMIN)
-Code = FromPath[str]
+Code = PathCode
 
 
 async def _read(db_session: DbSession, code: str) -> SelectionRead:

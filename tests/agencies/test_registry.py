@@ -125,3 +125,27 @@ async def test_an_unfiled_agency_cannot_apply(client, login, people):
         "/api/agencies/me/pool", json={"category": "audit", "year": 2026}, headers=headers
     )
     assert response.status_code == 404
+
+
+async def test_nul_characters_and_bad_path_values_are_refused_as_input(
+    client, login, people, staff
+):
+    headers = await login(await people.user(Role.AGENCY))
+    body = filing("audit")
+    body["contact"] = "张\x00三"
+    response = await client.put("/api/agencies/me", json=body, headers=headers)
+    assert response.status_code == 400 and "contact" in response.text
+    staff_headers = await login(staff)
+    for url in (
+        "/api/agencies/filings/A%00B",
+        "/api/public/agencies/credit/%20x",
+        "/api/agencies/pool/applications?year=1999",
+    ):
+        response = await client.get(url, headers=staff_headers)
+        assert response.status_code == 400, (url, response.text)
+    response = await client.post(
+        "/api/agencies/selections",
+        json={"project": "x", "client": "C\x00", "category": "audit", "witness_id": 2**40},
+        headers=staff_headers,
+    )
+    assert response.status_code == 400
