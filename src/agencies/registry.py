@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -69,20 +70,31 @@ async def _organization(session: AsyncSession, actor: Actor) -> Organization:
 async def file_agency(session: AsyncSession, *, actor: Actor, filing: FilingIn) -> FilingRead:
     """Create or replace the actor's agency filing; it waits for review again."""
     org = await _organization(session, actor)
-    row = (
-        await session.scalars(
-            select(Agency).where(col(Agency.organization_id) == org.id).with_for_update()
-        )
-    ).one_or_none()
-    if row is None:
-        row = Agency(
-            organization_id=org.id,  # type: ignore[arg-type]
+    # Two first filings at once: the second waits here on the unique organization, then
+    # finds and locks the row the first made (a plain INSERT would fail it with a 500).
+    await session.execute(
+        insert(Agency)
+        .values(
+            organization_id=org.id,
             code=org.code,
             name=org.name,
             credit_code=org.credit_code or "",
-            state=FilingState.SUBMITTED,
+            contact="",
+            state=FilingState.SUBMITTED.value,
+            review_note="",
+            suspended=False,
+            suspension_note="",
         )
-        session.add(row)
+        .on_conflict_do_nothing(index_elements=["organization_id"])
+    )
+    row = (
+        await session.scalars(
+            select(Agency)
+            .where(col(Agency.organization_id) == org.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
     row.contact = filing.contact
     row.categories = [c.value for c in filing.categories]
     row.affiliations = sorted(set(filing.affiliations))

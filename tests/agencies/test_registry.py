@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from tendering.core.auth.models import Role
 
 from .conftest import filing
@@ -149,3 +153,16 @@ async def test_nul_characters_and_bad_path_values_are_refused_as_input(
         headers=staff_headers,
     )
     assert response.status_code == 400
+
+
+@pytest.mark.committed
+async def test_two_first_filings_at_once_make_one_filing(client, login, people):
+    agency = await people.user(Role.AGENCY)
+    headers = await login(agency)
+    answers = await asyncio.gather(
+        *(client.put("/api/agencies/me", json=filing("audit"), headers=headers) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert len({a.json()["code"] for a in answers}) == 1
+    mine = (await client.get("/api/agencies/me", headers=headers)).json()
+    assert len(mine["certificates"]) == 1
