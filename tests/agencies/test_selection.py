@@ -3,8 +3,10 @@ transcript that verifies, PDF record, completion with the client's rating."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
+import pytest
 from sqlalchemy import select, update
 
 from agencies import credit
@@ -188,3 +190,47 @@ async def test_only_the_named_witness_draws(
         headers=await login(other),
     )
     assert response.status_code == 403
+
+
+@pytest.mark.committed
+async def test_two_declines_at_once_offer_each_place_to_a_different_backup(
+    client, login, people, staff, supervisor, session, approved_agency
+):
+    year = await _year(session)
+    persons = [(await approved_agency("audit", pool_year=year))[0] for _ in range(4)]
+    client_org = await people.organization(OrgKind.TENDERER)
+    response = await client.post(
+        "/api/agencies/selections",
+        json={
+            "project": "并发拒绝测试",
+            "client": client_org.code,
+            "category": "audit",
+            "count": 2,
+            "backups": 2,
+            "witness_id": supervisor.user.id,
+        },
+        headers=await login(staff),
+    )
+    code = response.json()["code"]
+    drawn = await client.post(
+        f"/api/agencies/selections/{code}/draw",
+        json={"witness_entropy": "并发"},
+        headers=await login(supervisor),
+    )
+    by_code = {p.organization.code: p for p in persons}
+    offered = [e["agency"] for e in drawn.json()["engagements"] if e["state"] == "offered"]
+    headers = [await login(by_code[c]) for c in offered]
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/agencies/me/selections/{code}/response",
+                json={"accept": False, "note": "忙"},
+                headers=h,
+            )
+            for h in headers
+        )
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    final = await client.get(f"/api/agencies/selections/{code}", headers=await login(staff))
+    states = [e["state"] for e in final.json()["engagements"]]
+    assert states == ["declined", "declined", "offered", "offered"]
