@@ -15,11 +15,14 @@ from agencies.models import (
     Agency,
     AgencyEvent,
     AgencyRulebook,
+    AgencySelection,
+    Engagement,
     EventState,
     FilingState,
     GradeChange,
     ServiceCategory,
 )
+from agencies.selection import engagements_of
 from tendering.core.auth.actor import Actor
 from tendering.core.pagination import LimitOffset, paginate
 
@@ -27,7 +30,9 @@ __all__ = [
     "credit_listing",
     "grade_changes",
     "grade_history",
+    "list_selections",
     "own_events",
+    "own_selections",
     "pending_disputes",
     "rulebook_rows",
 ]
@@ -103,3 +108,26 @@ async def grade_changes(
         .limit(limit)
     )
     return [(g, a) for g, a in (await session.execute(query)).all()]
+
+
+async def list_selections(
+    session: AsyncSession, page: LimitOffset
+) -> tuple[list[tuple[AgencySelection, list[tuple[Engagement, Agency]]]], int]:
+    """Selections, newest first, each with its drawn agencies."""
+    query = select(AgencySelection).order_by(col(AgencySelection.id).desc())
+    rows, total = await paginate(session, query, page)
+    return [(r[0], await engagements_of(session, r[0])) for r in rows], total
+
+
+async def own_selections(
+    session: AsyncSession, actor: Actor
+) -> list[tuple[AgencySelection, list[tuple[Engagement, Agency]]]]:
+    """The selections that drew the actor's agency (as one serving or as a backup)."""
+    agency = await own_agency(session, actor)
+    query = (
+        select(AgencySelection)
+        .join(Engagement, col(Engagement.selection_id) == col(AgencySelection.id))
+        .where(col(Engagement.agency_id) == agency.id)
+        .order_by(col(AgencySelection.id).desc())
+    )
+    return [(row, await engagements_of(session, row)) for row in (await session.scalars(query))]

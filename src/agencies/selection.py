@@ -53,7 +53,6 @@ from tendering.core.draws import (
     schedule_draw,
 )
 from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation
-from tendering.core.pagination import LimitOffset, paginate
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 
@@ -63,7 +62,6 @@ __all__ = [
     "draw_selection",
     "engagements_of",
     "fixed_pool",
-    "list_selections",
     "respond",
     "selection_by_code",
     "start_selection",
@@ -390,12 +388,3 @@ async def complete_engagement(
     )
     await session.flush()
     return selection
-
-
-async def list_selections(
-    session: AsyncSession, page: LimitOffset
-) -> tuple[list[tuple[AgencySelection, list[tuple[Engagement, Agency]]]], int]:
-    """Selections, newest first, each with its drawn agencies."""
-    query = select(AgencySelection).order_by(col(AgencySelection.id).desc())
-    rows, total = await paginate(session, query, page)
-    return [(r[0], await engagements_of(session, r[0])) for r in rows], total

@@ -6,6 +6,7 @@
     POST /api/agencies/selections/{code}/draw        the witness {witness_entropy}
     GET  /api/agencies/selections/{code}/record.pdf  staff, supervisor: the signed record
     POST /api/agencies/selections/{code}/completion  staff {agency, rating, note}
+    GET  /api/agencies/me/selections                 agency: selections that drew it
     POST /api/agencies/me/selections/{code}/response agency {accept, note}
 
 The draw itself is in ``/api/draws`` beside the experts' (transcript, verify).
@@ -16,7 +17,7 @@ from __future__ import annotations
 from litestar import Controller, Response, get, post
 from litestar.params import JSONBody
 
-from agencies import selection
+from agencies import listing, selection
 from agencies.record import selection_record_pdf
 from agencies.schemas import (
     CompletionIn,
@@ -74,7 +75,7 @@ class SelectionController(Controller):
     async def selections(
         self, db_session: DbSession, page: Page
     ) -> OffsetPagination[SelectionRead]:
-        rows, total = await selection.list_selections(db_session, page)
+        rows, total = await listing.list_selections(db_session, page)
         items = [SelectionRead.of(row, engaged) for row, engaged in rows]
         return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
@@ -142,6 +143,11 @@ class AgencyResponseController(Controller):
     path = "/api/agencies/me/selections"
     tags = ["agencies"]  # noqa: RUF012
     guards = [requires_role(Role.AGENCY)]  # noqa: RUF012
+
+    @get("/", summary="The selections that drew our agency, newest first")
+    async def mine(self, db_session: DbSession, actor: CurrentActor) -> list[SelectionRead]:
+        rows = await listing.own_selections(db_session, actor)
+        return [SelectionRead.of(row, engaged) for row, engaged in rows]
 
     @post("/{code:str}/response", status_code=200, summary="Accept or decline an offer")
     async def respond(
