@@ -86,7 +86,8 @@ async def publish_rulebook(
 ) -> Rulebook:
     """A new version, in effect from ``effective_from`` (today or later: a past score must
     stay what it was)."""
-    if effective_from < await today(session):
+    on = await today(session)
+    if effective_from < on:
         raise RuleViolation(
             "新规则不能追溯生效 (effective_from must be today or later: past scores stay as"
             " they were computed)",
@@ -114,6 +115,8 @@ async def publish_rulebook(
         actor=actor,
         payload={"version": version, "effective_from": effective_from.isoformat()},
     )
+    if effective_from == on:  # in effect at once: today's scores follow it now
+        await rescore_all(session, on=on, actor=actor, every=True)
     return book
 
 
@@ -316,17 +319,14 @@ async def rescore(session: AsyncSession, agency: Agency, *, on: date, actor: Act
     return result
 
 
-async def rescore_all(session: AsyncSession, *, on: date, actor: Actor) -> int:
-    """Rescore every agency not yet scored for ``on`` (decay moves scores as days pass);
-    returns how many were rescored. Running it again the same day does nothing."""
-    rows = (
-        await session.scalars(
-            select(Agency)
-            .where((col(Agency.scored_on).is_(None)) | (col(Agency.scored_on) < on))
-            .order_by(col(Agency.id))
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+async def rescore_all(session: AsyncSession, *, on: date, actor: Actor, every: bool = False) -> int:
+    """Rescore every agency not yet scored for ``on`` (decay moves scores as days pass), or
+    ``every`` one (a rulebook took effect today); returns how many were rescored. Running it
+    again the same day does nothing."""
+    query = select(Agency).order_by(col(Agency.id)).with_for_update(skip_locked=True)
+    if not every:
+        query = query.where((col(Agency.scored_on).is_(None)) | (col(Agency.scored_on) < on))
+    rows = (await session.scalars(query)).all()
     for agency in rows:
         await rescore(session, agency, on=on, actor=actor)
     return len(rows)

@@ -174,6 +174,9 @@ async def test_a_new_rulebook_applies_from_its_date_and_yesterday_keeps_the_old_
     now = (await client.get(f"/api/public/agencies/credit/{code}")).json()
     assert (before["rulebook_version"], before["total"]) == (1, 70)
     assert (now["rulebook_version"], now["total"]) == (2, 55)
+    # In effect today: the stored grade follows at once (not at the next daily run).
+    listed = (await client.get("/api/public/agencies/credit?category=audit")).json()["items"]
+    assert [(a["agency"], a["score"], a["grade"]) for a in listed] == [(code, 55, "D")]
     versions = (await client.get("/api/agencies/rulebooks", headers=headers)).json()
     assert [v["version"] for v in versions] == [2, 1]
     bad = await client.post(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agencies.scoring import (
     DEFAULT_RULEBOOK,
@@ -122,3 +124,31 @@ def test_a_bad_rulebook_is_refused_naming_the_field(change, field):
 
 def test_a_rulebook_round_trips_through_its_json():
     assert Rulebook.from_json(1, BOOK.effective_from, BOOK.to_json()) == BOOK
+
+
+_types = st.sampled_from([t["code"] for t in DEFAULT_RULEBOOK["types"]])
+_events = st.lists(st.tuples(_types, st.integers(min_value=-30, max_value=1500)), max_size=12).map(
+    lambda raw: [_event(n, code, age) for n, (code, age) in enumerate(raw, start=1)]
+)
+
+
+@given(st.integers(min_value=0, max_value=5000), st.integers(min_value=0, max_value=5000))
+def test_an_event_never_weighs_more_as_it_ages(younger, older):
+    low, high = sorted((younger, older))
+    assert decay_factor(BOOK, high) <= decay_factor(BOOK, low)
+
+
+@given(_events, st.integers(min_value=0, max_value=1094))
+def test_a_further_violation_never_raises_a_score(events, age):
+    before = score_on(events, BOOK, on=DAY)
+    after = score_on([*events, _event(999, "violation.procedure", age)], BOOK, on=DAY)
+    assert after.total <= before.total
+    assert "ABCD".index(after.grade) >= "ABCD".index(before.grade)
+
+
+@given(_events)
+def test_the_score_is_the_base_plus_its_lines(events):
+    result = score_on(events, BOOK, on=DAY)
+    assert result.total == BOOK.base + sum(line.points for line in result.lines)
+    assert result.grade == BOOK.grade_of(result.total)
+    assert score_on(list(reversed(events)), BOOK, on=DAY) == result

@@ -107,6 +107,8 @@ async def test_a_selection_draws_by_weight_skips_the_avoided_and_moves_to_the_ba
     }
     public = base64.b64decode((await client.get("/api/platform/key")).json()["public_key"])
     assert verify_transcript(transcript, public).ok
+    checked = await client.get(f"/api/draws/{code}/verify", headers=witness)
+    assert checked.json() == {"draw": code, "ok": True, "problems": []}
 
     first, second = (e["agency"] for e in drawn["engagements"][:2])
     by_code = {p.organization.code: p for p in agencies.values()}
