@@ -288,6 +288,13 @@ async def explain(session: AsyncSession, code: str, on: date | None = None) -> S
 async def rescore(session: AsyncSession, agency: Agency, *, on: date, actor: Actor) -> Score:
     """Store the agency's score on ``on``; a grade that moves is written to its history."""
     result = (await scores_on(session, [agency], on))[agency.id]  # type: ignore[index]
+    await _store(session, agency, result, actor=actor)
+    await session.flush()
+    return result
+
+
+async def _store(session: AsyncSession, agency: Agency, result: Score, *, actor: Actor) -> None:
+    on = result.on
     old = agency.grade
     agency.score, agency.grade, agency.scored_on = result.total, result.grade, on
     if old != result.grade:
@@ -315,8 +322,6 @@ async def rescore(session: AsyncSession, agency: Agency, *, on: date, actor: Act
                 "rulebook": result.rulebook_version,
             },
         )
-    await session.flush()
-    return result
 
 
 async def rescore_all(session: AsyncSession, *, on: date, actor: Actor, every: bool = False) -> int:
@@ -327,6 +332,8 @@ async def rescore_all(session: AsyncSession, *, on: date, actor: Actor, every: b
     if not every:
         query = query.where((col(Agency.scored_on).is_(None)) | (col(Agency.scored_on) < on))
     rows = (await session.scalars(query)).all()
+    scores = await scores_on(session, rows, on)  # one rulebook read, one events query
     for agency in rows:
-        await rescore(session, agency, on=on, actor=actor)
+        await _store(session, agency, scores[agency.id], actor=actor)  # type: ignore[index]
+    await session.flush()
     return len(rows)
