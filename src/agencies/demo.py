@@ -188,21 +188,30 @@ async def _events(
     """Three years of history, written as rows and scored once afterwards (recording them
     one by one would fill the grade history with the demo's own ups and downs)."""
     count = 0
-    for agency in agencies:
-        for type_code, chance in _EVENTS:
-            if rng.random() < chance:
-                session.add(
-                    AgencyEvent(
-                        agency_id=agency.id,  # type: ignore[arg-type]
-                        type_code=type_code,
-                        occurred_on=on - timedelta(days=rng.randrange(0, 1000)),
-                        note="演示数据 (demo)",
-                        source="demo",
-                        state=EventState.RECORDED,
-                        recorded_by=staff.ref,
-                    )
+    for n, agency in enumerate(agencies, start=1):
+        draws = [
+            (type_code, on - timedelta(days=rng.randrange(0, 1000)))
+            for type_code, chance in _EVENTS
+            if rng.random() < chance
+        ]
+        if n % 17 == 0:  # one sanctioned agency (grade D) in every category, at least
+            draws += [
+                ("violation.collusion", on - timedelta(days=40)),
+                ("violation.false_material", on - timedelta(days=40)),
+            ]
+        for type_code, occurred_on in draws:
+            session.add(
+                AgencyEvent(
+                    agency_id=agency.id,  # type: ignore[arg-type]
+                    type_code=type_code,
+                    occurred_on=occurred_on,
+                    note="演示数据 (demo)",
+                    source="demo",
+                    state=EventState.RECORDED,
+                    recorded_by=staff.ref,
                 )
-                count += 1
+            )
+            count += 1
     await session.flush()
     return count
 

@@ -58,5 +58,11 @@ async def test_the_demo_files_136_agencies_with_every_grade_and_one_completed_se
             session, secrecy=secrecy, code=selection.code, actor=SYSTEM
         )
         assert verify_transcript(transcript, key.public_raw).ok
-        excluded = {e["rule"] for e in transcript["categories"][0]["excluded"]}
-        assert "grade" in excluded  # D-grade agencies of the category were struck
+        category = transcript["categories"][0]
+        graded_d = {
+            a.code for a in agencies if a.grade == "D" and "cost_consulting" in a.categories
+        }
+        assert graded_d  # the demo sanctions one agency of every category at least
+        struck = {e["id"] for e in category["excluded"] if e["rule"] == "grade"}
+        assert struck and struck <= graded_d <= {e["id"] for e in category["excluded"]}
+        assert not graded_d & {i for i, _ in category["pool"]}
