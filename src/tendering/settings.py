@@ -21,6 +21,8 @@ Variables (all optional):
 ``TENDERING_SECURE_COOKIES``  ``1`` to mark the session cookie Secure (behind HTTPS).
 ``TENDERING_QUEUE``         the arq queue name (``tendering``).
 ``TENDERING_MAX_DOCUMENT_MB``  size limit of one uploaded notice document (``100``).
+``TENDERING_CUSTODIAN_ROLES``  roles that may hold opening-key custodian keys, comma-separated
+                            (``staff,supervisor,expert``); ``bidder`` and ``agency`` are refused.
 ==========================  ===============================================================
 """
 
@@ -71,6 +73,28 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     return raw
 
 
+# Roles that may hold a share of a lot's opening key. Bidders compete for the lot and
+# agencies act for the tenderer: neither may ever be among those who open the bids.
+DEFAULT_CUSTODIAN_ROLES = frozenset({"staff", "supervisor", "expert"})
+NEVER_CUSTODIANS = frozenset({"bidder", "agency"})
+_ROLES = frozenset({"bidder", "staff", "supervisor", "auctioneer", "expert", "agency", "admin"})
+
+
+def custodian_roles(env: Mapping[str, str]) -> frozenset[str]:
+    """``TENDERING_CUSTODIAN_ROLES`` read and checked (see ``NEVER_CUSTODIANS``)."""
+    raw = env.get("TENDERING_CUSTODIAN_ROLES", "").strip()
+    if not raw:
+        return DEFAULT_CUSTODIAN_ROLES
+    roles = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    unknown = sorted(roles - _ROLES)
+    if unknown:
+        raise SettingsError(f"TENDERING_CUSTODIAN_ROLES names unknown roles: {unknown}")
+    refused = sorted(roles & NEVER_CUSTODIANS)
+    if refused:
+        raise SettingsError(f"TENDERING_CUSTODIAN_ROLES must never include {refused}")
+    return roles
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     database_url: str | None = None
@@ -83,6 +107,7 @@ class Settings:
     secure_cookies: bool = False
     queue_name: str = "tendering"
     max_document_bytes: int = 100 * 1024 * 1024
+    custodian_roles: frozenset[str] = DEFAULT_CUSTODIAN_ROLES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +127,7 @@ class Settings:
             max_document_bytes=_int(env, "TENDERING_MAX_DOCUMENT_MB", 100, low=1, high=10_000)
             * 1024
             * 1024,
+            custodian_roles=custodian_roles(env),
         )
 
     @property

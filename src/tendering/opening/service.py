@@ -33,6 +33,7 @@ from tendering.core.crypto.ceremony import rebuild_opening_key
 from tendering.core.db import session_scope
 from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation, ShareError
 from tendering.opening import ceremony
+from tendering.opening.custodians import check_lot_custodians
 from tendering.opening.events import add_event
 from tendering.opening.models import (
     Opening,
@@ -150,6 +151,8 @@ async def enter_passphrase(
     key = await lot_key(session, terms.lot_id)
     assert key is not None
     lot = await ceremony.lot_of(session, terms.lot_id)
+    # The ceremony checked the custodians; people change roles and employers since.
+    await check_lot_custodians(session, lot.custodian_ids, k=lot.custodian_k)
     share = await ceremony.custodian_share(
         session, lot=lot, key=key, user_id=actor.user_id, passphrase=passphrase
     )
