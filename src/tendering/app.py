@@ -36,6 +36,7 @@ __all__ = ["create_app", "register_contexts"]
 
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
+    from agencies.routes import agency_handlers
     from experts.routes import ExpertAnswerController, ExpertController
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
@@ -64,6 +65,7 @@ def _route_handlers() -> list[Any]:
         DrawController,
         ExpertController,
         ExpertAnswerController,
+        *agency_handlers,
     ]
 
 
@@ -92,6 +94,9 @@ def register_contexts() -> None:
     jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)
     jobs.register(expert_jobs.deliver_expert_messages, cron_minute_step=1)
     jobs.register(expert_jobs.release_started_evaluations, cron_minute_step=1)
+    from agencies import jobs as agency_jobs
+
+    jobs.register(agency_jobs.rescore_agencies, cron_minute_step=60)  # daily decay, idempotent
     # Hooks: a lower context announces, a higher one acts in the same transaction.
     from tendering.opening import hold_key_ceremonies
     from tendering.tenders import lots_published
@@ -108,6 +113,9 @@ def register_contexts() -> None:
     from experts.demo import add_demo_experts
 
     register_demo_step(add_demo_experts)
+    from agencies.demo import add_demo_agencies
+
+    register_demo_step(add_demo_agencies)
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

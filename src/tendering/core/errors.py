@@ -76,6 +76,20 @@ class ErrorCode(StrEnum):
     Add a member here when a new refusal needs its own code: ``<area>.<what>``.
     """
 
+    # agency
+    AGENCY_CATEGORY = "agency.category"
+    AGENCY_DISPUTE_STATE = "agency.dispute_state"
+    AGENCY_ENGAGEMENT_STATE = "agency.engagement_state"
+    AGENCY_EVENT_NOT_FOUND = "agency.event_not_found"
+    AGENCY_FILING_STATE = "agency.filing_state"
+    AGENCY_NOT_FOUND = "agency.not_found"
+    AGENCY_NOT_YOURS = "agency.not_yours"
+    AGENCY_POOL_STATE = "agency.pool_state"
+    AGENCY_RULEBOOK_INVALID = "agency.rulebook_invalid"
+    AGENCY_RULEBOOK_NOT_FOUND = "agency.rulebook_not_found"
+    AGENCY_SELECTION_NOT_FOUND = "agency.selection_not_found"
+    AGENCY_SELECTION_STATE = "agency.selection_state"
+    AGENCY_NO_ELIGIBLE = "agency.no_eligible"
     # audit
     AUDIT_STREAM_NOT_FOUND = "audit.stream_not_found"
     # auth
