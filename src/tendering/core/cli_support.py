@@ -29,6 +29,7 @@ from tendering.core.db import make_engine, make_sessionmaker, session_scope
 from tendering.core.embedded import EmbeddedServers, start_embedded
 from tendering.core.errors import PlatformError
 from tendering.core.migrate import upgrade
+from tendering.core.reports import use_font
 from tendering.settings import Settings, SettingsError
 
 __all__ = [
@@ -54,9 +55,11 @@ class CannotRun(click.ClickException):
 
 def platform_settings() -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise CannotRun(str(exc)) from None
+    use_font(settings.cjk_font)
+    return settings
 
 
 @contextmanager
