@@ -36,6 +36,7 @@ from tendering.core.errors import (
     EnvelopeError,
     EnvelopeTooLarge,
     ErrorCode,
+    Inconsistent,
     InvalidInput,
     PayloadTooLarge,
     PlatformError,
@@ -120,7 +121,8 @@ class BidController(Controller):
     ) -> LotKeyRead:
         terms = await service.lot_terms(db_session, lot_code, max_bytes=_max_bytes(request))
         key = await lot_key(db_session, terms.lot_id)
-        assert key is not None
+        if key is None:
+            raise Inconsistent("the lot has no opening key")
         return LotKeyRead(
             lot=terms.code,
             key_id=terms.key_id,

@@ -54,7 +54,7 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
-from tendering.core.errors import ErrorCode, InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import ErrorCode, Inconsistent, InvalidInput, NotFound, RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
@@ -128,7 +128,8 @@ async def lot_terms(
 
 async def _organization_code(session: AsyncSession, organization_id: int) -> str:
     org = await session.get(Organization, organization_id)
-    assert org is not None
+    if org is None:
+        raise Inconsistent("the bidder's organization is missing")
     return org.code
 
 
@@ -160,7 +161,8 @@ async def check_before_upload(
     session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
 ) -> str:
     """Refuse early (late, no deposit, no key) before any byte is read; the bidder's code."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     now = await db_now(session)
     if now >= terms.bid_deadline:
         raise _late(terms)
@@ -249,7 +251,8 @@ async def submit_bid(
     platform_key: PlatformKey,
 ) -> dict[str, Any]:
     """Accept the checked envelope (replacing the bidder's current bid); the signed receipt."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     org_id = actor.organization_id
     bidder = await _organization_code(session, org_id)
     keys = await _active_keys(session, org_id)
@@ -344,7 +347,8 @@ async def own_bid(
     session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
 ) -> dict[str, Any]:
     """The caller's current bid's receipt; the same 404 as for a lot it did not bid on."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
     bid = await session.scalar(
         select(Bid).where(
@@ -364,7 +368,8 @@ async def withdraw_bid(
     session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
 ) -> None:
     """Withdraw the caller's current bid before the deadline (database clock)."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}

@@ -3,6 +3,8 @@
 Services raise these; routes never build error responses themselves::
 
     PlatformError                 500  (never raised directly)
+    ├── Inconsistent              500  the platform's own state broke an invariant (a bug, a
+    │                                  damaged row): logged, answered as an internal error
     ├── RuleViolation             400  a domain rule refused the input (names rule and numbers)
     ├── InvalidInput              400  a field is malformed (names the field and what it must be)
     ├── Unauthorized              401  no valid login
@@ -34,7 +36,9 @@ storage; whose fault an opening failure is stays the opening service's call.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "Conflict",
@@ -45,6 +49,7 @@ __all__ = [
     "EnvelopeUndecryptable",
     "ErrorCode",
     "Forbidden",
+    "Inconsistent",
     "InvalidInput",
     "InvalidReceipt",
     "MalformedEnvelope",
@@ -58,6 +63,7 @@ __all__ = [
     "WeakPassphrase",
     "WrappedShareError",
     "WrongPassphrase",
+    "present",
 ]
 
 
@@ -264,6 +270,23 @@ class PlatformError(Exception):
         if self.details:
             body["details"] = self.details
         return body
+
+
+class Inconsistent(PlatformError):
+    """What the code relies on does not hold: a row without its id after a flush, a user
+    without the organization their role requires. Not the caller's fault, so the answer is
+    the generic 500 (``core/web.py`` logs the message). Raised instead of ``assert``, which
+    ``python -O`` drops."""
+
+    default_code = ErrorCode.PLATFORM_INTERNAL
+
+
+def present(value: T | None, what: str) -> T:
+    """``value``, which the platform's invariants say is there; :class:`Inconsistent`
+    naming ``what`` when it is not."""
+    if value is None:
+        raise Inconsistent(f"{what} is missing")
+    return value
 
 
 class RuleViolation(PlatformError):

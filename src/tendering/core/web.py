@@ -37,7 +37,11 @@ def _problem(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(body, status_code=status, media_type="application/problem+json")
 
 
-def _platform_error(_: Request[Any, Any, Any], exc: PlatformError) -> Response[dict[str, Any]]:
+def _platform_error(
+    request: Request[Any, Any, Any], exc: PlatformError
+) -> Response[dict[str, Any]]:
+    if exc.status >= 500:  # the platform's fault: logged, and no internals in the answer
+        return _unexpected(request, exc)
     return _problem(exc.status, exc.to_body())
 
 

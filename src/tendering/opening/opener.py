@@ -35,6 +35,7 @@ from tendering.core.auth.models import Organization
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.receipt import Receipt
+from tendering.core.errors import Inconsistent
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.opening import record as opening_record
@@ -182,7 +183,8 @@ async def record_results(
 def _result_row(
     bid: StoredBid, opened: OpenedEnvelope, org: Organization | None, *, terms: LotTerms
 ) -> OpeningResult:
-    assert bid.id is not None
+    if bid.id is None:
+        raise Inconsistent("bid.id is missing")
     return OpeningResult(
         lot_id=terms.lot_id,
         bid_id=bid.id,

@@ -19,7 +19,7 @@ from tendering.core.auth.models import Organization, Role
 from tendering.core.blobs import BlobStore
 from tendering.core.db import DbSession
 from tendering.core.deps import Page
-from tendering.core.errors import InvalidInput
+from tendering.core.errors import Inconsistent, InvalidInput
 from tendering.core.pagination import OffsetPagination
 from tendering.core.secrecy import Secrecy
 from tendering.settings import Settings
@@ -66,7 +66,8 @@ def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
 
 async def _project_read(db_session: DbSession, project: TenderProject) -> ProjectRead:
     tenderer = await db_session.get(Organization, project.tenderer_id)
-    assert tenderer is not None
+    if tenderer is None:
+        raise Inconsistent("tenderer is missing")
     return ProjectRead(
         code=project.code,
         title=project.title,

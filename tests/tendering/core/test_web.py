@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from tendering.core.db import make_engine
-from tendering.core.errors import Conflict
+from tendering.core.errors import Conflict, Inconsistent, present
 from tendering.core.web import exception_handlers
 
 
@@ -78,7 +81,11 @@ def _mapping_app(database_url: str) -> Litestar:
     async def bug() -> None:
         raise KeyError("secret-internal-detail")
 
-    return Litestar([conflict, nul, bug], exception_handlers=exception_handlers)
+    @get("/broken-invariant")
+    async def broken_invariant() -> None:
+        present(None, "lot.id (secret-internal-detail)")
+
+    return Litestar([conflict, nul, bug, broken_invariant], exception_handlers=exception_handlers)
 
 
 async def test_platform_errors_keep_status_code_and_field(database_url):
@@ -107,3 +114,36 @@ async def test_a_bug_is_500_without_its_details(database_url):
     assert response.status_code == 500
     assert response.json()["code"] == "platform.internal"
     assert "secret-internal-detail" not in response.text
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_a_broken_invariant_is_a_logged_500_where_an_assert_was(database_url):
+    # `python -O` drops asserts: the code raises Inconsistent instead, even optimised.
+    app = _mapping_app(database_url)  # (Litestar sets up logging here: keep our handler after)
+    kept, web_log = _Kept(), logging.getLogger("tendering.web")
+    web_log.addHandler(kept)
+    try:
+        async with AsyncTestClient(app=app) as client:
+            response = await client.get("/broken-invariant")
+    finally:
+        web_log.removeHandler(kept)
+    assert response.status_code == 500
+    assert response.json()["code"] == "platform.internal"
+    assert "secret-internal-detail" not in response.text
+    (logged,) = kept.records
+    assert isinstance(logged.exc_info and logged.exc_info[1], Inconsistent)
+    assert "lot.id (secret-internal-detail) is missing" in str(logged.exc_info[1])
+
+
+def test_present_returns_what_is_there_and_names_what_is_not():
+    assert present(0, "zero") == 0
+    with pytest.raises(Inconsistent, match="the lot's key is missing"):
+        present(None, "the lot's key")

@@ -47,7 +47,7 @@ from tendering.core.auth.throttle import (
 )
 from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.db import DbSession
-from tendering.core.errors import Unauthorized
+from tendering.core.errors import Inconsistent, Unauthorized
 from tendering.settings import Settings
 
 __all__ = ["OrganizationController", "UserController", "auth_handlers"]
@@ -58,7 +58,8 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000, description="item
 
 async def _me(session: AsyncSession, user_id: int) -> Me:
     user, org = await read_login(session, user_id)
-    assert user.id is not None
+    if user.id is None:
+        raise Inconsistent("user.id is missing")
     return Me(
         id=user.id,
         username=user.username,
@@ -125,7 +126,8 @@ async def login(
         raise
     if redis is not None:
         await forget_failures(redis, key)
-    assert user.id is not None
+    if user.id is None:
+        raise Inconsistent("user.id is missing")
     csrf = csrf_token_for(token)
     body = LoginResponse(
         token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user.id)
@@ -166,7 +168,9 @@ async def password(
 @get("/api/auth/me", tags=["auth"], guards=[requires_login])
 async def me(db_session: DbSession, request: Request[Any, Any, Any]) -> Me:
     actor: Actor = current_actor(request)
-    assert actor.user_id is not None  # a request's actor is always a user
+    # a request's actor is always a user
+    if actor.user_id is None:
+        raise Inconsistent("actor.user_id is missing")
     return await _me(db_session, actor.user_id)
 
 
