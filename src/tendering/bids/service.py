@@ -54,7 +54,14 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
-from tendering.core.errors import ErrorCode, Inconsistent, InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import (
+    ErrorCode,
+    Inconsistent,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    present,
+)
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
@@ -314,7 +321,10 @@ async def record_sealed(
     )
 
 
-async def _mark(session: AsyncSession, tag: str, state: BidState, *, withdrawn: bool) -> int | None:
+async def _mark(
+    session: AsyncSession, tag: str, state: BidState, *, withdrawn: bool
+) -> tuple[int, int] | None:
+    """Mark the (lot, bidder)'s current bid; its (id, seq), or None without one."""
     values: dict[str, Any] = {"state": state}
     if withdrawn:
         values["withdrawn_at"] = func.clock_timestamp()
@@ -325,9 +335,17 @@ async def _mark(session: AsyncSession, tag: str, state: BidState, *, withdrawn: 
             col(Bid.state) == BidState.CURRENT,
         )
         .values(**values)
-        .returning(col(Bid.id))
+        .returning(col(Bid.id), col(Bid.seq))
     )
-    return result.scalar()
+    row = result.first()
+    return None if row is None else (present(row[0], "the marked bid's id"), row[1])
+
+
+def withdrawal_nonce(secrecy: Secrecy, bid_id: int) -> str:
+    """The nonce of a withdrawal's commitment. Derived from the platform key and the
+    withdrawn row, as the decoys' nonces are (bids/decoys.py): unguessable without the key,
+    different for every withdrawal, and nothing extra stored; the opening reveals it."""
+    return secrecy.tag("withdrawal-nonce", bid_id)[:32]
 
 
 def _receipt_of(bid: Bid, *, lot: str, bidder: str, platform_key: PlatformKey) -> dict[str, Any]:
@@ -376,16 +394,19 @@ async def withdraw_bid(
     )
     if await db_now(session) >= terms.bid_deadline:
         raise _late(terms)
-    if await _mark(session, tag, BidState.WITHDRAWN, withdrawn=True) is None:
+    withdrawn = await _mark(session, tag, BidState.WITHDRAWN, withdrawn=True)
+    if withdrawn is None:
         raise NotFound(
             "您在该标段没有有效投标 (you have no current bid on this lot).", code=ErrorCode.BID_NONE
         )
+    bid_id, seq = withdrawn
+    bidder = await _organization_code(session, actor.organization_id)
+    nonce = withdrawal_nonce(Secrecy.of(platform_key), bid_id)
+    commitment = rules.withdrawal_commitment(lot=terms.code, bidder=bidder, seq=seq, nonce=nonce)
     await record(
         session,
         stream=GLOBAL,
         action="bid.withdrawn",
         actor="system:bids",
-        payload={
-            "commitment": rules.commitment(lot=terms.code, bidder=tag, sha256="", seq=0, nonce="")
-        },
+        payload={"commitment": commitment},
     )

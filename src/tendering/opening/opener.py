@@ -26,6 +26,7 @@ from tendering.bids import (
     current_bids,
     open_evidence,
     reveal_decoys,
+    reveal_withdrawals,
     tag_for,
     unmask_head,
 )
@@ -279,9 +280,13 @@ async def finish_opening(
         actor=actor,
         payload=payload,
     )
-    # Who registered and paid a deposit is no longer secret: open those commitments too.
+    # Who registered, paid a deposit or withdrew is no longer secret: open those
+    # commitments too.
     await reveal_registrations(
         session, lot_code=terms.code, actor=actor, secrecy=Secrecy.of(platform_key)
+    )
+    await reveal_withdrawals(
+        session, lot_id=terms.lot_id, lot_code=terms.code, actor=actor, platform_key=platform_key
     )
     return await reveal_decoys(
         session,
