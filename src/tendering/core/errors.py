@@ -167,8 +167,10 @@ class ErrorCode(StrEnum):
     LEDGER_TRANSFER_NOT_FOUND = "ledger.transfer_not_found"
     LEDGER_TRANSFER_SETTLED = "ledger.transfer_settled"
     # opening
+    OPENING_CUSTODIAN_REFUSED = "opening.custodian_refused"
     OPENING_CUSTODIAN_REGISTERED = "opening.custodian_registered"
     OPENING_CUSTODIAN_UNREGISTERED = "opening.custodian_unregistered"
+    OPENING_CUSTODIANS_RULE = "opening.custodians_rule"
     OPENING_ENTERED = "opening.entered"
     OPENING_FINISHED = "opening.finished"
     OPENING_NO_CUSTODIAN_KEY = "opening.no_custodian_key"

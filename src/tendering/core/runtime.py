@@ -6,6 +6,12 @@ the server (open requests finish), then the worker (running jobs are cancelled; 
 them later, and jobs are idempotent), then return, so the caller can stop the embedded
 servers. A second Ctrl-C stops at once without waiting for open requests.
 
+A lost Redis stops neither: arq's worker ends with a connection error when its Redis goes
+away, so :func:`supervise_worker` closes what is left of it and starts a new one after a
+backoff (``BACKOFF_FIRST`` doubling to ``BACKOFF_MAX``) until Redis answers again; the
+server keeps serving meanwhile (what needs Redis degrades: live channels poll the database,
+an enqueue that fails is left to the sweeper).
+
 The kernel imports no context: the caller (``tendering/runtime.py``) composes the app and
 registers every context's jobs (``app.register_contexts``) before calling these.
 """
@@ -39,6 +45,7 @@ __all__ = [
     "run_server",
     "run_worker",
     "sigterm_as_exit",
+    "supervise_worker",
     "tune_interpreter",
 ]
 
@@ -128,14 +135,66 @@ def _signal_handlers(on_signal: Callable[[signal.Signals], None]) -> Iterator[No
             loop.remove_signal_handler(sig)
 
 
+async def _close_worker(worker: Worker) -> None:
+    """Close ``worker`` even when its Redis is gone: arq's ``close`` then raises before it
+    runs ``on_shutdown``, which would leave the database engine open."""
+    try:
+        await worker.close()
+        return
+    except Exception as error:  # Redis gone: the connection errors of redis-py and OSError
+        log.info("closing the job worker without its Redis (%s)", error)
+    if worker.on_shutdown is not None:
+        try:
+            await worker.on_shutdown(worker.ctx)
+        except Exception:
+            log.exception("the job worker's shutdown failed")
+    pool, worker._pool = worker._pool, None
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            await pool.close(close_connection_pool=True)
+
+
 async def _stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
-    await worker.close()
-    with contextlib.suppress(asyncio.CancelledError):
+    await _close_worker(worker)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
 
 
 def _worker(settings: Settings) -> Worker:
     return Worker(**WorkerSettings.build(settings), handle_signals=False)
+
+
+BACKOFF_FIRST = 0.5  # seconds before the first reconnection
+BACKOFF_MAX = 30.0
+# A worker that ran this long before it failed was healthy: start the backoff over.
+_HEALTHY_SECONDS = 60.0
+
+
+async def supervise_worker(settings: Settings, stopping: asyncio.Event) -> None:
+    """Run the arq worker until ``stopping`` is set, starting a new one with backoff
+    whenever it ends on its own (its Redis went away, or was not there yet)."""
+    loop = asyncio.get_running_loop()
+    delay = BACKOFF_FIRST
+    while not stopping.is_set():
+        worker = _worker(settings)
+        started = loop.time()
+        task = asyncio.create_task(worker.async_run())
+        waiter = asyncio.create_task(stopping.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if stopping.is_set():
+            log.info("stopping the job worker")
+            await _stop_worker(worker, task)
+            return
+        error = None if task.cancelled() else task.exception()
+        await _stop_worker(worker, task)
+        if loop.time() - started > _HEALTHY_SECONDS:
+            delay = BACKOFF_FIRST
+        log.warning("the job worker stopped (%r); starting it again in %.1f s", error, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        delay = min(delay * 2, BACKOFF_MAX)
 
 
 # How long a thread may keep the GIL while another waits for it (CPython's default: 5 ms).
@@ -171,37 +230,22 @@ async def run_server(app: Litestar, settings: Settings, *, with_worker: bool) ->
         server.should_exit = True
         log.info("%s received: stopping", sig.name)
 
-    worker = _worker(settings) if with_worker else None
+    stopping = asyncio.Event()
     task: asyncio.Task[None] | None = None
     with _signal_handlers(on_signal):
-        if worker is not None:
-            task = asyncio.create_task(worker.async_run())
-            task.add_done_callback(lambda t: _worker_ended(t, server))
+        if with_worker:
+            task = asyncio.create_task(supervise_worker(settings, stopping))
         try:
             await server.serve()
         finally:
-            if worker is not None and task is not None:
-                log.info("stopping the job worker")
-                await _stop_worker(worker, task)
-
-
-def _worker_ended(task: asyncio.Task[None], server: uvicorn.Server) -> None:
-    if task.cancelled() or server.should_exit:
-        return
-    # The in-process worker must not die silently: stop the whole platform instead.
-    log.error("the job worker stopped unexpectedly: %r; stopping", task.exception())
-    server.should_exit = True
+            if task is not None:
+                stopping.set()
+                await task
 
 
 async def run_worker(settings: Settings) -> None:
     """Run the arq worker with every job registered so far until SIGINT/SIGTERM
-    (``tendering worker``)."""
-    worker = _worker(settings)
-    stopped = asyncio.Event()
-    with _signal_handlers(lambda sig: stopped.set()):
-        task = asyncio.create_task(worker.async_run())
-        waiter = asyncio.create_task(stopped.wait())
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        log.info("stopping the job worker")
-        await _stop_worker(worker, task)
+    (``tendering worker``); a lost Redis is waited for, not fatal."""
+    stopping = asyncio.Event()
+    with _signal_handlers(lambda sig: stopping.set()):
+        await supervise_worker(settings, stopping)

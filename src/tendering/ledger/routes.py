@@ -3,9 +3,11 @@
 Bidders see their own virtual accounts and statuses (another bidder's account answers
 exactly like one that does not exist); staff open accounts, import statements, resolve
 suspense, run refunds, forfeit and convert; supervisors (and admins) read everything,
-except that oversight lists a subject's accounts only once its opening revealed them (who
-holds one, and how many do, is secret until then: 招标投标法第二十二条); one account is read
-by its number at any time.
+except that oversight lists or reads a subject's accounts only once its opening revealed
+them (who holds one, and how many do, is secret until then: 招标投标法第二十二条): before
+that, an account read by its number answers only its own bidder (to anyone else exactly like
+one that does not exist). Staff may forfeit or convert one by its number once its deadline
+has passed.
 
     GET  /api/ledger/deposits[?subject=]            own (bidder); oversight: revealed ones
     GET  /api/ledger/deposits/{number}
@@ -111,15 +113,23 @@ async def _read(db_session: DbSession, view: service.DepositView, secrecy: Secre
 
 
 async def _visible(
-    db_session: DbSession, actor: Actor, number: str, secrecy: Secrecy
+    db_session: DbSession, actor: Actor, number: str, secrecy: Secrecy, *, acting: bool = False
 ) -> service.DepositView:
+    """The account ``number`` if ``actor`` may see it: its own bidder always; oversight once
+    the opening revealed it, or, ``acting`` (to forfeit or convert it), once its deadline
+    has passed (while bidders pay, nothing may confirm that an account exists)."""
     try:
         view = await service.get_deposit(db_session, secrecy=secrecy, number=number)
     except NotFound:
         raise hidden(f"Deposit account {number}") from None
-    if not _oversees(actor) and view.bidder_org_id != actor.organization_id:
-        raise hidden(f"Deposit account {number}")
-    return view
+    if view.bidder_org_id == actor.organization_id:
+        return view
+    if _oversees(actor):
+        if acting and await db_now(db_session) >= view.deadline:
+            return view
+        if await service.deposit_revealed(db_session, view):
+            return view
+    raise hidden(f"Deposit account {number}")
 
 
 async def _report(report: reports.Report, fmt: str) -> Response[bytes]:
@@ -248,7 +258,7 @@ class LedgerController(Controller):
         reason: str,
     ) -> dict[str, int]:
         actor, secrecy = request.user, _secrecy(request)
-        view = await _visible(db_session, actor, number, secrecy)
+        view = await _visible(db_session, actor, number, secrecy, acting=True)
         moved = await closing.close_deposit(
             db_session,
             secrecy=secrecy,

@@ -184,6 +184,18 @@ async def list_revealed_deposits(
     return await revealed(await list_deposits(session, secrecy=secrecy, subject=subject))
 
 
+async def deposit_revealed(session: AsyncSession, view: DepositView) -> bool:
+    """Has the subject's opening revealed this account (``deposit.revealed``)?"""
+    found = await session.scalar(
+        text(
+            "SELECT 1 FROM audit_event WHERE stream = :subject AND action = 'deposit.revealed'"
+            " AND payload ->> 'number' = :number LIMIT 1"
+        ),
+        {"subject": view.subject, "number": view.number},
+    )
+    return found is not None
+
+
 async def _scan(
     session: AsyncSession,
     secrecy: Secrecy,

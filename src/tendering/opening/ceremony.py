@@ -48,6 +48,11 @@ from tendering.core.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
+from tendering.opening.custodians import (
+    check_lot_custodians,
+    check_may_hold_key,
+    lot_custodian_problems,
+)
 from tendering.opening.models import CustodianKey, LotKeyShare
 from tendering.tenders import LotsPublished, LotView, lot_view
 
@@ -91,6 +96,7 @@ async def register_custodian_key(
             "您已登记保管人密钥 (a custodian key is already registered for you).",
             code=ErrorCode.OPENING_CUSTODIAN_REGISTERED,
         )
+    await check_may_hold_key(session, actor.user_id)
     private = X25519PrivateKey.generate()
     public_b64 = base64.b64encode(hpke.public_raw_of(private)).decode()
     try:
@@ -154,13 +160,18 @@ async def hold_key_ceremonies(session: AsyncSession, published: LotsPublished) -
         if await lot_key(session, lot.id) is not None:
             continue
         missing = await _missing_custodians(session, lot)
-        if missing or not lot.custodian_ids:
+        problems = await lot_custodian_problems(session, lot.custodian_ids, k=lot.custodian_k)
+        if missing or problems or not lot.custodian_ids:
             await record(
                 session,
                 stream=lot_stream(lot.code),
                 action="opening.key_ceremony_waiting",
                 actor=actor,
-                payload={"missing_custodians": missing, "custodians": list(lot.custodian_ids)},
+                payload={
+                    "missing_custodians": missing,
+                    "custodians": list(lot.custodian_ids),
+                    "problems": problems,
+                },
             )
             continue
         await _ceremony(session, lot, actor=actor)
@@ -187,6 +198,7 @@ async def hold_key_ceremony(session: AsyncSession, *, lot_code: str, actor: Acto
             code=ErrorCode.OPENING_CUSTODIAN_UNREGISTERED,
             details={"missing": missing},
         )
+    await check_lot_custodians(session, lot.custodian_ids, k=lot.custodian_k)
     return await _ceremony(session, lot, actor=actor)
 
 

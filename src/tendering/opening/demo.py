@@ -13,7 +13,9 @@ from tendering.opening.ceremony import register_custodian_key
 
 __all__ = ["DEMO_CUSTODIANS", "DEMO_PASSPHRASE", "add_demo_custodians"]
 
-DEMO_CUSTODIANS = ("staff", "supervisor", "expert")  # 交易中心, 监督部门, 专家
+# Three organizations (交易中心, 财政局, 住建局), two of them supervisory: any two of the three
+# who open a lot come from two organizations (opening/custodians.py).
+DEMO_CUSTODIANS = ("staff", "supervisor", "supervisor2")
 DEMO_PASSPHRASE = "demo-custodian-2026"  # noqa: S105 (printed to the demo's visitor)
 
 

@@ -39,6 +39,7 @@ from tendering.core.crypto.receipt import Receipt
 from tendering.core.errors import Inconsistent
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
+from tendering.ledger import deposit_status
 from tendering.opening import record as opening_record
 from tendering.opening.decrypt import OpenedEnvelope, open_stored_bid
 from tendering.opening.events import add_event, add_events
@@ -105,6 +106,40 @@ def _judge(
     return opened
 
 
+async def _judge_deposit(
+    session: AsyncSession,
+    opened: OpenedEnvelope,
+    org: Organization | None,
+    *,
+    terms: LotTerms,
+    platform_key: PlatformKey,
+) -> OpenedEnvelope:
+    """A valid bid of a bidder that no longer held its deposit as of the deadline is invalid:
+    the upload checked the deposit, but the bank may take a credit back afterwards (a
+    reversal), and the ledger then books the deposit as never received (issue 17.2)."""
+    if opened.outcome != BidOutcome.VALID or org is None or terms.deposit_fen <= 0:
+        return opened
+    status = await deposit_status(
+        session,
+        org.id or 0,
+        f"lot:{terms.code}",
+        terms.bid_deadline,
+        secrecy=Secrecy.of(platform_key),
+    )
+    if status.state == "received":
+        return opened
+    reason = (
+        f"截止时间前未持有投标保证金，投标无效 (no deposit held as of the deadline: "
+        f"{status.state}, {status.received_fen} of {terms.deposit_fen} fen)"
+    )
+    return OpenedEnvelope(
+        BidOutcome.REVOKED,
+        reason,
+        bidder=opened.bidder,
+        plaintext_sha256=opened.plaintext_sha256,
+    )
+
+
 async def bids_to_open(
     session: AsyncSession, lot_id: int, *, platform_key: PlatformKey
 ) -> tuple[list[StoredBid], int]:
@@ -165,6 +200,7 @@ async def record_results(
     for bid, opened_bid in results:
         org = orgs.get(opened_bid.envelope.bidder)
         opened = _judge(bid, opened_bid.envelope, org, terms=terms, platform_key=platform_key)
+        opened = await _judge_deposit(session, opened, org, terms=terms, platform_key=platform_key)
         row = _result_row(bid, opened, org, terms=terms)
         session.add(row)
         summary = _summary(row, opened, org)

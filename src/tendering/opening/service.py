@@ -40,6 +40,7 @@ from tendering.core.errors import (
     ShareError,
 )
 from tendering.opening import ceremony
+from tendering.opening.custodians import check_lot_custodians
 from tendering.opening.events import add_event
 from tendering.opening.models import (
     Opening,
@@ -162,6 +163,8 @@ async def enter_passphrase(
     if key is None:
         raise Inconsistent("the lot has no opening key")
     lot = await ceremony.lot_of(session, terms.lot_id)
+    # The ceremony checked the custodians; people change roles and employers since.
+    await check_lot_custodians(session, lot.custodian_ids, k=lot.custodian_k)
     share = await ceremony.custodian_share(
         session, lot=lot, key=key, user_id=actor.user_id, passphrase=passphrase
     )

@@ -4,12 +4,24 @@ every commitment of the period (bids/decoys.py)."""
 from __future__ import annotations
 
 import asyncio
+import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tendering.bids import rules
-from tendering.bids.decoys import MAX_DECOYS, MAX_PLAIN, MIN_PLAIN, plan, plant_due_decoys
+from tendering.bids.decoys import (
+    FIRST_DECOY_WITHIN,
+    MAX_DECOYS,
+    MAX_PLAIN,
+    MIN_HISTORY,
+    MIN_PLAIN,
+    _real_sizes,
+    draw_size,
+    plan,
+    plant_due_decoys,
+)
 from tendering.core.blobs import BlobStore
 from tendering.core.db import make_sessionmaker
 from tendering.core.secrecy import Secrecy
@@ -27,6 +39,27 @@ def test_a_lot_s_plan_is_fixed_by_the_key_and_within_bounds() -> None:
             assert MIN_PLAIN <= decoy.plain_size <= MAX_PLAIN
     assert counts == set(range(1, MAX_DECOYS + 1))
     assert plan(Secrecy.from_seed(b"\x01" * 32), 7) != plan(secrecy, 7)
+
+
+def test_the_first_decoy_of_every_lot_comes_within_the_first_hour() -> None:
+    secrecy = Secrecy.from_seed(bytes(32))
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    deadline = start + timedelta(days=20)
+    for lot_id in range(1, 200):
+        first, *others = plan(secrecy, lot_id)
+        assert start <= first.due_at(start, deadline) <= start + FIRST_DECOY_WITHIN
+        assert all(start <= d.due_at(start, deadline) < deadline for d in others)
+    short = start + timedelta(minutes=30)  # a period shorter than an hour: within it
+    assert plan(secrecy, 1)[0].due_at(start, short) < short
+
+
+def test_decoy_sizes_are_drawn_from_real_bid_sizes_once_there_are_enough() -> None:
+    real = [40_000 + 1_000 * i for i in range(MIN_HISTORY)]
+    drawn = [draw_size(real, prior=5_000_000, limit=10**9) for _ in range(500)]
+    assert min(real) * math.exp(-0.1) <= min(drawn) and max(drawn) <= max(real) * math.exp(0.1)
+    assert len(set(drawn)) > 100  # not copies of the real sizes
+    assert draw_size(real[:-1], prior=5_000_000, limit=10**9) == 5_000_000  # too few yet
+    assert draw_size(real, prior=5_000_000, limit=30_000) == 30_000  # the lot's own limit
 
 
 async def _all_due(world) -> None:
@@ -54,6 +87,9 @@ async def test_decoys_look_like_bids_and_the_opening_accounts_for_them(world) ->
 
     rows = await world.sql("SELECT * FROM bid ORDER BY seq")
     assert len(rows) == 3 + expected
+    async with maker() as session:  # the history decoys draw from holds the real bids only
+        real = await _real_sizes(session, Secrecy.of(key))
+    assert len(real) == 3 and set(real) <= {row.size for row in rows}
     assert len({len(row.evidence) for row in rows}) == 1  # the same sealed format
     sealed = await world.sql(
         "SELECT payload->>'commitment' AS c FROM audit_event WHERE action = 'bid.sealed'"
@@ -109,3 +145,16 @@ async def test_a_lot_still_waiting_for_its_key_ceremony_gets_no_decoy_and_stops_
     maker = make_sessionmaker(world.engine)
     planted = await plant_due_decoys(maker, store=store, platform_key=key)
     assert planted == len(plan(Secrecy.of(key), lot_id))
+
+
+async def test_a_decoy_is_planted_within_the_first_hour_of_bidding(world):
+    await world.publish_lot(n=2, k=2)
+    await world.sql(
+        "UPDATE tender_notice SET published_at = clock_timestamp() - interval '61 minutes'"
+        " WHERE id = :id",
+        id=world.notice_id,
+    )
+    app = world.client.app
+    key, store = app.state["platform_key"], BlobStore(app.state["settings"].blob_dir)
+    maker = make_sessionmaker(world.engine)
+    assert await plant_due_decoys(maker, store=store, platform_key=key) >= 1

@@ -4,6 +4,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,5 +101,25 @@ def test_a_deep_data_dir_still_gets_short_socket_paths(base_dir: Path) -> None:
         assert len(socket_dir) + len("/.s.PGSQL.5432") < 107
         assert len(servers.redis_url.removeprefix("unix://")) < 107
         assert asyncio.run(_sql(servers.database_url, "SELECT 1")) == 1
+    finally:
+        servers.stop()
+
+
+def test_the_embedded_redis_is_started_again_when_it_dies(data_dir: Path) -> None:
+    servers = start_embedded(data_dir, postgres=False, watch_redis=0.1)
+    try:
+        assert servers.redis_url is not None
+        client = _redis(servers.redis_url)
+        client.set("kept", "yes")
+        client.save()
+        (pid,) = servers.pids
+        os.kill(pid, 9)
+        for _ in range(200):  # the watch looks every 0.1 s
+            if servers.redis_restarts:
+                break
+            time.sleep(0.05)
+        assert servers.redis_restarts == 1 and servers.pids != [pid]
+        assert client.get("kept") == b"yes"  # same URL, same data file: it reconnects
+        client.close()
     finally:
         servers.stop()

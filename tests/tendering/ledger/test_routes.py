@@ -46,9 +46,8 @@ async def test_bidders_see_only_their_own_accounts(people, login, client):
     assert theirs.json()["detail"].replace(number, "N") == missing.json()["detail"].replace(
         "8866000000000000", "N"
     )
-    assert (
-        await client.get(f"/api/ledger/deposits/{number}", headers=h["supervisor"])
-    ).status_code == 200
+    mine = await client.get(f"/api/ledger/deposits/{number}", headers=h["bidder"])
+    assert mine.status_code == 200 and mine.json()["number"] == number
     # bidders may not import, resolve or refund; supervisors read but do not act
     for who in ("bidder", "supervisor"):
         r = await client.post("/api/ledger/statements", headers=h[who], content=b"x")
@@ -63,8 +62,6 @@ async def test_oversight_lists_a_subjects_accounts_only_once_its_opening_reveale
         for params in ({"subject": "lot:L-9"}, {}):
             listed = await client.get("/api/ledger/deposits", params=params, headers=h[who])
             assert listed.status_code == 200 and listed.json() == [], (who, params)
-    one = await client.get(f"/api/ledger/deposits/{number}", headers=h["staff"])
-    assert one.json()["subject"] == "lot:L-9"  # one account, by its number, is still read
     async with maker() as session, session.begin():
         await reveal_deposits(session, secrecy=SECRECY, subject="lot:L-9", actor=OPENING)
     for who in ("staff", "supervisor"):
@@ -75,6 +72,50 @@ async def test_oversight_lists_a_subjects_accounts_only_once_its_opening_reveale
         "/api/ledger/deposits", params={"subject": "lot:L-10"}, headers=h["staff"]
     )
     assert other.json() == []
+
+
+async def test_before_the_opening_nobody_but_its_bidder_reads_an_account_by_its_number(
+    people, login, client, maker
+):
+    h, number = await _setup(people, login, client)
+    missing = await client.get("/api/ledger/deposits/8866000000000000", headers=h["staff"])
+    for who in ("staff", "supervisor"):
+        for path in (f"/api/ledger/deposits/{number}", f"/api/ledger/deposits/{number}/statement"):
+            hidden = await client.get(path, headers=h[who])
+            assert hidden.status_code == 404, (who, path, hidden.text)
+        one = await client.get(f"/api/ledger/deposits/{number}", headers=h[who])
+        assert one.json()["detail"].replace(number, "N") == missing.json()["detail"].replace(
+            "8866000000000000", "N"
+        )  # exactly like an account that does not exist
+    async with maker() as session, session.begin():
+        await reveal_deposits(session, secrecy=SECRECY, subject="lot:L-9", actor=OPENING)
+    for who in ("staff", "supervisor"):
+        one = await client.get(f"/api/ledger/deposits/{number}", headers=h[who])
+        assert one.status_code == 200 and one.json()["subject"] == "lot:L-9"
+        statement = await client.get(f"/api/ledger/deposits/{number}/statement", headers=h[who])
+        assert statement.status_code == 200
+
+
+async def test_staff_act_on_an_account_by_its_number_only_after_its_deadline(people, login, client):
+    staff = await login(await people.user(Role.STAFF))
+    bidder = await people.user(Role.BIDDER)
+    opened = await client.post(
+        "/api/ledger/deposits",
+        headers=staff,
+        json={
+            "bidder_org_id": bidder.organization.id,
+            "subject": "lot:L-11",
+            "amount_due_fen": 100_000,
+            "deadline": "2099-12-01T01:30:00Z",
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    number = opened.json()["number"]
+    for action in ("forfeit", "convert"):
+        refused = await client.post(
+            f"/api/ledger/deposits/{number}/{action}", headers=staff, json={"reason": "撤回"}
+        )
+        assert refused.status_code == 404, refused.text
 
 
 async def test_staff_import_then_bidder_is_eligible_and_gets_a_statement(people, login, client):
