@@ -113,3 +113,20 @@ def test_the_command_line_refuses_a_bad_value_before_doing_anything(monkeypatch)
     monkeypatch.setenv("TENDERING_DEPOSIT_RATE", "0.35%")
     with pytest.raises(CannotRun, match="TENDERING_DEPOSIT_RATE must be a decimal fraction"):
         platform_settings()
+
+
+def test_only_the_settings_module_reads_the_environment():
+    """A variable read elsewhere escapes the start-up check (a bad TENDERING_DEPOSIT_RATE
+    was a 500 on every refund request): every read goes through Settings.from_env."""
+    import ast
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    readers = []
+    for path in sorted(src.rglob("*.py")):
+        if path == src / "tendering" / "settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+            if name in {"environ", "getenv", "environb", "getenvb"}:
+                readers.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert readers == []
