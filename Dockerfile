@@ -6,9 +6,9 @@
 #       -e TENDERING_SIGNING_KEY=... tendering                      # N of these behind a balancer
 #   docker run -d -e DATABASE_URL=... -e REDIS_URL=... tendering worker   # M of these
 #
-# Without DATABASE_URL/REDIS_URL it runs the embedded PostgreSQL and Redis under /data
-# (mount a volume there) with the worker in the same process: fine for a trial, not for
-# production.
+# It installs the pinned, hash-checked requirements.lock (refreshed by `bash .ci/lock`) and
+# not the `embedded` extra: DATABASE_URL and REDIS_URL must be set (without them it stops,
+# saying so). For a one-box trial use `pip install -e '.[embedded]'` instead (README.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,10 +22,13 @@ RUN groupadd --system --gid 10001 tendering \
     && chown tendering:tendering /data
 
 WORKDIR /src
+# The locked dependencies first: their layer is rebuilt only when the lock file changes.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY migrations ./migrations
-RUN pip install . && rm -rf /src
+RUN pip install --no-deps . && pip check && rm -rf /src
 
 USER tendering
 WORKDIR /data

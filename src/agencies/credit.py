@@ -33,7 +33,7 @@ from agencies.scoring import (
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now
-from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, NotFound, RuleViolation
 
 __all__ = [
     "FIRST_EFFECTIVE",
@@ -57,7 +57,8 @@ FIRST_EFFECTIVE = date(2000, 1, 1)  # the default rulebook covers every earlier 
 async def today(session: AsyncSession) -> date:
     """The database's date (Beijing time: the center's working day)."""
     value = await session.scalar(select(func.timezone("Asia/Shanghai", func.now())))
-    assert value is not None
+    if value is None:
+        raise Inconsistent("value is missing")
     return value.date()  # type: ignore[no-any-return]
 
 
@@ -237,7 +238,8 @@ async def decide_dispute(
     event.decided_at = await db_now(session)
     await session.flush()
     agency = await session.get(Agency, event.agency_id, with_for_update=True)
-    assert agency is not None
+    if agency is None:
+        raise Inconsistent("agency is missing")
     await record(
         session,
         stream=GLOBAL,

@@ -39,6 +39,7 @@ from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page
+from tendering.core.errors import Inconsistent
 from tendering.core.pagination import OffsetPagination
 from tendering.core.params import PathCode, PathId
 
@@ -117,7 +118,8 @@ class CreditController(Controller):
 
 async def _agency_code(db_session: DbSession, agency_id: int) -> str:
     row = await db_session.get(Agency, agency_id)
-    assert row is not None
+    if row is None:
+        raise Inconsistent("row is missing")
     return row.code
 
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from agencies.models import Agency, AgencyEvent, AgencyRulebook, EventState, GradeChange
 from agencies.schemas import Text
 from agencies.scoring import Line, Score
+from tendering.core.errors import Inconsistent
 
 __all__ = [
     "CreditRead",
@@ -75,7 +76,8 @@ class EventRead(BaseModel):
 
     @classmethod
     def of(cls, row: AgencyEvent, agency_code: str) -> EventRead:
-        assert row.id is not None
+        if row.id is None:
+            raise Inconsistent("row.id is missing")
         return cls(
             id=row.id,
             agency=agency_code,

@@ -52,7 +52,7 @@ from tendering.core.draws import (
     next_draw_code,
     schedule_draw,
 )
-from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, NotFound, RuleViolation
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 
@@ -136,7 +136,8 @@ async def _candidates(
     scores = await scores_on(session, agencies, on)
     found: list[tuple[Agency, Candidate]] = []
     for a in agencies:
-        assert a.id is not None
+        if a.id is None:
+            raise Inconsistent("a.id is missing")
         candidate = Candidate(
             code=a.code,
             filing_approved=a.state == FilingState.APPROVED,

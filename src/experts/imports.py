@@ -20,6 +20,7 @@ from experts.csvfile import ExpertRow, Rejection, parse_csv, specialty_keys
 from experts.personal import Personal, id_tag, mask_id, seal_personal
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
+from tendering.core.errors import Inconsistent
 from tendering.core.secrecy import Secrecy
 
 __all__ = ["ImportReport", "import_experts"]
@@ -144,7 +145,8 @@ async def _write(
         await session.execute(text(statement))
     raw = await (await session.connection()).get_raw_connection()
     connection = raw.driver_connection
-    assert connection is not None
+    if connection is None:
+        raise Inconsistent("connection is missing")
     await connection.copy_records_to_table(
         "expert_stage",
         records=[_record(r, t, secrecy) for r, t in zip(rows, tags, strict=True)],

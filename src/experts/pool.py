@@ -12,7 +12,7 @@ from sqlmodel import col
 from experts.models import Expert, ExpertPenalty, ExpertRelation, ExpertStatus
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
-from tendering.core.errors import ErrorCode, InvalidInput, NotFound
+from tendering.core.errors import ErrorCode, Inconsistent, InvalidInput, NotFound
 
 __all__ = ["add_penalty", "add_relation", "get_expert", "parse_day", "set_status"]
 
@@ -46,7 +46,8 @@ async def add_relation(
 ) -> int:
     """Record a declared relation; how many the expert has declared."""
     expert = await get_expert(session, code)
-    assert expert.id is not None
+    if expert.id is None:
+        raise Inconsistent("expert.id is missing")
     session.add(ExpertRelation(expert_id=expert.id, organization=organization, relation=relation))
     await session.flush()
     await record(
@@ -72,7 +73,8 @@ async def add_penalty(
     if until is not None and until < penalized_on:
         raise InvalidInput("until 不能早于 penalized_on (until cannot be earlier)", field="until")
     expert = await get_expert(session, code)
-    assert expert.id is not None
+    if expert.id is None:
+        raise Inconsistent("expert.id is missing")
     session.add(
         ExpertPenalty(expert_id=expert.id, reason=reason, penalized_on=penalized_on, until=until)
     )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from experts.rules import Avoidance, Candidate, avoided, months_before, org_key, qualifies
 from tendering.core.draw import Category, Exclusion
+from tendering.core.errors import Inconsistent
 
 __all__ = ["ALREADY_DRAWN", "eligible_pools", "load_candidates"]
 
@@ -70,7 +71,8 @@ async def load_candidates(
     orgs = [org_key(o) for o in (avoidance.tenderer, *avoidance.bidders)]
     since = months_before(day, 12 * avoidance.lookback_years)
     raw = await (await session.connection()).get_raw_connection()
-    assert raw.driver_connection is not None
+    if raw.driver_connection is None:
+        raise Inconsistent("raw.driver_connection is missing")
     experts = await raw.driver_connection.fetch(_CANDIDATES, day, list(specialties))
     employments = _grouped(await session.execute(_EMPLOYMENTS, {"orgs": orgs, "since": since}))
     relations = _grouped(await session.execute(_RELATIONS, {"orgs": orgs}))

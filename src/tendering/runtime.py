@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.cli_support import embedded_servers, platform_settings, run_with_database
 from tendering.core.demo import DemoBook, demo_logins, has_demo, run_demo
+from tendering.core.errors import Inconsistent
 from tendering.core.migrate import downgrade, upgrade
 from tendering.core.runtime import (
     configure_logging,
@@ -137,7 +138,8 @@ def serve(with_demo: bool) -> None:
             _require_current_schema(settings)
         if with_demo:
             _fill_demo(settings, on_existing_data="the database already has data: no demo added")
-        assert settings.database_url is not None and settings.redis_url is not None
+        if settings.database_url is None or settings.redis_url is None:
+            raise Inconsistent("settings.database_url or settings.redis_url is missing")
         click.echo(
             f"\ntendering serving http://{settings.host}:{settings.port}"
             f"  (API docs: http://{settings.host}:{settings.port}/schema)\n"
@@ -187,7 +189,8 @@ def migrate(down_to: str | None) -> None:
     """
     settings = platform_settings()
     with sigterm_as_exit(), embedded_servers(settings, redis=False) as (settings, _):
-        assert settings.database_url is not None
+        if settings.database_url is None:
+            raise Inconsistent("settings.database_url is missing")
         click.echo(f"database: {public_url(settings.database_url)}")
         if down_to is not None:
             downgrade(settings.async_database_url, down_to)

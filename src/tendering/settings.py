@@ -21,9 +21,18 @@ Variables (all optional):
 ``TENDERING_SECURE_COOKIES``  ``1`` to mark the session cookie Secure (behind HTTPS).
 ``TENDERING_QUEUE``         the arq queue name (``tendering``).
 ``TENDERING_MAX_DOCUMENT_MB``  size limit of one uploaded notice document (``100``).
+``TENDERING_DEPOSIT_RATE``  annual interest on refunded deposits, a decimal fraction between
+                            0 and 1 with at most 6 decimals (``0.0035``, i.e. 0.35 %).
+``TENDERING_DEPOSIT_DAY_COUNT``  the interest day count, ``ACT/360`` (default) or ``ACT/365``.
+``TENDERING_CJK_FONT``      a TrueType/OpenType file with Chinese glyphs that PDFs embed
+                            (unset: a system font, else the bundled one); must exist.
 ``TENDERING_CUSTODIAN_ROLES``  roles that may hold opening-key custodian keys, comma-separated
                             (``staff,supervisor,expert``); ``bidder`` and ``agency`` are refused.
 ==========================  ===============================================================
+
+Every variable the platform reads is read here, and every value is checked when the settings
+are made (at start-up): an unusable one stops the process with a message naming the variable
+and the rule, instead of failing later on the requests that use it.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 __all__ = ["Settings", "SettingsError"]
@@ -73,6 +83,44 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     return raw
 
 
+DAY_COUNTS = ("ACT/360", "ACT/365")  # the values of ledger.rules.DayCount
+
+
+def _rate(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    # The refund batch keeps its rate in NUMERIC(9, 6): more decimals would be rounded there.
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    rule = f"{name} must be a decimal fraction between 0 and 1 with at most 6 decimals"
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise SettingsError(f"{rule} (0.0035 is 0.35 %), got {raw!r}") from None
+    if not value.is_finite() or not 0 <= value <= 1:
+        raise SettingsError(f"{rule} (0.0035 is 0.35 %), got {raw!r}")
+    if value != value.quantize(Decimal("0.000001")):
+        raise SettingsError(f"{rule}, got {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    if raw.upper() not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return raw.upper()
+
+
+def _file(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not Path(raw).is_file():
+        raise SettingsError(f"{name} must name an existing file, got {raw!r}")
+    return Path(raw)
+
+
 # Roles that may hold a share of a lot's opening key. Bidders compete for the lot and
 # agencies act for the tenderer: neither may ever be among those who open the bids.
 DEFAULT_CUSTODIAN_ROLES = frozenset({"staff", "supervisor", "expert"})
@@ -107,6 +155,9 @@ class Settings:
     secure_cookies: bool = False
     queue_name: str = "tendering"
     max_document_bytes: int = 100 * 1024 * 1024
+    deposit_rate: Decimal = Decimal("0.0035")  # 人民银行活期存款基准利率
+    deposit_day_count: str = "ACT/360"
+    cjk_font: Path | None = None
     custodian_roles: frozenset[str] = DEFAULT_CUSTODIAN_ROLES
 
     @classmethod
@@ -127,6 +178,9 @@ class Settings:
             max_document_bytes=_int(env, "TENDERING_MAX_DOCUMENT_MB", 100, low=1, high=10_000)
             * 1024
             * 1024,
+            deposit_rate=_rate(env, "TENDERING_DEPOSIT_RATE", Decimal("0.0035")),
+            deposit_day_count=_choice(env, "TENDERING_DEPOSIT_DAY_COUNT", "ACT/360", DAY_COUNTS),
+            cjk_font=_file(env, "TENDERING_CJK_FONT"),
             custodian_roles=custodian_roles(env),
         )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tendering.core.reports import BUNDLED_FONT
 from tendering.settings import Settings, SettingsError
 
 
@@ -23,6 +25,9 @@ def test_an_empty_environment_gives_the_documented_defaults():
     assert settings.max_document_bytes == 100 * 1024 * 1024
     assert settings.signing_key_path == Path(".tendering/platform-signing.key")
     assert settings.blob_dir == Path(".tendering/blobs")
+    assert settings.deposit_rate == Decimal("0.0035")
+    assert settings.deposit_day_count == "ACT/360"
+    assert settings.cjk_font is None
 
 
 def test_values_are_read_from_the_environment():
@@ -36,6 +41,9 @@ def test_values_are_read_from_the_environment():
             "TENDERING_TOKEN_HOURS": "8",
             "TENDERING_SECURE_COOKIES": "true",
             "TENDERING_MAX_DOCUMENT_MB": "5",
+            "TENDERING_DEPOSIT_RATE": "0.015",
+            "TENDERING_DEPOSIT_DAY_COUNT": "act/365",
+            "TENDERING_CJK_FONT": str(BUNDLED_FONT),
         }
     )
     assert not settings.embedded
@@ -45,6 +53,9 @@ def test_values_are_read_from_the_environment():
     assert settings.token_hours == 8
     assert settings.secure_cookies is True
     assert settings.max_document_bytes == 5 * 1024 * 1024
+    assert settings.deposit_rate == Decimal("0.015")
+    assert settings.deposit_day_count == "ACT/365"
+    assert settings.cjk_font == BUNDLED_FONT
 
 
 @pytest.mark.parametrize("url", ["postgres://a@b/c", "postgresql+asyncpg://a@b/c"])
@@ -66,6 +77,13 @@ def test_every_postgresql_spelling_becomes_the_asyncpg_url(url):
         ("DATABASE_URL", "sqlite:///x.db", "must start with"),
         ("REDIS_URL", "http://cache:6379", "must start with"),
         ("TENDERING_SECURE_COOKIES", "maybe", "1 or 0"),
+        ("TENDERING_DEPOSIT_RATE", "0,35%", "decimal fraction between 0 and 1"),
+        ("TENDERING_DEPOSIT_RATE", "3.5", "between 0 and 1"),
+        ("TENDERING_DEPOSIT_RATE", "-0.01", "between 0 and 1"),
+        ("TENDERING_DEPOSIT_RATE", "NaN", "between 0 and 1"),
+        ("TENDERING_DEPOSIT_RATE", "0.0000035", "at most 6 decimals"),
+        ("TENDERING_DEPOSIT_DAY_COUNT", "30/360", "ACT/360, ACT/365"),
+        ("TENDERING_CJK_FONT", "/nowhere/kai.ttf", "existing file"),
     ],
 )
 def test_an_unusable_value_stops_start_up_naming_the_variable(name, value, words):
@@ -87,3 +105,28 @@ def test_concrete_urls_replace_the_embedded_default():
     )
     assert not settings.embedded
     assert settings.port == 8000
+
+
+def test_the_command_line_refuses_a_bad_value_before_doing_anything(monkeypatch):
+    from tendering.core.cli_support import CannotRun, platform_settings
+
+    monkeypatch.setenv("TENDERING_DEPOSIT_RATE", "0.35%")
+    with pytest.raises(CannotRun, match="TENDERING_DEPOSIT_RATE must be a decimal fraction"):
+        platform_settings()
+
+
+def test_only_the_settings_module_reads_the_environment():
+    """A variable read elsewhere escapes the start-up check (a bad TENDERING_DEPOSIT_RATE
+    was a 500 on every refund request): every read goes through Settings.from_env."""
+    import ast
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    readers = []
+    for path in sorted(src.rglob("*.py")):
+        if path == src / "tendering" / "settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+            if name in {"environ", "getenv", "environb", "getenvb"}:
+                readers.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert readers == []

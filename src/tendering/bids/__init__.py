@@ -12,6 +12,7 @@ modules::
     unmask_head(chunk, secrecy=, sha256_hex=)      # a stored file's first bytes as sent
     open_evidence(sealed, lot=, private_key=)      # Evidence (nonce, signature) or None
     reveal_decoys(session, lot_id=, lot_code=, actor=, platform_key=, store=)  # at the end
+    reveal_withdrawals(session, lot_id=, lot_code=, actor=, platform_key=)  # at the end
     BID_JSON, MAX_BID_JSON, parse_bid_json(raw), check_bid_form(fields, form)  # bid.json
 """
 
@@ -22,6 +23,7 @@ from tendering.bids.evidence import Evidence, open_evidence
 from tendering.bids.lot_keys import PublishedKey, lot_key, publish_lot_key
 from tendering.bids.rules import BID_JSON, MAX_BID_JSON, check_bid_form, parse_bid_json
 from tendering.bids.service import LotTerms, lot_terms, tag_for
+from tendering.bids.withdrawals import reveal_withdrawals
 
 __all__ = [
     "BID_JSON",
@@ -38,6 +40,7 @@ __all__ = [
     "parse_bid_json",
     "publish_lot_key",
     "reveal_decoys",
+    "reveal_withdrawals",
     "tag_for",
     "unmask_head",
 ]

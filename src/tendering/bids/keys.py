@@ -15,7 +15,7 @@ from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now
 from tendering.core.crypto.bidder_keys import parse_public_key
-from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, InvalidInput, NotFound
 from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = ["list_bidder_keys", "register_bidder_key", "revoke_bidder_key"]
@@ -24,7 +24,8 @@ __all__ = ["list_bidder_keys", "register_bidder_key", "revoke_bidder_key"]
 async def register_bidder_key(
     session: AsyncSession, *, actor: Actor, public_key: str, label: str = ""
 ) -> BidderKey:
-    assert actor.organization_id is not None and actor.user_id is not None
+    if actor.organization_id is None or actor.user_id is None:
+        raise Inconsistent("actor.organization_id or actor.user_id is missing")
     try:
         parse_public_key(public_key)
     except ValueError as error:

@@ -35,6 +35,7 @@ from tendering.core.errors import (
     EnvelopeError,
     EnvelopeTooLarge,
     ErrorCode,
+    Inconsistent,
     InvalidInput,
     PayloadTooLarge,
     PlatformError,
@@ -122,7 +123,8 @@ class BidController(Controller):
     async def opening_key(self, db_session: DbSession, lot_code: PathCode) -> LotKeyRead:
         terms = await service.lot_terms(db_session, lot_code)
         key = await lot_key(db_session, terms.lot_id)
-        assert key is not None
+        if key is None:
+            raise Inconsistent("the lot has no opening key")
         return LotKeyRead(
             lot=terms.code,
             key_id=terms.key_id,

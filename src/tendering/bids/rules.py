@@ -18,7 +18,9 @@ __all__ = [
     "BID_JSON",
     "check_bid_form",
     "commitment",
+    "legacy_withdrawal_commitment",
     "parse_bid_json",
+    "withdrawal_commitment",
 ]
 
 BID_JSON = "bid.json"
@@ -96,4 +98,21 @@ def _no_float(text: str) -> Any:
 def commitment(*, lot: str, bidder: str, sha256: str, seq: int, nonce: str) -> str:
     """The audit chain's hiding commitment to a submission, opened in the opening record."""
     text = f"tbid1-commit|{lot}|{bidder}|{seq}|{sha256}|{nonce}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def withdrawal_commitment(*, lot: str, bidder: str, seq: int, nonce: str) -> str:
+    """The hiding commitment of ``bid.withdrawn``: the withdrawn submission (``seq``) of
+    ``bidder`` (its organization code) on ``lot``, opened at the opening by
+    ``bid.withdrawals_revealed``. Its own prefix, so it never equals a ``bid.sealed`` one."""
+    text = f"tbid1-withdraw|{lot}|{bidder}|{seq}|{nonce}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def legacy_withdrawal_commitment(*, lot: str, tag: str) -> str:
+    """What ``bid.withdrawn`` held before it had a nonce (chains written until 2026-12):
+    no nonce, so the same for every withdrawal of one bidder on one lot, and recomputable
+    by anyone who knows the bid rows' tag. Kept so those chains stay verifiable: the
+    revealed ``tag`` of a withdrawal opens it."""
+    text = f"tbid1-commit|{lot}|{tag}|0||"
     return hashlib.sha256(text.encode()).hexdigest()

@@ -54,7 +54,14 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.bidder_keys import parse_public_key, verify_file_signature
 from tendering.core.crypto.envelope import CheckedEnvelope
 from tendering.core.crypto.receipt import Receipt, sign_receipt
-from tendering.core.errors import ErrorCode, InvalidInput, NotFound, RuleViolation
+from tendering.core.errors import (
+    ErrorCode,
+    Inconsistent,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    present,
+)
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
@@ -128,7 +135,8 @@ async def lot_terms(
 
 async def _organization_code(session: AsyncSession, organization_id: int) -> str:
     org = await session.get(Organization, organization_id)
-    assert org is not None
+    if org is None:
+        raise Inconsistent("the bidder's organization is missing")
     return org.code
 
 
@@ -160,7 +168,8 @@ async def check_before_upload(
     session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
 ) -> str:
     """Refuse early (late, no deposit, no key) before any byte is read; the bidder's code."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     now = await db_now(session)
     if now >= terms.bid_deadline:
         raise _late(terms)
@@ -249,7 +258,8 @@ async def submit_bid(
     platform_key: PlatformKey,
 ) -> dict[str, Any]:
     """Accept the checked envelope (replacing the bidder's current bid); the signed receipt."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     org_id = actor.organization_id
     bidder = await _organization_code(session, org_id)
     keys = await _active_keys(session, org_id)
@@ -311,7 +321,10 @@ async def record_sealed(
     )
 
 
-async def _mark(session: AsyncSession, tag: str, state: BidState, *, withdrawn: bool) -> int | None:
+async def _mark(
+    session: AsyncSession, tag: str, state: BidState, *, withdrawn: bool
+) -> tuple[int, int] | None:
+    """Mark the (lot, bidder)'s current bid; its (id, seq), or None without one."""
     values: dict[str, Any] = {"state": state}
     if withdrawn:
         values["withdrawn_at"] = func.clock_timestamp()
@@ -322,9 +335,17 @@ async def _mark(session: AsyncSession, tag: str, state: BidState, *, withdrawn: 
             col(Bid.state) == BidState.CURRENT,
         )
         .values(**values)
-        .returning(col(Bid.id))
+        .returning(col(Bid.id), col(Bid.seq))
     )
-    return result.scalar()
+    row = result.first()
+    return None if row is None else (present(row[0], "the marked bid's id"), row[1])
+
+
+def withdrawal_nonce(secrecy: Secrecy, bid_id: int) -> str:
+    """The nonce of a withdrawal's commitment. Derived from the platform key and the
+    withdrawn row, as the decoys' nonces are (bids/decoys.py): unguessable without the key,
+    different for every withdrawal, and nothing extra stored; the opening reveals it."""
+    return secrecy.tag("withdrawal-nonce", bid_id)[:32]
 
 
 def _receipt_of(bid: Bid, *, lot: str, bidder: str, platform_key: PlatformKey) -> dict[str, Any]:
@@ -344,7 +365,8 @@ async def own_bid(
     session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
 ) -> dict[str, Any]:
     """The caller's current bid's receipt; the same 404 as for a lot it did not bid on."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
     bid = await session.scalar(
         select(Bid).where(
@@ -364,23 +386,27 @@ async def withdraw_bid(
     session: AsyncSession, *, actor: Actor, terms: LotTerms, platform_key: PlatformKey
 ) -> None:
     """Withdraw the caller's current bid before the deadline (database clock)."""
-    assert actor.organization_id is not None
+    if actor.organization_id is None:
+        raise Inconsistent("a bidder account without its organization")
     tag = tag_for(platform_key, lot_id=terms.lot_id, organization_id=actor.organization_id)
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"bid:{tag}"}
     )
     if await db_now(session) >= terms.bid_deadline:
         raise _late(terms)
-    if await _mark(session, tag, BidState.WITHDRAWN, withdrawn=True) is None:
+    withdrawn = await _mark(session, tag, BidState.WITHDRAWN, withdrawn=True)
+    if withdrawn is None:
         raise NotFound(
             "您在该标段没有有效投标 (you have no current bid on this lot).", code=ErrorCode.BID_NONE
         )
+    bid_id, seq = withdrawn
+    bidder = await _organization_code(session, actor.organization_id)
+    nonce = withdrawal_nonce(Secrecy.of(platform_key), bid_id)
+    commitment = rules.withdrawal_commitment(lot=terms.code, bidder=bidder, seq=seq, nonce=nonce)
     await record(
         session,
         stream=GLOBAL,
         action="bid.withdrawn",
         actor="system:bids",
-        payload={
-            "commitment": rules.commitment(lot=terms.code, bidder=tag, sha256="", seq=0, nonce="")
-        },
+        payload={"commitment": commitment},
     )

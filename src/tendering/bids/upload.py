@@ -29,6 +29,7 @@ from tendering.bids.at_rest import HEADER_AT, blank_header, masked_header
 from tendering.core.blobs import BlobStore, drop_later
 from tendering.core.crypto.envelope import CheckedEnvelope, EnvelopeValidator
 from tendering.core.crypto.header import MAX_HEADER_LEN
+from tendering.core.errors import Inconsistent
 from tendering.core.secrecy import Secrecy
 from tendering.core.writeback import Flusher, write_batch
 
@@ -131,7 +132,9 @@ async def stage_envelope(
             writing = None
         await _check_and_write(validator, handle, batch, checked, written)
         envelope = validator.finish()
-        assert validator.header is not None  # finish() refuses a file without one
+        # finish() refuses a file without one
+        if validator.header is None:
+            raise Inconsistent("validator.header is missing")
         masked = masked_header(secrecy, validator.header.raw, envelope.sha256_hex)
         await asyncio.to_thread(os.pwrite, handle.fileno(), masked, HEADER_AT)
         durable = asyncio.ensure_future(_make_durable(flusher, handle))

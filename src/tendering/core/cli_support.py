@@ -26,9 +26,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.db import make_engine, make_sessionmaker, session_scope
-from tendering.core.embedded import EmbeddedServers, start_embedded
+from tendering.core.embedded import EmbeddedServers, NotInstalled, start_embedded
 from tendering.core.errors import PlatformError
 from tendering.core.migrate import upgrade
+from tendering.core.reports import use_font
 from tendering.settings import Settings, SettingsError
 
 __all__ = [
@@ -54,9 +55,11 @@ class CannotRun(click.ClickException):
 
 def platform_settings() -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise CannotRun(str(exc)) from None
+    use_font(settings.cjk_font)
+    return settings
 
 
 @contextmanager
@@ -69,7 +72,12 @@ def embedded_servers(settings: Settings, *, redis: bool) -> Iterator[tuple[Setti
         yield settings, False
         return
     click.echo(f"starting the embedded servers in {settings.data_dir.resolve()} ...", err=True)
-    started: EmbeddedServers = start_embedded(settings.data_dir, postgres=want_pg, redis=want_redis)
+    try:
+        started: EmbeddedServers = start_embedded(
+            settings.data_dir, postgres=want_pg, redis=want_redis
+        )
+    except NotInstalled as exc:
+        raise CannotRun(str(exc)) from None
     try:
         yield (
             replace(

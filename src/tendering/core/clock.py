@@ -14,13 +14,16 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from tendering.core.errors import Inconsistent
+
 __all__ = ["db_now", "parse_rfc3339", "rfc3339"]
 
 
 async def db_now(session: AsyncSession | AsyncConnection) -> datetime:
     """The database's current time (UTC, microsecond precision)."""
     value = (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
-    assert isinstance(value, datetime)
+    if not isinstance(value, datetime):
+        raise Inconsistent("expected isinstance(value, datetime)")
     return value.astimezone(UTC)
 
 

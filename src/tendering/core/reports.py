@@ -4,7 +4,8 @@ records, draw transcripts ...): a context gathers a :class:`Report`, this module
     pdf_bytes, csv_text = render_pdf(report), render_csv(report)
 
 PDFs embed a subset of a CJK **TrueType** font so they read the same in every viewer. The
-font is ``TENDERING_CJK_FONT`` (a .ttf/.ttc path), else the first found of WenQuanYi Micro
+font is ``TENDERING_CJK_FONT`` (a .ttf/.ttc path, read and checked by ``tendering.settings``
+and handed here once at start-up by :func:`use_font`), else the first found of WenQuanYi Micro
 Hei (Debian ``fonts-wqy-microhei``), AR PL UKai/UMing, Droid Sans Fallback, else the GB 2312
 cut of WenQuanYi Micro Hei shipped in ``core/fonts`` (so a machine with only Python renders
 Chinese too). ReportLab cannot embed CFF-based OpenType (Noto CJK .otf/.ttc), so those are
@@ -15,13 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-__all__ = ["BUNDLED_FONT", "Report", "find_cjk_font", "render_csv", "render_pdf"]
+__all__ = ["BUNDLED_FONT", "Report", "find_cjk_font", "render_csv", "render_pdf", "use_font"]
 
 BUNDLED_FONT = Path(__file__).parent / "fonts" / "wqy-microhei-gb2312.ttf"
 
@@ -59,13 +59,26 @@ def render_csv(report: Report) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def find_cjk_font() -> Path:
+# The configured font of this process. ReportLab registers fonts process-wide anyway, so the
+# choice is process-wide too: set once from the settings when the platform's parts are built.
+_configured: list[Path] = []
+
+
+def use_font(path: Path | None) -> None:
+    """Make ``path`` (``Settings.cjk_font``, already checked) the font PDFs embed."""
+    if _configured == ([path] if path else []):
+        return
+    _configured[:] = [path] if path else []
+    _font_name.cache_clear()
+
+
+def find_cjk_font(configured: Path | None = None) -> Path:
     """The font PDFs embed: the configured one, a full system one, else the bundled cut."""
-    given = os.environ.get("TENDERING_CJK_FONT", "").strip()
-    if given:
-        if not Path(given).is_file():
-            raise RuntimeError(f"TENDERING_CJK_FONT={given!r} is not a file")
-        return Path(given)
+    given = configured or (_configured[0] if _configured else None)
+    if given is not None:
+        if not given.is_file():  # checked at start-up; this catches a file removed since
+            raise RuntimeError(f"TENDERING_CJK_FONT={str(given)!r} is not a file")
+        return given
     for candidate in (*FONT_CANDIDATES, str(BUNDLED_FONT)):
         if Path(candidate).is_file():
             return Path(candidate)

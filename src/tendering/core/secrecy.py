@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from tendering.core.errors import Inconsistent
 from tendering.core.signing import PlatformKey
 
 __all__ = ["Secrecy"]
@@ -78,7 +79,8 @@ class Secrecy:
         raw = base64.b64decode(box)
         plain = AESGCM(self.seal_key).decrypt(raw[:_NONCE], raw[_NONCE:], purpose.encode())
         value = json.loads(plain)
-        assert isinstance(value, dict)
+        if not isinstance(value, dict):
+            raise Inconsistent("expected isinstance(value, dict)")
         return value
 
     def mask(self, data: bytes, *context: str | int) -> bytes:

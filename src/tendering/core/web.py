@@ -72,7 +72,7 @@ def problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[st
     """The one exception handler: every error leaves as ``application/problem+json``
     ``{"status", "code", "detail"[, "field", "details"]}`` with the status in the body."""
     headers: dict[str, str] = {}
-    if isinstance(exc, PlatformError):
+    if isinstance(exc, PlatformError) and exc.status < 500:
         error = exc
     elif isinstance(exc, ValidationException):
         error = _invalid_input(exc)

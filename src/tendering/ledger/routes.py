@@ -45,7 +45,7 @@ from tendering.core.auth.guards import requires_login, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor, Page, Secrets
+from tendering.core.deps import AppSettings, CurrentActor, Page, Secrets
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
 from tendering.core.secrecy import Secrecy
@@ -364,11 +364,12 @@ class LedgerController(Controller):
         actor: CurrentActor,
         secrecy: Secrets,
         data: JSONBody[RefundBatchCreate],
+        settings: AppSettings,
     ) -> RefundBatchRead:
-        base = rules.LedgerPolicy.from_env()
+        # The platform's defaults were checked at start-up (tendering/settings.py).
         policy = rules.LedgerPolicy(
-            annual_rate=base.annual_rate if data.annual_rate is None else data.annual_rate,
-            day_count=data.day_count or base.day_count,
+            annual_rate=settings.deposit_rate if data.annual_rate is None else data.annual_rate,
+            day_count=data.day_count or rules.DayCount(settings.deposit_day_count),
         )
         batch = await refunds.create_refund_batch(
             db_session,

@@ -11,7 +11,8 @@ Interest on refunded deposits defaults to the People's Bank of China benchmark r
 current (demand) deposits, **0.35 % a year**, day count **ACT/360** (Chinese banks' daily rate
 is the annual rate / 360), counted from each receipt's value date (Asia/Shanghai) to the
 payment date, summed over receipts and rounded half-up to the fen once. Both are
-configurable (``TENDERING_DEPOSIT_RATE``, ``TENDERING_DEPOSIT_DAY_COUNT``) and per batch.
+configurable (``TENDERING_DEPOSIT_RATE``, ``TENDERING_DEPOSIT_DAY_COUNT``, read and checked
+by ``tendering.settings``) and per batch; the rules here take them as plain values.
 
 Who holds a deposit account for which lot is secret until that lot's opening (招标投标法
 第二十二条), so the audit chain first holds only :func:`commitment` to it, opened by the
@@ -21,7 +22,6 @@ account's nonce in ``deposit.revealed``.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -71,16 +71,6 @@ class LedgerPolicy:
     annual_rate: Decimal = Decimal("0.0035")
     day_count: DayCount = DayCount.ACT_360
     refund_due_days: int = 5  # 合同签订后5日内退还 (招标投标法实施条例 第五十七条)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LedgerPolicy:
-        env = os.environ if env is None else env
-        rate = env.get("TENDERING_DEPOSIT_RATE", "").strip()
-        count = env.get("TENDERING_DEPOSIT_DAY_COUNT", "").strip()
-        return cls(
-            annual_rate=Decimal(rate) if rate else cls.annual_rate,
-            day_count=DayCount(count) if count else cls.day_count,
-        )
 
 
 DEFAULT_POLICY = LedgerPolicy()

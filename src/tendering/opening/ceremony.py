@@ -41,6 +41,7 @@ from tendering.core.crypto import hpke, shamir, wrap
 from tendering.core.errors import (
     Conflict,
     ErrorCode,
+    Inconsistent,
     InvalidInput,
     NotFound,
     RuleViolation,
@@ -88,7 +89,8 @@ async def register_custodian_key(
     session: AsyncSession, *, actor: Actor, passphrase: str
 ) -> CustodianReady:
     """Make the caller's custodian key, wrapped by ``passphrase``; once per user."""
-    assert actor.user_id is not None
+    if actor.user_id is None:
+        raise Inconsistent("actor.user_id is missing")
     if await session.get(CustodianKey, actor.user_id) is not None:
         raise Conflict(
             "您已登记保管人密钥 (a custodian key is already registered for you).",

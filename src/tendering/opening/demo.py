@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Role
 from tendering.core.demo import DemoBook
+from tendering.core.errors import Inconsistent
 from tendering.opening.ceremony import register_custodian_key
 
 __all__ = ["DEMO_CUSTODIANS", "DEMO_PASSPHRASE", "add_demo_custodians"]
@@ -22,7 +23,8 @@ async def add_demo_custodians(session: AsyncSession, book: DemoBook) -> None:
     """The demo step (before the tenders' one, whose lots name these custodians)."""
     for username in DEMO_CUSTODIANS:
         user = book.users[username]
-        assert user.id is not None
+        if user.id is None:
+            raise Inconsistent("user.id is missing")
         actor = Actor(user.id, user.username, Role(user.role), user.organization_id, None)
         await register_custodian_key(session, actor=actor, passphrase=DEMO_PASSPHRASE)
         book.custodians.append(user.id)

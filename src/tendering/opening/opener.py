@@ -26,6 +26,7 @@ from tendering.bids import (
     current_bids,
     open_evidence,
     reveal_decoys,
+    reveal_withdrawals,
     tag_for,
     unmask_head,
 )
@@ -35,6 +36,7 @@ from tendering.core.auth.models import Organization
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto.receipt import Receipt
+from tendering.core.errors import Inconsistent
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import deposit_status
@@ -218,7 +220,8 @@ async def record_results(
 def _result_row(
     bid: StoredBid, opened: OpenedEnvelope, org: Organization | None, *, terms: LotTerms
 ) -> OpeningResult:
-    assert bid.id is not None
+    if bid.id is None:
+        raise Inconsistent("bid.id is missing")
     return OpeningResult(
         lot_id=terms.lot_id,
         bid_id=bid.id,
@@ -313,9 +316,13 @@ async def finish_opening(
         actor=actor,
         payload=payload,
     )
-    # Who registered and paid a deposit is no longer secret: open those commitments too.
+    # Who registered, paid a deposit or withdrew is no longer secret: open those
+    # commitments too.
     await reveal_registrations(
         session, lot_code=terms.code, actor=actor, secrecy=Secrecy.of(platform_key)
+    )
+    await reveal_withdrawals(
+        session, lot_id=terms.lot_id, lot_code=terms.code, actor=actor, platform_key=platform_key
     )
     return await reveal_decoys(
         session,

@@ -22,6 +22,7 @@ from tendering.bids import LotTerms, lot_key
 from tendering.core.auth.models import User
 from tendering.core.blobs import BlobStore
 from tendering.core.clock import rfc3339
+from tendering.core.errors import Inconsistent
 from tendering.core.money import yuan
 from tendering.core.reports import Report, render_pdf
 from tendering.core.signing import PlatformKey
@@ -60,7 +61,8 @@ class SignedRecord:
 async def build_report(session: AsyncSession, *, terms: LotTerms, lot: LotView) -> Report:
     opening = await session.get(Opening, terms.lot_id, populate_existing=True)
     key = await lot_key(session, terms.lot_id)
-    assert opening is not None and key is not None
+    if opening is None or key is None:
+        raise Inconsistent("opening or key is missing")
     names = {
         u.id: f"{u.display_name or u.username} (user:{u.id})"
         for u in (

@@ -31,7 +31,14 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.crypto import shamir
 from tendering.core.crypto.ceremony import rebuild_opening_key
 from tendering.core.db import session_scope
-from tendering.core.errors import Conflict, ErrorCode, NotFound, RuleViolation, ShareError
+from tendering.core.errors import (
+    Conflict,
+    ErrorCode,
+    Inconsistent,
+    NotFound,
+    RuleViolation,
+    ShareError,
+)
 from tendering.opening import ceremony
 from tendering.opening.custodians import check_lot_custodians
 from tendering.opening.events import add_event
@@ -72,7 +79,8 @@ async def _terms(session: AsyncSession, lot_code: str) -> LotTerms:
 
 async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -> OpeningView:
     """Start the opening of ``lot_code``; a second call returns the first one's state."""
-    assert actor.user_id is not None
+    if actor.user_id is None:
+        raise Inconsistent("actor.user_id is missing")
     terms = await _terms(session, lot_code)
     now = await db_now(session)
     if now < terms.opening_at or now < terms.bid_deadline:
@@ -98,7 +106,8 @@ async def start_opening(session: AsyncSession, *, actor: Actor, lot_code: str) -
     ).scalar()
     if inserted is not None:
         key = await lot_key(session, terms.lot_id)
-        assert key is not None
+        if key is None:
+            raise Inconsistent("the lot has no opening key")
         await add_event(session, terms.lot_id, "started", {"k": key.k, "n": key.n})
         await record(
             session,
@@ -118,7 +127,8 @@ async def opening_view(session: AsyncSession, lot_code: str) -> OpeningView:
             "该标段尚未开标 (the opening has not started).", code=ErrorCode.OPENING_NOT_STARTED
         )
     key = await lot_key(session, terms.lot_id)
-    assert key is not None
+    if key is None:
+        raise Inconsistent("the lot has no opening key")
     entered = list(opening.custodians)
     return OpeningView(opening=opening, lot=terms, k=key.k, entered=entered)
 
@@ -132,7 +142,8 @@ async def enter_passphrase(
 ) -> tuple[OpeningView, X25519PrivateKey | None]:
     """A custodian's passphrase; with the k-th, the rebuilt key for the runner (see the
     module docstring)."""
-    assert actor.user_id is not None
+    if actor.user_id is None:
+        raise Inconsistent("actor.user_id is missing")
     terms = await _terms(session, lot_code)
     opening = await session.get(Opening, terms.lot_id, with_for_update=True, populate_existing=True)
     if opening is None:
@@ -149,7 +160,8 @@ async def enter_passphrase(
             code=ErrorCode.OPENING_ENTERED,
         )
     key = await lot_key(session, terms.lot_id)
-    assert key is not None
+    if key is None:
+        raise Inconsistent("the lot has no opening key")
     lot = await ceremony.lot_of(session, terms.lot_id)
     # The ceremony checked the custodians; people change roles and employers since.
     await check_lot_custodians(session, lot.custodian_ids, k=lot.custodian_k)

@@ -26,7 +26,14 @@ from sqlmodel import col
 from tendering.core.audit import lot_stream
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from tendering.core.errors import (
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    Inconsistent,
+    InvalidInput,
+    NotFound,
+)
 from tendering.core.holidays import load_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
@@ -69,7 +76,8 @@ async def issue_amendment(
             code=ErrorCode.TENDER_DEADLINE_PASSED,
         )
     project = await session.get(TenderProject, notice.project_id)
-    assert project is not None
+    if project is None:
+        raise Inconsistent("project is missing")
     rules, calendar = await project_rules(session, project), await load_calendar(session)
     if data.bid_deadline is not None:
         if data.bid_deadline <= now:

@@ -30,7 +30,7 @@ from tendering.core.blobs import BlobStore
 from tendering.core.calendar import WorkingCalendar, add_working_days
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.demo import DEMO_CENTER_CODE, DemoBook
-from tendering.core.errors import Conflict, ErrorCode, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, NotFound
 from tendering.core.holidays import load_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import set_deposit_terms
@@ -97,7 +97,8 @@ async def _notice(
             opening_at=_at(calendar, now + timedelta(days=21), 1, 9),
         ),
     )
-    assert notice.id is not None
+    if notice.id is None:
+        raise Inconsistent("notice.id is missing")
     text = f"{project.title}\n招标文件\n\n第一章 招标公告\n第二章 投标人须知\n".encode()
     blob = await store.write_bytes(text, limit=1024 * 1024)
     await service.attach_document(

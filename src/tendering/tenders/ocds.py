@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from tendering.core.clock import rfc3339
+from tendering.core.errors import Inconsistent
 from tendering.tenders.models import LotResult, NoticeStatus, ProcurementMethod
 from tendering.tenders.schemas import LotRead, NoticeDetail, OcdsPackage, OcdsPublisher
 
@@ -61,7 +62,8 @@ def tender_status(statuses: list[str]) -> str:
 def _state(notice: NoticeDetail) -> tuple[str, list[str], str]:
     """The release's id suffix after the amendment count, its tags and its date."""
     published = notice.published_at
-    assert published is not None
+    if published is None:
+        raise Inconsistent("published is missing")
     decided = [lot.result_at for lot in notice.lot_details if lot.result_at is not None]
     moments = [published, *(a.issued_at for a in notice.amendments), *decided]
     if notice.closed_at is not None:
@@ -84,7 +86,8 @@ def _amount(fen: int) -> int | float:
 
 
 def _release(notice: NoticeDetail, base_url: str) -> dict[str, Any]:
-    assert notice.published_at is not None
+    if notice.published_at is None:
+        raise Inconsistent("notice.published_at is missing")
     suffix, tags, date = _state(notice)
     statuses = [lot_status(notice, lot) for lot in notice.lot_details]
     tender: dict[str, Any] = {

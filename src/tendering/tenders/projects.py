@@ -19,7 +19,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization, OrgKind, User
-from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, InvalidInput, NotFound
 from tendering.tenders.models import Lot, TenderProject, TenderRuleSetting
 from tendering.tenders.rules import (
     ScheduleRules,
@@ -182,7 +182,8 @@ async def add_lot(
         },
     )
     lot = await session.get(Lot, lot_id)
-    assert lot is not None
+    if lot is None:
+        raise Inconsistent("lot is missing")
     return lot
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.auth.models import Organization
-from tendering.core.errors import ErrorCode, NotFound
+from tendering.core.errors import ErrorCode, Inconsistent, NotFound
 from tendering.core.pagination import LimitOffset, OffsetPagination, paginate
 from tendering.tenders.models import (
     Amendment,
@@ -54,7 +54,8 @@ PUBLIC_STATUSES = (NoticeStatus.PUBLISHED, NoticeStatus.CLOSED)
 
 
 def _summary(notice: Notice, project: TenderProject, lots: list[str]) -> NoticeSummary:
-    assert notice.id is not None
+    if notice.id is None:
+        raise Inconsistent("notice.id is missing")
     return NoticeSummary(
         id=notice.id,
         project=project.code,
@@ -148,9 +149,11 @@ async def _public_notice(session: AsyncSession, notice_id: int, *, public: bool)
 async def notice_detail(session: AsyncSession, notice_id: int, *, public: bool) -> NoticeDetail:
     notice = await _public_notice(session, notice_id, public=public)
     project = await session.get(TenderProject, notice.project_id)
-    assert project is not None
+    if project is None:
+        raise Inconsistent("project is missing")
     tenderer = await session.get(Organization, project.tenderer_id)
-    assert tenderer is not None
+    if tenderer is None:
+        raise Inconsistent("tenderer is missing")
     lots = list(
         (
             await session.scalars(

@@ -41,7 +41,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, ErrorCode, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import DepositView, get_deposit, open_deposit_account
 from tendering.tenders import rules
@@ -118,7 +118,8 @@ async def register_for_lot(
 ) -> tuple[Registration, str, int]:
     """Register the actor's organization for a lot (idempotent): as :func:`own_registration`."""
     lot, notice = await _open_lot(session, lot_code)
-    assert lot.id is not None
+    if lot.id is None:
+        raise Inconsistent("lot.id is missing")
     now = await db_now(session)
     if not notice.documents_from <= now < notice.documents_to:
         raise Conflict(

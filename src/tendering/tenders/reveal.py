@@ -18,7 +18,7 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, ErrorCode, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, NotFound
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import reveal_deposits
 from tendering.tenders import rules
@@ -103,7 +103,8 @@ async def _unrevealed(
         )
     ).scalars()
     done = set(revealed)
-    assert lot.id is not None
+    if lot.id is None:
+        raise Inconsistent("lot.id is missing")
     # Every organization, not only today's bidders: a row must not stay hidden because its
     # organization changed. A few thousand HMACs, once per opening.
     organizations = (await session.scalars(select(Organization))).all()

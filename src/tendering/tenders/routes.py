@@ -18,7 +18,7 @@ from tendering.core.auth.guards import requires_role
 from tendering.core.auth.models import Organization, Role
 from tendering.core.db import DbSession
 from tendering.core.deps import AppSettings, Blobs, CurrentActor, Page, Queue, Secrets
-from tendering.core.errors import InvalidInput
+from tendering.core.errors import Inconsistent, InvalidInput
 from tendering.core.pagination import OffsetPagination
 from tendering.tenders import amendments, projects, queries, service
 from tendering.tenders.models import Category, Lot, NoticeStatus, ProcurementMethod, TenderProject
@@ -54,7 +54,8 @@ _BIDDER = requires_role(Role.BIDDER)
 
 async def _project_read(db_session: DbSession, project: TenderProject) -> ProjectRead:
     tenderer = await db_session.get(Organization, project.tenderer_id)
-    assert tenderer is not None
+    if tenderer is None:
+        raise Inconsistent("tenderer is missing")
     return ProjectRead(
         code=project.code,
         title=project.title,

@@ -20,7 +20,7 @@ from tendering.core.audit import lot_stream, record
 from tendering.core.auth.actor import Actor
 from tendering.core.blobs import StoredBlob
 from tendering.core.clock import db_now, rfc3339
-from tendering.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tendering.core.errors import Conflict, ErrorCode, Inconsistent, InvalidInput, NotFound
 from tendering.core.holidays import load_calendar
 from tendering.tenders.hooks import LotsPublished, lots_published
 from tendering.tenders.lots import LotView
@@ -150,7 +150,8 @@ def _schedule_payload(notice: Notice) -> dict[str, Any]:
 
 async def _check_notice_schedule(session: AsyncSession, notice: Notice, at: datetime) -> None:
     project = await session.get(TenderProject, notice.project_id)
-    assert project is not None
+    if project is None:
+        raise Inconsistent("project is missing")
     check_schedule(
         await project_rules(session, project),
         await load_calendar(session),

@@ -13,15 +13,25 @@ from tests.pdf import pdf_text
 
 
 def test_the_bundled_font_is_the_last_resort(monkeypatch):
-    monkeypatch.delenv("TENDERING_CJK_FONT", raising=False)
     monkeypatch.setattr(reports, "FONT_CANDIDATES", ("/nonexistent/font.ttc",))
+    monkeypatch.setattr(reports, "_configured", [])
     assert find_cjk_font() == BUNDLED_FONT
 
 
-def test_a_configured_font_that_is_missing_is_named(monkeypatch):
-    monkeypatch.setenv("TENDERING_CJK_FONT", "/nowhere/kai.ttf")
-    with pytest.raises(RuntimeError, match=r"/nowhere/kai\.ttf"):
-        find_cjk_font()
+def test_the_configured_font_comes_first(monkeypatch, tmp_path):
+    font = tmp_path / "kai.ttf"
+    font.write_bytes(BUNDLED_FONT.read_bytes())
+    monkeypatch.setattr(reports, "_configured", [])
+    reports.use_font(font)
+    assert find_cjk_font() == font
+    reports.use_font(None)
+    assert find_cjk_font() != font
+
+
+def test_a_configured_font_removed_since_start_up_is_named(tmp_path):
+    gone = tmp_path / "kai.ttf"
+    with pytest.raises(RuntimeError, match=r"kai\.ttf"):
+        find_cjk_font(gone)
 
 
 def test_the_bundled_font_writes_chinese_a_viewer_can_read():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from tendering.core.db import make_engine
-from tendering.core.errors import Conflict, TooManyRequests
+from tendering.core.errors import Conflict, Inconsistent, TooManyRequests, present
 from tendering.core.web import exception_handlers
 
 
@@ -82,7 +85,13 @@ def _mapping_app(database_url: str) -> Litestar:
     async def slow_down() -> None:
         raise TooManyRequests("Too many failed logins; wait.", retry_after=900)
 
-    return Litestar([conflict, nul, bug, slow_down], exception_handlers=exception_handlers)
+    @get("/broken-invariant")
+    async def broken_invariant() -> None:
+        present(None, "lot.id (secret-internal-detail)")
+
+    return Litestar(
+        [conflict, nul, bug, slow_down, broken_invariant], exception_handlers=exception_handlers
+    )
 
 
 async def test_platform_errors_keep_status_code_and_field(database_url):
@@ -136,3 +145,36 @@ async def test_litestar_errors_keep_their_headers_and_take_the_class_code(client
     assert unreadable.status_code == 400
     assert unreadable.json()["code"] == "request.bad"  # BadRequest's code, from errors.py
     assert "JSON is malformed" in unreadable.json()["detail"]
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_a_broken_invariant_is_a_logged_500_where_an_assert_was(database_url):
+    # `python -O` drops asserts: the code raises Inconsistent instead, even optimised.
+    app = _mapping_app(database_url)  # (Litestar sets up logging here: keep our handler after)
+    kept, web_log = _Kept(), logging.getLogger("tendering.web")
+    web_log.addHandler(kept)
+    try:
+        async with AsyncTestClient(app=app) as client:
+            response = await client.get("/broken-invariant")
+    finally:
+        web_log.removeHandler(kept)
+    assert response.status_code == 500
+    assert response.json()["code"] == "platform.internal"
+    assert "secret-internal-detail" not in response.text
+    (logged,) = kept.records
+    assert isinstance(logged.exc_info and logged.exc_info[1], Inconsistent)
+    assert "lot.id (secret-internal-detail) is missing" in str(logged.exc_info[1])
+
+
+def test_present_returns_what_is_there_and_names_what_is_not():
+    assert present(0, "zero") == 0
+    with pytest.raises(Inconsistent, match="the lot's key is missing"):
+        present(None, "the lot's key")

@@ -30,6 +30,7 @@ from typing import Any
 
 from tendering.core.audit.chain import GENESIS, checkpoint_message, event_hash
 from tendering.core.clock import rfc3339
+from tendering.core.errors import Inconsistent
 from tendering.core.signing import verify_signature
 
 __all__ = ["CheckpointRow", "EventRow", "Head", "Problem", "StreamReport", "StreamVerifier"]
@@ -236,7 +237,8 @@ class StreamVerifier:
                 self._problems[self._problems.index(latest)] = problem
 
     def _signature_ok(self, cp: CheckpointRow) -> bool:
-        assert self._public_key is not None
+        if self._public_key is None:
+            raise Inconsistent("self._public_key is missing")
         try:
             signature = base64.b64decode(cp.signature, validate=True)
         except (binascii.Error, ValueError):

@@ -46,7 +46,7 @@ from tendering.core.auth.throttle import (
 from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page
-from tendering.core.errors import Unauthorized
+from tendering.core.errors import Inconsistent, Unauthorized
 from tendering.core.pagination import OffsetPagination
 from tendering.settings import Settings
 
@@ -55,7 +55,8 @@ __all__ = ["OrganizationController", "UserController", "auth_handlers"]
 
 async def _me(session: AsyncSession, user_id: int) -> Me:
     user, org = await read_login(session, user_id)
-    assert user.id is not None
+    if user.id is None:
+        raise Inconsistent("user.id is missing")
     return Me(
         id=user.id,
         username=user.username,
@@ -122,7 +123,8 @@ async def login(
         raise
     if redis is not None:
         await forget_failures(redis, key)
-    assert user.id is not None
+    if user.id is None:
+        raise Inconsistent("user.id is missing")
     csrf = csrf_token_for(token)
     body = LoginResponse(
         token=token, expires_at=expires_at, csrf_token=csrf, user=await _me(db_session, user.id)
@@ -168,7 +170,9 @@ async def password(
 
 @get("/api/auth/me", tags=["auth"], guards=[requires_login])
 async def me(db_session: DbSession, actor: CurrentActor) -> Me:
-    assert actor.user_id is not None  # a request's actor is always a user
+    # a request's actor is always a user
+    if actor.user_id is None:
+        raise Inconsistent("actor.user_id is missing")
     return await _me(db_session, actor.user_id)
 
 

@@ -24,7 +24,14 @@ from tendering.core.auth.rules import (
     ensure_role_fits,
 )
 from tendering.core.auth.tokens import issue_token, revoke_token, revoke_user_tokens
-from tendering.core.errors import Conflict, ErrorCode, InvalidInput, RuleViolation, Unauthorized
+from tendering.core.errors import (
+    Conflict,
+    ErrorCode,
+    Inconsistent,
+    InvalidInput,
+    RuleViolation,
+    Unauthorized,
+)
 from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = [
@@ -263,11 +270,14 @@ async def deactivate_user(
             field="username",
         )
     organization = await session.get(Organization, user.organization_id)
-    assert organization is not None  # a foreign key
+    # a foreign key
+    if organization is None:
+        raise Inconsistent("organization is missing")
     if not user.is_active:
         return user, organization
     user.is_active = False
-    assert user.id is not None
+    if user.id is None:
+        raise Inconsistent("user.id is missing")
     await revoke_user_tokens(session, user.id)
     await session.flush()
     await record(
@@ -289,9 +299,11 @@ async def change_password(
     keep_token: str | None,
 ) -> None:
     """A user sets a new password; every other login of theirs is logged out."""
-    assert actor.user_id is not None
+    if actor.user_id is None:
+        raise Inconsistent("actor.user_id is missing")
     user = await session.get(User, actor.user_id)
-    assert user is not None
+    if user is None:
+        raise Inconsistent("user is missing")
     if not verify_password(user.password_hash, current_password):
         raise RuleViolation(
             "The current password is wrong.",
@@ -331,7 +343,8 @@ async def log_in(
         raise Unauthorized("Wrong username or password.", code=ErrorCode.AUTH_BAD_CREDENTIALS)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    assert user.id is not None
+    if user.id is None:
+        raise Inconsistent("user.id is missing")
     token, expires_at = await issue_token(session, user_id=user.id, hours=hours)
     return token, expires_at, user
 

@@ -12,7 +12,7 @@ A lot's opening key is an X25519 key pair::
     key_id(public_raw)                           # SHA-256 lowercase hex, in every header
 
     sealed = seal_file_key(file_key, public_raw, info=envelope_info("L-001", "B-042"))
-    assert len(sealed) == 80                     # 32-byte enc || 32-byte key + 16-byte tag
+    len(sealed) == 80                            # 32-byte enc || 32-byte key + 16-byte tag
     file_key == open_file_key(sealed, private, info=envelope_info("L-001", "B-042"))
 
 The 32-byte raw private key (:func:`private_raw_of`) is what Shamir splits; after

@@ -18,7 +18,7 @@ from sqlmodel import col
 from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.actor import Actor
 from tendering.core.calendar import WorkingCalendar
-from tendering.core.errors import ErrorCode, InvalidInput, NotFound
+from tendering.core.errors import ErrorCode, Inconsistent, InvalidInput, NotFound
 from tendering.core.holidays.models import CalendarDay, CalendarYear, DayKind
 from tendering.core.holidays.shipped import SHIPPED_DAYS, SHIPPED_YEARS
 from tendering.core.pagination import LimitOffset, paginate
@@ -134,7 +134,8 @@ async def set_calendar_day(
         payload={"day": day.isoformat(), "kind": kind.value, "name": name},
     )
     row = await session.get(CalendarDay, day, populate_existing=True)
-    assert row is not None
+    if row is None:
+        raise Inconsistent("row is missing")
     return row
 
 
