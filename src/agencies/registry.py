@@ -70,8 +70,9 @@ async def _organization(session: AsyncSession, actor: Actor) -> Organization:
 async def file_agency(session: AsyncSession, *, actor: Actor, filing: FilingIn) -> FilingRead:
     """Create or replace the actor's agency filing; it waits for review again."""
     org = await _organization(session, actor)
-    # Two first filings at once: the second waits here on the unique organization, then
-    # finds and locks the row the first made (a plain INSERT would fail it with a 500).
+    # Two first filings at once: the second waits here on the first's row, then finds and
+    # locks it (a plain INSERT would fail it with a 500). No conflict target: the agency's
+    # code is the organization's, so either unique index may be the one that is hit first.
     await session.execute(
         insert(Agency)
         .values(
@@ -85,7 +86,7 @@ async def file_agency(session: AsyncSession, *, actor: Actor, filing: FilingIn) 
             suspended=False,
             suspension_note="",
         )
-        .on_conflict_do_nothing(index_elements=["organization_id"])
+        .on_conflict_do_nothing()
     )
     row = (
         await session.scalars(
