@@ -37,6 +37,7 @@ __all__ = ["create_app", "register_contexts"]
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
     from agencies.routes import agency_handlers
+    from auction.routes import auction_handlers
     from experts.routes import ExpertAnswerController, ExpertController
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
@@ -66,6 +67,7 @@ def _route_handlers() -> list[Any]:
         ExpertController,
         ExpertAnswerController,
         *agency_handlers,
+        *auction_handlers,
     ]
 
 
