@@ -47,10 +47,12 @@ __all__ = [
     "advance",
     "initial_state",
     "judge_bid",
+    "next_boundary",
     "open_live",
     "outcome",
     "pause",
     "resume",
+    "steps",
 ]
 
 
@@ -180,12 +182,31 @@ def advance(terms: Terms, state: State, now: datetime) -> State:
     """The state at ``now``: every phase boundary at or before ``now`` crossed, each from the
     time it fell due (so ``advance(advance(s, t1), t2) == advance(s, t2)`` for t1 ≤ t2).
     A paused auction does not move."""
+    crossed = steps(terms, state, now)
+    return crossed[-1] if crossed else state
+
+
+def steps(terms: Terms, state: State, now: datetime) -> list[State]:
+    """Each state :func:`advance` passes through on the way to ``now`` (empty: none), so
+    the caller can announce every phase change, not just the last."""
+    crossed: list[State] = []
     while not state.paused and state.ends_at is not None:
         moved = _step(terms, state, now)
         if moved is None:
-            return state
+            break
+        crossed.append(moved)
         state = moved
-    return state
+    return crossed
+
+
+def next_boundary(terms: Terms, state: State) -> datetime | None:
+    """When the state next changes by itself (``None``: paused, ended, or waiting for the
+    auctioneer): the time a job should look again."""
+    if state.paused or state.ends_at is None:
+        return None
+    if state.phase is Phase.LISTING and not state.freeze_decided:
+        return state.ends_at - terms.freeze_before
+    return state.ends_at
 
 
 def _step(terms: Terms, state: State, now: datetime) -> State | None:

@@ -28,10 +28,12 @@ from auction.rules import (
     advance,
     initial_state,
     judge_bid,
+    next_boundary,
     open_live,
     outcome,
     pause,
     resume,
+    steps,
 )
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -435,6 +437,18 @@ class AuctionMachine(RuleBasedStateMachine):
             assert len({paddle for paddle, _ in self.accepted}) >= 2
         if self.terms.mode is Mode.ENGLISH:
             assert not self.phases_seen & {Phase.LISTING, Phase.FROZEN, Phase.TIMED}
+
+    @invariant()
+    def nothing_changes_before_the_next_boundary_and_something_at_it(self) -> None:
+        state = advance(self.terms, self.state, self.now)
+        boundary = next_boundary(self.terms, state)
+        if boundary is None:
+            assert advance(self.terms, state, self.now + timedelta(days=400)) == state
+            return
+        tick = timedelta(microseconds=1)
+        assert advance(self.terms, state, max(self.now, boundary - tick)) == state
+        crossed = steps(self.terms, state, max(self.now, boundary))
+        assert crossed and crossed[-1] == advance(self.terms, state, boundary)
 
     @invariant()
     def a_paused_auction_keeps_its_time_left(self) -> None:
