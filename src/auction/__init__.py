@@ -6,6 +6,7 @@ What the bidding side uses, in the caller's transaction::
 
     auction = await auction_for_update(session, code)      # the row, locked FOR UPDATE
     paddle = await paddle_of(session, code, actor, secrecy=secrecy)  # or 403 not_approved
+    result = await settle(session, auction, secrecy=, key=, store=)  # once bidding ended
 """
 
 from auction.lookup import auction_for_update, get_auction, paddle_of
@@ -20,6 +21,8 @@ from auction.models import (
     BidPhase,
     Outcome,
 )
+from auction.result import Settlement, settle
+from auction.transcript import build_transcript
 
 __all__ = [
     "BIDDING_STATES",
@@ -31,7 +34,10 @@ __all__ = [
     "AuctionState",
     "BidPhase",
     "Outcome",
+    "Settlement",
     "auction_for_update",
+    "build_transcript",
     "get_auction",
     "paddle_of",
+    "settle",
 ]

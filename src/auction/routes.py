@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -57,6 +57,7 @@ __all__ = ["AuctionController", "PublicAuctionController", "auction_handlers"]
 STAFF = requires_role(Role.STAFF, Role.ADMIN)
 READERS = requires_role(Role.STAFF, Role.AUCTIONEER, Role.SUPERVISOR, Role.ADMIN)
 BIDDER = requires_role(Role.BIDDER)
+RegistrationRef = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$")]
 
 
 async def _read(db_session: DbSession, row: Auction) -> AuctionRead:
@@ -79,11 +80,11 @@ class AuctionController(Controller):
         self,
         db_session: DbSession,
         page: Page,
-        state: Annotated[AuctionState | None, QueryParameter()] = None,
+        in_state: Annotated[AuctionState | None, QueryParameter(name="state")] = None,
     ) -> OffsetPagination[AuctionRead]:
         query = select(Auction).order_by(col(Auction.id).desc())
-        if state is not None:
-            query = query.where(col(Auction.state) == state)
+        if in_state is not None:
+            query = query.where(col(Auction.state) == in_state)
         rows, total = await paginate(db_session, query, page)
         items = [await _read(db_session, row) for (row,) in rows]
         return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
@@ -147,7 +148,7 @@ class AuctionController(Controller):
         actor: CurrentActor,
         secrecy: Secrets,
         code: PathCode,
-        ref: str,
+        ref: RegistrationRef,
         data: JSONBody[DecisionIn],
     ) -> RegistrationRead:
         return await registration.decide(
