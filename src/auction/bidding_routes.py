@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 from pydantic import ValidationError
 
 from auction.bid_schemas import BidIn, BidRead, ClockRead, FramesRead, PauseIn, ResumeIn
@@ -44,7 +44,8 @@ __all__ = ["BiddingController", "bidding_handlers", "live_socket"]
 BIDDER = requires_role(Role.BIDDER)
 GAVEL = requires_role(Role.AUCTIONEER, Role.STAFF)
 
-AfterSeq = Annotated[int, Parameter(query="after_seq", ge=0, le=2_147_483_647, default=0)]
+AfterSeq = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="frames after this seq")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="at most this many frames")]
 
 
 def _bidding(request: Request[Any, Any, Any] | WebSocket[Any, Any, Any]) -> Bidding:
@@ -93,7 +94,11 @@ class BiddingController(Controller):
 
     @post("/{code:str}/bids", guards=[BIDDER], status_code=201, summary="Place a bid")
     async def place_bid(
-        self, request: Request[Any, Any, Any], code: PathCode, data: BidIn, actor: CurrentActor
+        self,
+        request: Request[Any, Any, Any],
+        code: PathCode,
+        data: JSONBody[BidIn],
+        actor: CurrentActor,
     ) -> BidRead:
         """Decided by the auction's one writer, by the database clock. A refusal says why:
         409 ``auction.outbid`` (with the current price), 400 ``auction.not_increment`` /
@@ -115,8 +120,8 @@ class BiddingController(Controller):
         self,
         request: Request[Any, Any, Any],
         code: PathCode,
-        after_seq: AfterSeq,
-        limit: Annotated[int, Parameter(query="limit", ge=1, le=500, default=500)],
+        after_seq: AfterSeq = 0,
+        limit: Limit = 500,
     ) -> FramesRead:
         bidding = _bidding(request)
         found = await bidding.frames(code, after_seq, limit)
@@ -135,7 +140,7 @@ class BiddingController(Controller):
         self,
         request: Request[Any, Any, Any],
         code: PathCode,
-        data: PauseIn,
+        data: JSONBody[PauseIn],
         actor: CurrentActor,
         platform_key: SigningKey,
     ) -> ClockRead:
@@ -152,7 +157,11 @@ class BiddingController(Controller):
 
     @post("/{code:str}/resume", guards=[GAVEL], status_code=200, summary="Resume the countdown")
     async def resume(
-        self, request: Request[Any, Any, Any], code: PathCode, data: ResumeIn, actor: CurrentActor
+        self,
+        request: Request[Any, Any, Any],
+        code: PathCode,
+        data: JSONBody[ResumeIn],
+        actor: CurrentActor,
     ) -> ClockRead:
         async with session_scope(_bidding(request).sessionmaker) as session:
             moved = await resume_auction(session, code=code, actor=actor, reason=data.reason)
@@ -182,7 +191,7 @@ class BiddingController(Controller):
     "/api/auctions/{code:str}/live",
     opt=public("anyone may watch a live auction; bidding on it needs an approved login"),
 )
-async def live_socket(socket: WebSocket[Any, Any, Any], code: str) -> None:
+async def live_socket(socket: WebSocket[Any, Any, Any], code: PathCode) -> None:
     """Watch (and, logged in and approved, bid on) an auction; ``?after_seq=N`` resumes."""
     bidding = _bidding(socket)
     try:

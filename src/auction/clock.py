@@ -38,7 +38,7 @@ from auction.rules import (
     resume,
     steps,
 )
-from auction.snapshot import Snapshot, state_of, terms_of
+from auction.snapshot import Snapshot, as_stored, state_of, terms_of
 from auction.writer import lock_auction, phase_frame_fields, write_state
 from tendering.core.audit import auction_stream, record
 from tendering.core.auth.actor import Actor
@@ -115,7 +115,8 @@ class _Change:
                 self.ended = True
                 break
             self.state = crossed
-            self.note("phase", "auction.phase_changed", CLOCK_ACTOR, **phase_frame_fields(crossed))
+            fields = phase_frame_fields(self.terms, crossed)
+            self.note("phase", "auction.phase_changed", CLOCK_ACTOR, **fields)
 
     def note(self, kind: str, action: str, actor: str, **body: Any) -> None:
         self.book.add(kind, **body)
@@ -130,7 +131,9 @@ class _Change:
         return Moved(
             code=self.row.code,
             frames=self.book.frames,
-            next_at=None if self.ended else next_boundary(self.terms, self.state),
+            next_at=None
+            if self.ended
+            else next_boundary(self.terms, as_stored(self.terms, self.state)),
             state=self.state,
         )
 
@@ -163,7 +166,8 @@ async def open_auction(session: AsyncSession, *, code: str, actor: Actor) -> Mov
         change.state = open_live(change.terms, change.state, change.now)
     except RuleBroken as error:
         raise _refuse(error) from error
-    change.note("phase", "auction.opened", actor.ref, **phase_frame_fields(change.state))
+    fields = phase_frame_fields(change.terms, change.state)
+    change.note("phase", "auction.opened", actor.ref, **fields)
     return await change.write(session)
 
 
@@ -231,7 +235,9 @@ async def resume_auction(session: AsyncSession, *, code: str, actor: Actor, reas
         actor.ref,
         reason=reason,
         by=actor.ref,
-        **{k: v for k, v in phase_frame_fields(change.state).items() if k != "paused"},
+        **{
+            k: v for k, v in phase_frame_fields(change.terms, change.state).items() if k != "paused"
+        },
     )
     return await change.write(session)
 

@@ -13,7 +13,7 @@ timed bidding starts (listing end + preparation), which reads back as ``preparat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "READ_ONE",
     "READ_RUNNING",
     "Snapshot",
+    "as_stored",
     "columns_of",
     "state_of",
     "terms_of",
@@ -136,14 +137,24 @@ def state_of(row: Snapshot) -> State:
     )
 
 
+def as_stored(terms: Terms, state: State) -> State:
+    """``state`` as the table keeps it: a frozen listing is ``preparation`` until timed
+    bidding starts (the listing end plus the preparation period)."""
+    if state.phase is not Phase.FROZEN:
+        return state
+    return replace(
+        state,
+        phase=Phase.PREPARATION,
+        ends_at=None if state.ends_at is None else state.ends_at + terms.preparation,
+        paused_left=None if state.paused_left is None else state.paused_left + terms.preparation,
+    )
+
+
 def columns_of(terms: Terms, state: State, row: Snapshot) -> dict[str, Any]:
     """The values of the writer's ``UPDATE`` for ``state`` (never ``ended``: closing is the
     result's to write, ``settle``)."""
-    phase, ends_at, left = state.phase, state.ends_at, state.paused_left
-    if phase is Phase.FROZEN:
-        phase = Phase.PREPARATION  # timed bidding starts after the listing end + preparation
-        ends_at = None if ends_at is None else ends_at + terms.preparation
-        left = None if left is None else left + terms.preparation
+    kept = as_stored(terms, state)
+    phase, ends_at, left = kept.phase, kept.ends_at, kept.paused_left
     stored = {
         Phase.LISTING: AuctionState.LISTING,
         Phase.PREPARATION: AuctionState.PREPARING,

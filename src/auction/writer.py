@@ -28,7 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auction.frames import FrameBook, iso
 from auction.rules import Accepted, Phase, Refusal, State, Terms, judge_bid, steps
-from auction.snapshot import READ_FOR_WRITER, Snapshot, columns_of, state_of, terms_of
+from auction.snapshot import (
+    READ_FOR_WRITER,
+    Snapshot,
+    as_stored,
+    columns_of,
+    state_of,
+    terms_of,
+)
 from tendering.core.audit import auction_stream, record
 from tendering.core.channels import Frame
 from tendering.core.errors import ErrorCode, NotFound, PlatformError, TooManyRequests
@@ -147,12 +154,14 @@ async def lock_auction(session: AsyncSession, auction_id: int) -> tuple[Snapshot
     return Snapshot.of(found), now
 
 
-def phase_frame_fields(state: State) -> dict[str, Any]:
+def phase_frame_fields(terms: Terms, state: State) -> dict[str, Any]:
+    """A phase frame's fields; ``ends_at`` is when bidding next changes (for a frozen
+    listing: when timed bidding starts)."""
     return {
         "phase": str(state.phase),
         "price_fen": state.price,
         "leader": state.leader,
-        "ends_at": iso(state.ends_at),
+        "ends_at": iso(as_stored(terms, state).ends_at),
         "paused": state.paused,
     }
 
@@ -171,8 +180,8 @@ async def decide(session: AsyncSession, auction_id: int, bids: Sequence[PendingB
         if crossed.phase is Phase.ENDED:
             break  # closing writes the result (``clock.py``); bids are refused meanwhile
         to_write = crossed
-        book.add("phase", **phase_frame_fields(crossed))
-        events.append(("auction.phase_changed", phase_frame_fields(crossed)))
+        book.add("phase", **phase_frame_fields(terms, crossed))
+        events.append(("auction.phase_changed", phase_frame_fields(terms, crossed)))
     known = await _known(session, auction_id, bids)
     accepted: list[tuple[PendingBid, int, str]] = []
     decisions: list[BidDecision] = []

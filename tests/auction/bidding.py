@@ -25,23 +25,28 @@ async def started(
     bidders: int = 3,
     mode: str = "live",
     countdown_seconds: int = 240,
-    listing_minutes: int | None = None,
+    listing_seconds: int | None = None,
+    freeze_before_seconds: int = 3600,
+    preparation_seconds: int = 900,
 ) -> tuple[Auction, list[tuple[Any, str]], Any]:
     """An announced auction with approved bidders whose bidding starts now: a live auction
-    opened by an auctioneer (returned), or a listing (``listing_minutes`` long)."""
+    opened by an auctioneer (returned), or a listing (``listing_seconds`` long)."""
     auction = await made(session, desk, mode=mode)
     found = await approved_bidders(session, people, desk, secrecy, auction, bidders)
     now = await db_now(session)
     await session.execute(
         text(
             "UPDATE auction SET starts_at = :starts, listing_ends_at = :ends,"
-            " countdown_seconds = :countdown WHERE id = :id"
+            " countdown_seconds = :countdown, freeze_before_seconds = :freeze,"
+            " preparation_seconds = :preparation WHERE id = :id"
         ),
         {
             "id": auction.id,
             "starts": now - timedelta(seconds=1),
-            "ends": None if listing_minutes is None else now + timedelta(minutes=listing_minutes),
+            "ends": None if listing_seconds is None else now + timedelta(seconds=listing_seconds),
             "countdown": countdown_seconds,
+            "freeze": freeze_before_seconds,
+            "preparation": preparation_seconds,
         },
     )
     auctioneer = await people.user(Role.AUCTIONEER)
