@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import text
@@ -68,7 +69,8 @@ async def test_fifty_bidders_bidding_twenty_times_at_once(
     rows = (
         await session.execute(
             text(
-                "SELECT seq, paddle, amount_fen FROM auction_bid WHERE auction_id = :id ORDER BY seq"
+                "SELECT seq, paddle, amount_fen FROM auction_bid"
+                " WHERE auction_id = :id ORDER BY seq"
             ),
             {"id": auction.id},
         )
@@ -78,7 +80,7 @@ async def test_fifty_bidders_bidding_twenty_times_at_once(
     assert len(answers) >= BIDDERS * BIDS
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))  # gapless
     assert len(set(amounts)) == len(amounts)  # no price accepted twice
-    assert all(a < b for a, b in zip(amounts, amounts[1:], strict=False))  # strictly rising
+    assert all(a < b for a, b in pairwise(amounts))  # strictly rising
     assert sorted((a.seq, a.amount_fen) for a in accepted) == [(r.seq, r.amount_fen) for r in rows]
     current = (
         await session.execute(
