@@ -81,9 +81,7 @@ def _iso(moment: datetime) -> str:
 async def _backdated(session: AsyncSession, actor: Actor, row: Auction, state: str) -> None:
     """Announced at its planned time (in the past) and now in ``state``."""
     row.state = state
-    row.announced_at = row.announce_at
-    if state == AuctionState.LISTING:
-        row.ends_at = row.listing_ends_at
+    row.announced_at = row.announce_at  # the countdown fields stay the bidding side's
     await session.flush()
     await record(
         session,
