@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -115,20 +116,36 @@ async def register(
     if row is None:
         tag = registration_tag(secrecy, auction_id, organization_id)
         holder = {"auction_id": auction_id, "organization_id": organization_id, "user_id": user_id}
-        row = AuctionRegistration(
-            tag=tag,
-            holder=secrecy.seal(_purpose(tag), holder),
-            ref=secrets.token_hex(16),
-            applied_at=await db_now(session),
-        )
-        session.add(row)
-        await session.flush()
-        await record(
-            session,
-            stream=GLOBAL,
-            action="auction.registration_applied",
-            actor=_SYSTEM,
-            payload={"registration": row.ref},
+        # Two applications of one organization at once: the unique tag keeps one, the
+        # other finds it (no 500 for a double click).
+        inserted = (
+            await session.execute(
+                insert(AuctionRegistration)
+                .values(
+                    tag=tag,
+                    holder=secrecy.seal(_purpose(tag), holder),
+                    ref=secrets.token_hex(16),
+                    state=RegistrationState.APPLIED,
+                    applied_at=await db_now(session),
+                    note="",
+                )
+                .on_conflict_do_nothing(index_elements=["tag"])
+                .returning(col(AuctionRegistration.ref))
+            )
+        ).scalar()
+        if inserted is not None:
+            await record(
+                session,
+                stream=GLOBAL,
+                action="auction.registration_applied",
+                actor=_SYSTEM,
+                payload={"registration": inserted},
+            )
+        row = present(
+            await registration_of(
+                session, secrecy=secrecy, auction_id=auction_id, organization_id=organization_id
+            ),
+            "registration",
         )
     await open_deposit_account(
         session,
