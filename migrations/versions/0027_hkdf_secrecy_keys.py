@@ -8,8 +8,9 @@ HKDF-SHA256 (RFC 5869) of the platform's signing seed, no salt, ``info`` =
 migration's one transaction, every row keyed by the old keys (the downgrade does the reverse):
 
 * ``bid.bidder_tag``: tag of (lot, organization), or of a decoy (``"decoy"``, lot, index).
-  Rows name no lot, so each is found by the opening's result, else by trying every lot with
-  an opening key with every organization that has a bidder key, and every decoy index;
+  Rows name no lot, so each tag is found among the pairs the opening's results and the
+  registrations name and every lot's decoy indexes, else by trying every lot with an opening
+  key with every organization that has a bidder key (lots × organizations HMACs at worst);
 * ``tender_registration.tag`` and ``holder`` (sealed for ``registration|<tag>``),
   ``tender_question.asker``;
 * ``deposit_account.holder_tag`` and ``terms``; ``statement_line.payer``; ``refund_line.payee``;
@@ -110,6 +111,7 @@ class _Rekey:
     def __init__(self, bind: sa.Connection, old: _Keys, new: _Keys) -> None:
         self.bind, self.old, self.new = bind, old, new
         self.updates: list[tuple[str, list[dict[str, Any]]]] = []
+        self.registered: list[tuple[int, int]] = []  # (lot, organization), from registrations
 
     def rows(self, sql: str) -> Sequence[Any]:
         return self.bind.execute(sa.text(sql)).all()
@@ -147,6 +149,7 @@ def _registrations(job: _Rekey) -> None:
         lot, org = int(ids["lot_id"]), int(ids["organization_id"])
         if job.old.tag("registration", lot, org) != row.tag:
             raise RuntimeError(f"registration row {row.id}: its sealed ids do not match its tag")
+        job.registered.append((lot, org))
         tag = job.new.tag("registration", lot, org)
         holder = job.new.seal(f"registration|{tag}", plain)
         params.append({"id": row.id, "tag": tag, "holder": holder})
@@ -189,33 +192,31 @@ _IN_FLIGHT = """
 
 
 def _bids(job: _Rekey) -> None:
-    """Each bid row's (lot, organization) or (lot, decoy index), found under the old key."""
-    tags = {row.id: row.bidder_tag for row in job.rows("SELECT id, bidder_tag FROM bid")}
-    if not tags:
+    """Each bid tag's (lot, organization) or (lot, decoy index), found under the old key.
+    Every version of a bidder's bid for a lot carries the same tag, so tags are searched,
+    not rows: first the pairs the opening's results and the registrations name (a bidder
+    registers before it bids) and the decoys, then, for what is left, every pair."""
+    rows = job.rows("SELECT id, bidder_tag FROM bid")
+    if not rows:
         return
-    found: dict[int, tuple[int, str, int]] = {}  # bid id: (lot, "org" or "decoy", which)
+    rest = {row.bidder_tag for row in rows}
+    found: dict[str, tuple[int, str, int]] = {}  # old tag: (lot, "org" or "decoy", which)
     opened = job.rows(
-        "SELECT bid_id, lot_id, organization_id FROM opening_result"
+        "SELECT DISTINCT lot_id, organization_id FROM opening_result"
         " WHERE organization_id IS NOT NULL"
     )
-    for bid_id, lot, org in opened:
-        if bid_id in tags and job.old.tag(lot, org) == tags[bid_id]:
-            found[bid_id] = (lot, "org", org)
-    rest: dict[str, list[int]] = {}
-    for bid_id, tag in tags.items():
-        if bid_id not in found:
-            rest.setdefault(tag, []).append(bid_id)
     lots = [r[0] for r in job.rows("SELECT lot_id FROM opening_lot_key ORDER BY lot_id")]
     orgs = [r[0] for r in job.rows("SELECT DISTINCT organization_id FROM bidder_key")]
-    candidates = _candidates(lots, orgs)
-    for lot, kind, which in candidates:
+    tagger = _Tagger(job.old.tag_key)
+    for lot, kind, which in _candidates([*opened, *job.registered], lots, orgs):
         if not rest:
             break
-        old = job.old.tag("decoy", lot, which) if kind == "decoy" else job.old.tag(lot, which)
-        for bid_id in rest.pop(old, []):
-            found[bid_id] = (lot, kind, which)
+        old = tagger.tag("decoy", lot, which) if kind == "decoy" else tagger.tag(lot, which)
+        if old in rest:
+            rest.discard(old)
+            found[old] = (lot, kind, which)
     if rest:
-        ids = sorted(i for group in rest.values() for i in group)
+        ids = sorted(row.id for row in rows if row.bidder_tag in rest)
         raise RuntimeError(
             f"bid rows {ids[:10]} carry a tag of no lot and organization under this signing"
             " key: run the migration with the key the platform tagged them with"
@@ -230,16 +231,33 @@ def _bids(job: _Rekey) -> None:
             " bids has been opened (or its notice terminated)"
         )
     params = []
-    for bid_id, (lot, kind, which) in found.items():
+    for old, (lot, kind, which) in found.items():
         tag = job.new.tag("decoy", lot, which) if kind == "decoy" else job.new.tag(lot, which)
-        params.append({"id": bid_id, "tag": tag})
-    job.plan("UPDATE bid SET bidder_tag = :tag WHERE id = :id", params)
+        params.append({"old": old, "tag": tag})
+    job.plan("UPDATE bid SET bidder_tag = :tag WHERE bidder_tag = :old", params)
 
 
-def _candidates(lots: Iterable[int], orgs: Sequence[int]) -> Iterable[tuple[int, str, int]]:
+class _Tagger:
+    """``_Keys.tag``, the HMAC's keyed state made once: the search computes millions."""
+
+    def __init__(self, key: bytes) -> None:
+        self.keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def tag(self, *parts: str | int) -> str:
+        mac = self.keyed.copy()
+        mac.update("|".join(str(part) for part in parts).encode())
+        return mac.hexdigest()
+
+
+def _candidates(
+    named: Iterable[tuple[int, int]], lots: Sequence[int], orgs: Sequence[int]
+) -> Iterable[tuple[int, str, int]]:
+    for lot, org in named:
+        yield lot, "org", org
     for lot in lots:
         for index in range(_DECOYS):
             yield lot, "decoy", index
+    for lot in lots:
         for org in orgs:
             yield lot, "org", org
 
@@ -275,8 +293,8 @@ def _rekey(direction: str) -> None:
     )
     v1, v2 = _Keys.v1(seed), _Keys.v2(seed)
     job = _Rekey(bind, *((v1, v2) if direction == "v1 to v2" else (v2, v1)))
-    _bids(job)
     _registrations(job)
+    _bids(job)  # after the registrations: the pairs they name are tried first
     _resealed(job, "tender_question", "id", "asker", "question|{asker_ref}")
     _deposits(job)
     _resealed(job, "statement_line", "id", "payer", "statement_line:{bank_account}:{bank_ref}")
