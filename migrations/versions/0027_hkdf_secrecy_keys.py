@@ -279,11 +279,14 @@ _TABLES = (
 
 def _rekey(direction: str) -> None:
     bind = op.get_bind()
-    counts = [
+    # No row may be written between this read and the re-key's write (a process still on
+    # the old keys would leave a row nobody can read): writers wait, readers do not.
+    bind.execute(sa.text(f"LOCK TABLE {', '.join(_TABLES)} IN EXCLUSIVE MODE"))
+    filled = [
         bind.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {t})")).scalar()  # noqa: S608
         for t in _TABLES
     ]
-    if not any(counts):
+    if not any(filled):
         return  # nothing keyed: no key needed
     from tendering.core.migrate import platform_seed
 
