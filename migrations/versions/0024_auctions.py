@@ -8,10 +8,12 @@
 * ``auction_bid``: accepted bids, gapless ``seq`` and the idempotency key unique per auction;
 * ``auction_pause``: the auctioneer's pauses and resumes.
 
-New tables only: the downgrade drops them.
+New tables only: the downgrade drops them. After 0027 (the HKDF secrecy keys): the
+registrations' tags, holders and paddle tags and the sealed reserves are written with the
+v2 keys from the start, so no re-keying is needed here.
 
 Revision ID: 0024
-Revises: 0023
+Revises: 0027
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0024"
-down_revision = "0023"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

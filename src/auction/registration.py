@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -44,6 +45,7 @@ __all__ = [
     "decide",
     "deposit_subject",
     "own_registration",
+    "register",
 ]
 
 _OPEN_STATES = (AuctionState.ANNOUNCED, AuctionState.LISTING)
@@ -92,42 +94,69 @@ async def apply(
             code=ErrorCode.AUCTION_REGISTRATION_STATE,
             field="auction",
         )
-    auction_id = present(auction.id, "auction.id")
-    existing = await registration_of(
-        session, secrecy=secrecy, auction_id=auction_id, organization_id=actor.organization_id
+    await register(
+        session,
+        secrecy=secrecy,
+        auction=auction,
+        organization_id=actor.organization_id,
+        user_id=actor.user_id or 0,
     )
-    if existing is None:
-        tag = registration_tag(secrecy, auction_id, actor.organization_id)
-        holder = {
-            "auction_id": auction_id,
-            "organization_id": actor.organization_id,
-            "user_id": actor.user_id or 0,
-        }
-        row = AuctionRegistration(
-            tag=tag,
-            holder=secrecy.seal(_purpose(tag), holder),
-            ref=secrets.token_hex(16),
-            applied_at=now,
-        )
-        session.add(row)
-        await session.flush()
-        await record(
-            session,
-            stream=GLOBAL,
-            action="auction.registration_applied",
-            actor=_SYSTEM,
-            payload={"registration": row.ref},
+    return await own_registration(session, secrecy=secrecy, actor=actor, code=code)
+
+
+async def register(
+    session: AsyncSession, *, secrecy: Secrecy, auction: Auction, organization_id: int, user_id: int
+) -> AuctionRegistration:
+    """The organization's application (made once) and its deposit account; the window is
+    the caller's to check (:func:`apply`; the demo backdates)."""
+    auction_id = present(auction.id, "auction.id")
+    row = await registration_of(
+        session, secrecy=secrecy, auction_id=auction_id, organization_id=organization_id
+    )
+    if row is None:
+        tag = registration_tag(secrecy, auction_id, organization_id)
+        holder = {"auction_id": auction_id, "organization_id": organization_id, "user_id": user_id}
+        # Two applications of one organization at once: the unique tag keeps one, the
+        # other finds it (no 500 for a double click).
+        inserted = (
+            await session.execute(
+                insert(AuctionRegistration)
+                .values(
+                    tag=tag,
+                    holder=secrecy.seal(_purpose(tag), holder),
+                    ref=secrets.token_hex(16),
+                    state=RegistrationState.APPLIED,
+                    applied_at=await db_now(session),
+                    note="",
+                )
+                .on_conflict_do_nothing(index_elements=["tag"])
+                .returning(col(AuctionRegistration.ref))
+            )
+        ).scalar()
+        if inserted is not None:
+            await record(
+                session,
+                stream=GLOBAL,
+                action="auction.registration_applied",
+                actor=_SYSTEM,
+                payload={"registration": inserted},
+            )
+        row = present(
+            await registration_of(
+                session, secrecy=secrecy, auction_id=auction_id, organization_id=organization_id
+            ),
+            "registration",
         )
     await open_deposit_account(
         session,
         secrecy=secrecy,
-        bidder_org_id=actor.organization_id,
-        subject=deposit_subject(code),
+        bidder_org_id=organization_id,
+        subject=deposit_subject(auction.code),
         amount_due_fen=auction.deposit_fen,
         deadline=auction.deposit_deadline,
         actor=_SYSTEM,
     )
-    return await own_registration(session, secrecy=secrecy, actor=actor, code=code)
+    return row
 
 
 async def own_registration(

@@ -31,7 +31,13 @@ from tendering.core.clock import db_now, rfc3339
 from tendering.core.errors import Conflict, ErrorCode, Forbidden, Inconsistent
 from tendering.core.secrecy import Secrecy
 
-__all__ = ["OpenedReserve", "enter_reserve", "open_reserve", "reserve_commitment"]
+__all__ = [
+    "OpenedReserve",
+    "enter_reserve",
+    "open_reserve",
+    "reserve_commitment",
+    "seal_reserve",
+]
 
 RESERVE_VERSION = "reserve-v1"
 
@@ -73,22 +79,31 @@ async def enter_reserve(
             field="reserve_fen",
             details={"cutoff_at": rfc3339(row.reserve_cutoff_at)},
         )
+    await seal_reserve(session, secrecy=secrecy, actor=actor, row=row, reserve_fen=reserve_fen)
+    return row
+
+
+async def seal_reserve(
+    session: AsyncSession, *, secrecy: Secrecy, actor: Actor, row: Auction, reserve_fen: int
+) -> str:
+    """Seal ``reserve_fen`` on ``row`` and chain its commitment (who and when are the
+    caller's to check: :func:`enter_reserve`); returns the commitment."""
     nonce = os.urandom(16)
-    commitment = reserve_commitment(code, reserve_fen, nonce)
+    commitment = reserve_commitment(row.code, reserve_fen, nonce)
     row.reserve_box = secrecy.seal(
-        _purpose(code), {"reserve_fen": reserve_fen, "nonce": nonce.hex()}
+        _purpose(row.code), {"reserve_fen": reserve_fen, "nonce": nonce.hex()}
     )
     row.reserve_commitment = commitment
-    row.reserve_entered_at = now
+    row.reserve_entered_at = await db_now(session)
     await session.flush()
     await record(
         session,
-        stream=auction_stream(code),
+        stream=auction_stream(row.code),
         action="auction.reserve_entered",
         actor=actor,
         payload={"version": RESERVE_VERSION, "commitment": commitment},
     )
-    return row
+    return commitment
 
 
 async def _chained_commitment(session: AsyncSession, code: str) -> str | None:

@@ -3,11 +3,11 @@ registrations and the result."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
 from auction.models import (
     Auction,
@@ -98,6 +98,32 @@ class AuctionIn(BaseModel):
     reserve_user_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="the user who enters the reserve (底价)"
     )
+
+    @model_validator(mode="after")
+    def _plausible_times(self) -> AuctionIn:
+        # Far-off years would overflow the period arithmetic (a 500); no auction is
+        # announced outside this century.
+        for name in _TIMES:
+            moment = getattr(self, name)
+            if moment is None:
+                continue
+            try:
+                year = moment.astimezone(UTC).year
+            except OverflowError:
+                year = 0
+            if not 2000 <= year <= 2099:
+                raise ValueError(f"{name} 须在 2000–2099 年之间 (must fall in 2000-2099)")
+        return self
+
+
+_TIMES = (
+    "announce_at",
+    "registration_from",
+    "registration_to",
+    "deposit_deadline",
+    "starts_at",
+    "listing_ends_at",
+)
 
 
 class AuctionRead(BaseModel):

@@ -124,6 +124,12 @@ def register_contexts() -> None:
     from agencies.demo import add_demo_agencies
 
     register_demo_step(add_demo_agencies)
+    from auction.demo import add_demo_auctions, approve_demo_bidders
+    from tendering.ledger.demo import add_demo_requested_deposits
+
+    register_demo_step(add_demo_auctions)  # the auctions and the demo bidders' applications
+    register_demo_step(add_demo_requested_deposits)  # the bank pays what they asked for
+    register_demo_step(approve_demo_bidders)  # approved only once the ledger says received
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

@@ -140,3 +140,11 @@ async def test_result_pdf_and_transcript_downloads(client, login, session, desk,
     assert (await client.get(f"/api/auctions/{code}/transcript", headers=bidder)).status_code == 403
     public = (await client.get(f"/api/public/auctions/{code}")).json()
     assert public["outcome"] == "failed" and public["state"] == "closed"
+
+
+async def test_times_outside_the_century_are_refused_as_input(client, login, session, desk):
+    staff = await login(desk.staff)
+    far = await create(client, staff, session, desk, starts_at="9999-12-31T23:59:59+00:00")
+    assert far.status_code == 400 and far.json()["code"] == "input.invalid"
+    early = await create(client, staff, session, desk, announce_at="0001-01-01T00:00:00+14:00")
+    assert early.status_code == 400
