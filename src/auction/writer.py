@@ -16,6 +16,7 @@ connection) and its bidders, who had no answer, retry with their idempotency key
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,6 +39,7 @@ from auction.snapshot import (
 )
 from tendering.core.audit import auction_stream, record
 from tendering.core.channels import Frame
+from tendering.core.clock import parse_rfc3339
 from tendering.core.errors import ErrorCode, NotFound, PlatformError, TooManyRequests
 
 __all__ = [
@@ -60,14 +62,7 @@ WRITER_LOCK = 0x41554354  # "AUCT"
 WRITER_ACTOR = "system:auction.writer"
 MAX_BATCH = 500
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:lock, :id) AS locked, clock_timestamp() AS now")
-
-_KNOWN = text(
-    """
-    SELECT idempotency_key, seq, paddle, amount_fen, phase, accepted_at FROM auction_bid
-    WHERE auction_id = :id AND idempotency_key = ANY(CAST(:keys AS text[]))
-    """
-)
+_LOCK = text("SELECT pg_advisory_xact_lock(:lock, :id)")
 
 # Everything a batch changes, in one round trip: the accepted bids, their frames, the
 # writer's counters and the auction's live columns.
@@ -140,18 +135,41 @@ class Decided:
     now: datetime | None = None
 
 
-async def lock_auction(session: AsyncSession, auction_id: int) -> tuple[Snapshot, datetime]:
-    """Take the auction's writer lock in the session's transaction, then read its row and the
-    database clock (after the lock: the time the decision is made)."""
-    now: datetime = (
-        (await session.execute(_LOCK, {"lock": WRITER_LOCK, "id": auction_id})).one().now
-    )
-    found = (await session.execute(READ_FOR_WRITER, {"id": auction_id})).one_or_none()
+async def lock_auction(
+    session: AsyncSession, auction_id: int, keys: Sequence[str] = ()
+) -> tuple[Snapshot, datetime, dict[str, BidDecision]]:
+    """Take the auction's writer lock in the session's transaction, then read its row, the
+    database clock (after the lock: the time the decision is made) and the bids already
+    accepted under ``keys`` (stored keys)."""
+    # Two statements, not one: a statement's snapshot is taken when it starts, so a read in the
+    # statement that waits for the lock could miss the batch committed while it waited.
+    await session.execute(_LOCK, {"lock": WRITER_LOCK, "id": auction_id})
+    found = (
+        await session.execute(READ_FOR_WRITER, {"id": auction_id, "keys": list(keys)})
+    ).one_or_none()
     if found is None:
         raise NotFound(
             "没有该拍卖 (no such auction)", code=ErrorCode.AUCTION_NOT_FOUND, field="auction"
         )
-    return Snapshot.of(found), now
+    known = {
+        bid["key"]: BidDecision(
+            True,
+            bid["paddle"],
+            bid["amount_fen"],
+            parse_rfc3339(bid["accepted_at"]),
+            None,
+            None,
+            bid["phase"],
+            bid["seq"],
+        )
+        for bid in _json_list(found.known)
+    }
+    return Snapshot.of(found), found.now, known
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    found = json.loads(value) if isinstance(value, str) else value
+    return list(found or [])
 
 
 def phase_frame_fields(terms: Terms, state: State) -> dict[str, Any]:
@@ -169,7 +187,7 @@ def phase_frame_fields(terms: Terms, state: State) -> dict[str, Any]:
 async def decide(session: AsyncSession, auction_id: int, bids: Sequence[PendingBid]) -> Decided:
     """Decide ``bids`` (in arrival order) in the session's transaction; the caller commits,
     then answers the bidders and publishes ``frames``."""
-    row, now = await lock_auction(session, auction_id)
+    row, now, known = await lock_auction(session, auction_id, [b.stored_key for b in bids])
     terms = terms_of(row)
     book = FrameBook(last_seq=row.frame_seq, at=now)
     events: list[tuple[str, dict[str, Any]]] = []
@@ -182,7 +200,6 @@ async def decide(session: AsyncSession, auction_id: int, bids: Sequence[PendingB
         to_write = crossed
         book.add("phase", **phase_frame_fields(terms, crossed))
         events.append(("auction.phase_changed", phase_frame_fields(terms, crossed)))
-    known = await _known(session, auction_id, bids)
     accepted: list[tuple[PendingBid, int, str]] = []
     decisions: list[BidDecision] = []
     first: dict[str, BidDecision] = {}
@@ -250,19 +267,6 @@ def _again(earlier: BidDecision, bid: PendingBid) -> BidDecision:
         earlier.accepted, bid.paddle, bid.amount_fen, earlier.at, None, None, earlier.phase,
         earlier.seq, replayed=earlier.accepted, refusal=earlier.refusal, message=earlier.message,
     )  # fmt: skip
-
-
-async def _known(
-    session: AsyncSession, auction_id: int, bids: Sequence[PendingBid]
-) -> dict[str, BidDecision]:
-    keys = list({bid.stored_key for bid in bids})
-    rows = await session.execute(_KNOWN, {"id": auction_id, "keys": keys})
-    return {
-        row.idempotency_key: BidDecision(
-            True, row.paddle, row.amount_fen, row.accepted_at, None, None, row.phase, row.seq
-        )
-        for row in rows
-    }
 
 
 async def write_state(
