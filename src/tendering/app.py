@@ -37,6 +37,7 @@ __all__ = ["create_app", "register_contexts"]
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
     from agencies.routes import agency_handlers
+    from auction.bidding_routes import bidding_handlers
     from auction.routes import auction_handlers
     from experts.routes import ExpertAnswerController, ExpertController
     from tendering.bids.routes import BidController, BidderKeyController
@@ -68,6 +69,7 @@ def _route_handlers() -> list[Any]:
         ExpertAnswerController,
         *agency_handlers,
         *auction_handlers,
+        *bidding_handlers,
     ]
 
 
@@ -99,6 +101,10 @@ def register_contexts() -> None:
     from agencies import jobs as agency_jobs
 
     jobs.register(agency_jobs.rescore_agencies, cron_minute_step=60)  # daily decay, idempotent
+    from auction import jobs as auction_jobs
+
+    jobs.register(auction_jobs.auction_clock)  # at each phase boundary; closes once
+    jobs.register_sweeper("auction.clocks", auction_jobs.sweep_auction_clocks)
     # Hooks: a lower context announces, a higher one acts in the same transaction.
     from tendering.opening import hold_key_ceremonies
     from tendering.tenders import lots_published

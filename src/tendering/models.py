@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agencies import models as _agency_models
+from auction import live_models as _auction_live_models
 from auction import models as _auction_models
 from experts import models as _expert_models
 from tendering.bids import models as _bid_models
@@ -29,4 +30,5 @@ _CONTEXT_MODELS = (
     _expert_models,
     _agency_models,
     _auction_models,
+    _auction_live_models,
 )
