@@ -44,6 +44,7 @@ __all__ = [
     "apply",
     "decide",
     "deposit_subject",
+    "holder_of",
     "own_registration",
     "register",
 ]
@@ -74,6 +75,12 @@ class Applicant:
 def _holder(secrecy: Secrecy, row: AuctionRegistration) -> tuple[int, int, int]:
     opened = secrecy.open(_purpose(row.tag), row.holder)
     return int(opened["auction_id"]), int(opened["organization_id"]), int(opened["user_id"])
+
+
+def holder_of(secrecy: Secrecy, row: AuctionRegistration) -> Applicant:
+    """The registration with its opened holder."""
+    _, organization_id, user_id = _holder(secrecy, row)
+    return Applicant(row=row, organization_id=organization_id, user_id=user_id)
 
 
 async def apply(

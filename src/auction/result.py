@@ -30,9 +30,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auction.models import Auction, AuctionBid, AuctionKind, AuctionState, Outcome
+from auction.lookup import paddle_tag
+from auction.models import (
+    Auction,
+    AuctionBid,
+    AuctionKind,
+    AuctionRegistration,
+    AuctionState,
+    Outcome,
+)
 from auction.public import KIND_NAMES
-from auction.registration import applicants, deposit_subject
+from auction.registration import deposit_subject, holder_of
 from auction.reserve import OpenedReserve, open_reserve
 from tendering.core.audit import auction_stream, record
 from tendering.core.auth.actor import Actor
@@ -158,10 +166,16 @@ async def _move_deposits(
 
 
 async def _winner_org(session: AsyncSession, *, secrecy: Secrecy, row: Auction, paddle: str) -> int:
-    for applicant in await applicants(session, secrecy=secrecy, auction=row):
-        if applicant.row.paddle == paddle:
-            return applicant.organization_id
-    raise Inconsistent(f"no registration holds paddle {paddle} of {row.code}")
+    """The organization behind the winning paddle, found by its keyed ``paddle_tag``."""
+    tag = paddle_tag(secrecy, present(row.id, "auction.id"), paddle)
+    found = (
+        await session.execute(
+            select(AuctionRegistration).where(col(AuctionRegistration.paddle_tag) == tag)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise Inconsistent(f"no registration holds paddle {paddle} of {row.code}")
+    return holder_of(secrecy, found).organization_id
 
 
 async def settle(

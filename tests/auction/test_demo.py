@@ -48,3 +48,47 @@ async def test_the_demo_has_three_auctions_and_approved_bidders(engine, session,
         text("SELECT count(*) FROM auction WHERE reserve_commitment IS NOT NULL")
     )
     assert reserves == 3
+
+
+async def test_the_demo_auctioneer_opens_the_live_auction_and_it_settles(
+    engine, session, app, client, login
+):
+    from auction.transcript import check_transcript
+    from tendering.core.deps import platform_of
+
+    register_contexts()
+    platform = platform_of(app.state)
+    book = await run_demo(make_sessionmaker(engine), secrecy=platform.secrecy, key=platform.key)
+    assert book is not None
+    code = await session.scalar(text("SELECT code FROM auction WHERE mode = 'live'"))
+    auctioneer = await login("auctioneer", "demo-auctioneer-2026")
+    opened = await client.post(f"/api/auctions/{code}/open", headers=auctioneer)
+    assert opened.status_code == 200, opened.text
+    bidder = await login("bidder3", "demo-bidder-2026")
+    start = await session.scalar(
+        text("SELECT start_price_fen FROM auction WHERE code = :c"), {"c": code}
+    )
+    bid = await client.post(
+        f"/api/auctions/{code}/bids",
+        json={"amount_fen": start + 5_000_000, "idempotency_key": "demo-1"},
+        headers=bidder,
+    )
+    assert bid.status_code == 201, bid.text
+    # the countdown runs out (moved, not waited for); the clock closes and settles it
+    await session.execute(
+        text(
+            "UPDATE auction SET ends_at = clock_timestamp() - interval '1 second' WHERE code = :c"
+        ),
+        {"c": code},
+    )
+    await session.commit()
+    staff = await login("staff", "demo-staff-2026")
+    clocked = await client.post(f"/api/auctions/{code}/clock", headers=staff)
+    assert clocked.status_code == 200, clocked.text
+    result = (await client.get(f"/api/auctions/{code}/result", headers=bidder)).json()
+    # the demo reserve (9,000,000 yuan) is above this bid: 流拍, every deposit refunded
+    assert (result["outcome"], result["reserve_fen"]) == ("failed", 900_000_000)
+    supervisor = await login("supervisor", "demo-supervisor-2026")
+    transcript = (await client.get(f"/api/auctions/{code}/transcript", headers=supervisor)).json()
+    assert [b["amount_fen"] for b in transcript["bids"]] == [start + 5_000_000]
+    assert check_transcript(transcript, platform.key.public_raw) == []
