@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from auction.frames import FrameBook, iso
 from auction.rules import Accepted, Phase, Refusal, State, Terms, judge_bid, steps
@@ -327,6 +327,10 @@ class BidClerk:
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._sessionmaker = sessionmaker
+        engine = sessionmaker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the clerk's sessionmaker must be bound to an AsyncEngine")
+        self._engine = engine
         self._publish = publish
         self._max_batch = max_batch
         self._desks: dict[int, _Desk] = {}
@@ -346,32 +350,46 @@ class BidClerk:
 
     async def _drain(self, auction_id: int, desk: _Desk) -> None:
         try:
-            while desk.pending:
-                count = min(len(desk.pending), self._max_batch)
-                batch = [desk.pending.popleft() for _ in range(count)]
-                await self._decide(auction_id, batch)
+            # One connection while bids keep coming: the writer does not queue behind the
+            # requests' own checkouts of the pool for each batch. Released once idle.
+            async with self._engine.connect() as connection:
+                session = AsyncSession(bind=connection, expire_on_commit=False)
+                try:
+                    while desk.pending:
+                        count = min(len(desk.pending), self._max_batch)
+                        batch = [desk.pending.popleft() for _ in range(count)]
+                        if not await self._decide(session, auction_id, batch):
+                            break  # the connection may be broken: take a fresh one
+                finally:
+                    await session.close()
+        except Exception:
+            log.exception("auction %s: the writer lost its connection", auction_id)
         finally:
             desk.task = None
-            if desk.pending:  # arrived while the last batch was finishing
+            if desk.pending:  # arrived while the last batch was finishing, or left over
                 desk.task = asyncio.create_task(self._drain(auction_id, desk))
             else:
                 self._desks.pop(auction_id, None)
 
     async def _decide(
-        self, auction_id: int, batch: list[tuple[PendingBid, asyncio.Future[BidDecision]]]
-    ) -> None:
+        self,
+        session: AsyncSession,
+        auction_id: int,
+        batch: list[tuple[PendingBid, asyncio.Future[BidDecision]]],
+    ) -> bool:
+        """Decide and answer one batch; False when it failed for a reason not its own."""
         try:
-            async with self._sessionmaker() as session, session.begin():
+            async with session.begin():
                 decided = await decide(session, auction_id, [bid for bid, _ in batch])
         except PlatformError as error:
             _fail(batch, error)
-            return
+            return True
         except Exception:
             log.exception(
                 "auction %s: a batch of %d bids could not be decided", auction_id, len(batch)
             )
             _fail(batch, bid_unknown())
-            return
+            return False
         if decided.now is not None:
             loop_now = datetime.now(decided.now.tzinfo)
             self.clock_offset = (decided.now - loop_now).total_seconds()
@@ -380,6 +398,7 @@ class BidClerk:
                 future.set_result(decision)
         if decided.frames:
             await self._publish(decided.code, decided.frames)
+        return True
 
 
 def _fail(batch: list[tuple[PendingBid, asyncio.Future[BidDecision]]], error: Exception) -> None:
