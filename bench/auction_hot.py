@@ -272,7 +272,10 @@ async def ws_bidders(
     async def bidder(n: int, token: str) -> None:
         seen = seen0
         async with websockets.connect(
-            ws_url, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=None
+            ws_url,
+            additional_headers={"Authorization": f"Bearer {token}"},
+            max_queue=None,
+            compression=None,  # small JSON frames: deflate costs both sides CPU, saves little
         ) as socket:
             i = 0
             while race.running():
@@ -440,7 +443,10 @@ async def watchers(
         while True:
             try:
                 async with websockets.connect(
-                    f"{ws_base}?after_seq={after}", max_queue=None, open_timeout=60
+                    f"{ws_base}?after_seq={after}",
+                    max_queue=None,
+                    open_timeout=60,
+                    compression=None,
                 ) as socket:
                     while True:
                         if not reconnected and cut.is_set():
