@@ -17,6 +17,8 @@ command line and the demo, which have no loop to keep free.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,13 +57,28 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
+# Niceness of the checking threads (and of Argon2's lane threads, which inherit it): when
+# the cores are busy the event loop's thread goes first, so a storm of logins slows the
+# logins, not every other request. Idle cores still go to the checks.
+PASSWORD_NICENESS = 10
+
+
+def _yield_to_the_loop() -> None:
+    # On Linux a thread's niceness is its own; elsewhere this may not apply, which only
+    # costs the priority.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_NICENESS)
+
+
 class PasswordChecks:
     """Argon2id off the event loop, a bounded number at once (see the module docstring)."""
 
     def __init__(self, *, workers: int, queue: int) -> None:
         self.workers = workers
         self.queue = queue
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="password", initializer=_yield_to_the_loop
+        )
         # Running or waiting, counted until the thread is done with it: a request that goes
         # away does not stop its check, so it keeps its place until then.
         self._admitted = 0

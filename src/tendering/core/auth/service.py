@@ -346,6 +346,10 @@ async def log_in(
     """Checks the password in ``passwords``' threads (429 ``auth.busy`` when they are full);
     returns (token, expires_at, user). Same error for any failure."""
     user = await find_user(session, username)
+    # Nothing is written yet: end the read so that its connection goes back to the pool while
+    # the password is checked (~0.1 s, longer in a queue). A login storm would otherwise hold
+    # every connection, and every other request would wait for one.
+    await session.commit()
     ok = await passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         raise Unauthorized("Wrong username or password.", code=ErrorCode.AUTH_BAD_CREDENTIALS)
