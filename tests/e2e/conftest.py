@@ -103,3 +103,21 @@ def stalling_platform(
     command = [sys.executable, "-m", "tests.e2e.stalling"]
     with _serving(command, database_url, settings, tmp_path) as live:
         yield live
+
+
+UPLOAD_IDLE_SECONDS = 1
+UPLOADS_PER_USER = 2
+
+
+@pytest.fixture
+def strict_upload_platform(
+    committed, engine, database_url, settings, tmp_path
+) -> Iterator[LivePlatform]:
+    """A live platform whose request bodies may idle 1 s, 2 uploads per user at once."""
+    limits = {
+        "TENDERING_UPLOAD_IDLE_SECONDS": str(UPLOAD_IDLE_SECONDS),
+        "TENDERING_UPLOADS_PER_USER": str(UPLOADS_PER_USER),
+    }
+    command = [str(BIN / "tendering"), "serve"]
+    with _serving(command, database_url, settings, tmp_path, limits) as live:
+        yield live
