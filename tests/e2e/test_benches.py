@@ -19,7 +19,7 @@ BENCHES = {
     "blob_store": (["--mib", "8"], "MB/s"),
     "audit_verify": (["--events", "2000", "--batch", "500", "--appends", "50"], "events/s"),
     "ledger_import": (["--lines", "200", "--transfers", "200", "--writers", "2"], "/s"),
-    "login_storm": (["--wrong", "4", "--right", "4", "--probes", "5"], "ratio /health p99"),
+    "login_storm": (["--wrong", "2", "--right", "2", "--probes", "5"], "ratio /health p99"),
     "stalled_uploads": (["--users", "2", "--per-user", "3", "--idle", "1"], "open files"),
 }
 

@@ -32,12 +32,20 @@ def settings(settings):
 
 
 class Upload:
-    """``POST /api/ledger/statements`` as a raw ASGI call; the test feeds its body."""
+    """A ``POST`` (a bank statement by default) as a raw ASGI call; the test feeds its body."""
 
-    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        app: Any,
+        headers: dict[str, str],
+        *,
+        path: str = "/api/ledger/statements",
+        media_type: str = "text/csv",
+    ) -> None:
         self.app = app
+        self.path = path
         self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        self.headers.append((b"content-type", b"text/csv"))
+        self.headers.append((b"content-type", media_type.encode()))
         self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.status: int | None = None
         self.response_headers: dict[str, str] = {}
@@ -51,8 +59,8 @@ class Upload:
             "http_version": "1.1",
             "method": "POST",
             "scheme": "http",
-            "path": "/api/ledger/statements",
-            "raw_path": b"/api/ledger/statements",
+            "path": self.path,
+            "raw_path": self.path.encode(),
             "query_string": b"",
             "root_path": "",
             "headers": self.headers,
@@ -104,6 +112,13 @@ async def test_a_body_that_stops_sending_is_refused_after_the_idle_limit(app, pe
     assert status == 408
     assert body["code"] == "request.body_stalled"
     assert time.monotonic() - started >= IDLE_SECONDS
+
+
+async def test_every_body_has_the_idle_limit_a_stalled_login_too(app):
+    login = Upload(app, {}, path="/api/auth/login", media_type="application/json")
+    status, body = await login.start().send(b'{"username": "clerk", ').answer()
+    assert status == 408
+    assert body["code"] == "request.body_stalled"
 
 
 async def test_a_client_that_leaves_mid_body_is_a_4xx_event_not_a_500(app, people, login, caplog):
