@@ -138,18 +138,23 @@ async def ask(
 
 
 async def call_next(
-    session: AsyncSession, secrecy: Secrecy, request: ExpertDrawRequest, category: str
+    session: AsyncSession,
+    secrecy: Secrecy,
+    request: ExpertDrawRequest,
+    category: str,
+    codes: list[str] | None = None,
 ) -> bool:
-    """Ask the category's next waiting backup; False when none is left."""
+    """Ask the category's next waiting backup, in ``codes`` (the request's draws, first
+    to last; by default ``request``'s own) in pick order; False when none is left."""
     waiting = (
         await session.scalars(
             select(ExpertAssignment)
             .where(
-                col(ExpertAssignment.draw_code) == request.draw_code,
+                col(ExpertAssignment.draw_code).in_(codes or [request.draw_code]),
                 col(ExpertAssignment.category) == category,
                 col(ExpertAssignment.state) == AssignmentState.WAITING.value,
             )
-            .order_by(col(ExpertAssignment.slot))
+            .order_by(col(ExpertAssignment.id))
             .limit(1)
             .with_for_update()
         )

@@ -53,11 +53,14 @@ __all__ = [
     "avoidance_of",
     "draw_experts",
     "fix_pools",
+    "fix_supplement",
     "load_request",
+    "lock_root",
     "open_parties",
     "release_experts",
     "request_draw",
     "schedule_supplement",
+    "waiting_supplements",
 ]
 
 CST = timezone(timedelta(hours=8), "CST")
@@ -226,12 +229,36 @@ async def _pending_counts(session: AsyncSession, secrecy: Secrecy, year: int) ->
     return counts
 
 
+async def _earlier_undrawn(session: AsyncSession, request: ExpertDrawRequest) -> list[str]:
+    """Draws of the request before this one not drawn yet: this one's pool would not know
+    whom they pick, so it waits for them (an expert is drawn once per request)."""
+    codes = await family(session, request)
+    earlier = codes[: codes.index(request.draw_code)]
+    found = await session.scalars(
+        select(col(ExpertDrawRequest.draw_code)).where(
+            col(ExpertDrawRequest.draw_code).in_(earlier),
+            col(ExpertDrawRequest.state).in_(
+                [RequestState.SCHEDULED.value, RequestState.POOLS_FIXED.value]
+            ),
+        )
+    )
+    return list(found.all())
+
+
 async def fix_pools(
     session: AsyncSession, *, secrecy: Secrecy, code: str, actor: Actor
 ) -> DrawView:
     """Apply every avoidance rule now and fix the pools (their hash goes to the chain)."""
     request = await load_request(session, code, lock=True)
     _expect(request, RequestState.SCHEDULED, "固定候选池 (fix its pools)")
+    waiting = await _earlier_undrawn(session, request)
+    if waiting:
+        raise Conflict(
+            f"请先完成抽取 {', '.join(waiting)} (draw {', '.join(waiting)} first: this"
+            " supplementary draw excludes whoever it picks)",
+            code=ErrorCode.EXPERT_STATE,
+            details={"waiting_for": waiting},
+        )
     avoidance = avoidance_of(request, open_parties(secrecy, request))
     earlier = [c for c in await family(session, request) if c != code]
     candidates = await load_candidates(
@@ -288,10 +315,37 @@ async def schedule_supplement(
     category: str,
     count: int,
 ) -> ExpertDrawRequest:
-    """A supplementary draw for ``count`` more of ``category``, with its own commitment."""
+    """A supplementary draw for ``count`` more of ``category``, with its own commitment.
+
+    A supplementary draw of the request still waiting for its pools takes the places in
+    instead (its commitment covers only its secret; the counts are fixed with the pools),
+    so a run of declines makes one draw, not one per place. The caller holds the lock of
+    the request's first draw (:func:`lock_root`)."""
     root = await load_request(session, request.supplements or request.draw_code)
-    parties = open_parties(secrecy, root)
+    pending = (
+        await session.scalars(
+            select(ExpertDrawRequest)
+            .where(
+                col(ExpertDrawRequest.supplements) == root.draw_code,
+                col(ExpertDrawRequest.state) == RequestState.SCHEDULED.value,
+            )
+            .order_by(col(ExpertDrawRequest.id))
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
     wanted = next(c for c in root.categories if c["specialty"] == category)
+    if pending is not None:
+        categories = [dict(c) for c in pending.categories]
+        mine = next((c for c in categories if c["specialty"] == category), None)
+        if mine is None:
+            categories.append({"specialty": category, "count": count, "backups": wanted["backups"]})
+        else:
+            mine["count"] = int(mine["count"]) + count
+        pending.categories = categories
+        await session.flush()
+        return pending
+    parties = open_parties(secrecy, root)
     spec = DrawRequestIn(
         lot=root.lot,
         title=root.title,
@@ -314,6 +368,38 @@ async def schedule_supplement(
         supplements=root.draw_code,
         requested_by=root.requested_by,
     )
+
+
+async def lock_root(session: AsyncSession, request: ExpertDrawRequest) -> ExpertDrawRequest:
+    """Lock the request's first draw: the one lock every change of its places takes, so two
+    answers at once (in the first draw or a supplementary one) move on one after the other."""
+    return await load_request(session, request.supplements or request.draw_code, lock=True)
+
+
+async def waiting_supplements(session: AsyncSession) -> list[str]:
+    """Supplementary draws still to have their pools fixed, oldest first."""
+    found = await session.scalars(
+        select(col(ExpertDrawRequest.draw_code))
+        .where(
+            col(ExpertDrawRequest.supplements).is_not(None),
+            col(ExpertDrawRequest.state) == RequestState.SCHEDULED.value,
+        )
+        .order_by(col(ExpertDrawRequest.id))
+    )
+    return list(found.all())
+
+
+async def fix_supplement(
+    session: AsyncSession, *, secrecy: Secrecy, code: str, actor: Actor
+) -> bool:
+    """Fix a supplementary draw's pools once its earlier draws are all made, so the witness
+    only enters the entropy (the job ``fix_supplementary_pools``); False: not now."""
+    await lock_root(session, await load_request(session, code))
+    request = await load_request(session, code, lock=True)
+    if request.state != RequestState.SCHEDULED.value or await _earlier_undrawn(session, request):
+        return False
+    await fix_pools(session, secrecy=secrecy, code=code, actor=actor)
+    return True
 
 
 async def release_experts(
