@@ -409,6 +409,52 @@ async def test_two_declines_at_once_call_two_different_backups(engine, session, 
         )
     assert [states[n] for n in range(5)] == ["declined", "declined", "notified"] + ["notified"] * 2
     assert supplements == 0
+    async with maker() as reader:
+        boxes = (await reader.execute(text("SELECT box FROM expert_outbox ORDER BY id"))).all()
+        called = await reader.scalar(
+            text("SELECT count(*) FROM audit_event WHERE stream = :s AND action = 'expert.called'"),
+            {"s": f"draw:{request.draw_code}"},
+        )
+    # Each backup was asked exactly once: two new messages, to two different people.
+    new = [secrecy.open("expert_outbox", box)["to"] for (box,) in boxes[len(rows) :]]
+    assert len(new) == 2 and len(set(new)) == 2 and called == 2
+
+
+@pytest.mark.committed
+async def test_one_link_answered_twice_at_once_counts_once(engine, session, secrecy, key, desk):
+    request, _, _ = await _drawn(session, secrecy, key, desk)
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    async with maker() as reader:
+        (box,) = (await reader.execute(text("SELECT box FROM expert_outbox ORDER BY id"))).first()
+    token = secrecy.open("expert_outbox", box)["text"].rsplit("/", 1)[1]
+
+    async def reply(accept: bool) -> str:
+        try:
+            async with maker() as own, own.begin():
+                await answer(own, secrecy=secrecy, token=token, accept=accept)
+        except Conflict:
+            return "refused"
+        return "counted"
+
+    results = await asyncio.gather(reply(False), reply(False), reply(True))
+    assert sorted(results) == ["counted", "refused", "refused"]
+    async with maker() as reader:
+        state = await reader.scalar(
+            text("SELECT state FROM expert_assignment WHERE draw_code = :c AND slot = 0"),
+            {"c": request.draw_code},
+        )
+        actions = (
+            await reader.execute(
+                text("SELECT action FROM audit_event WHERE stream = :s AND action LIKE 'expert.%'"),
+                {"s": f"draw:{request.draw_code}"},
+            )
+        ).scalars()
+        messages = await reader.scalar(text("SELECT count(*) FROM expert_outbox"))
+    answered = [a for a in actions if a in ("expert.declined", "expert.confirmed")]
+    assert len(answered) == 1 and state == answered[0].split(".")[1]
+    # A decline calls one backup (one message more than the five serving places), no more.
+    assert messages == 5 + (state == "declined")
 
 
 async def test_places_asked_in_a_draw_not_yet_released_count_toward_the_yearly_limit(
