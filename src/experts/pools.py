@@ -30,12 +30,10 @@ _CANDIDATES = (
 )
 _EMPLOYMENTS = text(
     "SELECT expert_id, organization, started_on, ended_on FROM expert_employment"
-    " WHERE translate(organization, '（） 　', '()') = ANY(:orgs)"
-    " AND (ended_on IS NULL OR ended_on >= :since)"
+    " WHERE org_key = ANY(:orgs) AND (ended_on IS NULL OR ended_on >= :since)"
 )
 _RELATIONS = text(
-    "SELECT expert_id, organization, relation FROM expert_relation"
-    " WHERE translate(organization, '（） 　', '()') = ANY(:orgs)"
+    "SELECT expert_id, organization, relation FROM expert_relation WHERE org_key = ANY(:orgs)"
 )
 _PENALTIES = text(
     "SELECT expert_id, reason, penalized_on, until FROM expert_penalty"
