@@ -269,7 +269,11 @@ async def fix_pools(
     )
     drawn_before = [p.expert for p in await open_places(session, secrecy, earlier)]
     categories = eligible_pools(
-        candidates, request.categories, avoidance, already_drawn=drawn_before
+        candidates.facts,
+        request.categories,
+        avoidance,
+        already_drawn=drawn_before,
+        plain=candidates.plain,
     )
     view = await fix_draw_pools(
         session, secrecy=secrecy, code=code, categories=categories, actor=actor
