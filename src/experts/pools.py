@@ -101,11 +101,17 @@ async def load_candidates(
     )
     pending = drawn_this_year or {}
     busy_day = frozenset({day})
+    flagged = facts | counts.keys()
+    # Most of a pool has nothing any rule looks at: (code, specialties) each, in one pass.
+    plain = [
+        (code, tuple(specialties_of))
+        for expert_id, code, specialties_of, status, _until, busy in experts
+        if not (expert_id in flagged or busy or status != "active" or code in pending)
+    ]
     found: list[Candidate] = []
-    plain: list[tuple[str, tuple[str, ...]]] = []
     for expert_id, code, specialties_of, status, until, busy in experts:
-        drawn = counts.get(expert_id, 0) + pending.get(code, 0)
-        if expert_id in facts or busy or drawn or status != "active":
+        if expert_id in flagged or busy or status != "active" or code in pending:
+            drawn = counts.get(expert_id, 0) + pending.get(code, 0)
             found.append(
                 Candidate(
                     code=code,
@@ -120,8 +126,6 @@ async def load_candidates(
                     draws_this_year=drawn,
                 )
             )
-        else:  # most of a pool: nothing any rule looks at
-            plain.append((code, tuple(specialties_of)))
     return Candidates(found, plain)
 
 

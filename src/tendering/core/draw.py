@@ -394,15 +394,17 @@ def _members(obj: bytes) -> list[bytes]:
 
 
 def signed_transcript(
-    transcript: Mapping[str, Any], key: PlatformKey
+    transcript: Mapping[str, Any], key: PlatformKey, *, made_here: bool = False
 ) -> tuple[dict[str, Any], bytes]:
     """``transcript`` signed, and the canonical bytes of the signed transcript (whose SHA-256
     the chain records), both from one encoding of the pools: a canonical object is its
     members in key order, so the bytes signed and the bytes with ``signature`` differ only
-    by that member, between the keys before and after it."""
+    by that member, between the keys before and after it. ``made_here``: the transcript is
+    :func:`run_draw`'s (text and whole numbers only), so the walk for floats is skipped."""
+    encode = _encode if made_here else canonical_json
     unsigned = {k: v for k, v in transcript.items() if k != "signature"}
-    before = canonical_json({k: v for k, v in unsigned.items() if k < "signature"})
-    after = canonical_json({k: v for k, v in unsigned.items() if k > "signature"})
+    before = encode({k: v for k, v in unsigned.items() if k < "signature"})
+    after = encode({k: v for k, v in unsigned.items() if k > "signature"})
     message = b"{" + b",".join(_members(before) + _members(after)) + b"}"
     signature = key.sign_b64(message)
     member = canonical_json({"signature": signature})

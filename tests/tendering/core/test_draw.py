@@ -195,6 +195,10 @@ def test_an_independent_implementation_agrees_on_generated_draws(generated) -> N
     # The bytes the platform hashes and seals with the signature are the canonical ones.
     again, encoded = signed_transcript(ours, KEY)
     assert again == ours and encoded == _ref_canonical(ours)
+    made = run_draw(
+        draw="D-1", server_secret=secret, witness_entropy=entropy, categories=_ours(request)
+    )
+    assert signed_transcript(made, KEY, made_here=True) == (ours, encoded)
     # Pools as the platform seals and reopens them are the categories they were.
     for c in _ours(request):
         stored = {"category": c.category, "count": c.count, "backups": c.backups}

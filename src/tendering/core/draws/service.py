@@ -247,7 +247,7 @@ async def make_draw(
         known_pool_hash=row.pool_hash,
     )
     # The signed transcript's canonical bytes, made once: hashed for the chain and sealed.
-    signed, encoded = signed_transcript(transcript, key)
+    signed, encoded = signed_transcript(transcript, key, made_here=True)
     digest = hashlib.sha256(encoded).hexdigest()
     row.transcript = seal_encoded(secrecy, "transcript", code, encoded)
     row.transcript_sha256 = digest
