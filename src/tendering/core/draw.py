@@ -227,9 +227,14 @@ class Category:
 
     @classmethod
     def stored(cls, value: Mapping[str, Any]) -> Category:
-        """A category as the platform itself sealed it once checked (``pool_json`` and
-        ``Exclusion.to_json``): rebuilt without checking each entry again. Only for what
-        was sealed by the platform; anything handed in goes through :meth:`of`."""
+        """A category as the platform itself sealed it once checked (:meth:`to_stored`, or
+        before it ``pool_json`` and ``Exclusion.to_json``): rebuilt without checking each
+        entry again. Only for what the platform sealed; anything handed in goes through
+        :meth:`of`."""
+        if "ids" in value:
+            pool = tuple(zip(value["ids"], value["weights"], strict=True))
+            struck = tuple(map(Exclusion, value["excluded_ids"], value["rules"], value["details"]))
+            return cls(value["category"], value["count"], value["backups"], pool, struck)
         return cls(
             value["category"],
             value["count"],
@@ -237,6 +242,21 @@ class Category:
             tuple(map(tuple, value["pool"])),
             tuple(Exclusion(e["id"], e["rule"], e["detail"]) for e in value["excluded"]),
         )
+
+    def to_stored(self) -> dict[str, Any]:
+        """The category as the platform seals it between fixing and drawing: columns (ids,
+        weights; excluded ids, rules, details) rather than an object per entry, so a pool of
+        tens of thousands encodes and decodes as a few lists of text."""
+        return {
+            "category": self.category,
+            "count": self.count,
+            "backups": self.backups,
+            "ids": [e[0] for e in self.pool],
+            "weights": [e[1] for e in self.pool],
+            "excluded_ids": [e.id for e in self.excluded],
+            "rules": [e.rule for e in self.excluded],
+            "details": [e.detail for e in self.excluded],
+        }
 
     @property
     def wanted(self) -> int:

@@ -199,11 +199,13 @@ def test_an_independent_implementation_agrees_on_generated_draws(generated) -> N
         draw="D-1", server_secret=secret, witness_entropy=entropy, categories=_ours(request)
     )
     assert signed_transcript(made, KEY, made_here=True) == (ours, encoded)
-    # Pools as the platform seals and reopens them are the categories they were.
+    # Pools as the platform seals and reopens them are the categories they were (and as
+    # it sealed them before the columns, one object per entry).
     for c in _ours(request):
-        stored = {"category": c.category, "count": c.count, "backups": c.backups}
-        stored |= {"pool": c.pool_json(), "excluded": [e.to_json() for e in c.excluded]}
-        assert Category.stored(json.loads(json.dumps(stored))) == c
+        assert Category.stored(json.loads(json.dumps(c.to_stored()))) == c
+        before = {"category": c.category, "count": c.count, "backups": c.backups}
+        before |= {"pool": c.pool_json(), "excluded": [e.to_json() for e in c.excluded]}
+        assert Category.stored(json.loads(json.dumps(before))) == c
     assert reference_signature_ok(ours, PUBLIC)
     assert verify_transcript(json.loads(json.dumps(ours)), PUBLIC).ok
     # Nobody is picked twice, in or across categories, and only from the pools.

@@ -159,18 +159,7 @@ async def fix_draw_pools(
     row = await load_row(session, code, lock=True)
     expect_state(row, DrawState.SCHEDULED, "固定候选池 (fix its pools)")
     digest = pool_hash(categories)
-    sealed_pools = {
-        "categories": [
-            {
-                "category": c.category,
-                "count": c.count,
-                "backups": c.backups,
-                "pool": c.pool,  # tuples: JSON arrays, as pool_json() gives them
-                "excluded": [e.to_json() for e in c.excluded],
-            }
-            for c in categories
-        ]
-    }
+    sealed_pools = {"categories": [c.to_stored() for c in categories]}
     encoded = json.dumps(sealed_pools, separators=(",", ":"), ensure_ascii=False).encode()
     row.pools = seal_encoded(secrecy, "pools", code, encoded)
     row.pool_hash = digest
