@@ -35,6 +35,7 @@ from experts.pools import eligible_pools, load_candidates
 from experts.rules import Avoidance, committee_problem
 from experts.schemas import DrawRequestIn
 from tendering.core.auth.actor import SYSTEM, Actor
+from tendering.core.bulk import collector_paused
 from tendering.core.clock import db_now
 from tendering.core.draws import (
     DrawKind,
@@ -261,23 +262,26 @@ async def fix_pools(
         )
     avoidance = avoidance_of(request, open_parties(secrecy, request))
     earlier = [c for c in await family(session, request) if c != code]
-    candidates = await load_candidates(
-        session,
-        specialties=[c["specialty"] for c in request.categories],
-        avoidance=avoidance,
-        drawn_this_year=await _pending_counts(session, secrecy, avoidance.day.year),
-    )
+    drawn_this_year = await _pending_counts(session, secrecy, avoidance.day.year)
     drawn_before = [p.expert for p in await open_places(session, secrecy, earlier)]
-    categories = eligible_pools(
-        candidates.facts,
-        request.categories,
-        avoidance,
-        already_drawn=drawn_before,
-        plain=candidates.plain,
-    )
-    view = await fix_draw_pools(
-        session, secrecy=secrecy, code=code, categories=categories, actor=actor
-    )
+    with collector_paused():  # the whole pool at once: a few hundred thousand objects
+        candidates = await load_candidates(
+            session,
+            specialties=[c["specialty"] for c in request.categories],
+            avoidance=avoidance,
+            drawn_this_year=drawn_this_year,
+        )
+        categories = eligible_pools(
+            candidates.facts,
+            request.categories,
+            avoidance,
+            already_drawn=drawn_before,
+            plain=candidates.plain,
+        )
+        del candidates
+        view = await fix_draw_pools(
+            session, secrecy=secrecy, code=code, categories=categories, actor=actor
+        )
     request.state = RequestState.POOLS_FIXED.value
     await session.flush()
     return view
@@ -296,9 +300,15 @@ async def draw_experts(
     signed transcript and the categories short of experts (to top up)."""
     request = await load_request(session, code, lock=True)
     _expect(request, RequestState.POOLS_FIXED, "抽取 (draw)")
-    signed = await make_draw(
-        session, secrecy=secrecy, key=key, code=code, witness_entropy=witness_entropy, actor=actor
-    )
+    with collector_paused():  # the pools reopened and the transcript: the whole pool at once
+        signed = await make_draw(
+            session,
+            secrecy=secrecy,
+            key=key,
+            code=code,
+            witness_entropy=witness_entropy,
+            actor=actor,
+        )
     await place_assignments(session, secrecy, request, signed)
     request.state = RequestState.DRAWN.value
     await session.flush()
