@@ -161,11 +161,17 @@ def eligible_pools(
     # Which categories a set of specialties falls in, worked out once per distinct set.
     fits: dict[tuple[str, ...], list[list[tuple[str, int]]]] = {}
 
+    struck_fits: dict[tuple[str, ...], list[list[Exclusion]]] = {}
+
     def place(code: str, specialties: tuple[str, ...], judgement: tuple[str, str]) -> None:
+        targets = struck_fits.get(specialties)
+        if targets is None:
+            targets = struck_fits[specialties] = [
+                out for out, r in zip(struck, requested, strict=True) if qualifies(specialties, r)
+            ]
         struck_from = Exclusion(code, judgement[0], judgement[1])
-        for n, r in enumerate(requested):
-            if qualifies(specialties, r):
-                struck[n].append(struck_from)
+        for out in targets:
+            out.append(struck_from)
 
     for c in candidates:
         judgement = verdict(c)
