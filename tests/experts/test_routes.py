@@ -222,6 +222,12 @@ async def test_before_the_evaluation_only_its_staff_member_and_witness_see_who_w
             response = await client.get(path, headers=headers)
             assert response.status_code == (401 if who == "public" else 403), (who, path)
             assert not any(s in response.text for s in secrets), (who, path)
+    # Nor can those outside the center and the bureaus map a public code to a person.
+    some = places[0]["expert"]
+    for who in ("bidder", "tenderer", "agency", "expert", "auctioneer", "public"):
+        for path in ("/api/experts", f"/api/experts/{some}"):
+            response = await client.get(path, headers=roles[who])
+            assert response.status_code == (401 if who == "public" else 403), (who, path)
     # What every reader may fetch before the evaluation names nobody drawn.
     nameless = [
         "/api/draws?kind=experts",
