@@ -94,6 +94,7 @@ def register_contexts() -> None:
     from experts import jobs as expert_jobs
 
     jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)
+    jobs.register(expert_jobs.fix_supplementary_pools, cron_minute_step=1)
     jobs.register(expert_jobs.deliver_expert_messages, cron_minute_step=1)
     jobs.register(expert_jobs.release_started_evaluations, cron_minute_step=1)
     from agencies import jobs as agency_jobs
