@@ -25,6 +25,7 @@ from auction.snapshot import READ_RUNNING, Snapshot, state_of, terms_of
 from tendering.core.blobs import BlobStore
 from tendering.core.channels import publish
 from tendering.core.db import session_scope
+from tendering.core.errors import NotFound
 from tendering.core.jobs import enqueue
 from tendering.core.secrecy import Secrecy
 
@@ -46,15 +47,20 @@ async def schedule_clock(queue: ArqRedis, auction_id: int, at: datetime) -> None
 async def auction_clock(ctx: dict[str, Any], auction_id: int, due_us: int = 0) -> bool:
     """Move the auction's clock; True when this run settled the auction."""
     settings, key = ctx["settings"], ctx["platform_key"]
-    async with session_scope(ctx["sessionmaker"]) as session:
-        moved = await run_clock(
-            session,
-            auction_id=auction_id,
-            secrecy=Secrecy.of(key),
-            key=key,
-            store=BlobStore(settings.blob_dir),
-        )
-        now = (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
+    try:
+        async with session_scope(ctx["sessionmaker"]) as session:
+            moved = await run_clock(
+                session,
+                auction_id=auction_id,
+                secrecy=Secrecy.of(key),
+                key=key,
+                store=BlobStore(settings.blob_dir),
+            )
+            now = (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
+    except NotFound:
+        # No such auction (a job queued for a transaction that rolled back): nothing to
+        # move, and failing would only leave a failed job for every later worker run.
+        return False
     await publish(
         ctx["redis"], auction_channel(settings.async_database_url, moved.code), moved.frames
     )
