@@ -95,6 +95,7 @@ class Bidding:
             channels, open_room=self._open_room, clock_offset=lambda: self.clerk.clock_offset
         )
         self._paddles: dict[tuple[str, int], tuple[int, str, float]] = {}
+        self._ids: dict[str, int] = {}
 
     async def publish(self, code: str, frames: list[Frame]) -> None:
         if self.redis is not None and frames:
@@ -124,8 +125,12 @@ class Bidding:
         return datetime.now(UTC) + timedelta(seconds=self.clerk.clock_offset)
 
     async def auction_id(self, code: str) -> int:
-        async with self.sessionmaker() as session:
-            return (await self._snapshot_by_code(session, code)).id
+        """The auction's id (404 ``auction.not_found``); codes never change, so remembered."""
+        known = self._ids.get(code)
+        if known is None:
+            async with self.sessionmaker() as session:
+                known = self._ids[code] = (await self._snapshot_by_code(session, code)).id
+        return known
 
     async def frames(self, code: str, after: int, limit: int) -> list[Frame]:
         async with self.sessionmaker() as session:

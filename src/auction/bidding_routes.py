@@ -214,10 +214,11 @@ async def live_socket(socket: WebSocket[Any, Any, Any], code: PathCode) -> None:
     actor = user if isinstance(user, Actor) else None
     reader = asyncio.create_task(_read_bids(socket, bidding, code, actor, send))
     try:
-        async for message in bidding.hub.watch(auction_id, after):
-            if reader.done():
-                break
-            await send(message)
+        async with contextlib.aclosing(bidding.hub.watch(auction_id, after)) as messages:
+            async for message in messages:
+                if reader.done():
+                    break  # the client went away
+                await send(message)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -139,7 +139,7 @@ class _Change:
 
 
 async def _locked(session: AsyncSession, code: str) -> _Change:
-    row, now = await lock_auction(session, await auction_id_of(session, code))
+    row, now, _ = await lock_auction(session, await auction_id_of(session, code))
     return _Change(row, now)
 
 
@@ -251,7 +251,7 @@ async def run_clock(
     store: BlobStore,
 ) -> Moved:
     """Bring the auction to the database's now; settle it once bidding has ended."""
-    row, now = await lock_auction(session, auction_id)
+    row, now, _ = await lock_auction(session, auction_id)
     if row.state in (AuctionState.CLOSED, AuctionState.CANCELLED, AuctionState.DRAFT):
         return Moved(code=row.code)
     change = _Change(row, now)

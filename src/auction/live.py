@@ -22,7 +22,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,7 +144,7 @@ class Room:
             {**body, "state": self.state, "server_time": self.server_time()}, ensure_ascii=False
         )
 
-    async def watch(self, after_seq: int) -> AsyncIterator[str]:
+    async def watch(self, after_seq: int) -> AsyncGenerator[str, None]:
         """Messages for one watcher that has seen every frame up to ``after_seq``."""
         watcher = _Watcher(last=after_seq)
         self.watchers.add(watcher)
@@ -238,7 +238,7 @@ class LiveHub:
                 self._rooms[auction_id] = room
             return room
 
-    async def watch(self, auction_id: int, after_seq: int) -> AsyncIterator[str]:
+    async def watch(self, auction_id: int, after_seq: int) -> AsyncGenerator[str, None]:
         room = await self.room(auction_id)
         try:
             async for message in room.watch(after_seq):

@@ -44,9 +44,32 @@ _COLUMNS = """
     FROM auction a LEFT JOIN auction_live l ON l.auction_id = a.id
 """
 
-# The row the writer decides against, locked (the writer holds the auction's lock already;
-# the row lock keeps out a change made outside the bid path, such as staff editing it).
-READ_FOR_WRITER = text(_COLUMNS + " WHERE a.id = :id FOR UPDATE OF a")
+# The writer's read, in the statement after it took the auction's advisory lock (so its
+# snapshot, taken after the lock, sees every batch committed before): the row, locked against
+# changes made outside the bid path (staff editing it; uncontended otherwise), the database
+# clock, and the bids already accepted under the batch's idempotency keys.
+READ_FOR_WRITER = text(
+    """
+    SELECT a.id, a.code, a.mode, a.state, a.start_price_fen, a.increment_fen, a.starts_at,
+           a.listing_ends_at, a.freeze_before_seconds, a.preparation_seconds,
+           a.countdown_seconds, a.current_price_fen, a.leader_paddle, a.last_seq, a.ends_at,
+           a.paused, a.paused_remaining_ms,
+           coalesce(l.frame_seq, 0) AS frame_seq,
+           coalesce(l.distinct_bidders, 0) AS distinct_bidders,
+           coalesce(l.freeze_decided, false) AS freeze_decided,
+           clock_timestamp() AS now,
+           (SELECT coalesce(json_agg(json_build_object(
+                'key', b.idempotency_key, 'seq', b.seq, 'paddle', b.paddle,
+                'amount_fen', b.amount_fen, 'phase', b.phase, 'accepted_at', b.accepted_at)),
+                '[]')
+            FROM auction_bid b
+            WHERE b.auction_id = a.id AND b.idempotency_key = ANY(CAST(:keys AS text[])))
+           AS known
+    FROM auction a LEFT JOIN auction_live l ON l.auction_id = a.id
+    WHERE a.id = :id
+    FOR UPDATE OF a
+    """
+)
 
 # The row as it is now, for a reader (a watcher's first state), without a lock.
 READ_ONE = text(_COLUMNS + " WHERE a.id = :id")

@@ -16,6 +16,7 @@ connection) and its bidders, who had no answer, retry with their idempotency key
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from auction.frames import FrameBook, iso
 from auction.rules import Accepted, Phase, Refusal, State, Terms, judge_bid, steps
@@ -38,6 +39,7 @@ from auction.snapshot import (
 )
 from tendering.core.audit import auction_stream, record
 from tendering.core.channels import Frame
+from tendering.core.clock import parse_rfc3339
 from tendering.core.errors import ErrorCode, NotFound, PlatformError, TooManyRequests
 
 __all__ = [
@@ -60,14 +62,7 @@ WRITER_LOCK = 0x41554354  # "AUCT"
 WRITER_ACTOR = "system:auction.writer"
 MAX_BATCH = 500
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:lock, :id) AS locked, clock_timestamp() AS now")
-
-_KNOWN = text(
-    """
-    SELECT idempotency_key, seq, paddle, amount_fen, phase, accepted_at FROM auction_bid
-    WHERE auction_id = :id AND idempotency_key = ANY(CAST(:keys AS text[]))
-    """
-)
+_LOCK = text("SELECT pg_advisory_xact_lock(:lock, :id)")
 
 # Everything a batch changes, in one round trip: the accepted bids, their frames, the
 # writer's counters and the auction's live columns.
@@ -140,18 +135,41 @@ class Decided:
     now: datetime | None = None
 
 
-async def lock_auction(session: AsyncSession, auction_id: int) -> tuple[Snapshot, datetime]:
-    """Take the auction's writer lock in the session's transaction, then read its row and the
-    database clock (after the lock: the time the decision is made)."""
-    now: datetime = (
-        (await session.execute(_LOCK, {"lock": WRITER_LOCK, "id": auction_id})).one().now
-    )
-    found = (await session.execute(READ_FOR_WRITER, {"id": auction_id})).one_or_none()
+async def lock_auction(
+    session: AsyncSession, auction_id: int, keys: Sequence[str] = ()
+) -> tuple[Snapshot, datetime, dict[str, BidDecision]]:
+    """Take the auction's writer lock in the session's transaction, then read its row, the
+    database clock (after the lock: the time the decision is made) and the bids already
+    accepted under ``keys`` (stored keys)."""
+    # Two statements, not one: a statement's snapshot is taken when it starts, so a read in the
+    # statement that waits for the lock could miss the batch committed while it waited.
+    await session.execute(_LOCK, {"lock": WRITER_LOCK, "id": auction_id})
+    found = (
+        await session.execute(READ_FOR_WRITER, {"id": auction_id, "keys": list(keys)})
+    ).one_or_none()
     if found is None:
         raise NotFound(
             "没有该拍卖 (no such auction)", code=ErrorCode.AUCTION_NOT_FOUND, field="auction"
         )
-    return Snapshot.of(found), now
+    known = {
+        bid["key"]: BidDecision(
+            True,
+            bid["paddle"],
+            bid["amount_fen"],
+            parse_rfc3339(bid["accepted_at"]),
+            None,
+            None,
+            bid["phase"],
+            bid["seq"],
+        )
+        for bid in _json_list(found.known)
+    }
+    return Snapshot.of(found), found.now, known
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    found = json.loads(value) if isinstance(value, str) else value
+    return list(found or [])
 
 
 def phase_frame_fields(terms: Terms, state: State) -> dict[str, Any]:
@@ -169,7 +187,7 @@ def phase_frame_fields(terms: Terms, state: State) -> dict[str, Any]:
 async def decide(session: AsyncSession, auction_id: int, bids: Sequence[PendingBid]) -> Decided:
     """Decide ``bids`` (in arrival order) in the session's transaction; the caller commits,
     then answers the bidders and publishes ``frames``."""
-    row, now = await lock_auction(session, auction_id)
+    row, now, known = await lock_auction(session, auction_id, [b.stored_key for b in bids])
     terms = terms_of(row)
     book = FrameBook(last_seq=row.frame_seq, at=now)
     events: list[tuple[str, dict[str, Any]]] = []
@@ -182,7 +200,6 @@ async def decide(session: AsyncSession, auction_id: int, bids: Sequence[PendingB
         to_write = crossed
         book.add("phase", **phase_frame_fields(terms, crossed))
         events.append(("auction.phase_changed", phase_frame_fields(terms, crossed)))
-    known = await _known(session, auction_id, bids)
     accepted: list[tuple[PendingBid, int, str]] = []
     decisions: list[BidDecision] = []
     first: dict[str, BidDecision] = {}
@@ -252,19 +269,6 @@ def _again(earlier: BidDecision, bid: PendingBid) -> BidDecision:
     )  # fmt: skip
 
 
-async def _known(
-    session: AsyncSession, auction_id: int, bids: Sequence[PendingBid]
-) -> dict[str, BidDecision]:
-    keys = list({bid.stored_key for bid in bids})
-    rows = await session.execute(_KNOWN, {"id": auction_id, "keys": keys})
-    return {
-        row.idempotency_key: BidDecision(
-            True, row.paddle, row.amount_fen, row.accepted_at, None, None, row.phase, row.seq
-        )
-        for row in rows
-    }
-
-
 async def write_state(
     session: AsyncSession,
     row: Snapshot,
@@ -323,6 +327,10 @@ class BidClerk:
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._sessionmaker = sessionmaker
+        engine = sessionmaker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the clerk's sessionmaker must be bound to an AsyncEngine")
+        self._engine = engine
         self._publish = publish
         self._max_batch = max_batch
         self._desks: dict[int, _Desk] = {}
@@ -342,32 +350,46 @@ class BidClerk:
 
     async def _drain(self, auction_id: int, desk: _Desk) -> None:
         try:
-            while desk.pending:
-                count = min(len(desk.pending), self._max_batch)
-                batch = [desk.pending.popleft() for _ in range(count)]
-                await self._decide(auction_id, batch)
+            # One connection while bids keep coming: the writer does not queue behind the
+            # requests' own checkouts of the pool for each batch. Released once idle.
+            async with self._engine.connect() as connection:
+                session = AsyncSession(bind=connection, expire_on_commit=False)
+                try:
+                    while desk.pending:
+                        count = min(len(desk.pending), self._max_batch)
+                        batch = [desk.pending.popleft() for _ in range(count)]
+                        if not await self._decide(session, auction_id, batch):
+                            break  # the connection may be broken: take a fresh one
+                finally:
+                    await session.close()
+        except Exception:
+            log.exception("auction %s: the writer lost its connection", auction_id)
         finally:
             desk.task = None
-            if desk.pending:  # arrived while the last batch was finishing
+            if desk.pending:  # arrived while the last batch was finishing, or left over
                 desk.task = asyncio.create_task(self._drain(auction_id, desk))
             else:
                 self._desks.pop(auction_id, None)
 
     async def _decide(
-        self, auction_id: int, batch: list[tuple[PendingBid, asyncio.Future[BidDecision]]]
-    ) -> None:
+        self,
+        session: AsyncSession,
+        auction_id: int,
+        batch: list[tuple[PendingBid, asyncio.Future[BidDecision]]],
+    ) -> bool:
+        """Decide and answer one batch; False when it failed for a reason not its own."""
         try:
-            async with self._sessionmaker() as session, session.begin():
+            async with session.begin():
                 decided = await decide(session, auction_id, [bid for bid, _ in batch])
         except PlatformError as error:
             _fail(batch, error)
-            return
+            return True
         except Exception:
             log.exception(
                 "auction %s: a batch of %d bids could not be decided", auction_id, len(batch)
             )
             _fail(batch, bid_unknown())
-            return
+            return False
         if decided.now is not None:
             loop_now = datetime.now(decided.now.tzinfo)
             self.clock_offset = (decided.now - loop_now).total_seconds()
@@ -376,6 +398,7 @@ class BidClerk:
                 future.set_result(decision)
         if decided.frames:
             await self._publish(decided.code, decided.frames)
+        return True
 
 
 def _fail(batch: list[tuple[PendingBid, asyncio.Future[BidDecision]]], error: Exception) -> None:

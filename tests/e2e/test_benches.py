@@ -19,6 +19,7 @@ BENCHES = {
     "blob_store": (["--mib", "8"], "MB/s"),
     "audit_verify": (["--events", "2000", "--batch", "500", "--appends", "50"], "events/s"),
     "ledger_import": (["--lines", "200", "--transfers", "200", "--writers", "2"], "/s"),
+    "auction_hot": (["--quick"], "auction_hot: accepted/s"),
 }
 
 
