@@ -39,6 +39,8 @@ __all__ = ["create_app", "register_contexts"]
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
     from agencies.routes import agency_handlers
+    from auction.bidding_routes import bidding_handlers
+    from auction.routes import auction_handlers
     from experts.routes import ExpertAnswerController, ExpertController
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
@@ -68,6 +70,8 @@ def _route_handlers() -> list[Any]:
         ExpertController,
         ExpertAnswerController,
         *agency_handlers,
+        *auction_handlers,
+        *bidding_handlers,
     ]
 
 
@@ -100,6 +104,10 @@ def register_contexts() -> None:
     from agencies import jobs as agency_jobs
 
     jobs.register(agency_jobs.rescore_agencies, cron_minute_step=60)  # daily decay, idempotent
+    from auction import jobs as auction_jobs
+
+    jobs.register(auction_jobs.auction_clock)  # at each phase boundary; closes once
+    jobs.register_sweeper("auction.clocks", auction_jobs.sweep_auction_clocks)
     # Hooks: a lower context announces, a higher one acts in the same transaction.
     from tendering.opening import hold_key_ceremonies
     from tendering.tenders import lots_published
@@ -119,6 +127,12 @@ def register_contexts() -> None:
     from agencies.demo import add_demo_agencies
 
     register_demo_step(add_demo_agencies)
+    from auction.demo import add_demo_auctions, approve_demo_bidders
+    from tendering.ledger.demo import add_demo_requested_deposits
+
+    register_demo_step(add_demo_auctions)  # the auctions and the demo bidders' applications
+    register_demo_step(add_demo_requested_deposits)  # the bank pays what they asked for
+    register_demo_step(approve_demo_bidders)  # approved only once the ledger says received
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:

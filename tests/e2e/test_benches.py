@@ -23,6 +23,7 @@ BENCHES = {
     "stalled_uploads": (["--users", "2", "--per-user", "3", "--idle", "1"], "open files"),
     "expert_import": (["--rows", "300"], "import / floor"),
     "draw": (["--experts", "3000", "--runs", "1"], "the SELECT (target"),
+    "auction_hot": (["--quick"], "auction_hot: accepted/s"),
 }
 
 

@@ -100,6 +100,22 @@ class ErrorCode(StrEnum):
     AGENCY_SELECTION_NOT_FOUND = "agency.selection_not_found"
     AGENCY_SELECTION_STATE = "agency.selection_state"
     AGENCY_NO_ELIGIBLE = "agency.no_eligible"
+    # auction
+    AUCTION_BELOW_START = "auction.below_start"
+    AUCTION_BID_UNKNOWN = "auction.bid_unknown"
+    AUCTION_ENDED = "auction.ended"
+    AUCTION_IDEMPOTENCY_MISMATCH = "auction.idempotency_mismatch"
+    AUCTION_NOT_INCREMENT = "auction.not_increment"
+    AUCTION_NOT_OPEN = "auction.not_open"
+    AUCTION_OUTBID = "auction.outbid"
+    AUCTION_PAUSED = "auction.paused"
+    AUCTION_NOT_APPROVED = "auction.not_approved"
+    AUCTION_NOT_FOUND = "auction.not_found"
+    AUCTION_PERIOD = "auction.period"
+    AUCTION_REGISTRATION_STATE = "auction.registration_state"
+    AUCTION_RESERVE = "auction.reserve"
+    AUCTION_STATE = "auction.state"
+    AUCTION_SUBJECT = "auction.subject"
     # audit
     AUDIT_STREAM_NOT_FOUND = "audit.stream_not_found"
     # auth
