@@ -13,7 +13,7 @@ registrations' tags, holders and paddle tags and the sealed reserves are written
 v2 keys from the start, so no re-keying is needed here.
 
 Revision ID: 0024
-Revises: 0027
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0024"
-down_revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

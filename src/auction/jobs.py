@@ -59,7 +59,9 @@ async def auction_clock(ctx: dict[str, Any], auction_id: int, due_us: int = 0) -
             )
             now = (await session.execute(text("SELECT clock_timestamp()"))).scalar_one()
     except NotFound:
-        return False  # the auction is gone: nothing to close
+        # No such auction (a job queued for a transaction that rolled back): nothing to
+        # move, and failing would only leave a failed job for every later worker run.
+        return False
     await publish(
         ctx["redis"], auction_channel(settings.async_database_url, moved.code), moved.frames
     )

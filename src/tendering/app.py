@@ -16,6 +16,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tendering import __version__
 from tendering.core import blobs, jobs
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
+from tendering.core.bodies import BodyReads
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
@@ -96,6 +98,7 @@ def register_contexts() -> None:
     from experts import jobs as expert_jobs
 
     jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)
+    jobs.register(expert_jobs.fix_supplementary_pools, cron_minute_step=1)
     jobs.register(expert_jobs.deliver_expert_messages, cron_minute_step=1)
     jobs.register(expert_jobs.release_started_evaluations, cron_minute_step=1)
     from agencies import jobs as agency_jobs
@@ -161,7 +164,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     return Litestar(
         route_handlers=_route_handlers(),
         plugins=[SQLAlchemyPlugin(config=db), channels_plugin(settings.concrete_redis_url)],
-        middleware=[TokenMiddleware()],
+        middleware=[
+            DefineMiddleware(BodyReads, idle_seconds=settings.upload_idle_seconds),
+            TokenMiddleware(),
+        ],
         exception_handlers=exception_handlers,
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],
