@@ -12,6 +12,7 @@ from agencies.models import Agency, AgencyEvent, AgencyRulebook, EventState, Gra
 from agencies.schemas import Text
 from agencies.scoring import Line, Score
 from tendering.core.errors import Inconsistent
+from tendering.core.params import Boolean
 
 __all__ = [
     "CreditRead",
@@ -98,7 +99,7 @@ class DisputeIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    uphold: bool = Field(description="true: the event is void and its points go")
+    uphold: Boolean = Field(description="true: the event is void and its points go")
     note: Text = Field(min_length=1, max_length=1000)
 
 

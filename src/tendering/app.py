@@ -27,6 +27,7 @@ from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddlewa
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
+from tendering.core.requests import PlatformRequest
 from tendering.core.web import exception_handlers, health, platform_key
 from tendering.opening.runner import start_runner, stop_runner
 from tendering.settings import Settings
@@ -149,6 +150,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         plugins=[SQLAlchemyPlugin(config=db), channels_plugin(settings.concrete_redis_url)],
         middleware=[TokenMiddleware()],
         exception_handlers=exception_handlers,
+        request_class=PlatformRequest,
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],
         state=_state(Platform.build(settings, sessionmaker)),

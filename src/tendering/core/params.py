@@ -12,8 +12,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar.params import PathParameter
+from pydantic import BeforeValidator
 
-__all__ = ["MAX_ID", "PathCode", "PathId"]
+__all__ = [
+    "MAX_ID",
+    "Boolean",
+    "Integer",
+    "PathCode",
+    "PathId",
+    "json_boolean",
+    "json_integer",
+]
 
 MAX_ID = 2_147_483_647  # PostgreSQL integer
 
@@ -22,3 +31,27 @@ PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 PathCode = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")]
 """A public code in a path (a project's, a lot's, an organization's): letters, digits, '-'."""
+
+
+def json_integer(value: object) -> object:
+    """Refuse what lax validation would turn into an integer: ``true`` is not 1 fen, ``"100"``
+    is not 100, and ``100.0`` or ``1e2`` is not a count."""
+    if type(value) is not int:
+        raise ValueError("must be a JSON integer (digits, no quotes, fraction or exponent)")
+    return value
+
+
+def json_boolean(value: object) -> object:
+    """Refuse what lax validation would turn into a flag: ``1``, ``"true"``, ``"yes"``."""
+    if type(value) is not bool:
+        raise ValueError("must be true or false (a JSON boolean, not a number or string)")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(json_integer)]
+"""An integer in a request body (money in fen, a count, an id): a JSON integer and nothing
+that merely converts to one. (Pydantic's own ``Strict`` is overridden by Litestar, which
+validates bodies with ``strict=False``.)"""
+
+Boolean = Annotated[bool, BeforeValidator(json_boolean)]
+"""A flag in a request body: JSON ``true`` or ``false`` only."""
