@@ -41,7 +41,7 @@ from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page
 from tendering.core.errors import Inconsistent
 from tendering.core.pagination import OffsetPagination
-from tendering.core.params import PathCode, PathId
+from tendering.core.params import PathCode, PathId, in_calendar
 
 __all__ = ["AgencyEventController", "CreditController", "PublicCreditController"]
 
@@ -197,6 +197,7 @@ class PublicCreditController(Controller):
     async def explain(
         self, db_session: DbSession, code: PathCode, on: FromQuery[date | None] = None
     ) -> ScoreRead:
+        on = in_calendar(on, field="on")  # refused before any lookup
         agency = await agency_by_code(db_session, code)
         score = await credit.explain(db_session, code, on)
         return ScoreRead.of(agency.code, score, await listing.grade_history(db_session, agency))

@@ -26,7 +26,7 @@ from agencies.models import (
     SelectionState,
     ServiceCategory,
 )
-from tendering.core.params import MAX_ID, Boolean, Integer
+from tendering.core.params import MAX_ID, Boolean, CalendarDate, Integer
 
 __all__ = [
     "CertificateIn",
@@ -65,8 +65,8 @@ class CertificateIn(BaseModel):
     category: ServiceCategory
     name: Text = Field(min_length=1, max_length=200, description="e.g. 工程造价咨询企业甲级资质")
     number: Text = Field(min_length=1, max_length=100)
-    issued_on: date
-    expires_on: date
+    issued_on: CalendarDate
+    expires_on: CalendarDate
 
     @model_validator(mode="after")
     def _dates(self) -> CertificateIn:

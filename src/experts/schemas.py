@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field
 
 from experts.models import ExpertStatus
-from tendering.core.params import Boolean, Integer
+from tendering.core.params import Boolean, CalendarMoment, Integer
 
 __all__ = [
     "AnswerIn",
@@ -50,7 +50,7 @@ class DrawRequestIn(BaseModel):
     bidders: list[Organization] = Field(
         default_factory=list, max_length=500, description="bidders (after opening)"
     )
-    evaluation_at: AwareDatetime
+    evaluation_at: CalendarMoment
     place: str = Field(min_length=1, max_length=200)
     tenderer_reps: Integer = Field(ge=0, le=20, description="招标人代表 on the committee")
     categories: list[CategoryIn] = Field(min_length=1, max_length=20)

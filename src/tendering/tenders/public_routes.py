@@ -24,6 +24,7 @@ from tendering.core.db import DbSession
 from tendering.core.deps import Blobs, CurrentActor, Page, Secrets
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
+from tendering.core.params import in_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
@@ -203,8 +204,8 @@ class PublicNoticeController(Controller):
             status=status,
             region=region,
             text=q,
-            published_from=_aware(published_from),
-            published_to=_aware(published_to),
+            published_from=_aware(in_calendar(published_from, field="published_from")),
+            published_to=_aware(in_calendar(published_to, field="published_to")),
             page=page,
         )
 
