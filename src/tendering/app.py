@@ -17,16 +17,17 @@ from advanced_alchemy.extensions.litestar import (
 )
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tendering import __version__
 from tendering.core import blobs, jobs
+from tendering.core.apidocs import SelfHostedSwagger
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
+from tendering.core.headers import security_headers
 from tendering.core.requests import PlatformRequest
 from tendering.core.web import exception_handlers, health, platform_key
 from tendering.opening.runner import start_runner, stop_runner
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         middleware=[TokenMiddleware()],
         exception_handlers=exception_handlers,
         request_class=PlatformRequest,
+        before_send=[security_headers],
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],
         state=_state(Platform.build(settings, sessionmaker)),
@@ -159,7 +161,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             title="公共资源交易平台 Tendering platform API",
             version=__version__,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SelfHostedSwagger()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer"),
