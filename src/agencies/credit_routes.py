@@ -42,6 +42,7 @@ from tendering.core.deps import CurrentActor, Page
 from tendering.core.errors import Inconsistent
 from tendering.core.pagination import OffsetPagination
 from tendering.core.params import PathCode, PathId, in_calendar
+from tendering.settings import Settings
 
 __all__ = ["AgencyEventController", "CreditController", "PublicCreditController"]
 
@@ -185,8 +186,8 @@ class PublicCreditController(Controller):
             )
             for g, a in await listing.grade_changes(db_session)
         ]
-        base = str(request.base_url).rstrip("/")
-        body = atom_feed(entries, base_url=base, now=await db_now(db_session))
+        settings: Settings = request.app.state["settings"]  # never the Host header
+        body = atom_feed(entries, base_url=settings.public_base_url, now=await db_now(db_session))
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @get(

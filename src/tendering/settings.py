@@ -28,6 +28,11 @@ Variables (all optional):
                             (unset: a system font, else the bundled one); must exist.
 ``TENDERING_CUSTODIAN_ROLES``  roles that may hold opening-key custodian keys, comma-separated
                             (``staff,supervisor,expert``); ``bidder`` and ``agency`` are refused.
+``TENDERING_PUBLIC_URL``    the address the public reaches the platform at
+                            (``https://ggzy.example.gov.cn``, a path allowed): absolute links
+                            in the Atom feeds and OCDS are made from it, never from a request's
+                            Host header, and a login from a page of this origin is same-site.
+                            Unset: ``http://<TENDERING_HOST>:<TENDERING_PORT>``.
 ==========================  ===============================================================
 
 Every variable the platform reads is read here, and every value is checked when the settings
@@ -42,6 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -81,6 +87,25 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     if not raw.startswith(schemes):
         raise SettingsError(f"{name} must start with one of {', '.join(schemes)}; got {raw!r}")
     return raw
+
+
+def _public_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise SettingsError(
+            f"{name} must be an http(s) address with a host and at most a path, like"
+            f" https://ggzy.example.gov.cn; got {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 DAY_COUNTS = ("ACT/360", "ACT/365")  # the values of ledger.rules.DayCount
@@ -159,6 +184,7 @@ class Settings:
     deposit_day_count: str = "ACT/360"
     cjk_font: Path | None = None
     custodian_roles: frozenset[str] = DEFAULT_CUSTODIAN_ROLES
+    public_url: str | None = None  # without a trailing slash
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -182,12 +208,25 @@ class Settings:
             deposit_day_count=_choice(env, "TENDERING_DEPOSIT_DAY_COUNT", "ACT/360", DAY_COUNTS),
             cjk_font=_file(env, "TENDERING_CJK_FONT"),
             custodian_roles=custodian_roles(env),
+            public_url=_public_url(env, "TENDERING_PUBLIC_URL"),
         )
 
     @property
     def embedded(self) -> bool:
         """True when either server must be started by the platform itself."""
         return self.database_url is None or self.redis_url is None
+
+    @property
+    def public_base_url(self) -> str:
+        """Where links to the platform point (no trailing slash): the configured public URL,
+        else this process's own address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def public_origin(self) -> str:
+        """``scheme://host[:port]`` of :attr:`public_base_url`, as a browser's Origin says it."""
+        parts = urlsplit(self.public_base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def blob_dir(self) -> Path:

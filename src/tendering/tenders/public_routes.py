@@ -26,6 +26,7 @@ from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
 from tendering.core.params import in_calendar
 from tendering.core.secrecy import Secrecy
+from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
 from tendering.tenders.models import Category, NoticeStatus
@@ -49,8 +50,11 @@ __all__ = ["BidderTenderController", "PublicNoticeController"]
 log = logging.getLogger("tendering.tenders")
 
 
-def _base_url(request: Request[Any, Any, Any]) -> str:  # links name the address called
-    return str(request.base_url).rstrip("/")
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    # The configured public address, never the Host header: a request naming another host
+    # must not make the feed (cached, mirrored) link there.
+    settings: Settings = request.app.state["settings"]
+    return settings.public_base_url
 
 
 async def _registration_read(
