@@ -35,7 +35,14 @@ from typing import Any, BinaryIO
 from tendering.core.errors import ErrorCode, InvalidInput, NotFound, PayloadTooLarge
 from tendering.core.writeback import Flusher, write_batch
 
-__all__ = ["LEFTOVER_AGE", "BlobStore", "StoredBlob", "drop_later", "sweep_leftover_files"]
+__all__ = [
+    "LEFTOVER_AGE",
+    "BlobStore",
+    "StagedBlob",
+    "StoredBlob",
+    "drop_later",
+    "sweep_leftover_files",
+]
 
 log = logging.getLogger("tendering.blobs")
 
@@ -51,6 +58,20 @@ WRITE_BATCH = 1024 * 1024  # chunks are gathered into batches this big, one thre
 class StoredBlob:
     sha256: str  # lowercase hex of the content
     size: int  # bytes
+
+
+@dataclass(slots=True)
+class StagedBlob:
+    """A finished file under ``tmp``, not yet in the store (:meth:`BlobStore.stage_stream`)."""
+
+    path: Path
+    blob: StoredBlob
+    kept: bool = False
+
+    def discard(self) -> None:
+        """Remove the staging file unless it was kept (idempotent)."""
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
 
 
 class BlobStore:
@@ -103,6 +124,25 @@ class BlobStore:
         Memory stays at a few batches whatever the size. The temporary file is removed on any
         failure (too large, client gone, disk full), so nothing partial remains.
         """
+        staged = await self.stage_stream(chunks, limit=limit)
+        try:
+            await asyncio.to_thread(self.keep, staged)
+        finally:
+            await asyncio.to_thread(staged.discard)
+        return staged.blob
+
+    async def stage_stream(self, chunks: AsyncIterable[bytes], *, limit: int) -> StagedBlob:
+        """Write the concatenated ``chunks`` to a staging file under ``tmp``, hashed and
+        durable, for the caller to :meth:`keep` once what it belongs to is accepted, or to
+        :meth:`StagedBlob.discard` on a refusal, so that nothing refused stays in the store::
+
+            staged = await store.stage_stream(request.stream(), limit=limit)
+            try:
+                ...  # the row that references staged.blob.sha256
+                await asyncio.to_thread(store.keep, staged)
+            finally:
+                await asyncio.to_thread(staged.discard)  # nothing once kept
+        """
         tmp_dir = self.root / "tmp"
         await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
         tmp = tmp_dir / f"{secrets.token_hex(12)}.part"
@@ -131,12 +171,15 @@ class BlobStore:
             finally:
                 await flusher.settle()
                 await asyncio.to_thread(handle.close)
-            stored = StoredBlob(sha256=digest.hexdigest(), size=size)
-            await asyncio.to_thread(self.settle, tmp, stored.sha256)
-            return stored
         except BaseException:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
             raise
+        return StagedBlob(path=tmp, blob=StoredBlob(sha256=digest.hexdigest(), size=size))
+
+    def keep(self, staged: StagedBlob) -> None:
+        """Move a staged file into the store (a copy already there is kept instead)."""
+        self.settle(staged.path, staged.blob.sha256)
+        staged.kept = True
 
     @staticmethod
     async def _write(handle: BinaryIO, batch: list[bytes], digest: Any, flusher: Flusher) -> None:
@@ -165,7 +208,13 @@ class BlobStore:
         final = self.path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same name, same content: keep the one already there
-            return tmp
+            try:
+                # Touched: the orphan sweeper (core/blob_sweep.py) leaves a file used within
+                # the day alone, and puts back one it had taken away meanwhile.
+                os.utime(final)
+                return tmp
+            except FileNotFoundError:
+                pass  # swept away this instant: this copy becomes the blob
         os.replace(tmp, final)
         _fsync_dir(final.parent)
         return None

@@ -225,7 +225,9 @@ class PublicNoticeController(Controller):
         "/notices/{notice_id:int}/documents/{document_id:int}",
         opt=public("published documents are public"),
         summary="Download a document",
-        media_type="application/octet-stream",  # the document's own type when it is sent
+        # Always bytes to save, never the uploader's type: a document sent as text/html or
+        # image/svg+xml must not become a page of the platform (its type is in the notice).
+        media_type="application/octet-stream",
     )
     async def document(
         self,
@@ -245,9 +247,10 @@ class PublicNoticeController(Controller):
         digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
         return Stream(
             store.read_chunks(doc.sha256),
-            media_type=doc.media_type,
+            media_type="application/octet-stream",
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+                "X-Content-Type-Options": "nosniff",
                 "Content-Length": str(doc.size),
                 "X-Content-SHA256": doc.sha256,
                 "Repr-Digest": f"sha-256=:{digest}:",
