@@ -21,7 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tendering import __version__
-from tendering.core import blobs, jobs
+from tendering.core import blob_sweep, blobs, jobs
 from tendering.core.apidocs import SelfHostedSwagger
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
 from tendering.core.channels import channels_plugin
@@ -91,6 +91,13 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    # Every column that names a stored blob: the hourly sweep removes files none names.
+    blob_sweep.reference("tender_notice_document", "sha256", holds="notice documents")
+    blob_sweep.reference("bid", "sha256", holds="sealed bid envelopes, decoys included")
+    blob_sweep.reference("opening", "record_sha256", holds="opening record PDFs")
+    blob_sweep.reference("opening_result", "receipt_sha256", holds="the envelope each opened")
+    blob_sweep.reference("opening_result", "plaintext_sha256", holds="decrypted bids kept")
+    jobs.register(blob_sweep.sweep_unreferenced_blobs, cron_minute_step=60)
     from experts import jobs as expert_jobs
 
     jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)

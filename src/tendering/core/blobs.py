@@ -47,6 +47,7 @@ __all__ = [
 log = logging.getLogger("tendering.blobs")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEX2 = re.compile(r"^[0-9a-f]{2}$")
 # A temporary file untouched this long belongs to no write in progress: every write touches
 # its file at least once per batch, and no upload stalls for a day.
 LEFTOVER_AGE = 24 * 3600
@@ -219,6 +220,31 @@ class BlobStore:
         _fsync_dir(final.parent)
         return None
 
+    def stored_before(self, cutoff: float) -> list[str]:
+        """The SHA-256 of every stored file last written or claimed before ``cutoff``."""
+        found = []
+        for first in _hex_dirs(self.root):
+            for second in _hex_dirs(first):
+                for entry in os.scandir(second):
+                    try:
+                        old = entry.stat(follow_symlinks=False).st_mtime < cutoff
+                    except FileNotFoundError:
+                        continue
+                    if _SHA256.match(entry.name) and entry.is_file() and old:
+                        found.append(entry.name)
+        return found
+
+    def take_aside(self, sha256: str) -> Path | None:
+        """Move the blob out of the store into ``tmp`` (one rename); ``None`` if it is gone.
+        Put it back with :meth:`settle`; the leftover sweep removes it if nobody does."""
+        aside = self.root / "tmp" / f"{sha256}.{secrets.token_hex(6)}.aside"
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self.path(sha256), aside)
+        except FileNotFoundError:
+            return None
+        return aside
+
     def sweep_leftovers(self, *, now: float | None = None) -> int:
         """Remove temporary files a crash left behind (older than ``LEFTOVER_AGE``); how
         many it removed."""
@@ -258,6 +284,16 @@ def _dropped(dropping: asyncio.Future[None]) -> None:
     _DROPPING.discard(dropping)
     if not dropping.cancelled() and dropping.exception() is not None:
         log.warning("could not remove a temporary file: %s", dropping.exception())
+
+
+def _hex_dirs(parent: Path) -> list[Path]:
+    try:
+        entries = list(os.scandir(parent))
+    except FileNotFoundError:
+        return []
+    return [
+        Path(e.path) for e in entries if len(e.name) == 2 and _HEX2.match(e.name) and e.is_dir()
+    ]
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -126,3 +126,26 @@ async def test_a_document_is_served_as_a_safe_attachment(desk, client, uploaded_
     assert download.headers["content-type"] == served_as
     assert download.headers["content-disposition"].startswith("attachment;")
     assert download.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_sweep_keeps_a_documents_file_and_removes_an_orphan(
+    desk, client, settings, engine
+):
+    import os
+    import time
+
+    from tendering.core import blob_sweep
+    from tendering.core.blobs import BlobStore
+    from tendering.core.db import make_sessionmaker
+
+    project = await desk.project()
+    notice_id = await desk.notice(project, [await desk.lot(project)])
+    document = (await upload(client, desk, notice_id, b"kept")).json()
+    store = BlobStore(settings.blob_dir)
+    orphan = await store.write_bytes(b"nobody's", limit=100)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for sha in (document["sha256"], orphan.sha256):
+        os.utime(store.path(sha), (two_days_ago, two_days_ago))
+    assert await blob_sweep.sweep_unreferenced(store, make_sessionmaker(engine)) == 1
+    assert store.exists(document["sha256"])
+    assert not store.exists(orphan.sha256)
