@@ -53,11 +53,14 @@ def _lax_in(where: str, annotation: Any, metadata: list[Any], seen: set[type]) -
     return []
 
 
+CONTEXTS = ("tendering.", "experts.", "agencies.", "auction.")
+
+
 def _body_models(app: Any) -> list[Any]:
     bodies = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if not handler.fn.__module__.startswith(("tendering.", "experts.", "agencies.")):
+            if not handler.fn.__module__.startswith(CONTEXTS):
                 continue  # Litestar's own (the schema pages) take no body
             hints = typing.get_type_hints(handler.fn, include_extras=True)
             if "data" in hints:
