@@ -35,7 +35,7 @@ from tendering.core.auth.actor import Actor
 from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import session_scope
-from tendering.core.deps import Blobs, CurrentActor, Secrets, SigningKey, platform_of
+from tendering.core.deps import Blobs, CurrentActor, Secrets, SigningKey
 from tendering.core.errors import PlatformError
 from tendering.core.params import PathCode
 
@@ -68,15 +68,9 @@ def _bid_read(code: str, decision: BidDecision, bidding: Bidding) -> BidRead:
 
 
 async def _after_commit(request: Request[Any, Any, Any], moved: Moved) -> ClockRead:
-    """Publish what a committed change wrote and schedule the clock for its next boundary."""
-    from auction.jobs import schedule_clock
-
-    bidding = _bidding(request)
-    await bidding.publish(moved.code, moved.frames)
-    queue = platform_of(request.app.state).queue
-    if moved.next_at is not None and queue is not None:
-        with contextlib.suppress(Exception):  # the sweeper enqueues it within a minute
-            await schedule_clock(queue, await bidding.auction_id(moved.code), moved.next_at)
+    """Publish what a committed change wrote. Its next boundary needs no job from here: the
+    sweeper enqueues every boundary due before its next run, at its time (``jobs.py``)."""
+    await _bidding(request).publish(moved.code, moved.frames)
     state = moved.state
     return ClockRead(
         auction=moved.code,

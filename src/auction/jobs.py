@@ -6,8 +6,9 @@ microseconds since the epoch, which also makes the job id deterministic): it cal
 publishes the frames it wrote, and enqueues itself for the next boundary. The end time is
 the database's, so a countdown that a bid restarted is found later than the job was
 scheduled for: the job then only enqueues itself again. The sweeper (every minute) enqueues
-the job of every running auction whose boundary falls within the next sweep, so a lost job,
-a restarted Redis or a freshly announced listing is picked up within a minute.
+the job of every running auction whose boundary falls before its next run, at the boundary's
+time: that is how every boundary gets its job (an auctioneer's open or resume included), and
+a lost job or a restarted Redis costs nothing but a late frame.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from arq.worker import Worker
@@ -25,6 +26,7 @@ async def test_the_sweeper_and_the_worker_close_a_finished_auction_once(
     engine, session, people, desk, settings
 ):
     register_contexts()
+    settings = replace(settings, queue_name=f"{settings.queue_name}-auction-clock")
     secrecy = Secrecy.of(load_platform_key(settings))  # the worker's key
     auction, ((_, paddle), _, _), _ = await started(
         session, people, desk, secrecy, countdown_seconds=1
