@@ -33,13 +33,19 @@ def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
     Strings are dropped (brackets inside them do not count), then only the brackets kept;
     each pass removes every innermost empty pair, one level of the whole text, so the text is
-    at most ``limit`` deep exactly when ``limit`` passes leave nothing. Each pass runs in C:
-    a 10 MB body is checked in milliseconds. Brackets that do not match leave something too:
-    such a text is malformed, and is left for the decoder to say so (400 ``request.bad``),
-    unless more than ``limit`` brackets are still open in a row (``[[[[...`` never closed),
-    which would send the decoder down the same recursion.
+    at most ``limit`` deep exactly when ``limit`` passes leave nothing; more than ``limit``
+    brackets opened in a row are refused at once. Each pass runs in C: a 9 MiB body takes
+    about a quarter of the time msgspec then takes to decode it (measured in one run: 0.19 s
+    against 0.76 s for a wide body, 0.83 s against 3.6 s for 150,000 arrays 32 deep).
+
+    Brackets that do not match leave something too: such a text is malformed, and is left
+    for the decoder to say so (400 ``request.bad``), unless a run of more than ``limit``
+    brackets is still open (``[[[[...`` never closed), which would send the decoder down
+    the same recursion.
     """
     shape = _STRING.sub(b"", _ESCAPED.sub(b"", raw)).translate(_BRACKETS, _NOT_BRACKETS)
+    if b"[" * (limit + 1) in shape:  # so many opened in a row: too deep, whatever follows
+        return True
     for _ in range(limit):
         if not shape:
             return False
