@@ -41,7 +41,8 @@ from tendering.core.db import DbSession
 from tendering.core.deps import CurrentActor, Page
 from tendering.core.errors import Inconsistent
 from tendering.core.pagination import OffsetPagination
-from tendering.core.params import PathCode, PathId
+from tendering.core.params import PathCode, PathId, in_calendar
+from tendering.settings import Settings
 
 __all__ = ["AgencyEventController", "CreditController", "PublicCreditController"]
 
@@ -185,8 +186,8 @@ class PublicCreditController(Controller):
             )
             for g, a in await listing.grade_changes(db_session)
         ]
-        base = str(request.base_url).rstrip("/")
-        body = atom_feed(entries, base_url=base, now=await db_now(db_session))
+        settings: Settings = request.app.state["settings"]  # never the Host header
+        body = atom_feed(entries, base_url=settings.public_base_url, now=await db_now(db_session))
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @get(
@@ -197,6 +198,7 @@ class PublicCreditController(Controller):
     async def explain(
         self, db_session: DbSession, code: PathCode, on: FromQuery[date | None] = None
     ) -> ScoreRead:
+        on = in_calendar(on, field="on")  # refused before any lookup
         agency = await agency_by_code(db_session, code)
         score = await credit.explain(db_session, code, on)
         return ScoreRead.of(agency.code, score, await listing.grade_history(db_session, agency))

@@ -24,7 +24,9 @@ from tendering.core.db import DbSession
 from tendering.core.deps import Blobs, CurrentActor, Page, Secrets
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
+from tendering.core.params import in_calendar
 from tendering.core.secrecy import Secrecy
+from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
 from tendering.tenders.models import Category, NoticeStatus
@@ -48,8 +50,11 @@ __all__ = ["BidderTenderController", "PublicNoticeController"]
 log = logging.getLogger("tendering.tenders")
 
 
-def _base_url(request: Request[Any, Any, Any]) -> str:  # links name the address called
-    return str(request.base_url).rstrip("/")
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    # The configured public address, never the Host header: a request naming another host
+    # must not make the feed (cached, mirrored) link there.
+    settings: Settings = request.app.state["settings"]
+    return settings.public_base_url
 
 
 async def _registration_read(
@@ -203,8 +208,8 @@ class PublicNoticeController(Controller):
             status=status,
             region=region,
             text=q,
-            published_from=_aware(published_from),
-            published_to=_aware(published_to),
+            published_from=_aware(in_calendar(published_from, field="published_from")),
+            published_to=_aware(in_calendar(published_to, field="published_to")),
             page=page,
         )
 
@@ -220,7 +225,9 @@ class PublicNoticeController(Controller):
         "/notices/{notice_id:int}/documents/{document_id:int}",
         opt=public("published documents are public"),
         summary="Download a document",
-        media_type="application/octet-stream",  # the document's own type when it is sent
+        # Always bytes to save, never the uploader's type: a document sent as text/html or
+        # image/svg+xml must not become a page of the platform (its type is in the notice).
+        media_type="application/octet-stream",
     )
     async def document(
         self,
@@ -240,9 +247,10 @@ class PublicNoticeController(Controller):
         digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
         return Stream(
             store.read_chunks(doc.sha256),
-            media_type=doc.media_type,
+            media_type="application/octet-stream",
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+                "X-Content-Type-Options": "nosniff",
                 "Content-Length": str(doc.size),
                 "X-Content-SHA256": doc.sha256,
                 "Repr-Digest": f"sha-256=:{digest}:",

@@ -13,6 +13,7 @@ from tendering.core.auth.access import OVERSIGHT_ROLES
 from tendering.core.auth.guards import public, requires_login, requires_role
 from tendering.core.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.same_site import same_site_json
 from tendering.core.auth.schemas import (
     LoginRequest,
     LoginResponse,
@@ -94,6 +95,7 @@ def _session_cookies(settings: Settings, token: str, csrf: str) -> list[Cookie]:
     summary="Log in; returns a bearer token and sets the session cookie",
     security=[{}],  # anyone: overrides the document-wide bearer requirement
     opt=public("logging in is how one gets a login"),
+    guards=[same_site_json],  # JSON from this site only (login CSRF)
 )
 async def login(
     data: JSONBody[LoginRequest],
