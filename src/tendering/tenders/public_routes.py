@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -21,12 +21,11 @@ from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
-from tendering.core.deps import Blobs, CurrentActor, Page, Secrets
+from tendering.core.deps import AppSettings, Blobs, CurrentActor, Page, Secrets
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
 from tendering.core.params import in_calendar
 from tendering.core.secrecy import Secrecy
-from tendering.settings import Settings
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
 from tendering.tenders.models import Category, NoticeStatus
@@ -48,13 +47,6 @@ from tendering.tenders.schemas import (
 __all__ = ["BidderTenderController", "PublicNoticeController"]
 
 log = logging.getLogger("tendering.tenders")
-
-
-def _base_url(request: Request[Any, Any, Any]) -> str:
-    # The configured public address, never the Host header: a request naming another host
-    # must not make the feed (cached, mirrored) link there.
-    settings: Settings = request.app.state["settings"]
-    return settings.public_base_url
 
 
 async def _registration_read(
@@ -263,18 +255,21 @@ class PublicNoticeController(Controller):
         summary="The notice as an OCDS 1.1 release package",
     )
     async def ocds(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
+        self, db_session: DbSession, settings: AppSettings, notice_id: PathId
     ) -> OcdsPackage:
         detail = await queries.notice_detail(db_session, notice_id, public=True)
         now = rfc3339(await db_now(db_session))
-        return release_package(detail, base_url=_base_url(request), published_date=now)
+        # The configured public address, never the Host header: a request naming another
+        # host must not make the package (cached, mirrored) link there.
+        return release_package(detail, base_url=settings.public_base_url, published_date=now)
 
     @get(
         "/feed.atom",
         opt=public("the feed of public notices is public"),
         summary="Atom feed of new notices and amendments",
     )
-    async def feed(self, db_session: DbSession, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def feed(self, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
         entries = await queries.feed_entries(db_session)
-        body = atom_feed(entries, base_url=_base_url(request), now=await db_now(db_session))
+        base_url = settings.public_base_url  # never the Host header, as above
+        body = atom_feed(entries, base_url=base_url, now=await db_now(db_session))
         return Response(body, media_type="application/atom+xml; charset=utf-8")
