@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -149,22 +150,26 @@ def fuzz_callers(
     phases: str = QUICK_PHASES,
     only: list[str] | None = None,
     seed: int = SEED,
+    workers: int = 2,
 ) -> Iterator[CallerRun]:
-    """Every operation fuzzed as each caller (``only`` those), one caller after the other:
-    first all operations but those ending the session, then those with a second token.
-    Every token is taken before any fuzzing: the fuzzed login, sent the demo's usernames
-    with wrong passwords, soon has the login throttle refuse them for a quarter of an hour.
-    ``phases`` are schemathesis' (``examples,fuzzing``; the long run adds ``coverage``:
-    boundary values of every parameter, thousands of requests)."""
+    """Every operation fuzzed as each caller (``only`` those), ``workers`` callers at a time
+    (one ``st`` waits on the server's answer while the other makes its next case: two use
+    both cores), in the callers' order: first all operations but those ending the session,
+    then those with a second token. Every token is taken before any fuzzing: the fuzzed
+    login, sent the demo's usernames with wrong passwords, soon has the login throttle
+    refuse them for a quarter of an hour. ``phases`` are schemathesis' (``examples,fuzzing``;
+    the long run adds ``coverage``: boundary values of every parameter, thousands of
+    requests)."""
     chosen = only or callers()
     tokens = {caller: (login(base, caller), login(base, caller)) for caller in chosen}
     every = set(operations(base))
-    for caller in chosen:
+    parts = (
+        ("main", ("--exclude-path-regex", SESSION_ENDING)),
+        ("session", ("--include-path-regex", SESSION_ENDING)),
+    )
+
+    def fuzz(caller: str) -> CallerRun:
         run = CallerRun(caller, operations=every)
-        parts = (
-            ("main", ("--exclude-path-regex", SESSION_ENDING)),
-            ("session", ("--include-path-regex", SESSION_ENDING)),
-        )
         for (part, path_filter), headers in zip(parts, tokens[caller], strict=True):
             har = workdir / f"{caller}-{part}.har"
             result = _st(base, env, headers, examples, phases, seed, har, path_filter)
@@ -175,7 +180,10 @@ def fuzz_callers(
                     f"{caller}/{part}: st exited {result.returncode}\n"
                     f"{result.stdout[-3000:]}{result.stderr[-2000:]}"
                 )
-        yield run
+        return run
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(fuzz, chosen)
 
 
 def totals(runs: list[CallerRun]) -> str:
