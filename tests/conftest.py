@@ -209,9 +209,21 @@ async def app(
     app = await _apps.get(settings, lambda: create_app(settings, engine=engine))
     state = app.state.dict()
     yield app
+    await _forget_login_failures(app, settings)
     app.state.clear()
     app.state.update(state)
     await _apps.restart_hooks(app)
+
+
+async def _forget_login_failures(app: Litestar, settings: Settings) -> None:
+    """The login throttle's counters outlive a test in Redis; every test's client has the
+    same address, so they would add up over the run and refuse a later test's logins."""
+    queue = app.state.get("queue")
+    if queue is None:
+        return
+    keys = [k async for k in queue.scan_iter(match=f"{settings.queue_name}:login-failures:*")]
+    if keys:
+        await queue.delete(*keys)
 
 
 @pytest.fixture

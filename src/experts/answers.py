@@ -23,7 +23,7 @@ from sqlmodel import col
 from experts.confirmations import Place, call_next, open_places, token_sha256
 from experts.models import AssignmentState, Expert, ExpertAssignment, RequestState
 from experts.personal import open_personal
-from experts.requests import family, load_request, schedule_supplement
+from experts.requests import family, load_request, lock_root, schedule_supplement
 from tendering.core.audit import draw_stream, record
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.clock import db_now
@@ -76,10 +76,13 @@ async def _move_on(
     session: AsyncSession, secrecy: Secrecy, code: str, category: str, actor: Actor
 ) -> None:
     """Ask the category's next backup, or top the category up with a supplementary draw."""
-    # The request's row is the draw's lock: two declines at once call two backups in turn
-    # (each reads the places after the other committed), not the same one twice.
+    # The first draw's row is the request's lock: two declines at once call two backups in
+    # turn (each reads the places after the other committed), not the same one twice, and
+    # make one supplementary draw between them, not two that could pick the same expert.
+    request = await load_request(session, code)
+    await lock_root(session, request)
     request = await load_request(session, code, lock=True)
-    if await call_next(session, secrecy, request, category):
+    if await call_next(session, secrecy, request, category, await family(session, request)):
         await record(
             session,
             stream=draw_stream(code),

@@ -107,25 +107,40 @@ async def place_assignments(
             session.add(row)
             rows.append(row)
             slot += 1
-    await session.flush()
     serving = {c["category"]: c["count"] for c in transcript["categories"]}
-    for row in rows:
-        if open_place(secrecy, row).order < serving[row.category]:
-            await ask(session, secrecy, request, row)
+    asked = [row for row in rows if open_place(secrecy, row).order < serving[row.category]]
+    # The serving places are asked together: one clock, one read of their experts, one write.
+    codes = [open_place(secrecy, row).expert for row in asked]
+    found = await session.scalars(select(Expert).where(col(Expert.code).in_(codes)))
+    experts = {e.code: e for e in found.all()}
+    now = await db_now(session)
+    for row, code in zip(asked, codes, strict=True):
+        await ask(session, secrecy, request, row, now=now, expert=experts[code], flush=False)
+    await session.flush()
     return rows
 
 
 async def ask(
-    session: AsyncSession, secrecy: Secrecy, request: ExpertDrawRequest, row: ExpertAssignment
+    session: AsyncSession,
+    secrecy: Secrecy,
+    request: ExpertDrawRequest,
+    row: ExpertAssignment,
+    *,
+    now: datetime | None = None,
+    expert: Expert | None = None,
+    flush: bool = True,
 ) -> None:
-    """Give the place a one-time link and queue the message to its expert."""
+    """Give the place a one-time link and queue the message to its expert (``now`` and
+    ``expert``: already read by a caller asking many; ``flush=False``: it flushes)."""
     place = open_place(secrecy, row)
     token = secrets.token_urlsafe(32)
-    now = await db_now(session)
+    now = now or await db_now(session)
     row.state = AssignmentState.NOTIFIED.value
     row.token_sha256 = token_sha256(token)
     row.deadline = now + timedelta(minutes=request.confirm_minutes)
-    expert = (await session.scalars(select(Expert).where(col(Expert.code) == place.expert))).one()
+    if expert is None or expert.code != place.expert:
+        found = await session.scalars(select(Expert).where(col(Expert.code) == place.expert))
+        expert = found.one()
     phone = open_personal(secrecy, expert.id_tag, expert.personal).phone
     when = request.evaluation_at.astimezone(_CST).strftime("%Y-%m-%d %H:%M")
     until = row.deadline.astimezone(_CST).strftime("%m-%d %H:%M")
@@ -133,23 +148,29 @@ async def ask(
         f"{expert.name}专家：您被抽取参加{request.title}（标段{request.lot}）评标，时间{when}，"
         f"地点{request.place}。请于{until}前确认或拒绝：{LINK_PATH}{token}"
     )
-    await queue_message(session, secrecy, to=phone, text=text)
-    await session.flush()
+    await queue_message(session, secrecy, to=phone, text=text, flush=flush)
+    if flush:
+        await session.flush()
 
 
 async def call_next(
-    session: AsyncSession, secrecy: Secrecy, request: ExpertDrawRequest, category: str
+    session: AsyncSession,
+    secrecy: Secrecy,
+    request: ExpertDrawRequest,
+    category: str,
+    codes: list[str] | None = None,
 ) -> bool:
-    """Ask the category's next waiting backup; False when none is left."""
+    """Ask the category's next waiting backup, in ``codes`` (the request's draws, first
+    to last; by default ``request``'s own) in pick order; False when none is left."""
     waiting = (
         await session.scalars(
             select(ExpertAssignment)
             .where(
-                col(ExpertAssignment.draw_code) == request.draw_code,
+                col(ExpertAssignment.draw_code).in_(codes or [request.draw_code]),
                 col(ExpertAssignment.category) == category,
                 col(ExpertAssignment.state) == AssignmentState.WAITING.value,
             )
-            .order_by(col(ExpertAssignment.slot))
+            .order_by(col(ExpertAssignment.id))
             .limit(1)
             .with_for_update()
         )

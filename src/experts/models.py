@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Date, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Column, Computed, Date, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -33,6 +33,15 @@ __all__ = [
     "ExpertStatus",
     "RequestState",
 ]
+
+
+# An organization's name as avoidance compares it (``rules.org_key``: no spaces, half-width
+# brackets), computed and indexed by the database so the lot's parties are an index lookup.
+ORG_KEY_SQL = "translate(organization, '（） 　', '()')"
+
+
+def _org_key_column() -> Column[str]:
+    return Column(String(200), Computed(ORG_KEY_SQL, persisted=True), index=True)
 
 
 class ExpertStatus(StrEnum):
@@ -94,6 +103,7 @@ class ExpertEmployment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     expert_id: int = Field(foreign_key="expert.id", index=True)
     organization: str = Field(max_length=200)
+    org_key: str | None = Field(default=None, sa_column=_org_key_column())
     started_on: date | None = Field(default=None)
     ended_on: date | None = Field(default=None)
 
@@ -106,6 +116,7 @@ class ExpertRelation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     expert_id: int = Field(foreign_key="expert.id", index=True)
     organization: str = Field(max_length=200)
+    org_key: str | None = Field(default=None, sa_column=_org_key_column())
     relation: str = Field(max_length=100)
 
 

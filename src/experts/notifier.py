@@ -61,9 +61,14 @@ def get_notifier() -> Notifier:
     return _notifier
 
 
-async def queue_message(session: AsyncSession, secrecy: Secrecy, *, to: str, text: str) -> None:
+async def queue_message(
+    session: AsyncSession, secrecy: Secrecy, *, to: str, text: str, flush: bool = True
+) -> None:
+    """Queue a message in the caller's transaction (``flush=False``: the caller flushes,
+    once for many)."""
     session.add(ExpertOutbox(box=secrecy.seal(_PURPOSE, {"to": to, "text": text})))
-    await session.flush()
+    if flush:
+        await session.flush()
 
 
 async def deliver_outbox(session: AsyncSession, secrecy: Secrecy, *, limit: int = 200) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from experts.rules import Avoidance, Candidate, avoided, months_before, org_key,
 from tendering.core.draw import Category, Exclusion
 from tendering.core.errors import Inconsistent
 
-__all__ = ["ALREADY_DRAWN", "eligible_pools", "load_candidates"]
+__all__ = ["ALREADY_DRAWN", "Candidates", "eligible_pools", "load_candidates"]
 
 ALREADY_DRAWN = "already_drawn"
 # The one big read (a pool of 100,000): straight on the session's asyncpg connection.
@@ -30,12 +31,10 @@ _CANDIDATES = (
 )
 _EMPLOYMENTS = text(
     "SELECT expert_id, organization, started_on, ended_on FROM expert_employment"
-    " WHERE translate(organization, '（） 　', '()') = ANY(:orgs)"
-    " AND (ended_on IS NULL OR ended_on >= :since)"
+    " WHERE org_key = ANY(:orgs) AND (ended_on IS NULL OR ended_on >= :since)"
 )
 _RELATIONS = text(
-    "SELECT expert_id, organization, relation FROM expert_relation"
-    " WHERE translate(organization, '（） 　', '()') = ANY(:orgs)"
+    "SELECT expert_id, organization, relation FROM expert_relation WHERE org_key = ANY(:orgs)"
 )
 _PENALTIES = text(
     "SELECT expert_id, reason, penalized_on, until FROM expert_penalty"
@@ -59,13 +58,22 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[tuple[Any, ...]]]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The experts of a request's specialties: ``facts``, those some rule looks at, and
+    ``plain``, ``(code, specialties)`` of the rest (most of a pool), one tuple each."""
+
+    facts: list[Candidate]
+    plain: list[tuple[str, tuple[str, ...]]]
+
+
 async def load_candidates(
     session: AsyncSession,
     *,
     specialties: Sequence[str],
     avoidance: Avoidance,
     drawn_this_year: dict[str, int] | None = None,
-) -> list[Candidate]:
+) -> Candidates:
     """Every expert of any of ``specialties`` with the facts that avoidance needs."""
     day = avoidance.day
     orgs = [org_key(o) for o in (avoidance.tenderer, *avoidance.bidders)]
@@ -93,11 +101,18 @@ async def load_candidates(
     )
     pending = drawn_this_year or {}
     busy_day = frozenset({day})
-    out = []
+    flagged = facts | counts.keys()
+    # Most of a pool has nothing any rule looks at: (code, specialties) each, in one pass.
+    plain = [
+        (code, tuple(specialties_of))
+        for expert_id, code, specialties_of, status, _until, busy in experts
+        if not (expert_id in flagged or busy or status != "active" or code in pending)
+    ]
+    found: list[Candidate] = []
     for expert_id, code, specialties_of, status, until, busy in experts:
-        drawn = counts.get(expert_id, 0) + pending.get(code, 0)
-        if expert_id in facts or busy or drawn or status != "active":
-            out.append(
+        if expert_id in flagged or busy or status != "active" or code in pending:
+            drawn = counts.get(expert_id, 0) + pending.get(code, 0)
+            found.append(
                 Candidate(
                     code=code,
                     specialties=tuple(specialties_of),
@@ -111,9 +126,13 @@ async def load_candidates(
                     draws_this_year=drawn,
                 )
             )
-        else:  # most of a pool: nothing any rule looks at
-            out.append(Candidate(code=code, specialties=tuple(specialties_of)))
-    return out
+    return Candidates(found, plain)
+
+
+def _fitting(
+    pools: list[list[tuple[str, int]]], requested: list[str], specialties: tuple[str, ...]
+) -> list[list[tuple[str, int]]]:
+    return [pool for pool, r in zip(pools, requested, strict=True) if qualifies(specialties, r)]
 
 
 def eligible_pools(
@@ -122,31 +141,61 @@ def eligible_pools(
     avoidance: Avoidance,
     *,
     already_drawn: Iterable[str] = (),
+    plain: Iterable[tuple[str, tuple[str, ...]]] = (),
 ) -> list[Category]:
-    """Pure: each requested category's pool (weight 1) and exclusions, in request order."""
+    """Pure: each requested category's pool (weight 1) and exclusions, in request order.
+
+    ``plain`` are ``(code, specialties)`` of experts with no fact a rule looks at, judged
+    as ``Candidate(code, specialties)`` would be (only staff can strike them), without
+    making a Candidate for each of a pool's many."""
     earlier = frozenset(already_drawn)
-    verdicts: dict[str, tuple[str, str] | None] = {}
-    for c in candidates:
+
+    def verdict(c: Candidate) -> tuple[str, str] | None:
         if c.code in earlier:
-            verdicts[c.code] = (ALREADY_DRAWN, "已在本项目此前的抽取中被抽中 (drawn before)")
-        else:
-            verdicts[c.code] = avoided(c, avoidance)
+            return (ALREADY_DRAWN, "已在本项目此前的抽取中被抽中 (drawn before)")
+        return avoided(c, avoidance)
+
     requested = [str(w["specialty"]) for w in categories]
     pools: list[list[tuple[str, int]]] = [[] for _ in requested]
     struck: list[list[Exclusion]] = [[] for _ in requested]
     # Which categories a set of specialties falls in, worked out once per distinct set.
-    fits: dict[tuple[str, ...], list[int]] = {}
+    fits: dict[tuple[str, ...], list[list[tuple[str, int]]]] = {}
+
+    struck_fits: dict[tuple[str, ...], list[list[Exclusion]]] = {}
+
+    def place(code: str, specialties: tuple[str, ...], judgement: tuple[str, str]) -> None:
+        targets = struck_fits.get(specialties)
+        if targets is None:
+            targets = struck_fits[specialties] = [
+                out for out, r in zip(struck, requested, strict=True) if qualifies(specialties, r)
+            ]
+        struck_from = Exclusion(code, judgement[0], judgement[1])
+        for out in targets:
+            out.append(struck_from)
+
     for c in candidates:
-        found = fits.get(c.specialties)
-        if found is None:
-            found = [n for n, r in enumerate(requested) if qualifies(c.specialties, r)]
-            fits[c.specialties] = found
-        verdict = verdicts[c.code]
-        for n in found:
-            if verdict is None:
-                pools[n].append((c.code, 1))
-            else:
-                struck[n].append(Exclusion(c.code, verdict[0], verdict[1]))
+        judgement = verdict(c)
+        if judgement is not None:
+            place(c.code, c.specialties, judgement)
+            continue
+        targets = fits.get(c.specialties)
+        if targets is None:
+            targets = fits[c.specialties] = _fitting(pools, requested, c.specialties)
+        for pool in targets:
+            pool.append((c.code, 1))
+    staff = avoidance.staff
+    for code, specialties in plain:  # most of a pool: only staff or an earlier draw strike
+        if code in earlier or code in staff:
+            judgement = verdict(Candidate(code=code, specialties=specialties))
+            if judgement is not None:
+                place(code, specialties, judgement)
+                continue
+        targets = fits.get(specialties)
+        if targets is None:
+            targets = fits[specialties] = _fitting(pools, requested, specialties)
+        entry = (code, 1)
+        for pool in targets:
+            pool.append(entry)
     out = []
     for wanted, pool, excluded in zip(categories, pools, struck, strict=True):
         specialty = str(wanted["specialty"])

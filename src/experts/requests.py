@@ -35,6 +35,7 @@ from experts.pools import eligible_pools, load_candidates
 from experts.rules import Avoidance, committee_problem
 from experts.schemas import DrawRequestIn
 from tendering.core.auth.actor import SYSTEM, Actor
+from tendering.core.bulk import collector_paused
 from tendering.core.clock import db_now
 from tendering.core.draws import (
     DrawKind,
@@ -53,11 +54,14 @@ __all__ = [
     "avoidance_of",
     "draw_experts",
     "fix_pools",
+    "fix_supplement",
     "load_request",
+    "lock_root",
     "open_parties",
     "release_experts",
     "request_draw",
     "schedule_supplement",
+    "waiting_supplements",
 ]
 
 CST = timezone(timedelta(hours=8), "CST")
@@ -226,27 +230,58 @@ async def _pending_counts(session: AsyncSession, secrecy: Secrecy, year: int) ->
     return counts
 
 
+async def _earlier_undrawn(session: AsyncSession, request: ExpertDrawRequest) -> list[str]:
+    """Draws of the request before this one not drawn yet: this one's pool would not know
+    whom they pick, so it waits for them (an expert is drawn once per request)."""
+    codes = await family(session, request)
+    earlier = codes[: codes.index(request.draw_code)]
+    found = await session.scalars(
+        select(col(ExpertDrawRequest.draw_code)).where(
+            col(ExpertDrawRequest.draw_code).in_(earlier),
+            col(ExpertDrawRequest.state).in_(
+                [RequestState.SCHEDULED.value, RequestState.POOLS_FIXED.value]
+            ),
+        )
+    )
+    return list(found.all())
+
+
 async def fix_pools(
     session: AsyncSession, *, secrecy: Secrecy, code: str, actor: Actor
 ) -> DrawView:
     """Apply every avoidance rule now and fix the pools (their hash goes to the chain)."""
     request = await load_request(session, code, lock=True)
     _expect(request, RequestState.SCHEDULED, "固定候选池 (fix its pools)")
+    waiting = await _earlier_undrawn(session, request)
+    if waiting:
+        raise Conflict(
+            f"请先完成抽取 {', '.join(waiting)} (draw {', '.join(waiting)} first: this"
+            " supplementary draw excludes whoever it picks)",
+            code=ErrorCode.EXPERT_STATE,
+            details={"waiting_for": waiting},
+        )
     avoidance = avoidance_of(request, open_parties(secrecy, request))
     earlier = [c for c in await family(session, request) if c != code]
-    candidates = await load_candidates(
-        session,
-        specialties=[c["specialty"] for c in request.categories],
-        avoidance=avoidance,
-        drawn_this_year=await _pending_counts(session, secrecy, avoidance.day.year),
-    )
+    drawn_this_year = await _pending_counts(session, secrecy, avoidance.day.year)
     drawn_before = [p.expert for p in await open_places(session, secrecy, earlier)]
-    categories = eligible_pools(
-        candidates, request.categories, avoidance, already_drawn=drawn_before
-    )
-    view = await fix_draw_pools(
-        session, secrecy=secrecy, code=code, categories=categories, actor=actor
-    )
+    with collector_paused():  # the whole pool at once: a few hundred thousand objects
+        candidates = await load_candidates(
+            session,
+            specialties=[c["specialty"] for c in request.categories],
+            avoidance=avoidance,
+            drawn_this_year=drawn_this_year,
+        )
+        categories = eligible_pools(
+            candidates.facts,
+            request.categories,
+            avoidance,
+            already_drawn=drawn_before,
+            plain=candidates.plain,
+        )
+        del candidates
+        view = await fix_draw_pools(
+            session, secrecy=secrecy, code=code, categories=categories, actor=actor
+        )
     request.state = RequestState.POOLS_FIXED.value
     await session.flush()
     return view
@@ -265,9 +300,15 @@ async def draw_experts(
     signed transcript and the categories short of experts (to top up)."""
     request = await load_request(session, code, lock=True)
     _expect(request, RequestState.POOLS_FIXED, "抽取 (draw)")
-    signed = await make_draw(
-        session, secrecy=secrecy, key=key, code=code, witness_entropy=witness_entropy, actor=actor
-    )
+    with collector_paused():  # the pools reopened and the transcript: the whole pool at once
+        signed = await make_draw(
+            session,
+            secrecy=secrecy,
+            key=key,
+            code=code,
+            witness_entropy=witness_entropy,
+            actor=actor,
+        )
     await place_assignments(session, secrecy, request, signed)
     request.state = RequestState.DRAWN.value
     await session.flush()
@@ -288,10 +329,37 @@ async def schedule_supplement(
     category: str,
     count: int,
 ) -> ExpertDrawRequest:
-    """A supplementary draw for ``count`` more of ``category``, with its own commitment."""
+    """A supplementary draw for ``count`` more of ``category``, with its own commitment.
+
+    A supplementary draw of the request still waiting for its pools takes the places in
+    instead (its commitment covers only its secret; the counts are fixed with the pools),
+    so a run of declines makes one draw, not one per place. The caller holds the lock of
+    the request's first draw (:func:`lock_root`)."""
     root = await load_request(session, request.supplements or request.draw_code)
-    parties = open_parties(secrecy, root)
+    pending = (
+        await session.scalars(
+            select(ExpertDrawRequest)
+            .where(
+                col(ExpertDrawRequest.supplements) == root.draw_code,
+                col(ExpertDrawRequest.state) == RequestState.SCHEDULED.value,
+            )
+            .order_by(col(ExpertDrawRequest.id))
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
     wanted = next(c for c in root.categories if c["specialty"] == category)
+    if pending is not None:
+        categories = [dict(c) for c in pending.categories]
+        mine = next((c for c in categories if c["specialty"] == category), None)
+        if mine is None:
+            categories.append({"specialty": category, "count": count, "backups": wanted["backups"]})
+        else:
+            mine["count"] = int(mine["count"]) + count
+        pending.categories = categories
+        await session.flush()
+        return pending
+    parties = open_parties(secrecy, root)
     spec = DrawRequestIn(
         lot=root.lot,
         title=root.title,
@@ -314,6 +382,38 @@ async def schedule_supplement(
         supplements=root.draw_code,
         requested_by=root.requested_by,
     )
+
+
+async def lock_root(session: AsyncSession, request: ExpertDrawRequest) -> ExpertDrawRequest:
+    """Lock the request's first draw: the one lock every change of its places takes, so two
+    answers at once (in the first draw or a supplementary one) move on one after the other."""
+    return await load_request(session, request.supplements or request.draw_code, lock=True)
+
+
+async def waiting_supplements(session: AsyncSession) -> list[str]:
+    """Supplementary draws still to have their pools fixed, oldest first."""
+    found = await session.scalars(
+        select(col(ExpertDrawRequest.draw_code))
+        .where(
+            col(ExpertDrawRequest.supplements).is_not(None),
+            col(ExpertDrawRequest.state) == RequestState.SCHEDULED.value,
+        )
+        .order_by(col(ExpertDrawRequest.id))
+    )
+    return list(found.all())
+
+
+async def fix_supplement(
+    session: AsyncSession, *, secrecy: Secrecy, code: str, actor: Actor
+) -> bool:
+    """Fix a supplementary draw's pools once its earlier draws are all made, so the witness
+    only enters the entropy (the job ``fix_supplementary_pools``); False: not now."""
+    await lock_root(session, await load_request(session, code))
+    request = await load_request(session, code, lock=True)
+    if request.state != RequestState.SCHEDULED.value or await _earlier_undrawn(session, request):
+        return False
+    await fix_pools(session, secrecy=secrecy, code=code, actor=actor)
+    return True
 
 
 async def release_experts(

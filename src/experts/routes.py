@@ -47,7 +47,7 @@ from tendering.core import reports
 from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor, Page, Secrets, SigningKey
+from tendering.core.deps import CurrentActor, Page, Secrets, SigningKey, UploadSlot
 from tendering.core.draws.checks import check_stored
 from tendering.core.errors import ErrorCode, InvalidInput
 from tendering.core.pagination import OffsetPagination, paginate
@@ -178,6 +178,7 @@ class ExpertController(Controller):
         request: Request[Any, Any, Any],
         secrecy: Secrets,
         actor: CurrentActor,
+        upload_slot: UploadSlot,
         accept_valid: Annotated[
             bool, QueryParameter(description="write the valid rows, report the rest")
         ] = False,

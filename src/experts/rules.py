@@ -106,19 +106,23 @@ class Avoidance:
     # Derived once, not per candidate (a pool has 100,000).
     employed_since: date = field(init=False)
     served_since: date = field(init=False)
+    tenderer_key: str = field(init=False)
+    bidder_keys: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "employed_since", months_before(self.day, 12 * self.lookback_years)
         )
         object.__setattr__(self, "served_since", months_before(self.day, self.service_months))
+        object.__setattr__(self, "tenderer_key", org_key(self.tenderer))
+        object.__setattr__(self, "bidder_keys", frozenset(org_key(b) for b in self.bidders))
 
     def party(self, organization: str) -> str | None:
         """``招标人`` or ``投标人`` when ``organization`` is the tenderer or a bidder."""
         key = org_key(organization)
-        if key == org_key(self.tenderer):
+        if key == self.tenderer_key:
             return "招标人"
-        if any(key == org_key(b) for b in self.bidders):
+        if key in self.bidder_keys:
             return "投标人"
         return None
 
@@ -159,7 +163,7 @@ def _suspended(c: Candidate, a: Avoidance) -> str | None:
 
 def _served(c: Candidate, a: Avoidance) -> str | None:
     for tenderer, on in c.services:
-        if org_key(tenderer) == org_key(a.tenderer) and a.served_since < on <= a.day:
+        if org_key(tenderer) == a.tenderer_key and a.served_since < on <= a.day:
             return (
                 f"{on.isoformat()}曾为招标人 {tenderer} 评标，未满{a.service_months}个月"
                 f" (served this tenderer within {a.service_months} months)"

@@ -16,6 +16,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tendering import __version__
 from tendering.core import blobs, jobs
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
+from tendering.core.bodies import BodyReads
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
@@ -37,6 +39,8 @@ __all__ = ["create_app", "register_contexts"]
 def _route_handlers() -> list[Any]:
     """Every context's controllers. Import here so a context never imports another."""
     from agencies.routes import agency_handlers
+    from auction.bidding_routes import bidding_handlers
+    from auction.routes import auction_handlers
     from experts.routes import ExpertAnswerController, ExpertController
     from tendering.bids.routes import BidController, BidderKeyController
     from tendering.core.audit.routes import AuditController
@@ -66,6 +70,8 @@ def _route_handlers() -> list[Any]:
         ExpertController,
         ExpertAnswerController,
         *agency_handlers,
+        *auction_handlers,
+        *bidding_handlers,
     ]
 
 
@@ -92,11 +98,16 @@ def register_contexts() -> None:
     from experts import jobs as expert_jobs
 
     jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)
+    jobs.register(expert_jobs.fix_supplementary_pools, cron_minute_step=1)
     jobs.register(expert_jobs.deliver_expert_messages, cron_minute_step=1)
     jobs.register(expert_jobs.release_started_evaluations, cron_minute_step=1)
     from agencies import jobs as agency_jobs
 
     jobs.register(agency_jobs.rescore_agencies, cron_minute_step=60)  # daily decay, idempotent
+    from auction import jobs as auction_jobs
+
+    jobs.register(auction_jobs.auction_clock)  # at each phase boundary; closes once
+    jobs.register_sweeper("auction.clocks", auction_jobs.sweep_auction_clocks)
     # Hooks: a lower context announces, a higher one acts in the same transaction.
     from tendering.opening import hold_key_ceremonies
     from tendering.tenders import lots_published
@@ -116,6 +127,12 @@ def register_contexts() -> None:
     from agencies.demo import add_demo_agencies
 
     register_demo_step(add_demo_agencies)
+    from auction.demo import add_demo_auctions, approve_demo_bidders
+    from tendering.ledger.demo import add_demo_requested_deposits
+
+    register_demo_step(add_demo_auctions)  # the auctions and the demo bidders' applications
+    register_demo_step(add_demo_requested_deposits)  # the bank pays what they asked for
+    register_demo_step(approve_demo_bidders)  # approved only once the ledger says received
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
@@ -147,7 +164,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
     return Litestar(
         route_handlers=_route_handlers(),
         plugins=[SQLAlchemyPlugin(config=db), channels_plugin(settings.concrete_redis_url)],
-        middleware=[TokenMiddleware()],
+        middleware=[
+            DefineMiddleware(BodyReads, idle_seconds=settings.upload_idle_seconds),
+            TokenMiddleware(),
+        ],
         exception_handlers=exception_handlers,
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from agencies import models as _agency_models
+from auction import live_models as _auction_live_models
+from auction import models as _auction_models
 from experts import models as _expert_models
 from tendering.bids import models as _bid_models
 from tendering.core.audit import models as _audit_models
@@ -27,4 +29,6 @@ _CONTEXT_MODELS = (
     _draw_models,
     _expert_models,
     _agency_models,
+    _auction_models,
+    _auction_live_models,
 )

@@ -28,6 +28,18 @@ Variables (all optional):
                             (unset: a system font, else the bundled one); must exist.
 ``TENDERING_CUSTODIAN_ROLES``  roles that may hold opening-key custodian keys, comma-separated
                             (``staff,supervisor,expert``); ``bidder`` and ``agency`` are refused.
+``TENDERING_TRUSTED_PROXIES``  the load balancers' addresses, comma-separated CIDRs
+                            (``10.0.0.0/8,127.0.0.1/32``; unset: none). ``X-Forwarded-For`` is
+                            believed only from them: the client is its right-most address that
+                            is not one of them. Unset, the client is the TCP peer.
+``TENDERING_PASSWORD_WORKERS``  threads that check passwords at once (``2``; 1-64): each
+                            Argon2id check takes 64 MiB and ~0.1 s of one core.
+``TENDERING_PASSWORD_QUEUE``  password checks that may wait for a thread (``64``; 0-100000);
+                            beyond it a login is refused with 429 ``auth.busy`` and Retry-After.
+``TENDERING_UPLOAD_IDLE_SECONDS``  how long a request body may send nothing before it is
+                            refused with 408 ``request.body_stalled`` (``30``; 1-3600).
+``TENDERING_UPLOADS_PER_USER``  uploads one user may send at once, per server process
+                            (``6``; 1-1000); one more is refused with 429 ``upload.too_many``.
 ==========================  ===============================================================
 
 Every variable the platform reads is read here, and every value is checked when the settings
@@ -37,13 +49,45 @@ and the rule, instead of failing later on the requests that use it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["Settings", "SettingsError", "TrustedProxies"]
+
+
+class TrustedProxies:
+    """The networks of the load balancers whose ``X-Forwarded-For`` is believed.
+
+    A class rather than a tuple of ``ip_network`` values: handlers receive the settings
+    through Litestar, which refuses a union of two custom types in a field."""
+
+    __slots__ = ("networks",)
+
+    def __init__(self, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = ()):
+        self.networks = tuple(networks)
+
+    def __contains__(self, address: object) -> bool:
+        try:
+            ip = ipaddress.ip_address(str(address).strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrustedProxies) and other.networks == self.networks
+
+    def __hash__(self) -> int:
+        return hash(self.networks)
+
+    def __repr__(self) -> str:
+        return f"TrustedProxies({[str(n) for n in self.networks]})"
 
 
 class SettingsError(ValueError):
@@ -121,6 +165,25 @@ def _file(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw)
 
 
+NO_PROXIES = TrustedProxies()  # immutable: one shared instance is the default
+
+
+def _networks(env: Mapping[str, str], name: str) -> TrustedProxies:
+    raw = env.get(name, "").strip()
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must be comma-separated IP networks such as 10.0.0.0/8 or"
+                f" 127.0.0.1/32 (host bits zero), got {part!r}"
+            ) from None
+    return TrustedProxies(networks)
+
+
 # Roles that may hold a share of a lot's opening key. Bidders compete for the lot and
 # agencies act for the tenderer: neither may ever be among those who open the bids.
 DEFAULT_CUSTODIAN_ROLES = frozenset({"staff", "supervisor", "expert"})
@@ -159,6 +222,11 @@ class Settings:
     deposit_day_count: str = "ACT/360"
     cjk_font: Path | None = None
     custodian_roles: frozenset[str] = DEFAULT_CUSTODIAN_ROLES
+    trusted_proxies: TrustedProxies = NO_PROXIES
+    password_workers: int = 2
+    password_queue: int = 64
+    upload_idle_seconds: int = 30
+    uploads_per_user: int = 6
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -182,6 +250,11 @@ class Settings:
             deposit_day_count=_choice(env, "TENDERING_DEPOSIT_DAY_COUNT", "ACT/360", DAY_COUNTS),
             cjk_font=_file(env, "TENDERING_CJK_FONT"),
             custodian_roles=custodian_roles(env),
+            trusted_proxies=_networks(env, "TENDERING_TRUSTED_PROXIES"),
+            password_workers=_int(env, "TENDERING_PASSWORD_WORKERS", 2, low=1, high=64),
+            password_queue=_int(env, "TENDERING_PASSWORD_QUEUE", 64, low=0, high=100_000),
+            upload_idle_seconds=_int(env, "TENDERING_UPLOAD_IDLE_SECONDS", 30, low=1, high=3600),
+            uploads_per_user=_int(env, "TENDERING_UPLOADS_PER_USER", 6, low=1, high=1000),
         )
 
     @property

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tendering.settings import Settings
 
@@ -87,6 +88,19 @@ def _serving(
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
         log.close()
+        _forget_login_failures(settings)
+
+
+def _forget_login_failures(settings: Settings) -> None:
+    """Every live platform's clients come from 127.0.0.1: the login throttle's counters of
+    one test (a fuzzer's wrong logins) would refuse a later test's logins."""
+    client = redis.Redis.from_url(str(settings.redis_url))
+    try:
+        keys = list(client.scan_iter(match=f"{settings.queue_name}:login-failures:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -102,4 +116,22 @@ def stalling_platform(
     """A live platform whose openings stall before recording a result (``stalling.py``)."""
     command = [sys.executable, "-m", "tests.e2e.stalling"]
     with _serving(command, database_url, settings, tmp_path) as live:
+        yield live
+
+
+UPLOAD_IDLE_SECONDS = 1
+UPLOADS_PER_USER = 2
+
+
+@pytest.fixture
+def strict_upload_platform(
+    committed, engine, database_url, settings, tmp_path
+) -> Iterator[LivePlatform]:
+    """A live platform whose request bodies may idle 1 s, 2 uploads per user at once."""
+    limits = {
+        "TENDERING_UPLOAD_IDLE_SECONDS": str(UPLOAD_IDLE_SECONDS),
+        "TENDERING_UPLOADS_PER_USER": str(UPLOADS_PER_USER),
+    }
+    command = [str(BIN / "tendering"), "serve"]
+    with _serving(command, database_url, settings, tmp_path, limits) as live:
         yield live

@@ -4,17 +4,30 @@ places asked, declines and silence moving to backups, supplementary draws, the s
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
 from experts.answers import answer, drawn_list, expire_unanswered
 from experts.notifier import LogNotifier, deliver_outbox, set_notifier
 from experts.personal import open_personal
-from experts.requests import draw_experts, fix_pools, release_experts, request_draw
+from experts.requests import (
+    draw_experts,
+    fix_pools,
+    fix_supplement,
+    release_experts,
+    request_draw,
+    waiting_supplements,
+)
+from tendering.cli import main
+from tendering.core.auth.actor import SYSTEM
+from tendering.core.canonical import canonical_json
 from tendering.core.db import make_sessionmaker
 from tendering.core.draw import verify_transcript
 from tendering.core.draws import chain_values, read_transcript
+from tendering.core.draws.checks import check_stored
 from tendering.core.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 
 from .conftest import actor_of
@@ -154,7 +167,7 @@ async def test_a_decline_calls_the_next_backup_and_the_link_works_once(
 
 
 async def test_silence_moves_on_and_running_out_schedules_a_supplementary_draw(
-    session, secrecy, key, desk, inbox
+    session, secrecy, key, desk, inbox, tmp_path
 ):
     request, signed, _ = await _drawn(session, secrecy, key, desk)
     # Nobody answers in time, three times over in A0802 (2 serving + 1 backup).
@@ -169,16 +182,33 @@ async def test_silence_moves_on_and_running_out_schedules_a_supplementary_draw(
         assert await expire_unanswered(session, secrecy=secrecy) >= 1
     supplements = (
         await session.execute(
-            text("SELECT draw_code, categories FROM expert_draw_request WHERE supplements = :c"),
+            text(
+                "SELECT draw_code, categories, state FROM expert_draw_request"
+                " WHERE supplements = :c"
+            ),
             {"c": request.draw_code},
         )
     ).all()
-    assert len(supplements) == 2  # one per place left empty, each with its own commitment
-    code, categories = supplements[0]
-    assert categories == [{"specialty": "A0802", "count": 1, "backups": 1}]
-    assert len((await chain_values(session, code))["commitment"]) == 64
-    await fix_pools(session, secrecy=secrecy, code=code, actor=desk.staff_actor)
-    extra, _ = await draw_experts(
+    # One draw for both places left empty (the second joined it before its pools were
+    # fixed), with its own commitment in its own stream, published before any pool.
+    assert len(supplements) == 1
+    code, categories, state = supplements[0]
+    assert (categories, state) == ([{"specialty": "A0802", "count": 2, "backups": 1}], "scheduled")
+    published = await chain_values(session, code)
+    assert len(published["commitment"]) == 64 and "pool_hash" not in published
+    events = (
+        await session.execute(
+            text("SELECT action, payload FROM audit_event WHERE stream = :s ORDER BY seq"),
+            {"s": f"draw:{request.draw_code}"},
+        )
+    ).all()
+    assert [p for a, p in events if a == "expert.supplement"] == [
+        {"category": "A0802", "supplement": code}
+    ] * 2
+    # Its pools are fixed by the platform (the job), the witness draws it as the first.
+    assert await fix_supplement(session, secrecy=secrecy, code=code, actor=SYSTEM)
+    assert not await fix_supplement(session, secrecy=secrecy, code=code, actor=SYSTEM)
+    extra, short = await draw_experts(
         session,
         secrecy=secrecy,
         key=key,
@@ -186,10 +216,37 @@ async def test_silence_moves_on_and_running_out_schedules_a_supplementary_draw(
         witness_entropy="补抽 77",
         actor=desk.witness_actor,
     )
+    assert short == [] and len(extra["categories"][0]["picks"]) == 3
+    assert extra["draw"] == code and extra["commitment"] == published["commitment"]
     earlier = set(signed["categories"][0]["picks"]) | set(signed["categories"][1]["picks"])
-    struck = {e["id"] for e in extra["categories"][0]["excluded"] if e["rule"] == "already_drawn"}
-    assert earlier & {"X-010", *(f"X-0{n}" for n in range(20, 26))} <= struck
+    struck = {e["id"]: e["rule"] for e in extra["categories"][0]["excluded"]}
+    # Everyone drawn before (the two silent ones, the backup, and anyone of A0802 drawn in
+    # A0801) is out of the pool, as are the staff's and the rules' exclusions.
+    a0802 = {"X-010", *(f"X-0{n}" for n in range(20, 26))}
+    assert {c: "already_drawn" for c in earlier & a0802}.items() <= struck.items()
     assert not set(extra["categories"][0]["picks"]) & earlier
+    pool = {i for i, _ in extra["categories"][0]["pool"]}
+    assert pool == a0802 - earlier
+    # The two serving picks are asked at once, the third waits as a backup.
+    states = (
+        await session.execute(
+            text("SELECT state FROM expert_assignment WHERE draw_code = :c ORDER BY slot"),
+            {"c": code},
+        )
+    ).scalars()
+    assert list(states) == ["notified", "notified", "waiting"]
+    # Verifiable like the first: against the chain, and offline with `tendering draws verify`.
+    check = await check_stored(
+        session, secrecy=secrecy, key=key, code=code, actor=desk.witness_actor
+    )
+    assert check.ok, check.problems
+    saved = tmp_path / f"{code}.json"
+    saved.write_bytes(canonical_json(extra))
+    public = base64.b64encode(key.public_raw).decode()
+    verified = CliRunner().invoke(main, ["draws", "verify", str(saved), "--key", public])
+    assert verified.exit_code == 0 and "checks out" in verified.output, verified.output
+    tampered = dict(extra, witness_entropy="补抽 78")
+    assert not verify_transcript(tampered, key.public_raw).ok
     places = await drawn_list(
         session, secrecy=secrecy, code=request.draw_code, actor=desk.witness_actor
     )
@@ -198,6 +255,51 @@ async def test_silence_moves_on_and_running_out_schedules_a_supplementary_draw(
     assert await read_transcript(session, secrecy=secrecy, code=code, actor=desk.staff_actor)
     with pytest.raises(Forbidden):
         await read_transcript(session, secrecy=secrecy, code=code, actor=actor_of(desk.other_staff))
+
+
+async def test_a_later_supplementary_draw_waits_for_the_one_before(session, secrecy, key, desk):
+    request, _, _ = await _drawn(session, secrecy, key, desk)
+
+    async def expire_a0802() -> None:
+        await session.execute(
+            text(
+                "UPDATE expert_assignment SET deadline = clock_timestamp() - interval '1 minute'"
+                " WHERE category = 'A0802' AND state = 'notified'"
+            )
+        )
+        await expire_unanswered(session, secrecy=secrecy)
+
+    await expire_a0802()  # both serving places: the backup is asked, one place is empty
+    (first,) = await waiting_supplements(session)
+    assert await fix_supplement(session, secrecy=secrecy, code=first, actor=SYSTEM)
+    await expire_a0802()  # the backup is silent too
+    # The first supplementary draw's pools are fixed: the next place needs another draw,
+    # whose pools wait until the first one is drawn (it must not pick the same experts).
+    (second,) = await waiting_supplements(session)
+    assert second != first
+    assert not await fix_supplement(session, secrecy=secrecy, code=second, actor=SYSTEM)
+    with pytest.raises(Conflict) as refused:
+        await fix_pools(session, secrecy=secrecy, code=second, actor=desk.staff_actor)
+    assert refused.value.details == {"waiting_for": [first]}
+    extra, _ = await draw_experts(
+        session,
+        secrecy=secrecy,
+        key=key,
+        code=first,
+        witness_entropy="一",
+        actor=desk.witness_actor,
+    )
+    assert await fix_supplement(session, secrecy=secrecy, code=second, actor=SYSTEM)
+    again, _ = await draw_experts(
+        session,
+        secrecy=secrecy,
+        key=key,
+        code=second,
+        witness_entropy="二",
+        actor=desk.witness_actor,
+    )
+    assert not set(again["categories"][0]["picks"]) & set(extra["categories"][0]["picks"])
+    assert request.draw_code not in (first, second)
 
 
 async def test_the_list_is_sealed_until_the_evaluation_starts(session, secrecy, key, desk):
@@ -307,6 +409,52 @@ async def test_two_declines_at_once_call_two_different_backups(engine, session, 
         )
     assert [states[n] for n in range(5)] == ["declined", "declined", "notified"] + ["notified"] * 2
     assert supplements == 0
+    async with maker() as reader:
+        boxes = (await reader.execute(text("SELECT box FROM expert_outbox ORDER BY id"))).all()
+        called = await reader.scalar(
+            text("SELECT count(*) FROM audit_event WHERE stream = :s AND action = 'expert.called'"),
+            {"s": f"draw:{request.draw_code}"},
+        )
+    # Each backup was asked exactly once: two new messages, to two different people.
+    new = [secrecy.open("expert_outbox", box)["to"] for (box,) in boxes[len(rows) :]]
+    assert len(new) == 2 and len(set(new)) == 2 and called == 2
+
+
+@pytest.mark.committed
+async def test_one_link_answered_twice_at_once_counts_once(engine, session, secrecy, key, desk):
+    request, _, _ = await _drawn(session, secrecy, key, desk)
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    async with maker() as reader:
+        (box,) = (await reader.execute(text("SELECT box FROM expert_outbox ORDER BY id"))).first()
+    token = secrecy.open("expert_outbox", box)["text"].rsplit("/", 1)[1]
+
+    async def reply(accept: bool) -> str:
+        try:
+            async with maker() as own, own.begin():
+                await answer(own, secrecy=secrecy, token=token, accept=accept)
+        except Conflict:
+            return "refused"
+        return "counted"
+
+    results = await asyncio.gather(reply(False), reply(False), reply(True))
+    assert sorted(results) == ["counted", "refused", "refused"]
+    async with maker() as reader:
+        state = await reader.scalar(
+            text("SELECT state FROM expert_assignment WHERE draw_code = :c AND slot = 0"),
+            {"c": request.draw_code},
+        )
+        actions = (
+            await reader.execute(
+                text("SELECT action FROM audit_event WHERE stream = :s AND action LIKE 'expert.%'"),
+                {"s": f"draw:{request.draw_code}"},
+            )
+        ).scalars()
+        messages = await reader.scalar(text("SELECT count(*) FROM expert_outbox"))
+    answered = [a for a in actions if a in ("expert.declined", "expert.confirmed")]
+    assert len(answered) == 1 and state == answered[0].split(".")[1]
+    # A decline calls one backup (one message more than the five serving places), no more.
+    assert messages == 5 + (state == "declined")
 
 
 async def test_places_asked_in_a_draw_not_yet_released_count_toward_the_yearly_limit(

@@ -30,7 +30,12 @@ def inbox():
 
 def test_the_app_registers_the_jobs_with_the_worker():
     register_contexts()
-    names = {"expire_expert_answers", "deliver_expert_messages", "release_started_evaluations"}
+    names = {
+        "expire_expert_answers",
+        "fix_supplementary_pools",
+        "deliver_expert_messages",
+        "release_started_evaluations",
+    }
     assert names <= set(jobs._FUNCTIONS) and names <= set(jobs._CRON)
 
 
@@ -55,6 +60,33 @@ async def test_silence_past_the_deadline_calls_the_next_backup(session, secrecy,
         ).all()
     )
     assert states[0] == "expired" and states[3] == "notified" and states[4] == "waiting"
+
+
+async def test_a_supplementary_draw_gets_its_pools_from_the_job(session, secrecy, key, desk, ctx):
+    request, _, _ = await _drawn(session, secrecy, key, desk)
+    await session.execute(
+        text(
+            "UPDATE expert_assignment SET deadline = clock_timestamp() - interval '1 second'"
+            " WHERE draw_code = :c AND category = 'A0802' AND state = 'notified'"
+        ),
+        {"c": request.draw_code},
+    )
+    await session.commit()
+    assert await expert_jobs.fix_supplementary_pools(ctx) == 0  # none yet
+    assert await expert_jobs.expire_expert_answers(ctx) == 2  # the backup, then a new draw
+    assert await expert_jobs.fix_supplementary_pools(ctx) == 1
+    assert await expert_jobs.fix_supplementary_pools(ctx) == 0  # once
+    state, actor = (
+        await session.execute(
+            text(
+                "SELECT r.state, e.actor FROM expert_draw_request r JOIN audit_event e"
+                " ON e.stream = 'draw:' || r.draw_code AND e.action = 'draw.pools_fixed'"
+                " WHERE r.supplements = :c"
+            ),
+            {"c": request.draw_code},
+        )
+    ).one()
+    assert (state, actor) == ("pools_fixed", "system:experts.fix_supplementary_pools")
 
 
 async def test_the_outbox_is_sent_once_and_a_started_evaluation_released(

@@ -55,11 +55,21 @@ def _candidate(n: int, f: dict) -> Candidate:
     st.lists(
         st.sampled_from(("A08", "A0801", "A0802", "A09", "B")), min_size=1, max_size=3, unique=True
     ),
-    st.sets(st.integers(0, 39), max_size=5),
+    st.sets(st.integers(0, 39) | st.integers(100, 139), max_size=5),
 )
 def test_every_candidate_is_in_the_pool_or_excluded_with_its_rule(many, wanted, earlier):
     candidates = [_candidate(n, f) for n, f in enumerate(many)]
-    avoidance = Avoidance(day=DAY, tenderer="某县教育局", bidders=("乙公司",))
+    # And as many with no fact at all, as most of a real pool is.
+    candidates += [
+        Candidate(code=f"E-{n + 100:04d}", specialties=tuple(f["specialties"]))
+        for n, f in enumerate(many)
+    ]
+    avoidance = Avoidance(
+        day=DAY,
+        tenderer="某县教育局",
+        bidders=("乙公司",),
+        staff={"E-0003": "书面理由", "E-0101": "书面理由"},
+    )
     drawn = [f"E-{n:04d}" for n in earlier]
     categories = [{"specialty": s, "count": 1, "backups": 1} for s in wanted]
     built = eligible_pools(candidates, categories, avoidance, already_drawn=drawn)
@@ -76,6 +86,16 @@ def test_every_candidate_is_in_the_pool_or_excluded_with_its_rule(many, wanted, 
                 assert struck[c.code] == expected and expected in (*RULES, ALREADY_DRAWN)
     again = eligible_pools(list(reversed(candidates)), categories, avoidance, already_drawn=drawn)
     assert pool_hash(again) == pool_hash(built)  # the order candidates come in does not matter
+    # Those with no fact, handed in as (code, specialties) as the pool query does: the same.
+    bare = [c for c in candidates if c == Candidate(code=c.code, specialties=c.specialties)]
+    split = eligible_pools(
+        [c for c in candidates if c not in bare],
+        categories,
+        avoidance,
+        already_drawn=drawn,
+        plain=[(c.code, c.specialties) for c in bare],
+    )
+    assert split == built
 
 
 def _rerun(transcript: dict) -> list[list[str]]:

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from experts.notifier import LogNotifier, deliver_outbox, set_notifier
 from experts.synthetic import pool_csv
-from tendering.core.auth.models import Role
+from tendering.core.auth.models import OrgKind, Role
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import load_platform_key
 from tests.pdf import dark_pixels, pdf_text, render_first_page
@@ -180,3 +180,97 @@ async def test_staff_keep_the_pool_and_each_change_is_in_the_chain(
         "penalized",
         "suspended",
     )
+
+
+async def test_before_the_evaluation_only_its_staff_member_and_witness_see_who_was_drawn(
+    client, login, people, desk, session
+):
+    staff, witness = await login(desk.staff), await login(desk.witness)
+    spec = desk.spec().model_dump(mode="json")
+    code = (await client.post("/api/experts/draws", json=spec, headers=staff)).json()["draw_code"]
+    await client.post(f"/api/experts/draws/{code}/pools", headers=staff)
+    drawn = await client.post(
+        f"/api/experts/draws/{code}/draw", json={"witness_entropy": "封存 1"}, headers=witness
+    )
+    assert drawn.status_code == 201 and "X-" not in drawn.text  # how many, not whom
+    places = (await client.get(f"/api/experts/draws/{code}/list", headers=witness)).json()
+    # What would name a drawn expert: the public code, the name, the phone.
+    secrets = {p[k] for p in places for k in ("expert", "name", "phone")}
+    tenderer_org = await people.organization(OrgKind.TENDERER)
+    roles = {
+        "other staff": await login(desk.other_staff),
+        "other supervisor": await login(await people.user(Role.SUPERVISOR)),
+        "admin": await login(await people.user(Role.ADMIN)),
+        "bidder": await login(await people.user(Role.BIDDER)),
+        "tenderer": await login(await people.user(Role.BIDDER, organization=tenderer_org)),
+        "agency": await login(await people.user(Role.AGENCY)),
+        "expert": await login(await people.user(Role.EXPERT)),
+        "auctioneer": await login(await people.user(Role.AUCTIONEER)),
+        "public": {},
+    }
+    naming = [
+        f"/api/experts/draws/{code}/list",
+        f"/api/experts/draws/{code}/record.pdf",
+        f"/api/experts/draws/{code}/rerun",
+        f"/api/draws/{code}/transcript",
+        f"/api/draws/{code}/verify",
+    ]
+    for path in naming:
+        for who, headers in (("staff", staff), ("witness", witness)):
+            assert (await client.get(path, headers=headers)).status_code == 200, (who, path)
+        for who, headers in roles.items():
+            response = await client.get(path, headers=headers)
+            assert response.status_code == (401 if who == "public" else 403), (who, path)
+            assert not any(s in response.text for s in secrets), (who, path)
+    # Nor can those outside the center and the bureaus map a public code to a person.
+    some = places[0]["expert"]
+    for who in ("bidder", "tenderer", "agency", "expert", "auctioneer", "public"):
+        for path in ("/api/experts", f"/api/experts/{some}"):
+            response = await client.get(path, headers=roles[who])
+            assert response.status_code == (401 if who == "public" else 403), (who, path)
+    # What every reader may fetch before the evaluation names nobody drawn.
+    nameless = [
+        "/api/draws?kind=experts",
+        f"/api/draws/{code}",
+        f"/api/experts/draws/{code}",
+        f"/api/audit/streams/draw:{code}/events",
+    ]
+    for path in nameless:
+        for who, headers in {"staff": staff, "witness": witness, **roles}.items():
+            response = await client.get(path, headers=headers)
+            assert response.status_code in (200, 401, 403), (who, path, response.status_code)
+            assert not any(s in response.text for s in secrets), (who, path)
+    # The tables hold the list only sealed: no column of a place or a message names an
+    # expert, and no row of them, of the request, the draw or its chain shows one.
+    columns = (
+        await session.execute(
+            text(
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE table_name IN ('expert_assignment', 'expert_outbox')"
+            )
+        )
+    ).all()
+    assert not [c for c in columns if "expert" in c[1]]
+    linked = await session.scalar(
+        text(
+            "SELECT count(*) FROM information_schema.table_constraints t"
+            " JOIN information_schema.constraint_column_usage u USING (constraint_name)"
+            " WHERE t.table_name IN ('expert_assignment', 'expert_outbox')"
+            " AND t.constraint_type = 'FOREIGN KEY' AND u.table_name = 'expert'"
+        )
+    )
+    assert linked == 0
+    dump = " ".join(
+        (
+            await session.execute(
+                text(
+                    "SELECT t::text FROM expert_assignment t UNION ALL"
+                    " SELECT t::text FROM expert_outbox t UNION ALL"
+                    " SELECT t::text FROM expert_draw_request t UNION ALL"
+                    " SELECT t::text FROM draw t UNION ALL"
+                    " SELECT t::text FROM audit_event t WHERE stream LIKE 'draw:%'"
+                )
+            )
+        ).scalars()
+    )
+    assert not any(s in dump for s in secrets)

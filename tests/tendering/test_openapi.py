@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar.routes import HTTPRoute
 
-CHECKED = ("tendering.",)
+CHECKED = ("tendering.", "auction.")
 
 
 def _checked_operations(app: Any) -> set[tuple[str, str]]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 
 from tendering.core.reports import BUNDLED_FONT
-from tendering.settings import Settings, SettingsError
+from tendering.settings import Settings, SettingsError, TrustedProxies
 
 
 def test_an_empty_environment_gives_the_documented_defaults():
@@ -28,6 +29,12 @@ def test_an_empty_environment_gives_the_documented_defaults():
     assert settings.deposit_rate == Decimal("0.0035")
     assert settings.deposit_day_count == "ACT/360"
     assert settings.cjk_font is None
+    assert settings.trusted_proxies == TrustedProxies()
+    assert not settings.trusted_proxies
+    assert settings.password_workers == 2
+    assert settings.password_queue == 64
+    assert settings.upload_idle_seconds == 30
+    assert settings.uploads_per_user == 6
 
 
 def test_values_are_read_from_the_environment():
@@ -44,6 +51,11 @@ def test_values_are_read_from_the_environment():
             "TENDERING_DEPOSIT_RATE": "0.015",
             "TENDERING_DEPOSIT_DAY_COUNT": "act/365",
             "TENDERING_CJK_FONT": str(BUNDLED_FONT),
+            "TENDERING_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1/32,fd00::/8",
+            "TENDERING_PASSWORD_WORKERS": "4",
+            "TENDERING_PASSWORD_QUEUE": "0",
+            "TENDERING_UPLOAD_IDLE_SECONDS": "5",
+            "TENDERING_UPLOADS_PER_USER": "2",
         }
     )
     assert not settings.embedded
@@ -56,6 +68,18 @@ def test_values_are_read_from_the_environment():
     assert settings.deposit_rate == Decimal("0.015")
     assert settings.deposit_day_count == "ACT/365"
     assert settings.cjk_font == BUNDLED_FONT
+    assert settings.trusted_proxies.networks == (
+        ip_network("10.0.0.0/8"),
+        ip_network("127.0.0.1/32"),
+        ip_network("fd00::/8"),
+    )
+    assert "10.1.2.3" in settings.trusted_proxies
+    assert "fd00::1" in settings.trusted_proxies
+    assert "198.51.100.1" not in settings.trusted_proxies
+    assert settings.password_workers == 4
+    assert settings.password_queue == 0
+    assert settings.upload_idle_seconds == 5
+    assert settings.uploads_per_user == 2
 
 
 @pytest.mark.parametrize("url", ["postgres://a@b/c", "postgresql+asyncpg://a@b/c"])
@@ -84,6 +108,12 @@ def test_every_postgresql_spelling_becomes_the_asyncpg_url(url):
         ("TENDERING_DEPOSIT_RATE", "0.0000035", "at most 6 decimals"),
         ("TENDERING_DEPOSIT_DAY_COUNT", "30/360", "ACT/360, ACT/365"),
         ("TENDERING_CJK_FONT", "/nowhere/kai.ttf", "existing file"),
+        ("TENDERING_TRUSTED_PROXIES", "10.0.0.1/8", "host bits zero"),
+        ("TENDERING_TRUSTED_PROXIES", "load-balancer", "IP networks"),
+        ("TENDERING_PASSWORD_WORKERS", "0", "between 1 and 64"),
+        ("TENDERING_PASSWORD_QUEUE", "-1", "between 0"),
+        ("TENDERING_UPLOAD_IDLE_SECONDS", "0", "between 1 and 3600"),
+        ("TENDERING_UPLOADS_PER_USER", "many", "whole number"),
     ],
 )
 def test_an_unusable_value_stops_start_up_naming_the_variable(name, value, words):

@@ -8,7 +8,8 @@ the envelope's SHA-256): the same length in the same place, the payload untouche
 ciphertext already, and carries nothing in clear). The receipt's SHA-256 stays that of the
 envelope as sent: the opening unmasks the header as it reads the file back, then hashes and
 decrypts what the bidder sent. Files stored with a clear header (before this) read as they
-are::
+are; files masked under the version-1 keys (before migration 0027) are unmasked with those
+(``Secrecy.previous``)::
 
     parts = blank_header(parts, offset=written, header_end=header.prefix_len)  # streaming
     os.pwrite(fd, masked_header(secrecy, header.raw, sha256_hex), HEADER_AT)   # before fsync
@@ -54,6 +55,16 @@ def unmask_head(chunk: bytes, *, secrecy: Secrecy, sha256_hex: str) -> bytes:
     end = HEADER_AT + int.from_bytes(chunk[len(MAGIC) : HEADER_AT], "big")
     if len(chunk) < end or chunk[HEADER_AT : HEADER_AT + len(_CLEAR)] == _CLEAR:
         return chunk
+    # Under the current keys first, then the ones they replaced (an envelope stored before
+    # migration 0027 keeps its v1 mask: files are not rewritten, docs/operations.md). A
+    # header unmasked with the wrong key starts with these 10 bytes by chance 2^-80.
+    keys: Secrecy | None = secrecy
+    while keys is not None:
+        header = masked_header(keys, chunk[HEADER_AT:end], sha256_hex)
+        if header.startswith(_CLEAR):
+            return chunk[:HEADER_AT] + header + chunk[end:]
+        keys = keys.previous
+    # No key opens it: unmasked with the current keys, for the reader to judge (and refuse).
     return (
         chunk[:HEADER_AT] + masked_header(secrecy, chunk[HEADER_AT:end], sha256_hex) + chunk[end:]
     )

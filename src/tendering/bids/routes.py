@@ -30,7 +30,15 @@ from tendering.core.auth.models import Role
 from tendering.core.crypto import hpke
 from tendering.core.crypto.envelope import EnvelopeValidator
 from tendering.core.db import DbSession
-from tendering.core.deps import Blobs, CurrentActor, Page, Secrets, SessionMaker, SigningKey
+from tendering.core.deps import (
+    Blobs,
+    CurrentActor,
+    Page,
+    Secrets,
+    SessionMaker,
+    SigningKey,
+    UploadSlot,
+)
 from tendering.core.errors import (
     EnvelopeError,
     EnvelopeTooLarge,
@@ -149,6 +157,7 @@ class BidController(Controller):
         self,
         request: Request[Any, Any, Any],  # the raw body streams, checked as it arrives
         actor: CurrentActor,
+        upload_slot: UploadSlot,
         sessionmaker: SessionMaker,
         platform_key: SigningKey,
         secrecy: Secrets,

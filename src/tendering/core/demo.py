@@ -74,6 +74,10 @@ class DemoBook:
     notes: list[str] = field(default_factory=list)
     custodians: list[int] = field(default_factory=list)  # user ids holding opening-key shares
     key: PlatformKey | None = None  # to sign what a step signs (a demo draw's transcript)
+    # (bidder organization id, deposit subject) a step wants paid in full before its
+    # deadline: the ledger's ``add_demo_requested_deposits`` step books them from one
+    # bank statement (an auction's approved demo bidders need their deposits received).
+    deposits_due: list[tuple[int, str]] = field(default_factory=list)
 
 
 DemoStep = Callable[[AsyncSession, DemoBook], Awaitable[None]]

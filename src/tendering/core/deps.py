@@ -21,6 +21,9 @@ parameter         annotation        what it is
 ``actor``         ``CurrentActor``  the logged-in actor (401 without one)
 ``viewer``        ``Viewer``        the logged-in actor, or ``None`` for the public
 ``page``          ``Page``          ``?current_page=&page_size=`` (core/pagination.py)
+``passwords``     ``Passwords``     :class:`~tendering.core.auth.passwords.PasswordChecks`
+``upload_slot``   ``UploadSlot``    one of the actor's upload slots for the request's life
+                                    (429 ``upload.too_many`` when all are taken; bodies.py)
 ================  ================  =========================================================
 
 Jobs and the CLI build the same parts from settings (``Platform.build``), never from state.
@@ -28,6 +31,7 @@ Jobs and the CLI build the same parts from settings (``Platform.build``), never 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +43,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.guards import current_actor
+from tendering.core.auth.passwords import PasswordChecks
 from tendering.core.blobs import BlobStore
+from tendering.core.bodies import UploadSlots
 from tendering.core.pagination import LimitOffset, provide_page
 from tendering.core.reports import use_font
 from tendering.core.secrecy import Secrecy
@@ -53,11 +59,13 @@ __all__ = [
     "Blobs",
     "CurrentActor",
     "Page",
+    "Passwords",
     "Platform",
     "Queue",
     "Secrets",
     "SessionMaker",
     "SigningKey",
+    "UploadSlot",
     "Viewer",
     "platform_of",
 ]
@@ -73,6 +81,8 @@ Queue = NamedDependency[ArqRedis | None]
 CurrentActor = NamedDependency[Actor]
 Viewer = NamedDependency[Actor | None]
 Page = NamedDependency[LimitOffset]
+Passwords = NamedDependency[PasswordChecks]
+UploadSlot = NamedDependency[None]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -84,6 +94,8 @@ class Platform:
     secrecy: Secrecy
     blobs: BlobStore
     sessionmaker: async_sessionmaker[AsyncSession]
+    passwords: PasswordChecks
+    uploads: UploadSlots
     queue: ArqRedis | None = None  # connected on start-up
 
     @classmethod
@@ -96,6 +108,10 @@ class Platform:
             secrecy=Secrecy.of(key),
             blobs=BlobStore(settings.blob_dir),
             sessionmaker=sessionmaker,
+            passwords=PasswordChecks(
+                workers=settings.password_workers, queue=settings.password_queue
+            ),
+            uploads=UploadSlots(per_user=settings.uploads_per_user),
         )
 
 
@@ -128,6 +144,15 @@ def _queue(state: State) -> ArqRedis | None:
     return platform_of(state).queue
 
 
+def _passwords(state: State) -> PasswordChecks:
+    return platform_of(state).passwords
+
+
+def _upload_slot(state: State, actor: CurrentActor) -> Iterator[None]:
+    with platform_of(state).uploads.hold(actor.user_id):
+        yield
+
+
 def _actor(request: Request[Any, Any, Any]) -> Actor:
     return current_actor(request)
 
@@ -147,4 +172,6 @@ DEPENDENCIES: dict[str, Provide] = {
     "actor": Provide(_actor, sync_to_thread=False),
     "viewer": Provide(_viewer, sync_to_thread=False),
     "page": Provide(provide_page, sync_to_thread=False),
+    "passwords": Provide(_passwords, sync_to_thread=False),
+    "upload_slot": Provide(_upload_slot),
 }

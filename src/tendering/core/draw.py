@@ -42,10 +42,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from tendering.core.canonical import canonical_json
@@ -66,6 +68,7 @@ __all__ = [
     "pool_hash",
     "run_draw",
     "sign_transcript",
+    "signed_transcript",
     "transcript_message",
     "verify_transcript",
 ]
@@ -172,6 +175,17 @@ class Category:
         if not _is_int(backups) or backups < 0:
             raise _refuse(f"{category}: 备选人数不能为负 (backups cannot be negative)", "backups")
         entries = list(pool)
+        if _plain_pool(entries):
+            # Every id text, none twice, every weight a whole number from 1: for text, the
+            # code points' order is the UTF-8 bytes' order, so sorting by ``str`` is it.
+            entries.sort(key=itemgetter(0))
+            return cls(
+                category,
+                count,
+                backups,
+                tuple(entries),
+                cls._checked_struck(category, excluded, {e[0] for e in entries}),
+            )
         for candidate_id, _ in entries:
             if not _is_text(candidate_id) or not 0 < len(candidate_id) <= MAX_ID_CHARS:
                 raise _refuse(
@@ -193,6 +207,14 @@ class Category:
                     "numbers from 1)",
                     "pool",
                 )
+        return cls(
+            category, count, backups, tuple(entries), cls._checked_struck(category, excluded, seen)
+        )
+
+    @staticmethod
+    def _checked_struck(
+        category: str, excluded: Iterable[Exclusion], seen: set[str]
+    ) -> tuple[Exclusion, ...]:
         struck = tuple(excluded)
         for exclusion in struck:
             if exclusion.id in seen:
@@ -201,14 +223,65 @@ class Category:
                     "cannot be in the pool)",
                     "excluded",
                 )
-        return cls(category, count, backups, tuple(entries), struck)
+        return struck
+
+    @classmethod
+    def stored(cls, value: Mapping[str, Any]) -> Category:
+        """A category as the platform itself sealed it once checked (:meth:`to_stored`, or
+        before it ``pool_json`` and ``Exclusion.to_json``): rebuilt without checking each
+        entry again. Only for what the platform sealed; anything handed in goes through
+        :meth:`of`."""
+        if "ids" in value:
+            pool = tuple(zip(value["ids"], value["weights"], strict=True))
+            struck = tuple(map(Exclusion, value["excluded_ids"], value["rules"], value["details"]))
+            return cls(value["category"], value["count"], value["backups"], pool, struck)
+        return cls(
+            value["category"],
+            value["count"],
+            value["backups"],
+            tuple(map(tuple, value["pool"])),
+            tuple(Exclusion(e["id"], e["rule"], e["detail"]) for e in value["excluded"]),
+        )
+
+    def to_stored(self) -> dict[str, Any]:
+        """The category as the platform seals it between fixing and drawing: columns (ids,
+        weights; excluded ids, rules, details) rather than an object per entry, so a pool of
+        tens of thousands encodes and decodes as a few lists of text."""
+        return {
+            "category": self.category,
+            "count": self.count,
+            "backups": self.backups,
+            "ids": [e[0] for e in self.pool],
+            "weights": [e[1] for e in self.pool],
+            "excluded_ids": [e.id for e in self.excluded],
+            "rules": [e.rule for e in self.excluded],
+            "details": [e.detail for e in self.excluded],
+        }
 
     @property
     def wanted(self) -> int:
         return self.count + self.backups
 
     def pool_json(self) -> list[list[str | int]]:
-        return [[candidate_id, weight] for candidate_id, weight in self.pool]
+        return list(map(list, self.pool))
+
+
+def _plain_pool(entries: list[tuple[str, int]]) -> bool:
+    """Whether every entry is ``(text id, weight from 1)`` with no id twice, checked in bulk
+    (a pool has tens of thousands); when not, :meth:`Category.of` finds and names the entry."""
+    if not entries or any(len(e) != 2 for e in entries):
+        return False
+    ids, weights = zip(*entries, strict=True)
+    if set(map(type, ids)) != {str} or set(map(type, weights)) != {int}:
+        return False
+    lengths = set(map(len, ids))
+    if min(lengths) < 1 or max(lengths) > MAX_ID_CHARS or min(weights) < 1:
+        return False
+    try:
+        "".join(ids).encode()  # a lone surrogate has no UTF-8 bytes
+    except UnicodeEncodeError:
+        return False
+    return len(set(ids)) == len(ids)
 
 
 def new_server_secret() -> bytes:
@@ -234,8 +307,17 @@ def _distinct(categories: Sequence[Category]) -> None:
 def pool_hash(categories: Sequence[Category]) -> str:
     """SHA-256 (lowercase hex) of canonical ``{category: [[id, weight], ...]}``."""
     _distinct(categories)
-    pools = {c.category: c.pool_json() for c in categories}
-    return hashlib.sha256(canonical_json(pools)).hexdigest()
+    # Tuples encode as JSON arrays, byte for byte as the lists of ``pool_json``; every id
+    # and weight was checked (text, whole numbers) when the category was made, so these
+    # are canonical_json's bytes without its walk of every entry for floats.
+    pools = {c.category: c.pool for c in categories}
+    return hashlib.sha256(_encode(pools)).hexdigest()
+
+
+def _encode(value: Any) -> bytes:
+    """canonical_json for a value known to hold only text, whole numbers, lists and objects
+    keyed by text (built here from checked categories)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def derive_seed(server_secret: bytes, witness_entropy: str) -> bytes:
@@ -252,11 +334,18 @@ def pick(seed: bytes, categories: Sequence[Category]) -> list[list[str]]:
         remaining = [(i, w) for i, w in category.pool if i not in taken]
         total = sum(w for _, w in remaining)
         picks: list[str] = []
+        unweighted = total == len(remaining)  # every weight 1 (experts): r is the index
         for i in range(category.wanted):
             if not remaining:
                 break
             message = f"{category.category}|{i}".encode()
             r = int.from_bytes(hmac.new(seed, message, hashlib.sha256).digest(), "big") % total
+            if unweighted:
+                candidate_id = remaining.pop(r)[0]
+                picks.append(candidate_id)
+                taken.add(candidate_id)
+                total -= 1
+                continue
             for index, (candidate_id, weight) in enumerate(remaining):
                 if r < weight:
                     picks.append(candidate_id)
@@ -270,9 +359,17 @@ def pick(seed: bytes, categories: Sequence[Category]) -> list[list[str]]:
 
 
 def run_draw(
-    *, draw: str, server_secret: bytes, witness_entropy: str, categories: Sequence[Category]
+    *,
+    draw: str,
+    server_secret: bytes,
+    witness_entropy: str,
+    categories: Sequence[Category],
+    known_pool_hash: str | None = None,
 ) -> dict[str, Any]:
-    """The unsigned transcript of a draw (everything but ``signature``)."""
+    """The unsigned transcript of a draw (everything but ``signature``).
+
+    ``known_pool_hash``: the hash these very pools were fixed with (the platform sealed them
+    with it), so it is not computed again; verification always recomputes it."""
     if len(server_secret) != SECRET_BYTES:
         raise _refuse("服务器密钥须为32字节 (server_secret must be 32 bytes)", "server_secret")
     if not _is_text(witness_entropy) or not _is_text(draw):
@@ -283,7 +380,7 @@ def run_draw(
         "algorithm": ALGORITHM,
         "draw": draw,
         "commitment": commitment_of(server_secret),
-        "pool_hash": pool_hash(categories),
+        "pool_hash": known_pool_hash or pool_hash(categories),
         "server_secret": server_secret.hex(),
         "witness_entropy": witness_entropy,
         "seed": seed.hex(),
@@ -308,8 +405,31 @@ def transcript_message(transcript: Mapping[str, Any]) -> bytes:
 
 def sign_transcript(transcript: Mapping[str, Any], key: PlatformKey) -> dict[str, Any]:
     """``transcript`` with the platform's ``signature`` added (replacing any)."""
+    return signed_transcript(transcript, key)[0]
+
+
+def _members(obj: bytes) -> list[bytes]:
+    """The members of a canonical JSON object's bytes, as one piece (``{}``: none)."""
+    return [] if obj == b"{}" else [obj[1:-1]]
+
+
+def signed_transcript(
+    transcript: Mapping[str, Any], key: PlatformKey, *, made_here: bool = False
+) -> tuple[dict[str, Any], bytes]:
+    """``transcript`` signed, and the canonical bytes of the signed transcript (whose SHA-256
+    the chain records), both from one encoding of the pools: a canonical object is its
+    members in key order, so the bytes signed and the bytes with ``signature`` differ only
+    by that member, between the keys before and after it. ``made_here``: the transcript is
+    :func:`run_draw`'s (text and whole numbers only), so the walk for floats is skipped."""
+    encode = _encode if made_here else canonical_json
     unsigned = {k: v for k, v in transcript.items() if k != "signature"}
-    return {**unsigned, "signature": key.sign_b64(transcript_message(unsigned))}
+    before = encode({k: v for k, v in unsigned.items() if k < "signature"})
+    after = encode({k: v for k, v in unsigned.items() if k > "signature"})
+    message = b"{" + b",".join(_members(before) + _members(after)) + b"}"
+    signature = key.sign_b64(message)
+    member = canonical_json({"signature": signature})
+    whole = b"{" + b",".join(_members(before) + _members(member) + _members(after)) + b"}"
+    return {**unsigned, "signature": signature}, whole
 
 
 # --- verification -------------------------------------------------------------------------

@@ -8,10 +8,12 @@ Services raise these; routes never build error responses themselves::
     ├── RuleViolation             400  a domain rule refused the input (names rule and numbers)
     ├── InvalidInput              400  a field is malformed (names the field and what it must be)
     ├── BadRequest                400  a request that cannot be read at all (HTTP level)
+    │   └── ClientGone                   the client went away before its body was complete
     ├── Unauthorized              401  no valid login
     ├── Forbidden                 403  logged in, but the role may not do this
     ├── NotFound                  404  no such thing, or not the caller's to see
     ├── MethodNotAllowed          405  the path exists, the method does not (HTTP level)
+    ├── RequestTimeout            408  the request body stopped arriving (idle too long)
     ├── Conflict                  409  the state or a deadline forbids it now (says why)
     ├── PayloadTooLarge           413  the upload exceeds its limit
     ├── UnsupportedMediaType      415  a body of a type the route does not take (HTTP level)
@@ -47,6 +49,7 @@ T = TypeVar("T")
 
 __all__ = [
     "BadRequest",
+    "ClientGone",
     "Conflict",
     "CryptoError",
     "EnvelopeError",
@@ -64,6 +67,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PlatformError",
+    "RequestTimeout",
     "RuleViolation",
     "ShareError",
     "TooManyRequests",
@@ -96,10 +100,27 @@ class ErrorCode(StrEnum):
     AGENCY_SELECTION_NOT_FOUND = "agency.selection_not_found"
     AGENCY_SELECTION_STATE = "agency.selection_state"
     AGENCY_NO_ELIGIBLE = "agency.no_eligible"
+    # auction
+    AUCTION_BELOW_START = "auction.below_start"
+    AUCTION_BID_UNKNOWN = "auction.bid_unknown"
+    AUCTION_ENDED = "auction.ended"
+    AUCTION_IDEMPOTENCY_MISMATCH = "auction.idempotency_mismatch"
+    AUCTION_NOT_INCREMENT = "auction.not_increment"
+    AUCTION_NOT_OPEN = "auction.not_open"
+    AUCTION_OUTBID = "auction.outbid"
+    AUCTION_PAUSED = "auction.paused"
+    AUCTION_NOT_APPROVED = "auction.not_approved"
+    AUCTION_NOT_FOUND = "auction.not_found"
+    AUCTION_PERIOD = "auction.period"
+    AUCTION_REGISTRATION_STATE = "auction.registration_state"
+    AUCTION_RESERVE = "auction.reserve"
+    AUCTION_STATE = "auction.state"
+    AUCTION_SUBJECT = "auction.subject"
     # audit
     AUDIT_STREAM_NOT_FOUND = "audit.stream_not_found"
     # auth
     AUTH_BAD_CREDENTIALS = "auth.bad_credentials"
+    AUTH_BUSY = "auth.busy"
     AUTH_CSRF_FAILED = "auth.csrf_failed"
     AUTH_FORBIDDEN = "auth.forbidden"
     AUTH_LOGIN_REQUIRED = "auth.login_required"
@@ -223,6 +244,8 @@ class ErrorCode(StrEnum):
     RECEIPT_SIGNATURE = "receipt.signature"
     # request
     REQUEST_BAD = "request.bad"
+    REQUEST_BODY_STALLED = "request.body_stalled"
+    REQUEST_CLIENT_GONE = "request.client_gone"
     REQUEST_METHOD_NOT_ALLOWED = "request.method_not_allowed"
     REQUEST_TOO_MANY = "request.too_many"
     REQUEST_UNSUPPORTED_MEDIA_TYPE = "request.unsupported_media_type"
@@ -261,6 +284,7 @@ class ErrorCode(StrEnum):
     TENDER_STATUTORY_LIMIT = "tender.statutory_limit"
     # upload
     UPLOAD_TOO_LARGE = "upload.too_large"
+    UPLOAD_TOO_MANY = "upload.too_many"
     # user
     USER_DEACTIVATE_SELF = "user.deactivate_self"
     USER_ORGANIZATION_UNKNOWN = "user.organization_unknown"
@@ -336,6 +360,13 @@ class BadRequest(PlatformError):
     default_code = ErrorCode.REQUEST_BAD
 
 
+class ClientGone(BadRequest):
+    """The client closed the connection before sending all of its body: its fault, not the
+    platform's, so logged as a 4xx-level event; nobody is left to read the answer."""
+
+    default_code = ErrorCode.REQUEST_CLIENT_GONE
+
+
 class Unauthorized(PlatformError):
     status = 401
     default_code = ErrorCode.AUTH_UNAUTHORIZED
@@ -354,6 +385,13 @@ class NotFound(PlatformError):
 class MethodNotAllowed(PlatformError):
     status = 405
     default_code = ErrorCode.REQUEST_METHOD_NOT_ALLOWED
+
+
+class RequestTimeout(PlatformError):
+    """The request body sent nothing for longer than the idle limit."""
+
+    status = 408
+    default_code = ErrorCode.REQUEST_BODY_STALLED
 
 
 class Conflict(PlatformError):

@@ -44,6 +44,7 @@ __all__ = [
     "public_url",
     "run_server",
     "run_worker",
+    "server_config",
     "sigterm_as_exit",
     "supervise_worker",
     "tune_interpreter",
@@ -211,18 +212,25 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 
-async def run_server(app: Litestar, settings: Settings, *, with_worker: bool) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM; with ``with_worker`` the arq worker (every job
-    registered so far) runs alongside."""
-    config = uvicorn.Config(
+def server_config(app: Litestar, settings: Settings) -> uvicorn.Config:
+    """uvicorn's configuration for ``app``. Its own ``X-Forwarded-For`` handling is off: it
+    would believe the header from 127.0.0.1 by default and overwrite the client address;
+    only ``core/clients.py`` reads it, and only from ``TENDERING_TRUSTED_PROXIES``."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         lifespan="on",
         log_level="info",
         server_header=False,
+        proxy_headers=False,
     )
-    server = _Server(config)
+
+
+async def run_server(app: Litestar, settings: Settings, *, with_worker: bool) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM; with ``with_worker`` the arq worker (every job
+    registered so far) runs alongside."""
+    server = _Server(server_config(app, settings))
 
     def on_signal(sig: signal.Signals) -> None:
         if server.should_exit and sig == signal.SIGINT:

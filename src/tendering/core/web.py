@@ -16,6 +16,7 @@ from tendering.core.db import DbSession
 from tendering.core.deps import SigningKey
 from tendering.core.errors import (
     BadRequest,
+    ClientGone,
     Conflict,
     ErrorCode,
     Forbidden,
@@ -25,6 +26,7 @@ from tendering.core.errors import (
     NotFound,
     PayloadTooLarge,
     PlatformError,
+    RequestTimeout,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
@@ -60,6 +62,7 @@ _HTTP_KINDS: dict[int, type[PlatformError]] = {
         Forbidden,
         NotFound,
         MethodNotAllowed,
+        RequestTimeout,
         Conflict,
         PayloadTooLarge,
         UnsupportedMediaType,
@@ -72,6 +75,11 @@ def problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[st
     """The one exception handler: every error leaves as ``application/problem+json``
     ``{"status", "code", "detail"[, "field", "details"]}`` with the status in the body."""
     headers: dict[str, str] = {}
+    if isinstance(exc, ClientGone | RequestTimeout):
+        # The client's doing, at the 4xx level: one line, no traceback, never "HTTP 500".
+        log.warning(
+            "%s %s: %s %s (%s)", request.method, request.url.path, exc.status, exc.code, exc
+        )
     if isinstance(exc, PlatformError) and exc.status < 500:
         error = exc
     elif isinstance(exc, ValidationException):

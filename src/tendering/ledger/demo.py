@@ -15,10 +15,10 @@ from tendering.core.clock import db_now
 from tendering.core.demo import DemoBook
 from tendering.core.money import yuan
 from tendering.ledger.imports import import_statement
-from tendering.ledger.service import list_deposits
+from tendering.ledger.service import get_deposit, list_deposits
 from tendering.ledger.statements import CSV_COLUMNS
 
-__all__ = ["DEMO_BANK_ACCOUNT", "add_demo_deposits"]
+__all__ = ["DEMO_BANK_ACCOUNT", "add_demo_deposits", "add_demo_requested_deposits"]
 
 DEMO_BANK_ACCOUNT = "110060149018800012345"  # the center's settlement account (demo)
 
@@ -62,6 +62,40 @@ async def add_demo_deposits(session: AsyncSession, book: DemoBook) -> None:
         f"the bank statement paid the deposits of {', '.join(paid)} for {subject[4:]}: "
         "they can seal and submit bids for it."
     )
+
+
+async def add_demo_requested_deposits(session: AsyncSession, book: DemoBook) -> None:
+    """Pay ``book.deposits_due`` in full, each an hour before its deadline (or now), from
+    one bank statement: the deposits other contexts' demo steps asked for."""
+    if not book.deposits_due:
+        return
+    now = await db_now(session)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for n, (org, subject) in enumerate(book.deposits_due, start=1):
+        account = await get_deposit(
+            session, secrecy=book.secrecy, bidder_org_id=org, subject=subject
+        )
+        value_time = min(now, account.deadline) - timedelta(hours=1)
+        writer.writerow(
+            {
+                "bank_account": DEMO_BANK_ACCOUNT,
+                "bank_ref": f"DEMOREQ{now.year}{n:05d}",
+                "value_time": value_time.isoformat(),
+                "booking_date": value_time.date().isoformat(),
+                "direction": "C",
+                "amount": yuan(account.amount_due_fen),
+                "currency": "CNY",
+                "virtual_account": account.number,
+                "counterparty_name": await _name(session, org),
+                "counterparty_account": f"62221{org:014d}",
+                "memo": f"保证金 {subject.partition(':')[2]}",
+            }
+        )
+    staff = book.users["staff"]
+    actor = Actor(staff.id, staff.username, Role(staff.role), staff.organization_id, OrgKind.CENTER)
+    await import_statement(session, out.getvalue().encode(), secrecy=book.secrecy, actor=actor)
 
 
 async def _name(session: AsyncSession, organization_id: int | None) -> str:

@@ -45,7 +45,7 @@ from tendering.core.auth.guards import requires_login, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
-from tendering.core.deps import AppSettings, CurrentActor, Page, Secrets
+from tendering.core.deps import AppSettings, CurrentActor, Page, Secrets, UploadSlot
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
 from tendering.core.secrecy import Secrecy
@@ -293,6 +293,7 @@ class LedgerController(Controller):
         db_session: DbSession,
         request: Request[Actor, Any, Any],  # the file is the raw body, read to its own limit
         actor: CurrentActor,
+        upload_slot: UploadSlot,
         secrecy: Secrets,
     ) -> ImportRead:
         body = await statement_body(request)

@@ -17,7 +17,15 @@ from tendering.core import jobs
 from tendering.core.auth.guards import requires_role
 from tendering.core.auth.models import Organization, Role
 from tendering.core.db import DbSession
-from tendering.core.deps import AppSettings, Blobs, CurrentActor, Page, Queue, Secrets
+from tendering.core.deps import (
+    AppSettings,
+    Blobs,
+    CurrentActor,
+    Page,
+    Queue,
+    Secrets,
+    UploadSlot,
+)
 from tendering.core.errors import Inconsistent, InvalidInput
 from tendering.core.pagination import OffsetPagination
 from tendering.tenders import amendments, projects, queries, service
@@ -161,6 +169,7 @@ class StaffTenderController(Controller):
         db_session: DbSession,
         request: Request[Any, Any, Any],  # the raw body streams to the blob store
         actor: CurrentActor,
+        upload_slot: UploadSlot,
         settings: AppSettings,
         blob_store: Blobs,
         notice_id: PathId,

@@ -55,3 +55,12 @@ def test_a_file_stored_with_a_clear_header_reads_as_it_is() -> None:
 def test_the_wrong_key_does_not_unmask() -> None:
     other = Secrecy.from_seed(b"\x01" * 32)
     assert unmask_head(_stored([]), secrecy=other, sha256_hex=SHA) != FILE
+
+
+def test_a_file_masked_under_the_keys_before_0027_still_reads_back_as_sent() -> None:
+    """Stored envelopes are not rewritten by the re-key: the v1 mask is recognised."""
+    old = SECRECY.previous
+    assert old is not None and old.version == 1
+    stored = FILE[:HEADER_AT] + masked_header(old, HEADER, SHA) + FILE[HEADER_AT + len(HEADER) :]
+    assert stored != _stored([])  # the v2 mask differs
+    assert unmask_head(stored, secrecy=SECRECY, sha256_hex=SHA) == FILE

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tendering.core import demo
 from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.passwords import PasswordChecks
 from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import log_in
 from tendering.core.calendar import is_working_day
@@ -62,12 +63,18 @@ async def test_demo_fills_an_empty_database_with_every_kind_and_role(engine) -> 
     assert {"某某县公共资源交易中心", "某某县财政局", "某某县第一中学", "某某县交通运输局"} <= names
 
     # Every printed login works.
+    checks = PasswordChecks(workers=1, queue=len(book.logins))
     for login in book.logins:
         async with make_sessionmaker(engine)() as session:
             _, _, user = await log_in(
-                session, username=login.username, password=login.password, hours=1
+                session,
+                username=login.username,
+                password=login.password,
+                hours=1,
+                passwords=checks,
             )
         assert user.role == login.role.value
+    checks.close()
 
 
 async def test_demo_refuses_a_database_that_has_organizations(engine, people) -> None:

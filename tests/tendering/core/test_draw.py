@@ -28,6 +28,7 @@ from tendering.core.draw import (
     pool_hash,
     run_draw,
     sign_transcript,
+    signed_transcript,
     verify_transcript,
 )
 from tendering.core.errors import InvalidInput
@@ -191,6 +192,20 @@ def test_an_independent_implementation_agrees_on_generated_draws(generated) -> N
     )
     theirs = reference_transcript("D-1", secret, entropy, request)
     assert {k: v for k, v in ours.items() if k != "signature"} == theirs
+    # The bytes the platform hashes and seals with the signature are the canonical ones.
+    again, encoded = signed_transcript(ours, KEY)
+    assert again == ours and encoded == _ref_canonical(ours)
+    made = run_draw(
+        draw="D-1", server_secret=secret, witness_entropy=entropy, categories=_ours(request)
+    )
+    assert signed_transcript(made, KEY, made_here=True) == (ours, encoded)
+    # Pools as the platform seals and reopens them are the categories they were (and as
+    # it sealed them before the columns, one object per entry).
+    for c in _ours(request):
+        assert Category.stored(json.loads(json.dumps(c.to_stored()))) == c
+        before = {"category": c.category, "count": c.count, "backups": c.backups}
+        before |= {"pool": c.pool_json(), "excluded": [e.to_json() for e in c.excluded]}
+        assert Category.stored(json.loads(json.dumps(before))) == c
     assert reference_signature_ok(ours, PUBLIC)
     assert verify_transcript(json.loads(json.dumps(ours)), PUBLIC).ok
     # Nobody is picked twice, in or across categories, and only from the pools.
@@ -439,6 +454,11 @@ def test_any_value_in_any_field_is_reported_never_raised(value, name) -> None:
         ({"pool": [("a", 0)]}, "weights are whole numbers from 1"),
         ({"pool": [("", 1)]}, "an id is 1 to"),
         ({"pool": [("a", 1)], "excluded": [Exclusion("a", "staff", "x")]}, "excluded id"),
+        ({"pool": [("b", 1), ("a\ud800", 1)]}, "an id is 1 to"),
+        ({"pool": [("b", 1), ("a", True)]}, "weights are whole numbers from 1"),
+        ({"pool": [("b", 1), ("a", 1.0)]}, "weights are whole numbers from 1"),
+        ({"pool": [("b", 1), (7, 1)]}, "an id is 1 to"),
+        ({"pool": [("b", 1), ("a" * 201, 1)]}, "an id is 1 to"),
     ],
 )
 def test_a_category_refuses_bad_input_in_plain_words(kwargs, words) -> None:

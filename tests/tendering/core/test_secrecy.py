@@ -24,10 +24,46 @@ def test_tags_differ_per_pair_and_per_key() -> None:
     assert SECRECY.tag("registration", 1, 1) != SECRECY.tag("deposit", 1, 1)
 
 
-def test_bidder_tags_written_before_stay_findable() -> None:
-    """Bid rows tagged since migration 0004 used this derivation; they must stay findable."""
-    key = hashlib.sha256(b"tendering bidder-tag v1|" + bytes(range(32))).digest()
-    assert SECRECY.tag(7, 9) == hmac.new(key, b"7|9", hashlib.sha256).hexdigest()
+def test_version_1_keys_are_the_ones_rows_were_written_with_before_0027() -> None:
+    """Migration 0027 reads rows with these to re-key them; they must stay as they were."""
+    seed = bytes(range(32))
+    key = hashlib.sha256(b"tendering bidder-tag v1|" + seed).digest()
+    old = Secrecy.v1(seed)
+    assert old.version == 1
+    assert old.tag(7, 9) == hmac.new(key, b"7|9", hashlib.sha256).hexdigest()
+    # the v1 mask was keyed by the context's tag
+    assert old.mask(bytes(16), "envelope-header", "ab") != bytes(16)
+    assert SECRECY.previous == old
+
+
+def test_keys_are_hkdf_of_the_seed_with_a_label_per_use() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    seed = bytes(range(32))
+    derived = {
+        use: HKDF(hashes.SHA256(), 32, None, f"tendering/secrecy/v2/{use}".encode()).derive(seed)
+        for use in ("tag", "seal", "mask")
+    }
+    assert SECRECY.version == 2
+    assert (SECRECY.tag_key, SECRECY.seal_key, SECRECY.mask_key) == (
+        derived["tag"],
+        derived["seal"],
+        derived["mask"],
+    )
+    assert len(set(derived.values())) == 3  # one key per use
+
+
+def test_a_tag_under_the_new_key_differs_from_the_old() -> None:
+    seed = bytes(range(32))
+    old = Secrecy.v1(seed)
+    assert SECRECY.tag(7, 9) != old.tag(7, 9)
+    assert SECRECY.tag("registration", 1, 1) != old.tag("registration", 1, 1)
+    assert SECRECY.mask(bytes(32), "envelope-header", "ab") != old.mask(
+        bytes(32), "envelope-header", "ab"
+    )
+    with pytest.raises(InvalidTag):
+        old.open("registration", SECRECY.seal("registration", {"lot_id": 7}))
 
 
 @given(st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=20), max_size=5))

@@ -292,3 +292,31 @@ async def test_a_center_requiring_four_valid_bids_fails_a_lot_with_three(world):
     )
     assert record.status_code == 200
     assert "不足4家" in pdf_text(record.content)
+
+
+@pytest.mark.committed
+async def test_an_envelope_stored_under_the_keys_before_0027_opens_with_the_others(world):
+    """Migration 0027 re-keyed the rows, not the files: a stored header masked under the
+    version-1 keys is unmasked with them at the opening (bids/at_rest.py)."""
+    from tendering.bids.at_rest import HEADER_AT, masked_header
+    from tendering.core.deps import PLATFORM_STATE_KEY
+
+    await world.publish_lot(n=3, k=2)
+    bidders = await _three_bids(world)
+    secrecy = world.client.app.state[PLATFORM_STATE_KEY].secrecy
+    assert secrecy.version == 2 and secrecy.previous.version == 1
+    root = Path(world.client.app.state["settings"].blob_dir)
+    (sha,) = [row[0] for row in await world.sql("SELECT sha256 FROM bid ORDER BY seq DESC LIMIT 1")]
+    stored = root / sha[:2] / sha[2:4] / sha
+    data = bytearray(stored.read_bytes())
+    end = HEADER_AT + int.from_bytes(data[HEADER_AT - 4 : HEADER_AT], "big")
+    header = masked_header(secrecy, bytes(data[HEADER_AT:end]), sha)  # as the bidder sent it
+    data[HEADER_AT:end] = masked_header(secrecy.previous, header, sha)
+    stored.write_bytes(bytes(data))
+    await world.pass_deadline()
+    assert (await _start(world)).status_code == 201
+    await _enter(world, 0)
+    await _enter(world, 1)
+    body = await world.opened()
+    assert body["state"] == "opened" and body["valid_bids"] == 3, body
+    assert {r["bidder"] for r in body["results"]} == {b.code for b in bidders}

@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,16 +35,11 @@ from tendering.core.auth.service import (
     read_login,
     read_organization,
 )
-from tendering.core.auth.throttle import (
-    WINDOW_SECONDS,
-    forget_failures,
-    note_failure,
-    throttle_key,
-    too_many_failures,
-)
+from tendering.core.auth.throttle import LoginKeys, forget_failures, note_failure, refused
 from tendering.core.auth.tokens import csrf_token_for
+from tendering.core.clients import request_client
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor, Page
+from tendering.core.deps import CurrentActor, Page, Passwords
 from tendering.core.errors import Inconsistent, Unauthorized
 from tendering.core.pagination import OffsetPagination
 from tendering.settings import Settings
@@ -102,27 +96,31 @@ def _session_cookies(settings: Settings, token: str, csrf: str) -> list[Cookie]:
     opt=public("logging in is how one gets a login"),
 )
 async def login(
-    data: JSONBody[LoginRequest], db_session: DbSession, request: Request[Any, Any, Any]
+    data: JSONBody[LoginRequest],
+    db_session: DbSession,
+    passwords: Passwords,
+    request: Request[Any, Any, Any],  # the client's address, behind trusted proxies
 ) -> Response[LoginResponse]:
     settings: Settings = request.app.state["settings"]
     redis = request.app.state.get("queue")
-    address = request.client.host if request.client else ""
-    key = throttle_key(settings.queue_name, data.username, address)
-    if redis is not None and await too_many_failures(redis, key):
-        raise TooManyRequestsException(
-            detail=f"Too many failed logins for this username from your address; wait"
-            f" {WINDOW_SECONDS // 60} minutes, or ask an admin to check the account."
-        )
+    address = request_client(request, settings.trusted_proxies)
+    keys = LoginKeys.of(settings.queue_name, username=data.username, address=address)
+    if redis is not None and (refusal := await refused(redis, keys)) is not None:
+        raise refusal
     try:
         token, expires_at, user = await log_in(
-            db_session, username=data.username, password=data.password, hours=settings.token_hours
+            db_session,
+            username=data.username,
+            password=data.password,
+            hours=settings.token_hours,
+            passwords=passwords,
         )
     except Unauthorized:
         if redis is not None:
-            await note_failure(redis, key)
+            await note_failure(redis, keys)
         raise
     if redis is not None:
-        await forget_failures(redis, key)
+        await forget_failures(redis, keys)
     if user.id is None:
         raise Inconsistent("user.id is missing")
     csrf = csrf_token_for(token)
@@ -156,6 +154,7 @@ async def password(
     data: JSONBody[PasswordChange],
     db_session: DbSession,
     actor: CurrentActor,
+    passwords: Passwords,
     request: Request[Any, Any, Any],  # the login token this request came with stays valid
 ) -> None:
     token = request.scope.get("auth")
@@ -165,6 +164,7 @@ async def password(
         current_password=data.current_password,
         new_password=data.new_password,
         keep_token=token if isinstance(token, str) else None,
+        passwords=passwords,
     )
 
 

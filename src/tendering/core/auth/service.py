@@ -17,7 +17,7 @@ from tendering.core.audit import GLOBAL, record
 from tendering.core.auth.access import OVERSIGHT_ROLES, ensure_own_organization, hidden
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization, OrgKind, Role, User
-from tendering.core.auth.passwords import hash_password, needs_rehash, verify_password
+from tendering.core.auth.passwords import PasswordChecks, hash_password, needs_rehash
 from tendering.core.auth.rules import (
     MIN_PASSWORD_LENGTH,
     ensure_organization_codes,
@@ -297,14 +297,16 @@ async def change_password(
     current_password: str,
     new_password: str,
     keep_token: str | None,
+    passwords: PasswordChecks,
 ) -> None:
-    """A user sets a new password; every other login of theirs is logged out."""
+    """A user sets a new password; every other login of theirs is logged out. The hashing
+    runs in ``passwords``' threads (429 ``auth.busy`` when they are full)."""
     if actor.user_id is None:
         raise Inconsistent("actor.user_id is missing")
     user = await session.get(User, actor.user_id)
     if user is None:
         raise Inconsistent("user is missing")
-    if not verify_password(user.password_hash, current_password):
+    if not await passwords.verify(user.password_hash, current_password):
         raise RuleViolation(
             "The current password is wrong.",
             code=ErrorCode.AUTH_WRONG_PASSWORD,
@@ -321,7 +323,7 @@ async def change_password(
             code=ErrorCode.AUTH_SAME_PASSWORD,
             field="new_password",
         )
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await passwords.hash(new_password)
     await revoke_user_tokens(session, actor.user_id, except_token=keep_token)
     await session.flush()
     await record(
@@ -334,15 +336,25 @@ async def change_password(
 
 
 async def log_in(
-    session: AsyncSession, *, username: str, password: str, hours: int
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    hours: int,
+    passwords: PasswordChecks,
 ) -> tuple[str, str, User]:
-    """Checks the password; returns (token, expires_at, user). Same error for any failure."""
+    """Checks the password in ``passwords``' threads (429 ``auth.busy`` when they are full);
+    returns (token, expires_at, user). Same error for any failure."""
     user = await find_user(session, username)
-    ok = verify_password(user.password_hash if user else None, password)
+    # Nothing is written yet: end the read so that its connection goes back to the pool while
+    # the password is checked (~0.1 s, longer in a queue). A login storm would otherwise hold
+    # every connection, and every other request would wait for one.
+    await session.commit()
+    ok = await passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         raise Unauthorized("Wrong username or password.", code=ErrorCode.AUTH_BAD_CREDENTIALS)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await passwords.hash(password)
     if user.id is None:
         raise Inconsistent("user.id is missing")
     token, expires_at = await issue_token(session, user_id=user.id, hours=hours)

@@ -18,6 +18,7 @@ Events: ``draw.scheduled`` (commitment), ``draw.pools_fixed`` (pool hash, pool s
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ from tendering.core.draw import (
     new_server_secret,
     pool_hash,
     run_draw,
-    sign_transcript,
+    signed_transcript,
 )
 from tendering.core.draws.models import Draw, DrawKind, DrawState
 from tendering.core.draws.views import (
@@ -45,6 +46,7 @@ from tendering.core.draws.views import (
     expect_state,
     load_row,
     open_part,
+    seal_encoded,
     seal_part,
     transcript_sha256,
 )
@@ -157,19 +159,9 @@ async def fix_draw_pools(
     row = await load_row(session, code, lock=True)
     expect_state(row, DrawState.SCHEDULED, "固定候选池 (fix its pools)")
     digest = pool_hash(categories)
-    sealed_pools = {
-        "categories": [
-            {
-                "category": c.category,
-                "count": c.count,
-                "backups": c.backups,
-                "pool": c.pool_json(),
-                "excluded": [e.to_json() for e in c.excluded],
-            }
-            for c in categories
-        ]
-    }
-    row.pools = seal_part(secrecy, "pools", code, sealed_pools)
+    sealed_pools = {"categories": [c.to_stored() for c in categories]}
+    encoded = json.dumps(sealed_pools, separators=(",", ":"), ensure_ascii=False).encode()
+    row.pools = seal_encoded(secrecy, "pools", code, encoded)
     row.pool_hash = digest
     row.state = DrawState.POOLS_FIXED
     row.pools_fixed_at = await db_now(session)
@@ -236,12 +228,17 @@ async def make_draw(
     expect_state(row, DrawState.POOLS_FIXED, "抽取 (draw)")
     secret = bytes.fromhex(open_part(secrecy, "secret", code, row.secret)["server_secret"])
     categories = categories_of(open_part(secrecy, "pools", code, row.pools))
-    signed = sign_transcript(
-        run_draw(draw=code, server_secret=secret, witness_entropy=entropy, categories=categories),
-        key,
+    transcript = run_draw(
+        draw=code,
+        server_secret=secret,
+        witness_entropy=entropy,
+        categories=categories,
+        known_pool_hash=row.pool_hash,
     )
-    digest = transcript_sha256(signed)
-    row.transcript = seal_part(secrecy, "transcript", code, signed)
+    # The signed transcript's canonical bytes, made once: hashed for the chain and sealed.
+    signed, encoded = signed_transcript(transcript, key, made_here=True)
+    digest = hashlib.sha256(encoded).hexdigest()
+    row.transcript = seal_encoded(secrecy, "transcript", code, encoded)
     row.transcript_sha256 = digest
     row.state = DrawState.DRAWN
     row.drawn_at = await db_now(session)

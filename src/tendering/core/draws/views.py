@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tendering.core.canonical import canonical_json
-from tendering.core.draw import Category, Exclusion
+from tendering.core.draw import Category
 from tendering.core.draws.models import Draw, DrawKind, DrawState
 from tendering.core.errors import Conflict, ErrorCode, NotFound, PlatformError
 from tendering.core.secrecy import Secrecy
@@ -25,6 +25,7 @@ __all__ = [
     "expect_state",
     "load_row",
     "open_part",
+    "seal_encoded",
     "seal_part",
     "transcript_sha256",
 ]
@@ -86,6 +87,11 @@ def seal_part(secrecy: Secrecy, what: str, code: str, value: dict[str, Any]) -> 
     return secrecy.seal(f"draw_{what}:{code}", value)
 
 
+def seal_encoded(secrecy: Secrecy, what: str, code: str, document: bytes) -> str:
+    """:func:`seal_part` for a JSON object already encoded; :func:`open_part` opens it."""
+    return secrecy.seal_json(f"draw_{what}:{code}", document)
+
+
 def open_part(secrecy: Secrecy, what: str, code: str, box: str | None) -> dict[str, Any]:
     try:
         if box is None:
@@ -122,13 +128,6 @@ def expect_state(row: Draw, state: DrawState, step: str) -> None:
 
 
 def categories_of(pools: dict[str, Any]) -> list[Category]:
-    return [
-        Category.of(
-            c["category"],
-            count=c["count"],
-            backups=c["backups"],
-            pool=[(i, w) for i, w in c["pool"]],
-            excluded=[Exclusion(**e) for e in c["excluded"]],
-        )
-        for c in pools["categories"]
-    ]
+    """The pools a draw fixed, as sealed by the platform (checked when they were fixed; the
+    seal shows they were not altered since): rebuilt without checking each entry again."""
+    return [Category.stored(c) for c in pools["categories"]]
