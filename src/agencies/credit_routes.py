@@ -55,8 +55,10 @@ class CreditController(Controller):
     guards = [requires_role(Role.STAFF, Role.SUPERVISOR, Role.ADMIN)]  # noqa: RUF012
 
     @get("/rulebooks", summary="Scoring rulebooks, newest version first")
-    async def rulebooks(self, db_session: DbSession) -> list[RulebookRead]:
-        return [RulebookRead.of(r) for r in await listing.rulebook_rows(db_session)]
+    async def rulebooks(self, db_session: DbSession, page: Page) -> OffsetPagination[RulebookRead]:
+        rows, total = await listing.rulebook_rows(db_session, page)
+        items = [RulebookRead.of(r) for r in rows]
+        return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
     @post("/rulebooks", guards=[STAFF], summary="Publish a new rulebook version")
     async def publish(
@@ -69,8 +71,7 @@ class CreditController(Controller):
             body=data.body,
             note=data.note,
         )
-        rows = await listing.rulebook_rows(db_session)
-        return RulebookRead.of(next(r for r in rows if r.version == book.version))
+        return RulebookRead.of(await listing.rulebook_version(db_session, book.version))
 
     @post("/filings/{code:str}/events", guards=[STAFF], summary="Record an integrity event")
     async def record(
@@ -129,9 +130,12 @@ class AgencyEventController(Controller):
     guards = [requires_role(Role.AGENCY)]  # noqa: RUF012
 
     @get("/", summary="Our integrity events and their disputes")
-    async def mine(self, db_session: DbSession, actor: CurrentActor) -> list[EventRead]:
-        agency, events = await listing.own_events(db_session, actor)
-        return [EventRead.of(e, agency.code) for e in events]
+    async def mine(
+        self, db_session: DbSession, actor: CurrentActor, page: Page
+    ) -> OffsetPagination[EventRead]:
+        agency, events, total = await listing.own_events(db_session, actor, page)
+        items = [EventRead.of(e, agency.code) for e in events]
+        return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
     @post("/{event_id:int}/dispute", status_code=200, summary="Dispute (异议) one of our events")
     async def dispute(

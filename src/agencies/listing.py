@@ -3,8 +3,6 @@ staff, the public credit listing, grade history and the feed of grade changes.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,6 +22,7 @@ from agencies.models import (
 )
 from agencies.selection import engagements_of
 from tendering.core.auth.actor import Actor
+from tendering.core.errors import Inconsistent
 from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = [
@@ -35,23 +34,39 @@ __all__ = [
     "own_selections",
     "pending_disputes",
     "rulebook_rows",
+    "rulebook_version",
 ]
 
 
-async def rulebook_rows(session: AsyncSession) -> Sequence[AgencyRulebook]:
+async def rulebook_rows(
+    session: AsyncSession, page: LimitOffset
+) -> tuple[list[AgencyRulebook], int]:
+    """A page of the rulebook versions, newest first."""
     await load_rulebooks(session)  # version 1 exists from the first read
     query = select(AgencyRulebook).order_by(col(AgencyRulebook.version).desc())
-    return (await session.scalars(query)).all()
+    rows, total = await paginate(session, query, page)
+    return [r[0] for r in rows], total
 
 
-async def own_events(session: AsyncSession, actor: Actor) -> tuple[Agency, Sequence[AgencyEvent]]:
+async def rulebook_version(session: AsyncSession, version: int) -> AgencyRulebook:
+    row = await session.scalar(select(AgencyRulebook).where(col(AgencyRulebook.version) == version))
+    if row is None:
+        raise Inconsistent(f"rulebook version {version} is missing")
+    return row
+
+
+async def own_events(
+    session: AsyncSession, actor: Actor, page: LimitOffset
+) -> tuple[Agency, list[AgencyEvent], int]:
+    """The actor's agency and a page of its events, newest first, and their count."""
     agency = await own_agency(session, actor)
     query = (
         select(AgencyEvent)
         .where(col(AgencyEvent.agency_id) == agency.id)
         .order_by(col(AgencyEvent.occurred_on).desc(), col(AgencyEvent.id).desc())
     )
-    return agency, (await session.scalars(query)).all()
+    rows, total = await paginate(session, query, page)
+    return agency, [r[0] for r in rows], total
 
 
 async def pending_disputes(
@@ -120,9 +135,10 @@ async def list_selections(
 
 
 async def own_selections(
-    session: AsyncSession, actor: Actor
-) -> list[tuple[AgencySelection, list[tuple[Engagement, Agency]]]]:
-    """The selections that drew the actor's agency (as one serving or as a backup)."""
+    session: AsyncSession, actor: Actor, page: LimitOffset
+) -> tuple[list[tuple[AgencySelection, list[tuple[Engagement, Agency]]]], int]:
+    """A page of the selections that drew the actor's agency (as one serving or as a
+    backup), newest first, each with its drawn agencies; and their count."""
     agency = await own_agency(session, actor)
     query = (
         select(AgencySelection)
@@ -130,4 +146,5 @@ async def own_selections(
         .where(col(Engagement.agency_id) == agency.id)
         .order_by(col(AgencySelection.id).desc())
     )
-    return [(row, await engagements_of(session, row)) for row in (await session.scalars(query))]
+    rows, total = await paginate(session, query, page)
+    return [(r[0], await engagements_of(session, r[0])) for r in rows], total

@@ -161,14 +161,15 @@ async def list_pool(
 
 
 async def own_pool_entries(
-    session: AsyncSession, actor: Actor
-) -> tuple[Sequence[PoolEntry], Agency]:
+    session: AsyncSession, actor: Actor, page: LimitOffset
+) -> tuple[list[PoolEntry], Agency, int]:
+    """A page of the actor's agency's pool applications (newest year first), the agency, and
+    their count."""
     agency = await own_agency(session, actor)
-    entries = (
-        await session.scalars(
-            select(PoolEntry)
-            .where(col(PoolEntry.agency_id) == agency.id)
-            .order_by(col(PoolEntry.year).desc(), col(PoolEntry.category))
-        )
-    ).all()
-    return entries, agency
+    query = (
+        select(PoolEntry)
+        .where(col(PoolEntry.agency_id) == agency.id)
+        .order_by(col(PoolEntry.year).desc(), col(PoolEntry.category))
+    )
+    rows, total = await paginate(session, query, page)
+    return [r[0] for r in rows], agency, total

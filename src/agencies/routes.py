@@ -73,9 +73,12 @@ class AgencySelfController(Controller):
         return await registry.file_agency(db_session, actor=actor, filing=data)
 
     @get("/pool", summary="Our applications to the pre-selection pool")
-    async def my_pool(self, db_session: DbSession, actor: CurrentActor) -> list[PoolEntryRead]:
-        entries, agency = await pool.own_pool_entries(db_session, actor)
-        return [PoolEntryRead.of(e, agency) for e in entries]
+    async def my_pool(
+        self, db_session: DbSession, actor: CurrentActor, page: Page
+    ) -> OffsetPagination[PoolEntryRead]:
+        entries, agency, total = await pool.own_pool_entries(db_session, actor, page)
+        items = [PoolEntryRead.of(e, agency) for e in entries]
+        return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
     @post("/pool", summary="Apply to the pre-selection pool (预选库) of a category and year")
     async def apply(

@@ -145,9 +145,12 @@ class AgencyResponseController(Controller):
     guards = [requires_role(Role.AGENCY)]  # noqa: RUF012
 
     @get("/", summary="The selections that drew our agency, newest first")
-    async def mine(self, db_session: DbSession, actor: CurrentActor) -> list[SelectionRead]:
-        rows = await listing.own_selections(db_session, actor)
-        return [SelectionRead.of(row, engaged) for row, engaged in rows]
+    async def mine(
+        self, db_session: DbSession, actor: CurrentActor, page: Page
+    ) -> OffsetPagination[SelectionRead]:
+        rows, total = await listing.own_selections(db_session, actor, page)
+        items = [SelectionRead.of(row, engaged) for row, engaged in rows]
+        return OffsetPagination(items=items, limit=page.limit, offset=page.offset, total=total)
 
     @post("/{code:str}/response", status_code=200, summary="Accept or decline an offer")
     async def respond(

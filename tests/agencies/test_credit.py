@@ -41,7 +41,7 @@ async def test_an_upheld_dispute_removes_the_events_points_and_the_grade_follows
     assert [h["new_grade"] for h in explained["history"]] == ["B", "C"]
 
     mine = (await client.get("/api/agencies/me/events", headers=headers)).json()
-    assert [e["id"] for e in mine] == [event_id]
+    assert [e["id"] for e in mine["items"]] == [event_id] and mine["total"] == 1
     response = await client.post(
         f"/api/agencies/me/events/{event_id}/dispute",
         json={"reason": "业绩证明经建设单位核实属实, 附核查函"},
@@ -178,7 +178,10 @@ async def test_a_new_rulebook_applies_from_its_date_and_yesterday_keeps_the_old_
     listed = (await client.get("/api/public/agencies/credit?category=audit")).json()["items"]
     assert [(a["agency"], a["score"], a["grade"]) for a in listed] == [(code, 55, "D")]
     versions = (await client.get("/api/agencies/rulebooks", headers=headers)).json()
-    assert [v["version"] for v in versions] == [2, 1]
+    assert [v["version"] for v in versions["items"]] == [2, 1]
+    newest = await client.get("/api/agencies/rulebooks?page_size=1", headers=headers)
+    assert [v["version"] for v in newest.json()["items"]] == [2]
+    assert newest.json()["total"] == 2
     bad = await client.post(
         "/api/agencies/rulebooks",
         json={"effective_from": on.isoformat(), "body": {**stricter, "decay_percent": 120}},

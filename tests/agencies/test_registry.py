@@ -115,7 +115,7 @@ async def test_a_rejected_application_says_why_and_may_apply_again(
         headers=staff_headers,
     )
     assert response.json()["state"] == "rejected"
-    mine = (await client.get("/api/agencies/me/pool", headers=headers)).json()
+    mine = (await client.get("/api/agencies/me/pool", headers=headers)).json()["items"]
     assert (mine[0]["state"], mine[0]["reason"]) == ("rejected", "近三年有行政处罚")
     response = await client.post(
         "/api/agencies/me/pool", json={"category": "audit", "year": 2026}, headers=headers

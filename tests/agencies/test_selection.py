@@ -113,7 +113,8 @@ async def test_a_selection_draws_by_weight_skips_the_avoided_and_moves_to_the_ba
     first, second = (e["agency"] for e in drawn["engagements"][:2])
     by_code = {p.organization.code: p for p in agencies.values()}
     offers = await client.get("/api/agencies/me/selections", headers=await login(by_code[first]))
-    assert [(s["code"], s["engagements"][0]["state"]) for s in offers.json()] == [(code, "offered")]
+    offered = [(s["code"], s["engagements"][0]["state"]) for s in offers.json()["items"]]
+    assert offered == [(code, "offered")]
     declined = await client.post(
         f"/api/agencies/me/selections/{code}/response",
         json={"accept": False, "note": "项目负责人在外地"},

@@ -17,10 +17,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import tendering
 from tendering.core.errors import ErrorCode, PlatformError
 
 ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
 DOC = ROOT / "docs" / "errors.md"
 ROW = re.compile(
     r"^\| `(?P<code>[a-z_.]+)` \| (?P<status>\d{3}(?:, \d{3})*|any) \| (?P<meaning>.+) \|$"
@@ -35,9 +35,24 @@ def documented() -> list[tuple[str, str, str]]:
     return rows
 
 
+def _import_every_module() -> set[str]:
+    """Imports every module of every package under src/ (``tendering`` and the top-level
+    contexts beside it: experts, agencies, auction ...), each context's own error classes
+    with them; their names."""
+    names: set[str] = set()
+    for top in pkgutil.iter_modules([str(SRC)]):
+        if not top.ispkg:
+            continue
+        package = importlib.import_module(top.name)
+        names.add(top.name)
+        for module in pkgutil.walk_packages(package.__path__, f"{top.name}."):
+            importlib.import_module(module.name)
+            names.add(module.name)
+    return names
+
+
 def _error_classes() -> dict[str, type[PlatformError]]:
-    for module in pkgutil.walk_packages(tendering.__path__, "tendering."):
-        importlib.import_module(module.name)  # every context's own error classes
+    _import_every_module()
     found: dict[str, type[PlatformError]] = {}
     todo: list[type[PlatformError]] = [PlatformError]
     while todo:
@@ -61,7 +76,7 @@ def raised_statuses() -> dict[str, set[int]]:
     """Each ErrorCode member's name -> the statuses the source raises it with."""
     classes = _error_classes()
     statuses: dict[str, set[int]] = defaultdict(set)
-    for path in (ROOT / "src").rglob("*.py"):
+    for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef) and node.name in classes:
                 for statement in node.body:
@@ -124,3 +139,14 @@ def test_the_doc_gives_the_status_each_code_is_raised_with():
         if doc.get(member.value) != expected:
             wrong.append((member.value, doc.get(member.value), expected))
     assert wrong == [], "docs/errors.md: (code, documented status, raised status)"
+
+
+def test_the_codes_are_read_from_every_package_under_src():
+    """A context beside ``tendering`` (src/experts, src/agencies ...) raises its codes with
+    its own error classes: they are known only if its modules are imported."""
+    modules = {
+        ".".join(path.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__")
+        for path in SRC.rglob("*.py")
+    }
+    assert {"tendering", "experts", "agencies"} <= {m.split(".")[0] for m in modules}
+    assert sorted(modules - _import_every_module()) == []
