@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
@@ -21,6 +21,7 @@ __all__ = [
     "hash_token",
     "issue_token",
     "resolve_token",
+    "resolve_token_once",
     "revoke_token",
     "revoke_user_tokens",
 ]
@@ -106,7 +107,21 @@ _RESOLVE = text(
 )
 
 
-async def resolve_token(session: AsyncSession, token: str) -> Actor | TokenProblem:
+async def resolve_token_once(engine: AsyncEngine, token: str) -> Actor | TokenProblem:
+    """:func:`resolve_token` in one round trip, as every authenticated request does it.
+
+    One statement on a pooled connection in autocommit: no BEGIN, no ROLLBACK (a read of
+    committed rows needs no transaction of its own). Nothing is cached, so a logout, a
+    revocation, a deactivation or an expiry counts from the next request on.
+    """
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await resolve_token(connection, token)
+
+
+async def resolve_token(
+    session: AsyncSession | AsyncConnection, token: str
+) -> Actor | TokenProblem:
     row = (await session.execute(_RESOLVE, {"h": hash_token(token)})).one_or_none()
     if row is None:
         return TokenProblem(
