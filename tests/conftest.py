@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -39,6 +40,11 @@ from tendering.core.embedded import start_embedded
 from tendering.core.migrate import upgrade
 from tendering.settings import Settings
 from tests.isolation import InLoopTestClient, RunningApps, TestDatabase
+
+# Timing is for bench/, never for a test: hypothesis's 200 ms deadline per example fails
+# property tests at random when the machine is busy (CI shares its cores), so it is off.
+hypothesis_settings.register_profile("platform", deadline=None)
+hypothesis_settings.load_profile("platform")
 
 TEST_PASSWORD = "correct-horse-battery"
 

@@ -15,9 +15,9 @@ GET  /api/public/agencies/credit/feed.atom       anyone: grade changes (Atom)
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from agencies import credit, listing
@@ -38,10 +38,10 @@ from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor, Page
+from tendering.core.deps import AppSettings, CurrentActor, Page
 from tendering.core.errors import Inconsistent
 from tendering.core.pagination import OffsetPagination
-from tendering.core.params import PathCode, PathId
+from tendering.core.params import PathCode, PathId, in_calendar
 
 __all__ = ["AgencyEventController", "CreditController", "PublicCreditController"]
 
@@ -171,7 +171,7 @@ class PublicCreditController(Controller):
         opt=public("the feed of grade changes is public"),
         summary="Atom feed of grade changes",
     )
-    async def feed(self, db_session: DbSession, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def feed(self, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
         entries = [
             FeedEntry(
                 change_id=g.id or 0,
@@ -185,8 +185,8 @@ class PublicCreditController(Controller):
             )
             for g, a in await listing.grade_changes(db_session)
         ]
-        base = str(request.base_url).rstrip("/")
-        body = atom_feed(entries, base_url=base, now=await db_now(db_session))
+        base_url = settings.public_base_url  # never the Host header
+        body = atom_feed(entries, base_url=base_url, now=await db_now(db_session))
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @get(
@@ -197,6 +197,7 @@ class PublicCreditController(Controller):
     async def explain(
         self, db_session: DbSession, code: PathCode, on: FromQuery[date | None] = None
     ) -> ScoreRead:
+        on = in_calendar(on, field="on")  # refused before any lookup
         agency = await agency_by_code(db_session, code)
         score = await credit.explain(db_session, code, on)
         return ScoreRead.of(agency.code, score, await listing.grade_history(db_session, agency))

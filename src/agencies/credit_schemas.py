@@ -12,6 +12,7 @@ from agencies.models import Agency, AgencyEvent, AgencyRulebook, EventState, Gra
 from agencies.schemas import Text
 from agencies.scoring import Line, Score
 from tendering.core.errors import Inconsistent
+from tendering.core.params import Boolean, CalendarDate
 
 __all__ = [
     "CreditRead",
@@ -28,7 +29,9 @@ __all__ = [
 
 
 class RulebookIn(BaseModel):
-    effective_from: date = Field(description="today or later: past scores stay as they were")
+    effective_from: CalendarDate = Field(
+        description="today or later: past scores stay as they were"
+    )
     body: dict[str, Any] = Field(description="base, window_days, decay_step_days, ...")
     note: Text = Field(default="", max_length=500)
 
@@ -55,7 +58,7 @@ class RulebookRead(BaseModel):
 
 class EventIn(BaseModel):
     type_code: Text = Field(min_length=1, max_length=60, description="e.g. violation.procedure")
-    occurred_on: date
+    occurred_on: CalendarDate
     note: Text = Field(
         min_length=1, max_length=500, description="the decision or document it rests on"
     )
@@ -98,7 +101,7 @@ class DisputeIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    uphold: bool = Field(description="true: the event is void and its points go")
+    uphold: Boolean = Field(description="true: the event is void and its points go")
     note: Text = Field(min_length=1, max_length=1000)
 
 

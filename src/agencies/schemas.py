@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    model_validator,
+)
 
 from agencies.models import (
     Agency,
@@ -20,7 +26,7 @@ from agencies.models import (
     SelectionState,
     ServiceCategory,
 )
-from tendering.core.params import MAX_ID
+from tendering.core.params import MAX_ID, Boolean, CalendarDate, Integer
 
 __all__ = [
     "CertificateIn",
@@ -59,8 +65,8 @@ class CertificateIn(BaseModel):
     category: ServiceCategory
     name: Text = Field(min_length=1, max_length=200, description="e.g. 工程造价咨询企业甲级资质")
     number: Text = Field(min_length=1, max_length=100)
-    issued_on: date
-    expires_on: date
+    issued_on: CalendarDate
+    expires_on: CalendarDate
 
     @model_validator(mode="after")
     def _dates(self) -> CertificateIn:
@@ -166,7 +172,7 @@ class FilingRead(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    approve: bool
+    approve: Boolean
     note: Text = Field(default="", max_length=500, description="required when rejecting")
 
     @model_validator(mode="after")
@@ -177,13 +183,13 @@ class ReviewIn(BaseModel):
 
 
 class SuspensionIn(BaseModel):
-    suspended: bool
+    suspended: Boolean
     note: Text = Field(min_length=1, max_length=500, description="why (e.g. 行政处罚决定书 No.)")
 
 
 class PoolApplicationIn(BaseModel):
     category: ServiceCategory
-    year: int = Field(ge=2000, le=2100, description="the pool's period: a calendar year")
+    year: Integer = Field(ge=2000, le=2100, description="the pool's period: a calendar year")
 
 
 class PoolDecisionIn(ReviewIn):
@@ -220,10 +226,10 @@ class SelectionIn(BaseModel):
     )
     client: Text = Field(min_length=1, max_length=64, description="the client organization's code")
     category: ServiceCategory
-    count: int = Field(default=1, ge=1, le=5, description="agencies that serve")
-    backups: int = Field(default=3, ge=0, le=10, description="backups, asked in pick order")
-    witness_id: int = Field(ge=1, le=MAX_ID, description="the witnessing supervisor's user id")
-    max_open: int = Field(
+    count: Integer = Field(default=1, ge=1, le=5, description="agencies that serve")
+    backups: Integer = Field(default=3, ge=0, le=10, description="backups, asked in pick order")
+    witness_id: Integer = Field(ge=1, le=MAX_ID, description="the witnessing supervisor's user id")
+    max_open: Integer = Field(
         default=3, ge=1, le=50, description="an agency with this many open engagements is avoided"
     )
 
@@ -233,13 +239,13 @@ class WitnessEntropyIn(BaseModel):
 
 
 class ResponseIn(BaseModel):
-    accept: bool
+    accept: Boolean
     note: Text = Field(default="", max_length=500, description="why a decline")
 
 
 class CompletionIn(BaseModel):
     agency: Text = Field(min_length=1, max_length=64)
-    rating: int = Field(ge=1, le=5, description="the client's rating: 5 excellent .. 1 poor")
+    rating: Integer = Field(ge=1, le=5, description="the client's rating: 5 excellent .. 1 poor")
     note: Text = Field(default="", max_length=500)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from auction.schemas import Fen, Text
+from tendering.core.params import Boolean
 
 __all__ = ["BidIn", "BidRead", "ClockRead", "FramesRead", "PauseIn", "ResumeIn"]
 
@@ -40,7 +41,7 @@ class BidRead(BaseModel):
 
 class PauseIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=500, description="why, as recorded and shown")
-    fault: bool = Field(
+    fault: Boolean = Field(
         default=False, description="a system fault: the pause is signed and announced"
     )
 

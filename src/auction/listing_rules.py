@@ -63,6 +63,27 @@ _FIELD_NAMES = {
     "right_type": "权利类型",
     "collective": "出让方村集体经济组织",
 }
+_MORE_NAMES = {"description": "标的描述", "planning": "规划条件"}
+_RIGHT_NAMES = {
+    "land_management": "土地经营权",
+    "collective_assets": "集体资产",
+    "forest": "林权",
+}
+
+
+def describe_subject(subject: dict[str, object]) -> str:
+    """The subject as people read it on a record: Chinese labels, known fields first."""
+    names = {**_FIELD_NAMES, **_MORE_NAMES}
+    order = [k for k in names if k in subject] + sorted(k for k in subject if k not in names)
+    parts = []
+    for key in order:
+        value = subject[key]
+        if value is None or value == "":
+            continue
+        if key == "right_type":
+            value = _RIGHT_NAMES.get(str(value), value)
+        parts.append(f"{names.get(key, key)}: {value}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,6 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from auction.announcements import seller_name
+from auction.listing_rules import describe_subject
 from auction.lookup import paddle_tag
 from auction.models import (
     Auction,
@@ -98,7 +100,7 @@ def _report(
     row: Auction, bids: list[AuctionBid], reserve: OpenedReserve | None, seller: str
 ) -> Report:
     sold = row.outcome == Outcome.SOLD
-    subject = "; ".join(f"{k}: {v}" for k, v in sorted(row.subject.items()))
+    subject = describe_subject(row.subject)
     facts = [
         ("拍卖编号 Auction", f"{row.code} {row.title}"),
         ("类别 Kind", KIND_NAMES[AuctionKind(row.kind)]),
@@ -185,7 +187,6 @@ async def settle(
     secrecy: Secrecy,
     key: PlatformKey,
     store: BlobStore,
-    seller: str = "",
 ) -> Settlement:
     """Decide, record and sign the result of ``auction`` (locked by the caller); see the
     module docstring. A closed auction answers its result again."""
@@ -207,6 +208,7 @@ async def settle(
     auction.reserve_fen = reserve.reserve_fen if reserve else None
     auction.result_at = await db_now(session)
     auction.ends_at = None
+    seller = await seller_name(session, auction.seller_id)
     pdf = await asyncio.to_thread(render_pdf, _report(auction, bids, reserve, seller))
     stored = await store.write_bytes(pdf, limit=MAX_RESULT_BYTES)
     auction.result_sha256 = stored.sha256

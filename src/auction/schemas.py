@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from auction.models import (
     Auction,
@@ -18,7 +18,7 @@ from auction.models import (
     RegistrationState,
     RightType,
 )
-from tendering.core.params import MAX_ID
+from tendering.core.params import MAX_ID, Boolean, CalendarMoment, Integer
 
 __all__ = [
     "AuctionIn",
@@ -45,7 +45,7 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
-Fen = Annotated[int, Field(ge=1, le=MAX_FEN)]
+Fen = Annotated[Integer, Field(ge=1, le=MAX_FEN)]
 
 
 class SubjectIn(BaseModel):
@@ -56,7 +56,7 @@ class SubjectIn(BaseModel):
     location: Text | None = Field(default=None, max_length=300, description="坐落位置")
     area_m2: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
     use: Text | None = Field(default=None, max_length=100, description="土地用途 / 用途")
-    term_years: int | None = Field(default=None, ge=1, le=99, description="出让/流转年限")
+    term_years: Integer | None = Field(default=None, ge=1, le=99, description="出让/流转年限")
     planning: Text | None = Field(
         default=None, max_length=4000, description="规划条件: plot ratio, density, height"
     )
@@ -82,20 +82,20 @@ class AuctionIn(BaseModel):
     mode: AuctionMode
     subject: SubjectIn
     description: Text = Field(default="", max_length=20000)
-    seller_id: int = Field(ge=1, le=MAX_ID, description="the selling organization")
+    seller_id: Integer = Field(ge=1, le=MAX_ID, description="the selling organization")
     start_price_fen: Fen
     increment_fen: Fen
     deposit_fen: Fen
-    announce_at: AwareDatetime
-    registration_from: AwareDatetime
-    registration_to: AwareDatetime
-    deposit_deadline: AwareDatetime
-    starts_at: AwareDatetime = Field(description="listing start, or the live auction's start")
-    listing_ends_at: AwareDatetime | None = Field(default=None, description="listing mode only")
-    freeze_before_seconds: int = Field(default=3600, ge=60, le=86400)
-    preparation_seconds: int = Field(default=900, ge=0, le=86400)
-    countdown_seconds: int = Field(default=240, ge=10, le=3600)
-    reserve_user_id: int | None = Field(
+    announce_at: CalendarMoment
+    registration_from: CalendarMoment
+    registration_to: CalendarMoment
+    deposit_deadline: CalendarMoment
+    starts_at: CalendarMoment = Field(description="listing start, or the live auction's start")
+    listing_ends_at: CalendarMoment | None = Field(default=None, description="listing mode only")
+    freeze_before_seconds: Integer = Field(default=3600, ge=60, le=86400)
+    preparation_seconds: Integer = Field(default=900, ge=0, le=86400)
+    countdown_seconds: Integer = Field(default=240, ge=10, le=3600)
+    reserve_user_id: Integer | None = Field(
         default=None, ge=1, le=MAX_ID, description="the user who enters the reserve (底价)"
     )
 
@@ -259,7 +259,7 @@ class RegistrationRead(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    approve: bool
+    approve: Boolean
     note: Text = Field(default="", max_length=500)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field
 
 from experts.models import ExpertStatus
+from tendering.core.params import Boolean, CalendarMoment, Integer
 
 __all__ = [
     "AnswerIn",
@@ -27,8 +28,8 @@ Specialty = Field(pattern=r"^[A-Z](\d\d)+$", max_length=20, description="e.g. A0
 
 class CategoryIn(BaseModel):
     specialty: str = Specialty
-    count: int = Field(ge=1, le=50, description="experts who serve")
-    backups: int = Field(ge=0, le=50, description="backups, called in order")
+    count: Integer = Field(ge=1, le=50, description="experts who serve")
+    backups: Integer = Field(ge=0, le=50, description="backups, called in order")
 
 
 class ExclusionIn(BaseModel):
@@ -37,9 +38,9 @@ class ExclusionIn(BaseModel):
 
 
 class RulesIn(BaseModel):
-    lookback_years: int = Field(default=3, ge=1, le=10, description="former employers")
-    service_months: int = Field(default=6, ge=0, le=60, description="served this tenderer")
-    max_per_year: int = Field(default=10, ge=1, le=200, description="draws per year")
+    lookback_years: Integer = Field(default=3, ge=1, le=10, description="former employers")
+    service_months: Integer = Field(default=6, ge=0, le=60, description="served this tenderer")
+    max_per_year: Integer = Field(default=10, ge=1, le=200, description="draws per year")
 
 
 class DrawRequestIn(BaseModel):
@@ -49,14 +50,14 @@ class DrawRequestIn(BaseModel):
     bidders: list[Organization] = Field(
         default_factory=list, max_length=500, description="bidders (after opening)"
     )
-    evaluation_at: AwareDatetime
+    evaluation_at: CalendarMoment
     place: str = Field(min_length=1, max_length=200)
-    tenderer_reps: int = Field(ge=0, le=20, description="招标人代表 on the committee")
+    tenderer_reps: Integer = Field(ge=0, le=20, description="招标人代表 on the committee")
     categories: list[CategoryIn] = Field(min_length=1, max_length=20)
     exclusions: list[ExclusionIn] = Field(default_factory=list, max_length=200)
     rules: RulesIn = Field(default_factory=RulesIn)
-    witness_id: int = Field(ge=1, le=2**31 - 1, description="the witnessing supervisor")
-    confirm_minutes: int = Field(default=120, ge=5, le=2880, description="time to answer")
+    witness_id: Integer = Field(ge=1, le=2**31 - 1, description="the witnessing supervisor")
+    confirm_minutes: Integer = Field(default=120, ge=5, le=2880, description="time to answer")
 
 
 class EntropyIn(BaseModel):
@@ -64,7 +65,7 @@ class EntropyIn(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    accept: bool
+    accept: Boolean
     reason: str = Field(default="", max_length=300)
 
 

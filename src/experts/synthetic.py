@@ -6,10 +6,11 @@ made up; names, employers and phones likewise.
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 from datetime import date, timedelta
+
+from tendering.core import csvfile
 
 __all__ = ["EMPLOYERS", "SPECIALTIES", "id_number", "pool_csv"]
 
@@ -43,7 +44,7 @@ def pool_csv(count: int, *, seed: int = 1, encoding: str = "utf-8") -> bytes:
     """``count`` experts as CSV bytes in ``encoding`` (``utf-8`` or ``gbk``)."""
     rng = random.Random(seed)  # noqa: S311 (made-up data, repeatable on purpose)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvfile.writer(out)
     writer.writerow(HEADER)
     for n in range(count):
         born = date(1960, 1, 1) + timedelta(days=n // 1000)

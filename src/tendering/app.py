@@ -18,17 +18,19 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tendering import __version__
-from tendering.core import blobs, jobs
+from tendering.core import blob_sweep, blobs, jobs
+from tendering.core.apidocs import SelfHostedSwagger
 from tendering.core.auth.middleware import SESSIONMAKER_STATE_KEY, TokenMiddleware
 from tendering.core.bodies import BodyReads
 from tendering.core.channels import channels_plugin
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.deps import DEPENDENCIES, PLATFORM_STATE_KEY, Platform, platform_of
+from tendering.core.headers import security_headers
+from tendering.core.requests import PlatformRequest
 from tendering.core.web import exception_handlers, health, platform_key
 from tendering.opening.runner import start_runner, stop_runner
 from tendering.settings import Settings
@@ -95,6 +97,14 @@ def register_contexts() -> None:
 
     jobs.register_sweeper("bids.plant_decoys", bid_jobs.plant_decoys)
     jobs.register_sweeper("blobs.sweep_leftovers", blobs.sweep_leftover_files)
+    # Every column that names a stored blob: the hourly sweep removes files none names.
+    blob_sweep.reference("tender_notice_document", "sha256", holds="notice documents")
+    blob_sweep.reference("bid", "sha256", holds="sealed bid envelopes, decoys included")
+    blob_sweep.reference("opening", "record_sha256", holds="opening record PDFs")
+    blob_sweep.reference("opening_result", "receipt_sha256", holds="the envelope each opened")
+    blob_sweep.reference("opening_result", "plaintext_sha256", holds="decrypted bids kept")
+    blob_sweep.reference("auction", "result_sha256", holds="signed auction result PDFs")
+    jobs.register(blob_sweep.sweep_unreferenced_blobs, cron_minute_step=60)
     from experts import jobs as expert_jobs
 
     jobs.register(expert_jobs.expire_expert_answers, cron_minute_step=1)
@@ -169,6 +179,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             TokenMiddleware(),
         ],
         exception_handlers=exception_handlers,
+        request_class=PlatformRequest,
+        before_send=[security_headers],
         on_startup=[open_queue, start_runner],
         on_shutdown=[stop_runner, close_queue],
         state=_state(Platform.build(settings, sessionmaker)),
@@ -177,7 +189,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             title="公共资源交易平台 Tendering platform API",
             version=__version__,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SelfHostedSwagger()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer"),

@@ -40,6 +40,11 @@ Variables (all optional):
                             refused with 408 ``request.body_stalled`` (``30``; 1-3600).
 ``TENDERING_UPLOADS_PER_USER``  uploads one user may send at once, per server process
                             (``6``; 1-1000); one more is refused with 429 ``upload.too_many``.
+``TENDERING_PUBLIC_URL``    the address the public reaches the platform at
+                            (``https://ggzy.example.gov.cn``, a path allowed): absolute links
+                            in the Atom feeds and OCDS are made from it, never from a request's
+                            Host header, and a login from a page of this origin is same-site.
+                            Unset: ``http://<TENDERING_HOST>:<TENDERING_PORT>``.
 ==========================  ===============================================================
 
 Every variable the platform reads is read here, and every value is checked when the settings
@@ -55,6 +60,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = ["Settings", "SettingsError", "TrustedProxies"]
 
@@ -125,6 +131,25 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     if not raw.startswith(schemes):
         raise SettingsError(f"{name} must start with one of {', '.join(schemes)}; got {raw!r}")
     return raw
+
+
+def _public_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise SettingsError(
+            f"{name} must be an http(s) address with a host and at most a path, like"
+            f" https://ggzy.example.gov.cn; got {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 DAY_COUNTS = ("ACT/360", "ACT/365")  # the values of ledger.rules.DayCount
@@ -227,6 +252,7 @@ class Settings:
     password_queue: int = 64
     upload_idle_seconds: int = 30
     uploads_per_user: int = 6
+    public_url: str | None = None  # without a trailing slash
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -255,12 +281,25 @@ class Settings:
             password_queue=_int(env, "TENDERING_PASSWORD_QUEUE", 64, low=0, high=100_000),
             upload_idle_seconds=_int(env, "TENDERING_UPLOAD_IDLE_SECONDS", 30, low=1, high=3600),
             uploads_per_user=_int(env, "TENDERING_UPLOADS_PER_USER", 6, low=1, high=1000),
+            public_url=_public_url(env, "TENDERING_PUBLIC_URL"),
         )
 
     @property
     def embedded(self) -> bool:
         """True when either server must be started by the platform itself."""
         return self.database_url is None or self.redis_url is None
+
+    @property
+    def public_base_url(self) -> str:
+        """Where links to the platform point (no trailing slash): the configured public URL,
+        else this process's own address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def public_origin(self) -> str:
+        """``scheme://host[:port]`` of :attr:`public_base_url`, as a browser's Origin says it."""
+        parts = urlsplit(self.public_base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def blob_dir(self) -> Path:

@@ -9,6 +9,7 @@ import hashlib
 import pytest
 from sqlalchemy import text
 
+from auction.announcements import seller_name
 from auction.models import AuctionBid, AuctionPause, AuctionState
 from auction.reserve import enter_reserve, reserve_commitment
 from auction.result import settle
@@ -20,6 +21,7 @@ from tendering.core.clock import db_now
 from tendering.core.signing import verify_signature
 from tendering.ledger import get_deposit
 from tendering.ledger.verify import verify_ledger
+from tests.pdf import pdf_text
 
 from .conftest import actor_of, approved_bidders, made
 
@@ -95,6 +97,9 @@ async def test_the_highest_bid_reaching_the_reserve_wins(
     # the PDF, stored and signed like the opening record
     pdf = store.path(result.result_sha256).read_bytes()
     assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == result.result_sha256
+    words = pdf_text(pdf)  # the seller by name, the subject under Chinese labels
+    assert f"出让方 Seller {await seller_name(session, auction.seller_id)}" in words
+    assert "坐落位置:" in words and "location:" not in words
     signature = base64.b64decode(result.result_signature)
     assert verify_signature(key.public_raw, bytes.fromhex(result.result_sha256), signature)
     # the chain opens the reserve: anyone recomputes the commitment

@@ -22,6 +22,7 @@ def _checked_operations(app: Any) -> set[tuple[str, str]]:
         if isinstance(route, HTTPRoute)
         for handler in route.route_handlers
         if handler.fn.__module__.startswith(CHECKED)
+        and handler.include_in_schema  # the docs page's own assets are not API
         for method in handler.http_methods
     }
 

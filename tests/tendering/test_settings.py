@@ -160,3 +160,13 @@ def test_only_the_settings_module_reads_the_environment():
             if name in {"environ", "getenv", "environb", "getenvb"}:
                 readers.append(f"{path.relative_to(src)}:{node.lineno}")
     assert readers == []
+
+
+def test_the_public_url_is_an_http_address_without_its_trailing_slash():
+    settings = Settings.from_env({"TENDERING_PUBLIC_URL": "https://ggzy.example.gov.cn/jy/"})
+    assert settings.public_base_url == "https://ggzy.example.gov.cn/jy"
+    assert settings.public_origin == "https://ggzy.example.gov.cn"
+    assert Settings.from_env({}).public_base_url == "http://127.0.0.1:8000"
+    for bad in ("ftp://x.cn", "https://", "https://u:p@x.cn", "https://x.cn/?a=1", "x.gov.cn"):
+        with pytest.raises(SettingsError, match="TENDERING_PUBLIC_URL"):
+            Settings.from_env({"TENDERING_PUBLIC_URL": bad})

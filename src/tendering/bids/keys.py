@@ -7,6 +7,7 @@ revocation go into the global audit stream with the organization.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -32,17 +33,21 @@ async def register_bidder_key(
         raise InvalidInput(f"public_key: {error}.", field="public_key") from None
     exists = await session.scalar(select(BidderKey).where(col(BidderKey.public_key) == public_key))
     if exists is not None:
-        raise Conflict(
-            "public_key: this key is already registered.", code=ErrorCode.BID_KEY_REGISTERED
-        )
+        raise _already_registered()
     key = BidderKey(
         organization_id=actor.organization_id,
         public_key=public_key,
         label=label,
         registered_by=actor.user_id,
     )
-    session.add(key)
-    await session.flush()
+    # Two requests with the same new key both pass the check above; the unique index decides,
+    # and the loser's insert fails inside its savepoint, answered as the sequential case is.
+    try:
+        async with session.begin_nested():
+            session.add(key)
+            await session.flush()
+    except IntegrityError:
+        raise _already_registered() from None
     await record(
         session,
         stream=GLOBAL,
@@ -51,6 +56,14 @@ async def register_bidder_key(
         payload={"organization": actor.organization_id, "public_key": public_key, "key": key.id},
     )
     return key
+
+
+def _already_registered() -> Conflict:
+    return Conflict(
+        "public_key: 该公钥已登记 (this key is already registered).",
+        code=ErrorCode.BID_KEY_REGISTERED,
+        field="public_key",
+    )
 
 
 async def list_bidder_keys(

@@ -86,6 +86,8 @@ def parse_bid_json(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         form = json.loads(raw.decode("utf-8"), parse_float=_no_float)
     except (UnicodeDecodeError, ValueError) as error:
         return None, f"bid.json is not valid UTF-8 JSON ({error})"
+    except RecursionError:  # a sealed file could otherwise stop the opening that reads it
+        return None, "bid.json nests arrays or objects too deep"
     if not isinstance(form, dict):
         return None, "bid.json must be a JSON object"
     return form, None

@@ -35,11 +35,19 @@ from typing import Any, BinaryIO
 from tendering.core.errors import ErrorCode, InvalidInput, NotFound, PayloadTooLarge
 from tendering.core.writeback import Flusher, write_batch
 
-__all__ = ["LEFTOVER_AGE", "BlobStore", "StoredBlob", "drop_later", "sweep_leftover_files"]
+__all__ = [
+    "LEFTOVER_AGE",
+    "BlobStore",
+    "StagedBlob",
+    "StoredBlob",
+    "drop_later",
+    "sweep_leftover_files",
+]
 
 log = logging.getLogger("tendering.blobs")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEX2 = re.compile(r"^[0-9a-f]{2}$")
 # A temporary file untouched this long belongs to no write in progress: every write touches
 # its file at least once per batch, and no upload stalls for a day.
 LEFTOVER_AGE = 24 * 3600
@@ -51,6 +59,20 @@ WRITE_BATCH = 1024 * 1024  # chunks are gathered into batches this big, one thre
 class StoredBlob:
     sha256: str  # lowercase hex of the content
     size: int  # bytes
+
+
+@dataclass(slots=True)
+class StagedBlob:
+    """A finished file under ``tmp``, not yet in the store (:meth:`BlobStore.stage_stream`)."""
+
+    path: Path
+    blob: StoredBlob
+    kept: bool = False
+
+    def discard(self) -> None:
+        """Remove the staging file unless it was kept (idempotent)."""
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
 
 
 class BlobStore:
@@ -103,6 +125,25 @@ class BlobStore:
         Memory stays at a few batches whatever the size. The temporary file is removed on any
         failure (too large, client gone, disk full), so nothing partial remains.
         """
+        staged = await self.stage_stream(chunks, limit=limit)
+        try:
+            await asyncio.to_thread(self.keep, staged)
+        finally:
+            await asyncio.to_thread(staged.discard)
+        return staged.blob
+
+    async def stage_stream(self, chunks: AsyncIterable[bytes], *, limit: int) -> StagedBlob:
+        """Write the concatenated ``chunks`` to a staging file under ``tmp``, hashed and
+        durable, for the caller to :meth:`keep` once what it belongs to is accepted, or to
+        :meth:`StagedBlob.discard` on a refusal, so that nothing refused stays in the store::
+
+            staged = await store.stage_stream(request.stream(), limit=limit)
+            try:
+                ...  # the row that references staged.blob.sha256
+                await asyncio.to_thread(store.keep, staged)
+            finally:
+                await asyncio.to_thread(staged.discard)  # nothing once kept
+        """
         tmp_dir = self.root / "tmp"
         await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
         tmp = tmp_dir / f"{secrets.token_hex(12)}.part"
@@ -131,12 +172,15 @@ class BlobStore:
             finally:
                 await flusher.settle()
                 await asyncio.to_thread(handle.close)
-            stored = StoredBlob(sha256=digest.hexdigest(), size=size)
-            await asyncio.to_thread(self.settle, tmp, stored.sha256)
-            return stored
         except BaseException:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
             raise
+        return StagedBlob(path=tmp, blob=StoredBlob(sha256=digest.hexdigest(), size=size))
+
+    def keep(self, staged: StagedBlob) -> None:
+        """Move a staged file into the store (a copy already there is kept instead)."""
+        self.settle(staged.path, staged.blob.sha256)
+        staged.kept = True
 
     @staticmethod
     async def _write(handle: BinaryIO, batch: list[bytes], digest: Any, flusher: Flusher) -> None:
@@ -165,10 +209,41 @@ class BlobStore:
         final = self.path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same name, same content: keep the one already there
-            return tmp
+            try:
+                # Touched: the orphan sweeper (core/blob_sweep.py) leaves a file used within
+                # the day alone, and puts back one it had taken away meanwhile.
+                os.utime(final)
+                return tmp
+            except FileNotFoundError:
+                pass  # swept away this instant: this copy becomes the blob
         os.replace(tmp, final)
         _fsync_dir(final.parent)
         return None
+
+    def stored_before(self, cutoff: float) -> list[str]:
+        """The SHA-256 of every stored file last written or claimed before ``cutoff``."""
+        found = []
+        for first in _hex_dirs(self.root):
+            for second in _hex_dirs(first):
+                for entry in os.scandir(second):
+                    try:
+                        old = entry.stat(follow_symlinks=False).st_mtime < cutoff
+                    except FileNotFoundError:
+                        continue
+                    if _SHA256.match(entry.name) and entry.is_file() and old:
+                        found.append(entry.name)
+        return found
+
+    def take_aside(self, sha256: str) -> Path | None:
+        """Move the blob out of the store into ``tmp`` (one rename); ``None`` if it is gone.
+        Put it back with :meth:`settle`; the leftover sweep removes it if nobody does."""
+        aside = self.root / "tmp" / f"{sha256}.{secrets.token_hex(6)}.aside"
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self.path(sha256), aside)
+        except FileNotFoundError:
+            return None
+        return aside
 
     def sweep_leftovers(self, *, now: float | None = None) -> int:
         """Remove temporary files a crash left behind (older than ``LEFTOVER_AGE``); how
@@ -209,6 +284,16 @@ def _dropped(dropping: asyncio.Future[None]) -> None:
     _DROPPING.discard(dropping)
     if not dropping.cancelled() and dropping.exception() is not None:
         log.warning("could not remove a temporary file: %s", dropping.exception())
+
+
+def _hex_dirs(parent: Path) -> list[Path]:
+    try:
+        entries = list(os.scandir(parent))
+    except FileNotFoundError:
+        return []
+    return [
+        Path(e.path) for e in entries if len(e.name) == 2 and _HEX2.match(e.name) and e.is_dir()
+    ]
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -14,12 +14,13 @@ not used.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from tendering.core import csvfile
 
 __all__ = ["BUNDLED_FONT", "Report", "find_cjk_font", "render_csv", "render_pdf", "use_font"]
 
@@ -47,7 +48,7 @@ class Report:
 def render_csv(report: Report) -> str:
     """UTF-8 CSV with a BOM (Excel opens it as UTF-8): the facts, a blank row, the table."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvfile.writer(out)
     writer.writerow([report.title])
     writer.writerows([label, value] for label, value in report.facts)
     writer.writerow([])

@@ -94,6 +94,8 @@ def problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[st
         return _problem(status, {"status": status, "code": code, "detail": exc.detail}, headers)
     elif isinstance(exc, DBAPIError) and _is_data_exception(exc):
         error = _refused_value(request, exc)
+    elif isinstance(exc, DBAPIError) and _sqlstate(exc) == UNIQUE_VIOLATION:
+        error = _duplicate(request, exc)
     else:
         log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         error = InternalError("Something went wrong on the platform; it has been logged.")
@@ -131,9 +133,34 @@ def _invalid_input(exc: ValidationException) -> InvalidInput:
     )
 
 
+UNIQUE_VIOLATION = "23505"
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlstate", None) or "")
+
+
 def _is_data_exception(exc: DBAPIError) -> bool:
     # SQLSTATE class 22, "data exception": too long, NUL, out of range.
-    return str(getattr(exc.orig, "sqlstate", None) or "").startswith("22")
+    return _sqlstate(exc).startswith("22")
+
+
+def _duplicate(request: Request[Any, Any, Any], exc: DBAPIError) -> Conflict:
+    # Two requests made the same thing at once and a unique index refused the second: the
+    # state conflicts, as when they come one after the other (409, not 500). Services answer
+    # their own races with their own codes; one that reaches here is logged (with the
+    # constraint, never the row) so that the service can be taught it.
+    constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+    log.warning(
+        "unique violation reached the edge on %s %s (%s)",
+        request.method,
+        request.url.path,
+        constraint or "constraint not named",
+    )
+    return Conflict(
+        "这项记录刚被另一请求创建 (the same thing was just created by another request);"
+        " reload and check before trying again."
+    )
 
 
 def _refused_value(request: Request[Any, Any, Any], exc: DBAPIError) -> InvalidInput:

@@ -31,8 +31,9 @@ What is read, per element (the rest of the file is ignored):
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
@@ -54,6 +55,8 @@ from tendering.ledger.statements import (
 )
 
 __all__ = ["parse_camt053"]
+
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # ISO 20022 ActiveOrHistoricCurrencyAndAmount
 
 _REFS = ("AcctSvcrRef", "TxId", "EndToEndId", "InstrId", "PmtInfId", "MsgId", "ClrSysRef", "UETR")
 
@@ -161,10 +164,10 @@ def _balances(
         amt = _find(bal, "Amt")
         if amt is None or amt.get("Ccy") != "CNY":
             raise bad(line, f"balance {code}: Amt must be in CNY")
-        try:
-            value = Decimal((amt.text or "").strip())
-        except InvalidOperation:
-            raise bad(line, f"balance {code}: Amt {amt.text!r} is not an amount") from None
+        written = (amt.text or "").strip()
+        if not _DIGITS.fullmatch(written):  # what Decimal also takes (1e3, NaN) is refused
+            raise bad(line, f"balance {code}: Amt {amt.text!r} is not an amount in digits")
+        value = Decimal(written)
         if (
             not value.is_finite()
             or not 0 <= value < 10**13

@@ -3,12 +3,12 @@ visitor can seal and submit a bid for it as any of them."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tendering.core import csvfile
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import Organization, OrgKind, Role
 from tendering.core.clock import db_now
@@ -29,7 +29,7 @@ async def add_demo_deposits(session: AsyncSession, book: DemoBook) -> None:
     subject = f"lot:JY-{year}-0001-01"
     now = await db_now(session)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = csvfile.dict_writer(out, CSV_COLUMNS)
     writer.writeheader()
     paid = []
     for n in (1, 2, 3):
@@ -71,7 +71,7 @@ async def add_demo_requested_deposits(session: AsyncSession, book: DemoBook) -> 
         return
     now = await db_now(session)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = csvfile.dict_writer(out, CSV_COLUMNS)
     writer.writeheader()
     for n, (org, subject) in enumerate(book.deposits_due, start=1):
         account = await get_deposit(

@@ -10,7 +10,6 @@ Rendering (and the CJK font) is ``tendering.core.reports``; this module gathers 
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tendering.core import csvfile
 from tendering.core.clock import rfc3339
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.money import yuan
@@ -268,7 +268,7 @@ async def instructions_csv(session: AsyncSession, batch_code: str, *, secrecy: S
         )
     ).all()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvfile.writer(out)
     writer.writerow(
         [
             "instruction_ref",

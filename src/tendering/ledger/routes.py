@@ -48,6 +48,7 @@ from tendering.core.db import DbSession
 from tendering.core.deps import AppSettings, CurrentActor, Page, Secrets, UploadSlot
 from tendering.core.errors import Forbidden, InvalidInput, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
+from tendering.core.params import in_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.ledger import (
     closing,
@@ -461,7 +462,8 @@ class LedgerController(Controller):
         day: FromPath[date],
         format: Format = "pdf",
     ) -> Response[bytes]:
-        return await _report(await reports.daily_reconciliation(db_session, day), format)
+        checked = in_calendar(day, field="day") or day
+        return await _report(await reports.daily_reconciliation(db_session, checked), format)
 
     @get("/verify", guards=[READERS], summary="The ledger's invariants, checked now")
     async def verify(self, db_session: DbSession) -> VerifyRead:

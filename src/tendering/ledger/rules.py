@@ -22,10 +22,11 @@ account's nonce in ``deposit.revealed``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -97,16 +98,29 @@ def is_virtual_account(number: str, *, prefix: str = ACCOUNT_PREFIX) -> bool:
     return number.startswith(prefix) and is_valid_account_number(number)
 
 
+_YUAN_DIGITS = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?")
+
+
 def parse_yuan(text: str, *, field_name: str = "amount") -> int:
-    """``"50000.00"`` (yuan, at most two decimals, > 0) → 5000000 fen."""
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
+    """``"50000.00"`` (yuan, at most two decimals, > 0) → 5000000 fen.
+
+    Digits only (thousands commas allowed): a bank writes amounts that way, and what Python's
+    ``Decimal`` would also take (``1e3``, ``+5``, ``1_000``, ``Infinity``) is a file that
+    did not come from a bank's export, refused rather than guessed at.
+    """
+    written = text.strip()
+    if not _YUAN_DIGITS.fullmatch(written):
+        why = " (no exponent: write 1000.00, not 1e3)" if "e" in written.lower() else ""
         raise InvalidInput(
-            f"{field_name} must be an amount in yuan like 50000.00, got {text!r}", field=field_name
-        ) from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{field_name} must have at most two decimals, got {text!r}")
+            f"{field_name} must be an amount in yuan written in digits like 50000.00{why},"
+            f" got {text!r}",
+            field=field_name,
+        )
+    value = Decimal(written.replace(",", ""))
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            f"{field_name} must have at most two decimals, got {text!r}", field=field_name
+        )
     fen = int(value * 100)
     if fen <= 0:
         raise InvalidInput(f"{field_name} must be more than 0, got {text!r}", field=field_name)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from tendering.core.params import Integer
 from tendering.ledger.rules import DayCount
 
 __all__ = [
@@ -53,12 +54,12 @@ def _plausible(value: datetime | date) -> datetime | date:
 Plain = Annotated[str, AfterValidator(_plain)]
 When = Annotated[AwareDatetime, AfterValidator(_plausible)]
 Day = Annotated[date, AfterValidator(_plausible)]
-Fen = Annotated[int, Field(gt=0, le=10**15, description="amount in fen (分), > 0")]
+Fen = Annotated[Integer, Field(gt=0, le=10**15, description="amount in fen (分), > 0")]
 
 
 class DepositCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    bidder_org_id: int = Field(gt=0, le=2**31 - 1)
+    bidder_org_id: Integer = Field(gt=0, le=2**31 - 1)
     subject: Annotated[Plain, Field(pattern=r"^(lot|auction):\S{1,110}$", max_length=120)]
     amount_due_fen: Fen
     deadline: When
@@ -178,7 +179,7 @@ class ResolveRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     assign: list[AssignPart] = Field(default_factory=list, max_length=50)
-    refund_fen: int = Field(default=0, ge=0, le=10**15)
+    refund_fen: Integer = Field(default=0, ge=0, le=10**15)
     note: Annotated[Plain, Field(max_length=500)] = ""
 
 
@@ -191,7 +192,7 @@ class RefundBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subject: Annotated[Plain, Field(pattern=r"^(lot|auction):\S{1,110}$", max_length=120)]
     paid_on: Day = Field(description="the planned payment date; interest runs to it")
-    bidder_org_ids: list[Annotated[int, Field(gt=0, le=2**31 - 1)]] | None = None
+    bidder_org_ids: list[Annotated[Integer, Field(gt=0, le=2**31 - 1)]] | None = None
     annual_rate: Decimal | None = Field(default=None, ge=0, le=1, max_digits=9, decimal_places=6)
     day_count: DayCount | None = None
     idempotency_key: Annotated[Plain, Field(min_length=1, max_length=100)] | None = Field(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -21,9 +21,10 @@ from tendering.core.auth.guards import public, requires_role
 from tendering.core.auth.models import Role
 from tendering.core.clock import db_now, rfc3339
 from tendering.core.db import DbSession
-from tendering.core.deps import Blobs, CurrentActor, Page, Secrets
+from tendering.core.deps import AppSettings, Blobs, CurrentActor, Page, Secrets
 from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import OffsetPagination, page_of
+from tendering.core.params import in_calendar
 from tendering.core.secrecy import Secrecy
 from tendering.tenders import amendments, queries, registration
 from tendering.tenders.atom import atom_feed
@@ -46,10 +47,6 @@ from tendering.tenders.schemas import (
 __all__ = ["BidderTenderController", "PublicNoticeController"]
 
 log = logging.getLogger("tendering.tenders")
-
-
-def _base_url(request: Request[Any, Any, Any]) -> str:  # links name the address called
-    return str(request.base_url).rstrip("/")
 
 
 async def _registration_read(
@@ -203,8 +200,8 @@ class PublicNoticeController(Controller):
             status=status,
             region=region,
             text=q,
-            published_from=_aware(published_from),
-            published_to=_aware(published_to),
+            published_from=_aware(in_calendar(published_from, field="published_from")),
+            published_to=_aware(in_calendar(published_to, field="published_to")),
             page=page,
         )
 
@@ -220,7 +217,9 @@ class PublicNoticeController(Controller):
         "/notices/{notice_id:int}/documents/{document_id:int}",
         opt=public("published documents are public"),
         summary="Download a document",
-        media_type="application/octet-stream",  # the document's own type when it is sent
+        # Always bytes to save, never the uploader's type: a document sent as text/html or
+        # image/svg+xml must not become a page of the platform (its type is in the notice).
+        media_type="application/octet-stream",
     )
     async def document(
         self,
@@ -240,9 +239,10 @@ class PublicNoticeController(Controller):
         digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
         return Stream(
             store.read_chunks(doc.sha256),
-            media_type=doc.media_type,
+            media_type="application/octet-stream",
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+                "X-Content-Type-Options": "nosniff",
                 "Content-Length": str(doc.size),
                 "X-Content-SHA256": doc.sha256,
                 "Repr-Digest": f"sha-256=:{digest}:",
@@ -255,18 +255,21 @@ class PublicNoticeController(Controller):
         summary="The notice as an OCDS 1.1 release package",
     )
     async def ocds(
-        self, db_session: DbSession, request: Request[Any, Any, Any], notice_id: PathId
+        self, db_session: DbSession, settings: AppSettings, notice_id: PathId
     ) -> OcdsPackage:
         detail = await queries.notice_detail(db_session, notice_id, public=True)
         now = rfc3339(await db_now(db_session))
-        return release_package(detail, base_url=_base_url(request), published_date=now)
+        # The configured public address, never the Host header: a request naming another
+        # host must not make the package (cached, mirrored) link there.
+        return release_package(detail, base_url=settings.public_base_url, published_date=now)
 
     @get(
         "/feed.atom",
         opt=public("the feed of public notices is public"),
         summary="Atom feed of new notices and amendments",
     )
-    async def feed(self, db_session: DbSession, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def feed(self, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
         entries = await queries.feed_entries(db_session)
-        body = atom_feed(entries, base_url=_base_url(request), now=await db_now(db_session))
+        base_url = settings.public_base_url  # never the Host header, as above
+        body = atom_feed(entries, base_url=base_url, now=await db_now(db_session))
         return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -7,6 +7,7 @@ sweeper publishes the notice within a minute of its time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any
 
@@ -182,18 +183,24 @@ class StaffTenderController(Controller):
                 "filename must be a plain file name, without folders.", field="filename"
             )
         await service.get_notice(db_session, notice_id)
-        blob = await blob_store.write_stream(request.stream(), limit=settings.max_document_bytes)
+        # Staged, and kept only once the document is attached: a refused upload (closed
+        # notice, no amendment) leaves nothing in the store.
+        staged = await blob_store.stage_stream(request.stream(), limit=settings.max_document_bytes)
         media_type = request.headers.get("content-type") or "application/octet-stream"
-        document = await service.attach_document(
-            db_session,
-            actor=actor,
-            notice_id=notice_id,
-            title=title,
-            filename=filename,
-            media_type=media_type.split(";")[0].strip()[:100],
-            blob=blob,
-            amendment_number=amendment,
-        )
+        try:
+            document = await service.attach_document(
+                db_session,
+                actor=actor,
+                notice_id=notice_id,
+                title=title,
+                filename=filename,
+                media_type=media_type.split(";")[0].strip()[:100],
+                blob=staged.blob,
+                amendment_number=amendment,
+            )
+            await asyncio.to_thread(blob_store.keep, staged)
+        finally:
+            await asyncio.to_thread(staged.discard)
         detail = await queries.notice_detail(db_session, notice_id, public=False)
         return next(d for d in detail.documents if d.id == document.id)
 

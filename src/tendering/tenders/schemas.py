@@ -13,7 +13,7 @@ import msgspec
 from litestar.params import PathParameter
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from tendering.core.params import MAX_ID, PathCode, PathId
+from tendering.core.params import MAX_ID, Boolean, Integer, PathCode, PathId
 from tendering.tenders.models import (
     AmendmentKind,
     Category,
@@ -69,7 +69,7 @@ def _plausible(value: datetime) -> datetime:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
-UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
+UserId = Annotated[Integer, Field(ge=1, le=MAX_ID)]
 
 # Path parameters (``MAX_ID``, ``PathId`` and ``PathCode`` are core's, re-exported for this
 # context's routes): malformed values are refused as input before any lookup.
@@ -79,23 +79,23 @@ PathRef = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{32}$")]
 class RuleSettings(BaseModel):
     """The center's numbers; each may be stricter than the law, never less strict."""
 
-    min_document_days: int = Field(ge=0, le=365, description="at least 5 (the law)")
-    min_bid_days: int = Field(ge=0, le=365, description="at least 20 (the law)")
-    max_deposit_bp: int = Field(
+    min_document_days: Integer = Field(ge=0, le=365, description="at least 5 (the law)")
+    min_bid_days: Integer = Field(ge=0, le=365, description="at least 20 (the law)")
+    max_deposit_bp: Integer = Field(
         ge=0, le=10_000, description="basis points; 200 = 2%, the law's cap"
     )
-    amendment_days: int = Field(ge=0, le=365, description="at least 15 (the law)")
-    min_valid_bids: int = Field(
+    amendment_days: Integer = Field(ge=0, le=365, description="at least 15 (the law)")
+    min_valid_bids: Integer = Field(
         default=3, ge=0, le=100, description="fewer valid bids fail the lot; at least 3"
     )
 
 
 class RuleOverrides(BaseModel):
-    min_document_days: int | None = Field(default=None, ge=0, le=365)
-    min_bid_days: int | None = Field(default=None, ge=0, le=365)
-    max_deposit_bp: int | None = Field(default=None, ge=0, le=10_000)
-    amendment_days: int | None = Field(default=None, ge=0, le=365)
-    min_valid_bids: int | None = Field(default=None, ge=0, le=100)
+    min_document_days: Integer | None = Field(default=None, ge=0, le=365)
+    min_bid_days: Integer | None = Field(default=None, ge=0, le=365)
+    max_deposit_bp: Integer | None = Field(default=None, ge=0, le=10_000)
+    amendment_days: Integer | None = Field(default=None, ge=0, le=365)
+    min_valid_bids: Integer | None = Field(default=None, ge=0, le=100)
 
 
 class ProjectCreate(BaseModel):
@@ -106,7 +106,7 @@ class ProjectCreate(BaseModel):
     method: ProcurementMethod = ProcurementMethod.OPEN
     funding_source: Text = Field(min_length=1, max_length=200)
     region: Text = Field(default="", max_length=100)
-    estimated_price_fen: int = Field(gt=0, le=10**15)
+    estimated_price_fen: Integer = Field(gt=0, le=10**15)
     rule_overrides: RuleOverrides = Field(default_factory=RuleOverrides)
 
 
@@ -114,20 +114,20 @@ class BidFieldSpec(BaseModel):
     name: Text = Field(min_length=1, max_length=64)
     type: Literal["integer", "string"]
     label: Text = Field(default="", max_length=100)
-    required: bool = True
-    min: int | None = Field(default=None, ge=-(10**15), le=10**15)
-    max: int | None = Field(default=None, ge=-(10**15), le=10**15)
+    required: Boolean = True
+    min: Integer | None = Field(default=None, ge=-(10**15), le=10**15)
+    max: Integer | None = Field(default=None, ge=-(10**15), le=10**15)
 
 
 class LotCreate(BaseModel):
-    number: int = Field(ge=1, le=99, description="lot number; the code is <project>-<NN>")
+    number: Integer = Field(ge=1, le=99, description="lot number; the code is <project>-<NN>")
     title: Text = Field(min_length=1, max_length=300)
-    estimated_price_fen: int = Field(gt=0, le=10**15)
-    deposit_fen: int = Field(ge=0, le=10**15)
+    estimated_price_fen: Integer = Field(gt=0, le=10**15)
+    deposit_fen: Integer = Field(ge=0, le=10**15)
     bid_fields: list[BidFieldSpec] = Field(default_factory=list, max_length=50)
     custodians: list[UserId] = Field(default_factory=list, max_length=20, description="user ids")
-    custodian_k: int = Field(default=1, ge=1, le=20)
-    max_bid_mb: int = Field(
+    custodian_k: Integer = Field(default=1, ge=1, le=20)
+    max_bid_mb: Integer = Field(
         default=1024, ge=1, le=102400, description="largest sealed bid accepted, in MiB"
     )
 
@@ -198,7 +198,7 @@ class AmendmentCreate(BaseModel):
             "fewer than 15 days away is moved out by the 15-day rule"
         ),
     )
-    question: int | None = Field(
+    question: Integer | None = Field(
         default=None,
         ge=1,
         le=MAX_ID,

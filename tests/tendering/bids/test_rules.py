@@ -38,3 +38,9 @@ def test_a_commitment_hides_nothing_but_binds_everything():
     base = {"lot": "L", "bidder": "B", "sha256": "0" * 64, "seq": 1, "nonce": "n"}
     assert commitment(**base) != commitment(**(base | {"bidder": "C"}))
     assert commitment(**base) != commitment(**(base | {"nonce": "m"}))
+
+
+def test_a_deeply_nested_bid_json_is_a_problem_not_a_crash():
+    form, problem = parse_bid_json(b'{"price_fen": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    assert form is None
+    assert problem is not None and "too deep" in problem

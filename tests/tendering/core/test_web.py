@@ -77,6 +77,17 @@ def _mapping_app(database_url: str) -> Litestar:
         finally:
             await engine.dispose()
 
+    @get("/duplicate")
+    async def duplicate() -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("CREATE TEMP TABLE twice (code text PRIMARY KEY)"))
+                await conn.execute(text("INSERT INTO twice VALUES ('secret-internal-detail')"))
+                await conn.execute(text("INSERT INTO twice VALUES ('secret-internal-detail')"))
+        finally:
+            await engine.dispose()
+
     @get("/bug")
     async def bug() -> None:
         raise KeyError("secret-internal-detail")
@@ -90,7 +101,8 @@ def _mapping_app(database_url: str) -> Litestar:
         present(None, "lot.id (secret-internal-detail)")
 
     return Litestar(
-        [conflict, nul, bug, slow_down, broken_invariant], exception_handlers=exception_handlers
+        [conflict, nul, duplicate, bug, slow_down, broken_invariant],
+        exception_handlers=exception_handlers,
     )
 
 
@@ -112,6 +124,16 @@ async def test_a_value_the_database_refuses_is_400_not_500(database_url):
     assert response.status_code == 400
     assert response.json()["code"] == "input.invalid"
     assert "0x00" in response.json()["detail"]
+
+
+async def test_a_unique_violation_that_reaches_the_edge_is_409_not_500(database_url):
+    # A race the service did not foresee (two requests creating the same thing at once) is
+    # the state conflicting, as the sequential case is: 409, and no detail of the row.
+    async with AsyncTestClient(app=_mapping_app(database_url)) as client:
+        response = await client.get("/duplicate")
+    assert response.status_code == 409
+    assert response.json()["code"] == "state.conflict"
+    assert "secret-internal-detail" not in response.text
 
 
 async def test_a_bug_is_500_without_its_details(database_url):

@@ -124,6 +124,11 @@ async def test_partial_payments_complete_the_deposit(open_account, maker):
             2,
             "two decimals",
         ),
+        (
+            csv_statement([Line("R1", 100, before(), "x")]).replace(b"1.00", b"1e3"),
+            2,
+            "no exponent",
+        ),
         (csv_statement([Line("R1", 100, before(), "x")]).replace(b",C,", b",X,"), 2, "direction"),
         (
             camt053([Line("R1", 100, before(), "x")]).replace(b"</Ntry>", b"</Ntr>"),

@@ -55,6 +55,27 @@ async def test_refund_batch_pays_principal_plus_interest_back_to_the_payer(open_
     assert rows[0]["memo"].endswith(line["instruction_ref"])
 
 
+async def test_refund_instructions_show_a_formula_payee_as_text(open_account, maker):
+    deposit = await open_account(due=5_000_000)
+    formula = '=HYPERLINK("http://evil.example","退款")'
+    raw = csv_statement(
+        [Line("IN9", 5_000_000, before(60 * 24 * 10), deposit.number, name=formula)]
+    )
+    async with maker() as session, session.begin():
+        await import_statement(session, raw, actor=STAFF, secrecy=SECRECY)
+        batch = await create_refund_batch(
+            session,
+            subject=deposit.subject,
+            paid_on=(DEADLINE + timedelta(days=20)).date(),
+            actor=STAFF,
+            secrecy=SECRECY,
+        )
+    async with maker() as session:
+        out = await instructions_csv(session, batch.code, secrecy=SECRECY)
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert [r["payee_name"] for r in rows] == ["'" + formula]
+
+
 async def test_bank_debit_line_confirms_the_refund_and_a_repeat_changes_nothing(
     open_account, maker
 ):

@@ -54,6 +54,20 @@ def test_yuan_amounts_parse_to_fen_and_refuse_fractions_of_a_fen():
             parse_yuan(bad)
 
 
+@pytest.mark.parametrize(
+    "written", ["1e3", "1E3", "5e-1", "+5.00", "1_000.00", " .50", "100.", "0x10"]
+)
+def test_yuan_amounts_are_digits_only(written):
+    with pytest.raises(InvalidInput) as refused:
+        parse_yuan(written)
+    assert "digits" in refused.value.message
+
+
+def test_an_exponent_is_refused_with_its_own_reason():
+    with pytest.raises(InvalidInput, match="no exponent"):
+        parse_yuan("1e3")
+
+
 DEADLINE = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 
 

@@ -72,3 +72,80 @@ async def test_a_lost_file_is_a_clear_404_not_a_broken_download(desk, client, se
     response = await client.get(document["url"])
     assert response.status_code == 404
     assert response.json()["code"] == "tender.document_missing"
+
+
+def _stored(settings) -> list[str]:
+    return sorted(p.name for p in settings.blob_dir.rglob("*") if p.is_file())
+
+
+async def test_a_refused_document_leaves_nothing_in_the_store(desk, client, settings):
+    notice_id, _ = await desk.published()
+    before = _stored(settings)
+    # A published notice takes documents only with an amendment: refused after the upload.
+    refused = await upload(client, desk, notice_id, b"refused content")
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["field"] == "amendment"
+    assert _stored(settings) == before
+    assert hashlib.sha256(b"refused content").hexdigest() not in _stored(settings)
+
+
+async def test_a_document_stored_before_is_kept_when_the_same_content_is_refused(
+    desk, client, settings
+):
+    project = await desk.project()
+    draft = await desk.notice(project, [await desk.lot(project)])
+    assert (await upload(client, desk, draft, b"shared")).status_code == 201
+    published, _ = await desk.published()
+    assert (await upload(client, desk, published, b"shared")).status_code == 400
+    assert hashlib.sha256(b"shared").hexdigest() in _stored(settings)
+
+
+@pytest.mark.parametrize(
+    ("uploaded_as", "served_as"),
+    [
+        ("text/html", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
+        ("application/pdf", "application/octet-stream"),
+        ("text/plain", "application/octet-stream"),
+    ],
+)
+async def test_a_document_is_served_as_a_safe_attachment(desk, client, uploaded_as, served_as):
+    project = await desk.project()
+    notice_id = await desk.notice(project, [await desk.lot(project)])
+    document = await client.post(
+        f"/api/tenders/notices/{notice_id}/documents",
+        params={"title": "招标文件", "filename": "page.html"},
+        content=b"<script>alert(document.cookie)</script>",
+        headers=desk.staff_headers | {"Content-Type": uploaded_as},
+    )
+    assert document.status_code == 201, document.text
+    await desk.publish(notice_id)
+    download = await client.get(document.json()["url"])
+    assert download.status_code == 200
+    assert download.headers["content-type"] == served_as
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_sweep_keeps_a_documents_file_and_removes_an_orphan(
+    desk, client, settings, engine
+):
+    import os
+    import time
+
+    from tendering.core import blob_sweep
+    from tendering.core.blobs import BlobStore
+    from tendering.core.db import make_sessionmaker
+
+    project = await desk.project()
+    notice_id = await desk.notice(project, [await desk.lot(project)])
+    document = (await upload(client, desk, notice_id, b"kept")).json()
+    store = BlobStore(settings.blob_dir)
+    orphan = await store.write_bytes(b"nobody's", limit=100)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for sha in (document["sha256"], orphan.sha256):
+        os.utime(store.path(sha), (two_days_ago, two_days_ago))
+    assert await blob_sweep.sweep_unreferenced(store, make_sessionmaker(engine)) == 1
+    assert store.exists(document["sha256"])
+    assert not store.exists(orphan.sha256)

@@ -13,6 +13,7 @@ from tendering.core.auth.access import OVERSIGHT_ROLES
 from tendering.core.auth.guards import public, requires_login, requires_role
 from tendering.core.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.same_site import same_site_json
 from tendering.core.auth.schemas import (
     LoginRequest,
     LoginResponse,
@@ -39,7 +40,7 @@ from tendering.core.auth.throttle import LoginKeys, forget_failures, note_failur
 from tendering.core.auth.tokens import csrf_token_for
 from tendering.core.clients import request_client
 from tendering.core.db import DbSession
-from tendering.core.deps import CurrentActor, Page, Passwords
+from tendering.core.deps import AppSettings, CurrentActor, Page, Passwords, Queue
 from tendering.core.errors import Inconsistent, Unauthorized
 from tendering.core.pagination import OffsetPagination
 from tendering.settings import Settings
@@ -94,15 +95,17 @@ def _session_cookies(settings: Settings, token: str, csrf: str) -> list[Cookie]:
     summary="Log in; returns a bearer token and sets the session cookie",
     security=[{}],  # anyone: overrides the document-wide bearer requirement
     opt=public("logging in is how one gets a login"),
+    guards=[same_site_json],  # JSON from this site only (login CSRF)
 )
 async def login(
     data: JSONBody[LoginRequest],
     db_session: DbSession,
     passwords: Passwords,
+    settings: AppSettings,
+    queue: Queue,  # the login throttle's counters live beside the jobs
     request: Request[Any, Any, Any],  # the client's address, behind trusted proxies
 ) -> Response[LoginResponse]:
-    settings: Settings = request.app.state["settings"]
-    redis = request.app.state.get("queue")
+    redis = queue
     address = request_client(request, settings.trusted_proxies)
     keys = LoginKeys.of(settings.queue_name, username=data.username, address=address)
     if redis is not None and (refusal := await refused(redis, keys)) is not None:

@@ -23,6 +23,7 @@ from tendering.core.holidays.service import (
     set_calendar_day,
 )
 from tendering.core.pagination import OffsetPagination
+from tendering.core.params import CalendarDate, in_calendar
 
 __all__ = [
     "CalendarController",
@@ -41,7 +42,7 @@ class CalendarDayWrite(BaseModel):
 
 
 class CalendarDayEntry(CalendarDayWrite):
-    day: date
+    day: CalendarDate
 
 
 class CalendarYearWrite(BaseModel):
@@ -76,6 +77,12 @@ class CalendarDayRead(BaseModel):
     @classmethod
     def of(cls, row: CalendarDay) -> CalendarDayRead:
         return cls(day=row.day, kind=DayKind(row.kind), name=row.name)
+
+
+def present_day(day: date) -> date:
+    """A day from the path, within the calendar's years (400 naming ``day`` otherwise)."""
+    checked = in_calendar(day, field="day")
+    return day if checked is None else checked
 
 
 class CalendarController(Controller):
@@ -137,7 +144,11 @@ class CalendarController(Controller):
         data: JSONBody[CalendarDayWrite],
     ) -> CalendarDayRead:
         row = await set_calendar_day(
-            db_session, actor=actor, day=day, kind=data.kind, name=data.name
+            db_session,
+            actor=actor,
+            day=present_day(day),
+            kind=data.kind,
+            name=data.name,
         )
         return CalendarDayRead.of(row)
 
@@ -145,4 +156,4 @@ class CalendarController(Controller):
     async def remove_day(
         self, db_session: DbSession, actor: CurrentActor, day: FromPath[date]
     ) -> None:
-        await remove_calendar_day(db_session, actor=actor, day=day)
+        await remove_calendar_day(db_session, actor=actor, day=present_day(day))
