@@ -37,7 +37,7 @@ from auction.snapshot import (
     state_of,
     terms_of,
 )
-from tendering.core.audit import auction_stream, record
+from tendering.core.audit import APPEND_CHAINED, ChainedEvents, auction_stream, chain_events
 from tendering.core.channels import Frame
 from tendering.core.clock import parse_rfc3339
 from tendering.core.errors import ErrorCode, NotFound, PlatformError, TooManyRequests
@@ -64,11 +64,11 @@ MAX_BATCH = 500
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:lock, :id)")
 
-# Everything a batch changes, in one round trip: the accepted bids, their frames, the
-# writer's counters and the auction's live columns.
-_WRITE = text(
-    """
-    WITH bids AS (
+# Everything a batch changes, in one round trip: the accepted bids, their frames, their
+# audit events (chained by ``chain_events`` just before), the writer's counters and the
+# auction's live columns.
+_WRITE_BATCH = """
+    bids AS (
         INSERT INTO auction_bid (auction_id, seq, paddle, amount_fen, phase, idempotency_key,
                                  accepted_at)
         SELECT :id, s, p, a, ph, k, :at
@@ -90,8 +90,8 @@ _WRITE = text(
         last_seq = :last_seq, ends_at = :ends_at, paused = :paused,
         paused_remaining_ms = :paused_ms
     WHERE id = :id
-    """
-)
+"""
+_WRITE = text("WITH " + APPEND_CHAINED + ", " + _WRITE_BATCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,10 +229,12 @@ async def decide(session: AsyncSession, auction_id: int, bids: Sequence[PendingB
         first[bid.stored_key] = decision
         decisions.append(decision)
     if book.frames:
-        await write_state(session, row, terms, to_write, book, accepted)
-        stream = auction_stream(row.code)
-        for action, payload in events:
-            await record(session, stream=stream, action=action, actor=WRITER_ACTOR, payload=payload)
+        # The events' seqs are claimed first (one round trip, the stream's head locked as
+        # ``record`` locks it), then everything is written in one statement.
+        audit = await chain_events(
+            session, stream=auction_stream(row.code), actor=WRITER_ACTOR, events=events
+        )
+        await write_state(session, row, terms, to_write, book, accepted, audit=audit)
     price, ends_at = judged.price, judged.ends_at
     final = [_with_price(d, price, ends_at) for d in decisions]
     return Decided(code=row.code, decisions=final, frames=book.frames, now=now)
@@ -276,12 +278,15 @@ async def write_state(
     state: State,
     book: FrameBook,
     accepted: Sequence[tuple[PendingBid, int, str]] = (),
+    *,
+    audit: ChainedEvents | None = None,
 ) -> None:
-    """Write ``state``, the ``accepted`` bids ``(bid, seq, phase)`` and the book's frames
-    in one statement (the caller holds the writer lock)."""
+    """Write ``state``, the ``accepted`` bids ``(bid, seq, phase)``, the book's frames and
+    the ``audit`` events in one statement (the caller holds the writer lock)."""
     await session.execute(
         _WRITE,
         {
+            **(audit or ChainedEvents.none()).params,
             **columns_of(terms, state, row),
             "at": book.at,
             "seqs": [seq for _, seq, _ in accepted],

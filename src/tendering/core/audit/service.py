@@ -29,10 +29,13 @@ from tendering.core.errors import ErrorCode, NotFound
 from tendering.core.pagination import LimitOffset
 
 __all__ = [
+    "APPEND_CHAINED",
     "GLOBAL",
+    "ChainedEvents",
     "RecordedEvent",
     "StreamHead",
     "auction_stream",
+    "chain_events",
     "draw_stream",
     "events_page",
     "list_events",
@@ -83,6 +86,106 @@ _APPEND = text(
     UPDATE audit_stream SET hash = :hash WHERE stream = :stream
     """
 )
+
+
+# Claims the next ``n`` seqs of a stream at once (as ``_ADVANCE_HEAD`` claims one).
+_ADVANCE_HEAD_BY = text(
+    """
+    INSERT INTO audit_stream (stream, seq, hash) VALUES (:stream, :n, '')
+    ON CONFLICT (stream) DO UPDATE SET seq = audit_stream.seq + :n
+    RETURNING seq, hash AS prev, clock_timestamp() AS at
+    """
+)
+
+# The writes of :func:`chain_events`, as two CTEs for a statement of the caller's (which
+# starts ``WITH`` and binds ``**ChainedEvents.params``): the events, and the head's hash.
+APPEND_CHAINED = """
+    audit_events AS (
+        INSERT INTO audit_event (stream, seq, action, actor, at, payload, prev_hash, hash)
+        SELECT :audit_stream, s, a, :audit_actor, :audit_at, CAST(p AS jsonb), ph, h
+        FROM unnest(CAST(:audit_seqs AS int[]), CAST(:audit_actions AS text[]),
+                    CAST(:audit_payloads AS text[]), CAST(:audit_prevs AS text[]),
+                    CAST(:audit_hashes AS text[])) AS e(s, a, p, ph, h)
+    ), audit_head AS (
+        UPDATE audit_stream SET hash = :audit_head
+        WHERE stream = :audit_stream AND cardinality(CAST(:audit_seqs AS int[])) > 0
+    )
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEvents:
+    """Events chained by :func:`chain_events`, written by a statement with
+    ``APPEND_CHAINED`` in the same transaction."""
+
+    events: list[RecordedEvent]
+    params: dict[str, Any]
+
+    @staticmethod
+    def none() -> ChainedEvents:
+        """Nothing to append (``APPEND_CHAINED`` then writes nothing)."""
+        return ChainedEvents(
+            [],
+            {
+                "audit_stream": "",
+                "audit_actor": "",
+                "audit_at": None,
+                "audit_seqs": [],
+                "audit_actions": [],
+                "audit_payloads": [],
+                "audit_prevs": [],
+                "audit_hashes": [],
+                "audit_head": "",
+            },
+        )
+
+
+async def chain_events(
+    session: AsyncSession,
+    *,
+    stream: str,
+    actor: Actor | str,
+    events: list[tuple[str, dict[str, Any]]],
+) -> ChainedEvents:
+    """:func:`record` for several events of one stream and actor, in one round trip: claims
+    their seqs (locking the head until the caller commits, as ``record`` does), chains their
+    hashes here, and leaves the writing to the caller's next statement (``APPEND_CHAINED``),
+    so a batch appends in two round trips whatever its size, the second shared."""
+    if not events:
+        return ChainedEvents.none()
+    actor_ref = actor if isinstance(actor, str) else actor.ref
+    encoded = []
+    for action, payload in events:
+        check_event_fields(stream=stream, action=action, actor=actor_ref, payload=payload)
+        encoded.append((action, canonical_json(payload).decode()))
+    row = (await session.execute(_ADVANCE_HEAD_BY, {"stream": stream, "n": len(encoded)})).one()
+    seq = int(row.seq) - len(encoded) + 1
+    prev = bytes.fromhex(row.prev) if seq > 1 else GENESIS
+    at = rfc3339(row.at.astimezone(UTC))
+    chained: list[RecordedEvent] = []
+    for action, payload_json in encoded:
+        payload = json.loads(payload_json)
+        digest = event_hash(
+            prev, stream=stream, seq=seq, action=action, actor=actor_ref, at=at, payload=payload
+        )
+        event = RecordedEvent(stream=stream, seq=seq, action=action, actor=actor_ref, at=at)
+        event.update(payload=payload, prev_hash=prev.hex(), hash=digest.hex())
+        chained.append(event)
+        prev, seq = digest, seq + 1
+    return ChainedEvents(
+        chained,
+        {
+            "audit_stream": stream,
+            "audit_actor": actor_ref,
+            "audit_at": row.at,
+            "audit_seqs": [e["seq"] for e in chained],
+            "audit_actions": [e["action"] for e in chained],
+            "audit_payloads": [payload_json for _, payload_json in encoded],
+            "audit_prevs": [e["prev_hash"] for e in chained],
+            "audit_hashes": [e["hash"] for e in chained],
+            "audit_head": chained[-1]["hash"],
+        },
+    )
 
 
 async def record(

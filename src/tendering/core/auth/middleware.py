@@ -20,9 +20,9 @@ from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tendering.core.auth.tokens import TokenProblem, csrf_token_for, resolve_token
+from tendering.core.auth.tokens import TokenProblem, csrf_token_for, resolve_token_once
 from tendering.core.errors import ErrorCode
 
 __all__ = [
@@ -108,8 +108,8 @@ class TokenMiddleware(ASGIMiddleware):
             maker: async_sessionmaker[AsyncSession] = scope["litestar_app"].state[
                 SESSIONMAKER_STATE_KEY
             ]
-            async with maker() as session:
-                resolved = await resolve_token(session, token)
+            engine: AsyncEngine = maker.kw["bind"]
+            resolved = await resolve_token_once(engine, token)
             if isinstance(resolved, TokenProblem):
                 scope_any["auth"] = resolved
             else:
