@@ -21,8 +21,10 @@ import contextlib
 import json
 from typing import Annotated, Any
 
-from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar import Controller, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import JSONBody, QueryParameter
 from pydantic import ValidationError
@@ -48,11 +50,16 @@ AfterSeq = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="frames
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="at most this many frames")]
 
 
-def _bidding(request: Request[Any, Any, Any] | WebSocket[Any, Any, Any]) -> Bidding:
-    return bidding_of(request.app.state, request.app.plugins.get(ChannelsPlugin))
+def _provide_bidding(state: State, channels: NamedDependency[ChannelsPlugin]) -> Bidding:
+    return bidding_of(state, channels)
 
 
-def _bid_read(code: str, decision: BidDecision, bidding: Bidding) -> BidRead:
+# The auction's writers, clocks and live rooms, given to handlers by name like core/deps.py's.
+BIDDING = {"bidding": Provide(_provide_bidding, sync_to_thread=False)}
+Live = NamedDependency[Bidding]
+
+
+def _bid_read(code: str, decision: BidDecision, bidding: Live) -> BidRead:
     return BidRead(
         auction=code,
         seq=decision.seq or 0,
@@ -67,10 +74,10 @@ def _bid_read(code: str, decision: BidDecision, bidding: Bidding) -> BidRead:
     )
 
 
-async def _after_commit(request: Request[Any, Any, Any], moved: Moved) -> ClockRead:
+async def _after_commit(bidding: Live, moved: Moved) -> ClockRead:
     """Publish what a committed change wrote. Its next boundary needs no job from here: the
     sweeper enqueues every boundary due before its next run, at its time (``jobs.py``)."""
-    await _bidding(request).publish(moved.code, moved.frames)
+    await bidding.publish(moved.code, moved.frames)
     state = moved.state
     return ClockRead(
         auction=moved.code,
@@ -85,11 +92,12 @@ async def _after_commit(request: Request[Any, Any, Any], moved: Moved) -> ClockR
 class BiddingController(Controller):
     path = "/api/auctions"
     tags = ["auction bidding"]  # noqa: RUF012
+    dependencies = BIDDING
 
     @post("/{code:str}/bids", guards=[BIDDER], status_code=201, summary="Place a bid")
     async def place_bid(
         self,
-        request: Request[Any, Any, Any],
+        bidding: Live,
         code: PathCode,
         data: JSONBody[BidIn],
         actor: CurrentActor,
@@ -99,7 +107,6 @@ class BiddingController(Controller):
         ``auction.below_start``, 409 ``auction.ended`` / ``auction.paused`` /
         ``auction.not_open``, 403 ``auction.not_approved``; 429 ``auction.bid_unknown``:
         retry with the same key."""
-        bidding = _bidding(request)
         decision = await bidding.bid(
             code, actor, amount_fen=data.amount_fen, key=data.idempotency_key
         )
@@ -112,33 +119,30 @@ class BiddingController(Controller):
     )
     async def frames(
         self,
-        request: Request[Any, Any, Any],
+        bidding: Live,
         code: PathCode,
         after_seq: AfterSeq = 0,
         limit: Limit = 500,
     ) -> FramesRead:
-        bidding = _bidding(request)
         found = await bidding.frames(code, after_seq, limit)
         return FramesRead(auction=code, frames=found, server_time=bidding.server_time())
 
     @post("/{code:str}/open", guards=[GAVEL], status_code=200, summary="Open a live auction")
-    async def open(
-        self, request: Request[Any, Any, Any], code: PathCode, actor: CurrentActor
-    ) -> ClockRead:
-        async with session_scope(_bidding(request).sessionmaker) as session:
+    async def open(self, bidding: Live, code: PathCode, actor: CurrentActor) -> ClockRead:
+        async with session_scope(bidding.sessionmaker) as session:
             moved = await open_auction(session, code=code, actor=actor)
-        return await _after_commit(request, moved)
+        return await _after_commit(bidding, moved)
 
     @post("/{code:str}/pause", guards=[GAVEL], status_code=200, summary="Pause the countdown")
     async def pause(
         self,
-        request: Request[Any, Any, Any],
+        bidding: Live,
         code: PathCode,
         data: JSONBody[PauseIn],
         actor: CurrentActor,
         platform_key: SigningKey,
     ) -> ClockRead:
-        async with session_scope(_bidding(request).sessionmaker) as session:
+        async with session_scope(bidding.sessionmaker) as session:
             moved = await pause_auction(
                 session,
                 code=code,
@@ -147,24 +151,24 @@ class BiddingController(Controller):
                 fault=data.fault,
                 key=platform_key,
             )
-        return await _after_commit(request, moved)
+        return await _after_commit(bidding, moved)
 
     @post("/{code:str}/resume", guards=[GAVEL], status_code=200, summary="Resume the countdown")
     async def resume(
         self,
-        request: Request[Any, Any, Any],
+        bidding: Live,
         code: PathCode,
         data: JSONBody[ResumeIn],
         actor: CurrentActor,
     ) -> ClockRead:
-        async with session_scope(_bidding(request).sessionmaker) as session:
+        async with session_scope(bidding.sessionmaker) as session:
             moved = await resume_auction(session, code=code, actor=actor, reason=data.reason)
-        return await _after_commit(request, moved)
+        return await _after_commit(bidding, moved)
 
     @post("/{code:str}/clock", guards=[GAVEL], status_code=200, summary="Run the clock now")
     async def clock(
         self,
-        request: Request[Any, Any, Any],
+        bidding: Live,
         code: PathCode,
         secrecy: Secrets,
         platform_key: SigningKey,
@@ -172,22 +176,21 @@ class BiddingController(Controller):
     ) -> ClockRead:
         """What the clock job does at a boundary (idempotent): phase changes that fell due,
         and the result once bidding has ended."""
-        bidding = _bidding(request)
         auction_id = await bidding.auction_id(code)
         async with session_scope(bidding.sessionmaker) as session:
             moved = await run_clock(
                 session, auction_id=auction_id, secrecy=secrecy, key=platform_key, store=blob_store
             )
-        return await _after_commit(request, moved)
+        return await _after_commit(bidding, moved)
 
 
 @websocket(
     "/api/auctions/{code:str}/live",
+    dependencies=BIDDING,
     opt=public("anyone may watch a live auction; bidding on it needs an approved login"),
 )
-async def live_socket(socket: WebSocket[Any, Any, Any], code: PathCode) -> None:
+async def live_socket(socket: WebSocket[Any, Any, Any], code: PathCode, bidding: Live) -> None:
     """Watch (and, logged in and approved, bid on) an auction; ``?after_seq=N`` resumes."""
-    bidding = _bidding(socket)
     try:
         after = max(0, int(socket.query_params.get("after_seq", "0")))
     except ValueError:
@@ -222,7 +225,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], code: PathCode) -> None:
 
 
 async def _read_bids(
-    socket: WebSocket[Any, Any, Any], bidding: Bidding, code: str, actor: Actor | None, send: Any
+    socket: WebSocket[Any, Any, Any], bidding: Live, code: str, actor: Actor | None, send: Any
 ) -> None:
     """Bids sent on the socket, each decided in its own task (the socket keeps reading)."""
     pending: set[asyncio.Task[None]] = set()
@@ -236,7 +239,7 @@ async def _read_bids(
         return
 
 
-async def _one_bid(bidding: Bidding, code: str, actor: Actor | None, raw: str, send: Any) -> None:
+async def _one_bid(bidding: Live, code: str, actor: Actor | None, raw: str, send: Any) -> None:
     key: str | None = None
     try:
         body = json.loads(raw)
