@@ -176,9 +176,22 @@ class _Postgres:
 
     def stop(self) -> None:
         pid = self.pid
+        others = self._other_users()
         self.server.cleanup()
+        if others:
+            # pgserver counts its users: a command run beside `tendering serve` leaves the
+            # server to the process still using it (it is stopped by the last one).
+            log.info("embedded PostgreSQL left running for processes %s", others)
+            return
         if pid is not None and not _wait_gone(pid, _STOP_SECONDS):
             log.warning("embedded PostgreSQL (pid %s) is still running after stop", pid)
+
+    def _other_users(self) -> list[int]:
+        try:
+            users = self.server.global_process_id_list.get()
+        except Exception:  # an older pgserver without the list: wait as before
+            return []
+        return [p for p in users if p != os.getpid() and _pid_alive(p)]
 
 
 @dataclass

@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -123,3 +124,32 @@ def test_the_embedded_redis_is_started_again_when_it_dies(data_dir: Path) -> Non
         client.close()
     finally:
         servers.stop()
+
+
+class _SharedServer:
+    """pgserver's handle as another process still uses the server: cleanup leaves it."""
+
+    def __init__(self, users: list[int]) -> None:
+        self.cleaned = False
+        self.global_process_id_list = SimpleNamespace(get=lambda: list(users))
+
+    def get_pid(self) -> int:
+        return os.getppid()  # alive for the whole test, like a shared postmaster
+
+    def cleanup(self) -> None:
+        self.cleaned = True
+
+
+def test_a_command_beside_serve_leaves_the_shared_postgres_without_waiting_or_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tendering.core.embedded import _Postgres
+
+    server = _SharedServer([os.getpid(), os.getppid()])  # this process and a live other
+    started = time.monotonic()
+    with caplog.at_level("INFO", logger="tendering"):
+        _Postgres(server=server, url="postgresql://x").stop()
+    assert server.cleaned
+    assert time.monotonic() - started < 1.0  # no wait for a server that is not stopping
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "left running" in caplog.text
