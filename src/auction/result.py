@@ -55,7 +55,7 @@ from tendering.core.secrecy import Secrecy
 from tendering.core.signing import PlatformKey
 from tendering.ledger import close_deposit, create_refund_batch
 
-__all__ = ["Settlement", "settle"]
+__all__ = ["Settlement", "settle", "settlement_of"]
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 CST = ZoneInfo("Asia/Shanghai")
@@ -74,7 +74,8 @@ class Settlement:
     result_signature: str
 
 
-def _settlement(row: Auction) -> Settlement:
+def settlement_of(row: Auction) -> Settlement:
+    """The result a settled ``row`` holds."""
     return Settlement(
         code=row.code,
         outcome=Outcome(present(row.outcome, "auction.outcome")),
@@ -191,7 +192,7 @@ async def settle(
     """Decide, record and sign the result of ``auction`` (locked by the caller); see the
     module docstring. A closed auction answers its result again."""
     if auction.state == AuctionState.CLOSED:
-        return _settlement(auction)
+        return settlement_of(auction)
     if auction.state == AuctionState.CANCELLED:
         raise Conflict(
             f"拍卖 {auction.code} 已撤销 (the auction was cancelled)", code=ErrorCode.AUCTION_STATE
@@ -236,4 +237,4 @@ async def settle(
             "result_at": rfc3339(auction.result_at),
         },
     )
-    return _settlement(auction)
+    return settlement_of(auction)

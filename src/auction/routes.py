@@ -21,6 +21,7 @@ GET  /api/public/auctions/{code}/ocds                 anyone: OCDS-like release 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
@@ -31,6 +32,7 @@ from sqlmodel import col
 from auction import announcements, public, registration, reserve, transcript
 from auction.lookup import get_auction
 from auction.models import Auction, AuctionKind, AuctionState
+from auction.result import Settlement, settlement_of
 from auction.schemas import (
     AuctionIn,
     AuctionRead,
@@ -177,17 +179,7 @@ class AuctionController(Controller):
 
     @get("/{code:str}/result", guards=[requires_login], summary="The result, once settled")
     async def result(self, db_session: DbSession, code: PathCode) -> ResultRead:
-        row = _settled(await get_auction(db_session, code))
-        return ResultRead(
-            code=row.code,
-            outcome=row.outcome,
-            winner_paddle=row.winner_paddle,
-            final_price_fen=row.final_price_fen,
-            reserve_fen=row.reserve_fen,
-            result_at=present(row.result_at, "result_at"),
-            result_sha256=present(row.result_sha256, "result_sha256"),
-            result_signature=present(row.result_signature, "result_signature"),
-        )
+        return ResultRead(**asdict(_settled(await get_auction(db_session, code))))
 
     @get(
         "/{code:str}/result.pdf",
@@ -198,8 +190,8 @@ class AuctionController(Controller):
     async def result_pdf(
         self, db_session: DbSession, blob_store: Blobs, code: PathCode
     ) -> Response[bytes]:
-        row = _settled(await get_auction(db_session, code))
-        sha = present(row.result_sha256, "result_sha256")
+        settled = _settled(await get_auction(db_session, code))
+        sha = settled.result_sha256
         with blob_store.open(sha) as handle:
             body = handle.read()
         return Response(
@@ -207,7 +199,7 @@ class AuctionController(Controller):
             media_type="application/pdf",
             headers={
                 "X-Result-SHA256": sha,
-                "X-Result-Signature": present(row.result_signature, "result_signature"),
+                "X-Result-Signature": settled.result_signature,
                 "Content-Disposition": f'attachment; filename="auction-result-{code}.pdf"',
             },
         )
@@ -224,12 +216,12 @@ class AuctionController(Controller):
         return TranscriptRead(**built)
 
 
-def _settled(row: Auction) -> Auction:
+def _settled(row: Auction) -> Settlement:
     if row.outcome is None or row.result_sha256 is None:
         raise Conflict(
             f"{row.code} 尚无结果 (no result yet)", code=ErrorCode.AUCTION_STATE, field="code"
         )
-    return row
+    return settlement_of(row)
 
 
 _PUBLIC = public_route("auction announcements are public")
