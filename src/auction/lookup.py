@@ -17,6 +17,7 @@ from tendering.core.errors import ErrorCode, Forbidden, NotFound, present
 from tendering.core.secrecy import Secrecy
 
 __all__ = [
+    "actors_registration",
     "auction_for_update",
     "get_auction",
     "paddle_of",
@@ -76,6 +77,20 @@ async def registration_of(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def actors_registration(
+    session: AsyncSession, *, secrecy: Secrecy, auction: Auction, actor: Actor
+) -> AuctionRegistration | None:
+    """The application of ``actor``'s organization for ``auction``, if it has one."""
+    if actor.organization_id is None:
+        return None
+    return await registration_of(
+        session,
+        secrecy=secrecy,
+        auction_id=present(auction.id, "auction.id"),
+        organization_id=actor.organization_id,
+    )
+
+
 async def paddle_of(
     session: AsyncSession, auction_code: str, actor: Actor, *, secrecy: Secrecy
 ) -> str:
@@ -83,14 +98,7 @@ async def paddle_of(
     ``auction.not_found`` for an unknown code, 403 ``auction.not_approved`` when the
     organization has no approved registration."""
     auction = await get_auction(session, auction_code)
-    registration = None
-    if actor.organization_id is not None:
-        registration = await registration_of(
-            session,
-            secrecy=secrecy,
-            auction_id=present(auction.id, "auction.id"),
-            organization_id=actor.organization_id,
-        )
+    registration = await actors_registration(session, secrecy=secrecy, auction=auction, actor=actor)
     if registration is None or registration.state != RegistrationState.APPROVED:
         raise Forbidden(
             f"您的单位没有 {auction_code} 的已批准竞买申请 (no approved registration: "

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auction.lookup import (
+    actors_registration,
     auction_for_update,
     get_auction,
     paddle_tag,
@@ -171,14 +172,7 @@ async def own_registration(
 ) -> RegistrationRead:
     """The caller's organization's application with its deposit account and status."""
     auction = await get_auction(session, code)
-    row = None
-    if actor.organization_id is not None:
-        row = await registration_of(
-            session,
-            secrecy=secrecy,
-            auction_id=present(auction.id, "auction.id"),
-            organization_id=actor.organization_id,
-        )
+    row = await actors_registration(session, secrecy=secrecy, auction=auction, actor=actor)
     if row is None or actor.organization_id is None:
         raise NotFound(
             f"您的单位没有报名 {code} (no application of your organization)", field="auction"
