@@ -154,24 +154,9 @@ async def chain_events(
     if not events:
         return ChainedEvents.none()
     actor_ref = actor if isinstance(actor, str) else actor.ref
-    encoded = []
-    for action, payload in events:
-        check_event_fields(stream=stream, action=action, actor=actor_ref, payload=payload)
-        encoded.append((action, canonical_json(payload).decode()))
+    encoded = [_encoded(stream, action, actor_ref, payload) for action, payload in events]
     row = (await session.execute(_ADVANCE_HEAD_BY, {"stream": stream, "n": len(encoded)})).one()
-    seq = int(row.seq) - len(encoded) + 1
-    prev = bytes.fromhex(row.prev) if seq > 1 else GENESIS
-    at = rfc3339(row.at.astimezone(UTC))
-    chained: list[RecordedEvent] = []
-    for action, payload_json in encoded:
-        payload = json.loads(payload_json)
-        digest = event_hash(
-            prev, stream=stream, seq=seq, action=action, actor=actor_ref, at=at, payload=payload
-        )
-        event = RecordedEvent(stream=stream, seq=seq, action=action, actor=actor_ref, at=at)
-        event.update(payload=payload, prev_hash=prev.hex(), hash=digest.hex())
-        chained.append(event)
-        prev, seq = digest, seq + 1
+    chained = _chained(stream, actor_ref, row, encoded)
     return ChainedEvents(
         chained,
         {
@@ -180,7 +165,7 @@ async def chain_events(
             "audit_at": row.at,
             "audit_seqs": [e["seq"] for e in chained],
             "audit_actions": [e["action"] for e in chained],
-            "audit_payloads": [payload_json for _, payload_json in encoded],
+            "audit_payloads": [payload_json for _, payload_json, _ in encoded],
             "audit_prevs": [e["prev_hash"] for e in chained],
             "audit_hashes": [e["hash"] for e in chained],
             "audit_head": chained[-1]["hash"],
@@ -203,41 +188,63 @@ async def record(
     written.
     """
     actor_ref = actor if isinstance(actor, str) else actor.ref
-    check_event_fields(stream=stream, action=action, actor=actor_ref, payload=payload)
-    payload_json = canonical_json(payload).decode()  # refuses floats before anything is written
-    # Hash what the table will hold (tuples become lists, enums their values), so the
-    # auditor who reads the row back recomputes exactly this hash.
-    payload = json.loads(payload_json)
+    encoded = _encoded(stream, action, actor_ref, payload)
     row = (await session.execute(_ADVANCE_HEAD, {"stream": stream})).one()
-    seq: int = row.seq
-    prev = bytes.fromhex(row.prev) if seq > 1 else GENESIS
-    at = rfc3339(row.at.astimezone(UTC))
-    digest = event_hash(
-        prev, stream=stream, seq=seq, action=action, actor=actor_ref, at=at, payload=payload
-    ).hex()
+    (event,) = _chained(stream, actor_ref, row, [encoded])
     await session.execute(
         _APPEND,
         {
             "stream": stream,
-            "seq": seq,
+            "seq": event["seq"],
             "action": action,
             "actor": actor_ref,
             "at": row.at,
-            "payload": payload_json,
-            "prev": prev.hex(),
-            "hash": digest,
+            "payload": encoded[1],
+            "prev": event["prev_hash"],
+            "hash": event["hash"],
         },
     )
-    return RecordedEvent(
-        stream=stream,
-        seq=seq,
-        action=action,
-        actor=actor_ref,
-        at=at,
-        payload=payload,
-        prev_hash=prev.hex(),
-        hash=digest,
-    )
+    return event
+
+
+def _encoded(
+    stream: str, action: str, actor_ref: str, payload: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]]:
+    """An event's action, its payload as stored (canonical JSON: floats refused before
+    anything is written) and as hashed: what the table will hold (tuples become lists, enums
+    their values), so the auditor who reads the row back recomputes exactly this hash."""
+    check_event_fields(stream=stream, action=action, actor=actor_ref, payload=payload)
+    payload_json = canonical_json(payload).decode()
+    return action, payload_json, json.loads(payload_json)
+
+
+def _chained(
+    stream: str, actor_ref: str, head: Any, encoded: list[tuple[str, str, dict[str, Any]]]
+) -> list[RecordedEvent]:
+    """The events linked after the stream's previous head; ``head`` is the row that claimed
+    their seqs (the last of them, the previous hash, the database clock)."""
+    seq = int(head.seq) - len(encoded) + 1
+    prev = bytes.fromhex(head.prev) if seq > 1 else GENESIS
+    at = rfc3339(head.at.astimezone(UTC))
+    chained: list[RecordedEvent] = []
+    for action, _, payload in encoded:
+        digest = event_hash(
+            prev, stream=stream, seq=seq, action=action, actor=actor_ref, at=at, payload=payload
+        )
+        chained.append(
+            RecordedEvent(
+                stream=stream,
+                seq=seq,
+                action=action,
+                actor=actor_ref,
+                at=at,
+                payload=payload,
+                prev_hash=prev.hex(),
+                hash=digest.hex(),
+            )
+        )
+        prev, seq = digest, seq + 1
+    return chained
 
 
 # --- reading the chain ---------------------------------------------------------------------
