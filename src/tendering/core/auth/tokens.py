@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tendering.core.auth.actor import Actor
 from tendering.core.auth.models import OrgKind, Role
@@ -34,7 +34,6 @@ __all__ = [
     "forget_resolved_tokens",
     "hash_token",
     "issue_token",
-    "resolve_token",
     "resolve_token_once",
     "revoke_token",
     "revoke_user_tokens",
@@ -155,7 +154,7 @@ _RESOLVE = text(
 
 
 async def resolve_token_once(engine: AsyncEngine, token: str) -> Actor | TokenProblem:
-    """:func:`resolve_token` as every authenticated request does it: remembered for at
+    """The actor a login token stands for, or why it stands for none: remembered for at
     most ``TOKEN_CACHE_SECONDS`` (see the module), else one statement on a pooled connection
     in autocommit (a read of committed rows needs no BEGIN or ROLLBACK)."""
     key = hash_token(token)
@@ -174,13 +173,6 @@ async def resolve_token_once(engine: AsyncEngine, token: str) -> Actor | TokenPr
         lasts = min(TOKEN_CACHE_SECONDS, float(row.remaining))
         _resolved.actors[key] = (found, began + lasts)
     return found
-
-
-async def resolve_token(
-    session: AsyncSession | AsyncConnection, token: str
-) -> Actor | TokenProblem:
-    row = (await session.execute(_RESOLVE, {"h": hash_token(token)})).one_or_none()
-    return _judge(row)
 
 
 def _judge(row: Any) -> Actor | TokenProblem:
