@@ -41,39 +41,31 @@ STATE_KEY = "auction_bidding"
 PADDLE_SECONDS = 10.0  # an approval is cached this long; a bid never outlives its auction
 
 
+# Why a bid was refused -> the error that says so (class, code, the field at fault).
+_REFUSALS: dict[Refusal, tuple[type[PlatformError], ErrorCode, str]] = {
+    Refusal.OUTBID: (Conflict, ErrorCode.AUCTION_OUTBID, "amount_fen"),
+    Refusal.NOT_INCREMENT: (RuleViolation, ErrorCode.AUCTION_NOT_INCREMENT, "amount_fen"),
+    Refusal.BELOW_START: (RuleViolation, ErrorCode.AUCTION_BELOW_START, "amount_fen"),
+    Refusal.NOT_APPROVED: (Forbidden, ErrorCode.AUCTION_NOT_APPROVED, "auction"),
+    Refusal.ENDED: (Conflict, ErrorCode.AUCTION_ENDED, "auction"),
+    Refusal.PAUSED: (Conflict, ErrorCode.AUCTION_PAUSED, "auction"),
+}
+
+
 def refusal_error(decision: BidDecision) -> PlatformError:
-    """The 4xx a refused bid gets: it says why, and an outbid one names the current price."""
-    details: dict[str, Any] = {"current_price_fen": decision.price_fen}
+    """The 4xx a refused bid gets: it says why, and names the current price (but to a
+    bidder who is not approved)."""
     if decision.mismatch:
         return Conflict(
             decision.message, code=ErrorCode.AUCTION_IDEMPOTENCY_MISMATCH, field="idempotency_key"
         )
-    reason = decision.refusal
-    if reason is Refusal.OUTBID:
-        return Conflict(
-            decision.message, code=ErrorCode.AUCTION_OUTBID, field="amount_fen", details=details
-        )
-    if reason is Refusal.NOT_INCREMENT:
-        return RuleViolation(
-            decision.message,
-            code=ErrorCode.AUCTION_NOT_INCREMENT,
-            field="amount_fen",
-            details=details,
-        )
-    if reason is Refusal.BELOW_START:
-        return RuleViolation(
-            decision.message,
-            code=ErrorCode.AUCTION_BELOW_START,
-            field="amount_fen",
-            details=details,
-        )
-    if reason is Refusal.NOT_APPROVED:
-        return Forbidden(decision.message, code=ErrorCode.AUCTION_NOT_APPROVED, field="auction")
-    code = {
-        Refusal.ENDED: ErrorCode.AUCTION_ENDED,
-        Refusal.PAUSED: ErrorCode.AUCTION_PAUSED,
-    }.get(reason or Refusal.NOT_OPEN, ErrorCode.AUCTION_NOT_OPEN)
-    return Conflict(decision.message, code=code, field="auction", details=details)
+    kind, code, field = _REFUSALS.get(
+        decision.refusal or Refusal.NOT_OPEN, (Conflict, ErrorCode.AUCTION_NOT_OPEN, "auction")
+    )
+    if decision.refusal is Refusal.NOT_APPROVED:
+        return kind(decision.message, code=code, field=field)
+    details: dict[str, Any] = {"current_price_fen": decision.price_fen}
+    return kind(decision.message, code=code, field=field, details=details)
 
 
 class Bidding:
