@@ -17,12 +17,13 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auction.clerk import BidClerk
 from auction.frames import auction_channel, frames_after
 from auction.live import CatchUp, LiveHub
 from auction.lookup import get_auction, paddle_of
 from auction.rules import Refusal, advance
 from auction.snapshot import READ_ONE, Snapshot, state_of, terms_of
-from auction.writer import BidClerk, BidDecision, PendingBid
+from auction.writer import BidDecision, PendingBid
 from tendering.core.auth.actor import Actor
 from tendering.core.channels import Frame, publish
 from tendering.core.deps import platform_of
@@ -35,7 +36,7 @@ from tendering.core.errors import (
 )
 from tendering.core.secrecy import Secrecy
 
-__all__ = ["Bidding", "bidding_of", "refusal_error"]
+__all__ = ["Bidding", "bidding_of", "close_bidding", "refusal_error"]
 
 STATE_KEY = "auction_bidding"
 PADDLE_SECONDS = 10.0  # an approval is cached this long; a bid never outlives its auction
@@ -88,6 +89,11 @@ class Bidding:
         )
         self._paddles: dict[tuple[str, int], tuple[int, str, float]] = {}
         self._ids: dict[str, int] = {}
+
+    async def close(self) -> None:
+        """At shutdown: the batches in hand, then the live rooms."""
+        await self.clerk.close()
+        await self.hub.close()
 
     async def publish(self, code: str, frames: list[Frame]) -> None:
         if self.redis is not None and frames:
@@ -154,6 +160,13 @@ class Bidding:
                 return await frames_after(session, auction_id, after, limit=limit)
 
         return auction_channel(self.database_url, row.code), row.frame_seq, shown, catch_up
+
+
+async def close_bidding(state: State) -> None:
+    """Close the app's :class:`Bidding` if it was made (``app.py``, at shutdown)."""
+    found = state.get(STATE_KEY)
+    if isinstance(found, Bidding):
+        await found.close()
 
 
 def bidding_of(state: State, channels: ChannelsPlugin) -> Bidding:

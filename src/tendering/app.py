@@ -164,6 +164,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         platform_of(app.state).queue = queue
         app.state["queue"] = queue
 
+    async def close_auctions(app: Litestar) -> None:
+        from auction.bidding import close_bidding  # the writer's thread, the live rooms
+
+        await close_bidding(app.state)
+
     async def close_queue(app: Litestar) -> None:
         queue = app.state.get("queue")
         if queue is not None:
@@ -182,7 +187,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         request_class=PlatformRequest,
         before_send=[security_headers],
         on_startup=[open_queue, start_runner],
-        on_shutdown=[stop_runner, close_queue],
+        on_shutdown=[stop_runner, close_auctions, close_queue],
         state=_state(Platform.build(settings, sessionmaker)),
         dependencies=DEPENDENCIES,
         openapi_config=OpenAPIConfig(

@@ -12,9 +12,10 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import text
 
+from auction.clerk import BidClerk
 from auction.clock import run_clock
 from auction.frames import frames_after
-from auction.writer import BidClerk, BidDecision, PendingBid
+from auction.writer import BidDecision, PendingBid
 from tendering.core.audit import auction_stream
 from tendering.core.audit.verify import verify_streams
 from tendering.core.blobs import BlobStore
@@ -64,6 +65,8 @@ async def test_fifty_bidders_bidding_twenty_times_at_once(
             seen = decision.price_fen
 
     await asyncio.gather(*(bidder(paddle, i) for i, (_, paddle) in enumerate(bidders)))
+    for clerk in clerks:
+        await clerk.close()  # and every decided batch's frames published
 
     accepted = [a for a in answers if a.accepted and not a.replayed]
     rows = (

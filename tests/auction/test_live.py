@@ -94,7 +94,7 @@ async def test_a_reconnecting_watcher_misses_nothing_and_frames_are_coalesced(
         await bidding.hub.close()
         # A watcher of a room opened afresh (no recent frames held) reads the database.
         fresh = await asyncio.wait_for(_watch(bidding, auction.id, 3, 27), 20)
-        await bidding.hub.close()
+        await bidding.close()
     await redis.aclose()
 
     assert _seqs(seen_first)[:6] == list(range(1, 7))
