@@ -31,6 +31,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +46,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._lot import SERVER_SEED, scratch_database, server_process
+from bench._lot import SERVER_SEED, free_port, scratch_database, server_process, wait_until_up
 
 START = 100_000_000
 STEP = 1_000_000
@@ -307,6 +308,21 @@ async def ws_bidders(
 
 # --- the floors ----------------------------------------------------------------------------
 
+
+async def bare_http(bidders: int, seconds: float) -> Tally:
+    """(c) The same racing bidders against ``_bare_bids.py``: the HTTP stack alone."""
+    port = free_port()
+    script = Path(__file__).with_name("_bare_bids.py")
+    server = subprocess.Popen([sys.executable, str(script), str(port)])  # noqa: ASYNC220
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(wait_until_up, url)
+        return await http_bidders(url, "BARE", ["-"] * bidders, seconds, None)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 _FLOOR_SCHEMA = """
     DROP TABLE IF EXISTS bench_hot_bid; DROP TABLE IF EXISTS bench_hot_auction;
     CREATE TABLE bench_hot_auction (id int PRIMARY KEY, price bigint, seq int NOT NULL DEFAULT 0);
@@ -531,16 +547,23 @@ async def run(args: argparse.Namespace, database_url: str, url: str) -> None:
     ws = await ws_bidders(url, code, tokens, seconds, await _last_price(url, code))
     cte = await bare_cte(dsn, args.bidders, seconds, min(args.bidders, args.connections))
     single = await bare_writer(dsn, args.bidders, seconds)
+    floor = await bare_http(args.bidders, seconds)
     print(f"{args.bidders} racing bidders, {seconds:g} s each, one auction")
     print(http.line("http (one writer)", seconds))
     print(ws.line("websocket (one writer)", seconds))
     print(cte.line("(a) bare asyncpg CTE", seconds))
     print(single.line("(b) bare single writer", seconds))
+    print(floor.line("(c) bare HTTP, in memory", seconds))
     r1 = http.accepted / max(cte.accepted, 1)
     r2 = http.accepted / max(single.accepted, 1)
     print(f"ratio http accepted / (a) bare CTE          {r1:8.2f}x   (target >= 2)")
     print(f"ratio http accepted / (b) bare single writer {r2:8.2f}x   (target >= 0.5)")
     print(f"ratio ws accepted / (a) bare CTE            {ws.accepted / max(cte.accepted, 1):8.2f}x")
+    # What any bid route could reach in this stack: if (c) is below 2x (a), so is http.
+    r3 = floor.accepted / max(cte.accepted, 1)
+    print(f"ratio (c) bare HTTP accepted / (a) bare CTE  {r3:8.2f}x   (the stack's ceiling)")
+    r4 = http.accepted / max(floor.accepted, 1)
+    print(f"ratio http accepted / (c) bare HTTP          {r4:8.2f}x")
     delays, expected, missed, doubled = await watchers(
         url, code, args.watchers, tokens, args.watch_seconds
     )
