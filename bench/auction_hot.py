@@ -81,6 +81,8 @@ def serve() -> None:
         port=settings.port,
         log_level="warning",
         ws_max_queue=64,
+        proxy_headers=False,  # as core.runtime.server_config serves the platform
+        server_header=False,
     )
 
 
