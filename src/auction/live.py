@@ -2,13 +2,16 @@
 
 One :class:`Room` per watched auction per process follows the auction's channel once
 (``core.channels.follow``: Redis pub/sub with database catch-up, so it sees every frame once,
-in order), however many watch it. Every ``tick`` (100 ms) the room sends the frames that
-arrived since the last tick as **one** message, encoded once, to every watcher that is up
-to date, with the auction's latest state and the server time (DESIGN.md, "Live fan-out":
+in order), however many watch it. The room sends the frames that arrived as **one** message,
+encoded once, to every watcher that is up to date, with the auction's latest state and the
+server time, and at most one such message per ``tick`` (100 ms) (DESIGN.md, "Live fan-out":
 one process pushes about 100,000 frames/s, so 2,000 watchers get one message per tick, not
-one per bid). A watcher that joins with an older ``after_seq`` (a reconnect) or falls behind
-(a slow socket) catches up in its own coroutine, from the room's recent frames or from the
-database, then rejoins the shared messages: it misses nothing and sees nothing twice.
+one per bid). A frame after a quiet tick goes out at once (after ``GATHER_SECONDS``, so the
+frames of one committed batch go together), not at the next tick's boundary: a busy auction
+is still coalesced per tick, and a calm one's frames do not wait up to a tick for nothing.
+A watcher that joins with an older ``after_seq`` (a reconnect) or falls behind (a slow
+socket) catches up in its own coroutine, from the room's recent frames or from the database,
+then rejoins the shared messages: it misses nothing and sees nothing twice.
 
 A message is ``{"type": "frames", "frames": [...], "state": {...}, "server_time": ...}``;
 when nothing happens for a second the watcher gets ``{"type": "time", "state", "server_time"}``
@@ -37,6 +40,7 @@ __all__ = ["LiveHub", "Room"]
 log = logging.getLogger("auction.live")
 
 TICK_SECONDS = 0.1
+GATHER_SECONDS = 0.005  # a batch's frames are published one after another: wait for the rest
 IDLE_SECONDS = 1.0
 KEEP_FRAMES = 4096  # recent frames held for watchers catching up
 QUEUE_MESSAGES = 64  # messages queued for one watcher; past it, it catches up by itself
@@ -73,6 +77,7 @@ class Room:
         self.tick = tick
         self.recent: deque[Frame] = deque(maxlen=KEEP_FRAMES)
         self.watchers: set[_Watcher] = set()
+        self._fresh = asyncio.Event()  # a frame arrived that no message carried yet
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -98,7 +103,7 @@ class Room:
                 async for frame in follow(
                     self.channels, self.channel, after_seq=after, catch_up=self._read
                 ):
-                    self.recent.append(frame)
+                    self.arrived(frame)
                     after = frame["seq"]
             except asyncio.CancelledError:
                 raise
@@ -106,21 +111,32 @@ class Room:
                 log.exception("live room %s: following failed; again in a second", self.channel)
                 await asyncio.sleep(1.0)
 
+    def arrived(self, frame: Frame) -> None:
+        """The channel's next frame (``seq`` one past the last): kept, and sent soon."""
+        self.recent.append(frame)
+        self._fresh.set()
+
     async def _read(self, after: int) -> list[Frame]:
         return await self.catch_up(after, 500)
 
     async def _ticks(self) -> None:
-        idle = 0.0
+        loop = asyncio.get_running_loop()
+        sent_at = -self.tick  # when the last message with frames went out
         while True:
-            await asyncio.sleep(self.tick)
+            if not self._fresh.is_set():
+                try:
+                    await asyncio.wait_for(self._fresh.wait(), IDLE_SECONDS)
+                except TimeoutError:
+                    self._send_all({"type": "time"}, only_current=True)
+                    continue
+            # At most one message per tick; the first after a quiet tick waits only for
+            # the rest of its batch.
+            await asyncio.sleep(max(sent_at + self.tick - loop.time(), GATHER_SECONDS))
+            self._fresh.clear()
             fresh = [f for f in self.recent if f["seq"] > self.tick_seq] if self.recent else []
             if not fresh:
-                idle += self.tick
-                if idle >= IDLE_SECONDS:
-                    idle = 0.0
-                    self._send_all({"type": "time"}, only_current=True)
                 continue
-            idle = 0.0
+            sent_at = loop.time()
             before = self.tick_seq
             for frame in fresh:
                 _apply(self.state, frame)
