@@ -3,6 +3,7 @@ floors measured in the same run with the same proposal model.
 
     .venv/bin/python bench/auction_hot.py [--bidders 200] [--seconds 10] [--watchers 2000]
     .venv/bin/python bench/auction_hot.py --quick
+    .venv/bin/python bench/auction_hot.py --only watchers [--watch-client raw] [--watch-procs 2]
 
 Starts ``tendering serve``'s app under uvicorn in a subprocess (its own database, the local
 Redis), makes a live auction with N approved bidders and opens it. Each bidder bids from the
@@ -19,8 +20,10 @@ and most are outbid. Measured, each for the same time:
 Then W WebSocket watchers follow the auction while bidders bid: the time from a bid's
 acceptance (its frame's ``at``, the database clock) to its delivery, and, after half the
 watchers are cut off and reconnect with their last ``seq``, whether any frame was missed or
-seen twice. Prints accepted bids/s, decided attempts/s, p50/p99 latency, the ratios; the last
-line: ``auction_hot: accepted/s A, vs bare cte R1x, vs bare single writer R2x, p99 P ms``.
+seen twice, with where the time went (acceptance -> on Redis -> encoded -> delivered), the
+clients' and the server's CPU, and a floor: the same watchers on a bare uvicorn fan-out
+(``--floor``). Prints accepted bids/s, decided attempts/s, p50/p99 latency, the ratios; the
+last line: ``auction_hot: accepted/s A, vs bare cte R1x, vs bare single writer R2x, p99 P ms``.
 """
 
 from __future__ import annotations
