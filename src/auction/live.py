@@ -13,6 +13,11 @@ A watcher that joins with an older ``after_seq`` (a reconnect) or falls behind (
 socket) catches up in its own coroutine, from the room's recent frames or from the database,
 then rejoins the shared messages: it misses nothing and sees nothing twice.
 
+Each watcher's coroutine waits on the room's current :class:`_Tick` and takes its message
+only if it had seen exactly the frames before it; nothing per watcher is queued or woken
+one by one, since with thousands of watchers that bookkeeping cost more per message than
+the socket's own send.
+
 A message is ``{"type": "frames", "frames": [...], "state": {...}, "server_time": ...}``;
 when nothing happens for a second the watcher gets ``{"type": "time", "state", "server_time"}``
 so its countdown stays honest.
@@ -43,16 +48,20 @@ TICK_SECONDS = 0.1
 GATHER_SECONDS = 0.005  # a batch's frames are published one after another: wait for the rest
 IDLE_SECONDS = 1.0
 KEEP_FRAMES = 4096  # recent frames held for watchers catching up
-QUEUE_MESSAGES = 64  # messages queued for one watcher; past it, it catches up by itself
 
 CatchUp = Callable[[int, int], Awaitable[list[Frame]]]  # (after, limit) -> frames
 
 
 @dataclass(eq=False, slots=True)
-class _Watcher:
-    last: int
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_MESSAGES))
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+class _Tick:
+    """One shared message: for the watchers that had seen every frame up to ``before``; it
+    brings them to ``upto`` (a time message: ``upto == before``). Set once; the next
+    message is another."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    before: int = 0
+    upto: int = 0
+    message: str = ""
 
 
 class Room:
@@ -76,7 +85,8 @@ class Room:
         self.clock_offset = clock_offset
         self.tick = tick
         self.recent: deque[Frame] = deque(maxlen=KEEP_FRAMES)
-        self.watchers: set[_Watcher] = set()
+        self.watchers: set[object] = set()  # one token per watcher: the room lives while any do
+        self._tick = _Tick()
         self._fresh = asyncio.Event()  # a frame arrived that no message carried yet
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -127,7 +137,7 @@ class Room:
                 try:
                     await asyncio.wait_for(self._fresh.wait(), IDLE_SECONDS)
                 except TimeoutError:
-                    self._send_all({"type": "time"}, only_current=True)
+                    self._send_time()
                     continue
             # At most one message per tick; the first after a quiet tick waits only for
             # the rest of its batch.
@@ -141,19 +151,16 @@ class Room:
             for frame in fresh:
                 _apply(self.state, frame)
             self.tick_seq = fresh[-1]["seq"]
-            message = self._encode({"type": "frames", "frames": fresh})
-            for watcher in self.watchers:
-                if watcher.last == before and not watcher.queue.full():
-                    watcher.queue.put_nowait(message)
-                    watcher.last = self.tick_seq
-                watcher.wake.set()
+            self._share(before, self._encode({"type": "frames", "frames": fresh}))
 
-    def _send_all(self, body: dict[str, Any], *, only_current: bool) -> None:
-        message = self._encode(body)
-        for watcher in self.watchers:
-            if (not only_current or watcher.last >= self.tick_seq) and not watcher.queue.full():
-                watcher.queue.put_nowait(message)
-                watcher.wake.set()
+    def _send_time(self) -> None:
+        """The state and server time to the watchers that are up to date."""
+        self._share(self.tick_seq, self._encode({"type": "time"}))
+
+    def _share(self, before: int, message: str) -> None:
+        tick, self._tick = self._tick, _Tick()
+        tick.before, tick.upto, tick.message = before, self.tick_seq, message
+        tick.done.set()
 
     def _encode(self, body: dict[str, Any]) -> str:
         return json.dumps(
@@ -162,25 +169,26 @@ class Room:
 
     async def watch(self, after_seq: int) -> AsyncGenerator[str, None]:
         """Messages for one watcher that has seen every frame up to ``after_seq``."""
-        watcher = _Watcher(last=after_seq)
-        self.watchers.add(watcher)
+        token, last = object(), after_seq
+        self.watchers.add(token)
         try:
             yield self._encode({"type": "hello", "after_seq": after_seq})
             while True:
-                if not watcher.queue.empty():
-                    yield watcher.queue.get_nowait()
-                    continue
-                if watcher.last < self.tick_seq:
-                    frames = await self._frames_for(watcher.last, self.tick_seq)
+                if last < self.tick_seq:  # joined behind, or was sending while a tick went
+                    frames = await self._frames_for(last, self.tick_seq)
                     if frames:
-                        watcher.last = frames[-1]["seq"]
+                        last = frames[-1]["seq"]
                         yield self._encode({"type": "frames", "frames": frames})
                     continue
-                watcher.wake.clear()
-                if watcher.queue.empty() and watcher.last >= self.tick_seq:
-                    await watcher.wake.wait()
+                tick = self._tick
+                await tick.done.wait()
+                # Its frames if it had seen all before them; a time message (no frames) to
+                # everyone not behind, even one that asked for frames after the last.
+                if tick.before == last or tick.before == tick.upto < last:
+                    last = max(last, tick.upto)
+                    yield tick.message
         finally:
-            self.watchers.discard(watcher)
+            self.watchers.discard(token)
 
     async def _frames_for(self, after: int, upto: int) -> list[Frame]:
         """Frames ``(after, upto]`` from the recent ones, else from the database."""

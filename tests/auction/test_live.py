@@ -201,3 +201,37 @@ async def test_a_quiet_room_still_tells_the_time(settings, monkeypatch):
                 assert message["state"]["phase"] == "live"
         finally:
             await room.stop()
+
+
+async def test_a_watcher_busy_while_ticks_go_catches_up_once_in_order(settings):
+    async with channels_plugin(settings.concrete_redis_url) as plugin:
+        room = await _room(plugin, tick=0.02)
+        try:
+            async with (
+                contextlib.aclosing(room.watch(0)) as busy,
+                contextlib.aclosing(room.watch(0)) as keen,
+            ):
+                await anext(busy), await anext(keen)  # hellos
+                seen_keen: list[int] = []
+                for seq in range(1, 7):  # six ticks' worth; busy reads none of them meanwhile
+                    room.arrived(_bid(seq))
+                    seen_keen += await _next_frames(keen)
+                seen_busy: list[int] = []
+                while len(seen_busy) < 6:
+                    seen_busy += await _next_frames(busy)
+        finally:
+            await room.stop()
+    assert seen_keen == seen_busy == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_watcher_ahead_of_the_room_is_still_told_the_time(settings, monkeypatch):
+    monkeypatch.setattr(live, "IDLE_SECONDS", 0.05)
+    async with channels_plugin(settings.concrete_redis_url) as plugin:
+        room = await _room(plugin, tick=0.1)
+        try:
+            async with contextlib.aclosing(room.watch(10**9)) as bidder:  # wants no frames
+                await anext(bidder)  # hello
+                message = json.loads(await asyncio.wait_for(anext(bidder), 10))
+        finally:
+            await room.stop()
+    assert message["type"] == "time"
