@@ -454,6 +454,7 @@ class Watched:
     to_tick: list[float] = field(default_factory=list)  # acceptance -> encoded, per frame
     fanout: list[float] = field(default_factory=list)  # encoded -> delivery, per message
     on_redis: list[float] = field(default_factory=list)  # acceptance -> published, per frame
+    reconnects: list[float] = field(default_factory=list)  # cut off -> hello again, per watcher
     expected: int = 0
     missed: int = 0
     doubled: int = 0
@@ -468,6 +469,7 @@ class Watched:
         self.accepted += other.accepted
         self.to_tick += other.to_tick
         self.fanout += other.fanout
+        self.reconnects += other.reconnects
         self.expected = max(self.expected, other.expected)
         self.missed += other.missed
         self.doubled += other.doubled
@@ -574,16 +576,20 @@ async def _watch_group(
         after = start_seq
         to_cut = i % 2 == 1
         mine = seen[i]
+        cut_at: float | None = None
         while True:
             connection = make(f"{ws_base}?after_seq={after}")
             try:
                 await connection.connect()
                 while True:
                     if to_cut and cut_now:
-                        to_cut = False
+                        to_cut, cut_at = False, time.time()
                         break  # cut off: reconnect with the last seq
                     raw = await connection.recv()
                     got = time.time()
+                    if cut_at is not None:
+                        out.reconnects.append(got - cut_at)
+                        cut_at = None
                     message = json.loads(raw)
                     if i not in got_hello:
                         got_hello.add(i)
@@ -919,6 +925,7 @@ async def watch_report(args: argparse.Namespace, url: str, code: str, tokens: li
     print(f"  acceptance -> encoded   {_ms(live.to_tick)}")
     print(f"  encoded -> delivery     {_ms(live.fanout)}")
     print(f"  after a forced reconnect: missed {live.missed}, doubled {live.doubled}")
+    print(f"  cut off -> hello again  {_ms(live.reconnects)}   ({len(live.reconnects)} watchers)")
     if not args.floor:
         return
     rate = max(live.expected / seconds, 1.0)
@@ -931,6 +938,7 @@ async def watch_report(args: argparse.Namespace, url: str, code: str, tokens: li
     print(f"  event -> delivery       {_ms(bare.delays)}")
     print(f"    {_split(bare)}")
     print(f"  encoded -> delivery     {_ms(bare.fanout)}")
+    print(f"  cut off -> hello again  {_ms(bare.reconnects)}   ({len(bare.reconnects)} watchers)")
     d99, f99 = _percentiles(live.delays)[1], _percentiles(bare.delays)[1]
     print(f"ratio watchers p99 / floor p99 {d99 / max(f99, 1e-9):6.2f}x")
 
