@@ -3,6 +3,7 @@ floors measured in the same run with the same proposal model.
 
     .venv/bin/python bench/auction_hot.py [--bidders 200] [--seconds 10] [--watchers 2000]
     .venv/bin/python bench/auction_hot.py --quick
+    .venv/bin/python bench/auction_hot.py --only watchers [--watch-client raw] [--watch-procs 2]
 
 Starts ``tendering serve``'s app under uvicorn in a subprocess (its own database, the local
 Redis), makes a live auction with N approved bidders and opens it. Each bidder bids from the
@@ -19,15 +20,20 @@ and most are outbid. Measured, each for the same time:
 Then W WebSocket watchers follow the auction while bidders bid: the time from a bid's
 acceptance (its frame's ``at``, the database clock) to its delivery, and, after half the
 watchers are cut off and reconnect with their last ``seq``, whether any frame was missed or
-seen twice. Prints accepted bids/s, decided attempts/s, p50/p99 latency, the ratios; the last
-line: ``auction_hot: accepted/s A, vs bare cte R1x, vs bare single writer R2x, p99 P ms``.
+seen twice, with where the time went (acceptance -> on Redis -> encoded -> delivered), the
+clients' and the server's CPU, and a floor: the same watchers on a bare uvicorn fan-out
+(``--floor``). Prints accepted bids/s, decided attempts/s, p50/p99 latency, the ratios; the
+last line: ``auction_hot: accepted/s A, vs bare cte R1x, vs bare single writer R2x, p99 P ms``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -46,7 +52,16 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._lot import SERVER_SEED, free_port, scratch_database, server_process, wait_until_up
+from bench._lot import (
+    REDIS_URL,
+    SERVER_SEED,
+    free_port,
+    scratch_database,
+    server_process,
+    wait_until_up,
+)
+
+from auction.frames import auction_channel
 
 START = 100_000_000
 STEP = 1_000_000
@@ -441,76 +456,522 @@ async def bare_writer(dsn: str, bidders: int, seconds: float) -> Tally:
 
 
 # --- watchers ------------------------------------------------------------------------------
+#
+# Where a watcher's acceptance-to-delivery time goes. Each message carries the server's
+# ``server_time`` (taken when the tick encoded it), so a frame's delay splits into
+# acceptance -> encoded (commit, Redis, the room, the wait for the tick) and encoded ->
+# delivered (the fan-out to every socket, and the client's own queue). The client is
+# measured too: the watchers can be spread over several processes (``--watch-procs``) and
+# read with a lean hand-written reader (``--watch-client raw``); and the same sockets, the
+# same way, are fed by a bare fan-out (``--floor``: a plain ASGI app under the same uvicorn
+# sending one message per 100 ms tick to all, no Litestar, no Redis, no database) so the
+# figure has a floor measured in the same run.
+
+FLOOR_TICK = 0.1
 
 
-async def watchers(
-    url: str, code: str, count: int, tokens: list[str], seconds: float
-) -> tuple[list[float], int, int, int]:
-    """``count`` watchers while a few bidders bid; half are cut off midway and reconnect with
-    their last seq. Returns (acceptance-to-delivery latencies, frames expected, missed, doubled)."""
-    ws_base = url.replace("http://", "ws://") + f"/api/auctions/{code}/live"
-    start_seq = await _last_seq(url, code)
-    seen: list[list[int]] = [[] for _ in range(count)]
-    delays: list[float] = []
-    stop = asyncio.Event()
-    cut = asyncio.Event()
+@dataclass
+class Watched:
+    """What a group of watchers saw (one process's share, or all of them summed)."""
+
+    delays: list[float] = field(default_factory=list)  # acceptance -> delivery, per frame
+    accepted: list[float] = field(default_factory=list)  # each of those frames' acceptance
+    to_tick: list[float] = field(default_factory=list)  # acceptance -> encoded, per frame
+    fanout: list[float] = field(default_factory=list)  # encoded -> delivery, per message
+    on_redis: list[float] = field(default_factory=list)  # acceptance -> published, per frame
+    reconnects: list[float] = field(default_factory=list)  # cut off -> hello again, per watcher
+    expected: int = 0
+    missed: int = 0
+    doubled: int = 0
+    messages: int = 0
+    cpu: float = 0.0  # the clients' CPU seconds while watching
+    cpu_server: float = 0.0  # the server's, when measured
+    wall: float = 0.0  # seconds the CPU was counted over
+    cut_at: float = 0.0  # when half the watchers were cut off
+
+    def add(self, other: Watched) -> None:
+        self.delays += other.delays
+        self.accepted += other.accepted
+        self.to_tick += other.to_tick
+        self.fanout += other.fanout
+        self.reconnects += other.reconnects
+        self.expected = max(self.expected, other.expected)
+        self.missed += other.missed
+        self.doubled += other.doubled
+        self.messages += other.messages
+        self.cpu += other.cpu
+        self.cpu_server += other.cpu_server
+
+
+class RawWs:
+    """One WebSocket read by hand (the server's frames are unmasked text; pings answered):
+    what a lean client costs, beside the ``websockets`` library's."""
+
+    def __init__(self, url: str) -> None:
+        rest = url.removeprefix("ws://")
+        hostport, _, path = rest.partition("/")
+        host, _, port = hostport.partition(":")
+        self.host, self.port, self.path = host, int(port or 80), "/" + path
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.writer.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise ConnectionError(head[:60])
+
+    async def recv(self) -> bytes:
+        reader = self.reader
+        if reader is None:
+            raise ConnectionError("not connected")
+        while True:
+            b0, b1 = await reader.readexactly(2)
+            size = b1 & 0x7F
+            if size == 126:
+                size = int.from_bytes(await reader.readexactly(2), "big")
+            elif size == 127:
+                size = int.from_bytes(await reader.readexactly(8), "big")
+            payload = await reader.readexactly(size) if size else b""
+            opcode = b0 & 0x0F
+            if opcode == 1 and b0 & 0x80:
+                return payload
+            if opcode == 8:
+                raise ConnectionError("closed by the server")
+            if opcode == 9:  # ping: a masked pong back
+                mask = os.urandom(4)
+                body = bytes(c ^ mask[n % 4] for n, c in enumerate(payload))
+                if self.writer is not None:
+                    self.writer.write(bytes((0x8A, 0x80 | len(body))) + mask + body)
+            elif opcode != 10:
+                raise ConnectionError(f"unexpected frame {b0:#x}")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _LibWs:
+    """The ``websockets`` client, as a watcher in a browser-like library would read."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.socket: Any = None
+
+    async def connect(self) -> None:
+        self.socket = await websockets.connect(
+            self.url, max_queue=None, open_timeout=60, compression=None
+        )
+
+    async def recv(self) -> bytes | str:
+        return await self.socket.recv()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.transport.close()
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+async def _watch_group(
+    ws_base: str,
+    start_seq: int,
+    indices: list[int],
+    client: str,
+    flags: Any,
+) -> Watched:
+    """Watchers ``indices`` (the odd ones are cut off once when ``flags.cut`` is set and
+    reconnect with their last seq) until each has seen ``flags.end`` (once it is known) or
+    ``flags.stop`` is set. ``flags`` holds multiprocessing values shared with the driver."""
+    seen: dict[int, list[int]] = {i: [] for i in indices}
+    got_hello: set[int] = set()
+    out = Watched()
+    cut_now = False
+    make = RawWs if client == "raw" else _LibWs
 
     async def watch(i: int) -> None:
         after = start_seq
-        reconnected = i % 2 == 1  # the odd ones are cut off once
+        to_cut = i % 2 == 1
+        mine = seen[i]
+        cut_at: float | None = None
         while True:
+            connection = make(f"{ws_base}?after_seq={after}")
             try:
-                async with websockets.connect(
-                    f"{ws_base}?after_seq={after}",
-                    max_queue=None,
-                    open_timeout=60,
-                    compression=None,
-                ) as socket:
-                    while True:
-                        if not reconnected and cut.is_set():
-                            reconnected = True
-                            break  # cut off: reconnect with the last seq
-                        try:
-                            raw = await asyncio.wait_for(socket.recv(), 0.5)
-                        except TimeoutError:
-                            if stop.is_set():
-                                return
-                            continue
-                        got = time.time()
-                        for frame in json.loads(raw).get("frames", []):
-                            seen[i].append(frame["seq"])
-                            after = frame["seq"]
-                            if frame["kind"] == "bid":
-                                at = datetime.fromisoformat(
-                                    frame["at"].replace("Z", "+00:00")
-                                ).timestamp()
-                                delays.append(got - at)
-            except (OSError, websockets.ConnectionClosed):
+                await connection.connect()
+                while True:
+                    if to_cut and cut_now:
+                        to_cut, cut_at = False, time.time()
+                        break  # cut off: reconnect with the last seq
+                    raw = await connection.recv()
+                    got = time.time()
+                    if cut_at is not None:
+                        out.reconnects.append(got - cut_at)
+                        cut_at = None
+                    message = json.loads(raw)
+                    if i not in got_hello:
+                        got_hello.add(i)
+                        with flags.ready.get_lock():
+                            flags.ready.value += 1
+                    frames = message.get("frames")
+                    if not frames:
+                        continue
+                    out.messages += 1
+                    sent = _epoch(message["server_time"])
+                    out.fanout.append(got - sent)
+                    for frame in frames:
+                        mine.append(frame["seq"])
+                        after = frame["seq"]
+                        if frame["kind"] == "bid":
+                            at = _epoch(frame["at"])
+                            out.delays.append(got - at)
+                            out.accepted.append(at)
+                            out.to_tick.append(sent - at)
+            except (OSError, asyncio.IncompleteReadError, websockets.ConnectionClosed):
                 await asyncio.sleep(0.2)
+            finally:
+                connection.close()
 
+    began: float | None = None
     tasks = []
-    for i in range(count):
+    for n, i in enumerate(indices):
         tasks.append(asyncio.create_task(watch(i)))
-        if i % 100 == 99:
+        if n % 100 == 99:
             await asyncio.sleep(0.05)
-    await asyncio.sleep(2.0)
+    deadline: float | None = None
+    while not flags.stop.is_set():
+        if began is None and flags.go.is_set():
+            began = time.process_time()
+        cut_now = cut_now or flags.cut.is_set()
+        end = flags.end.value
+        if end > 0:
+            deadline = deadline or time.monotonic() + 30
+            if time.monotonic() > deadline or all(
+                (s[-1] if s else 0) >= end for s in seen.values()
+            ):
+                break
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    out.cpu = time.process_time() - (began or 0.0)
+    end = flags.end.value
+    if end > 0:
+        expected = set(range(start_seq + 1, end + 1))
+        out.expected = len(expected)
+        out.missed = sum(len(expected - set(s)) for s in seen.values())
+        out.doubled = sum(len(s) - len(set(s)) for s in seen.values())
+    return out
+
+
+def _watch_process(
+    ws_base: str, start_seq: int, indices: list[int], client: str, flags: Any, results: Any
+) -> None:
+    results.put(asyncio.run(_watch_group(ws_base, start_seq, indices, client, flags)))
+
+
+@dataclass
+class _Flags:
+    go: Any  # the measured part begins (the clients' CPU is counted from here)
+    cut: Any
+    cut_at: Any  # when the cut was made (time.time())
+    stop: Any
+    end: Any
+    ready: Any
+
+
+class WatcherPool:
+    """``count`` watchers in ``procs`` client processes (1: in this process, as before)."""
+
+    def __init__(self, ws_base: str, start_seq: int, count: int, procs: int, client: str) -> None:
+        self.context = multiprocessing.get_context("spawn")
+        self.flags = _Flags(
+            self.context.Event(),
+            self.context.Event(),
+            self.context.Value("d", 0.0),
+            self.context.Event(),
+            self.context.Value("q", 0),
+            self.context.Value("i", 0),
+        )
+        self.count = count
+        self.results: Any = self.context.Queue()
+        groups = [list(range(p, count, procs)) for p in range(procs)]
+        self.local: asyncio.Task[Watched] | None = None
+        self.processes = []
+        if procs == 1:
+            self.local = asyncio.create_task(
+                _watch_group(ws_base, start_seq, groups[0], client, self.flags)
+            )
+        else:
+            for group in groups:
+                process = self.context.Process(
+                    target=_watch_process,
+                    args=(ws_base, start_seq, group, client, self.flags, self.results),
+                    daemon=True,
+                )
+                process.start()
+                self.processes.append(process)
+
+    async def ready(self, seconds: float = 120) -> int:
+        """Until every watcher has its hello (or ``seconds``); how many have."""
+        deadline = time.monotonic() + seconds
+        while self.flags.ready.value < self.count and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # the last hellos' catch-up settles
+        return int(self.flags.ready.value)
+
+    def go(self) -> None:
+        self.flags.go.set()
+
+    def cut(self) -> None:
+        self.flags.cut_at.value = time.time()
+        self.flags.cut.set()
+
+    async def finish(self, end: int | None) -> Watched:
+        """Until each watcher has seen ``end`` (``None``: stop now); what they all saw."""
+        if end is None:
+            self.flags.stop.set()
+        else:
+            self.flags.end.value = end
+        total = Watched()
+        if self.local is not None:
+            total.add(await self.local)
+            return total
+        loop = asyncio.get_running_loop()
+        for _ in self.processes:
+            total.add(await loop.run_in_executor(None, lambda: self.results.get(timeout=180)))
+        for process in self.processes:
+            await loop.run_in_executor(None, process.join)
+        return total
+
+
+async def _published(channel: str, delays: list[float]) -> None:
+    """Acceptance -> on Redis of every frame published on ``channel`` (the writer's part)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    pubsub = redis.pubsub()
+    try:
+        await pubsub.subscribe(channel)
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None:
+                delays.append(time.time() - _epoch(json.loads(message["data"])["at"]))
+    finally:
+        await pubsub.aclose()
+        await redis.aclose()
+
+
+async def watchers(
+    url: str, code: str, args: argparse.Namespace, tokens: list[str], seconds: float
+) -> Watched:
+    """``args.watchers`` watchers while a few bidders bid; half are cut off midway and
+    reconnect with their last seq. What they saw: latencies, frames expected, missed, doubled."""
+    ws_base = url.replace("http://", "ws://") + f"/api/auctions/{code}/live"
+    start_seq = await _last_seq(url, code)
+    pool = WatcherPool(ws_base, start_seq, args.watchers, args.watch_procs, args.watch_client)
+    connected = await pool.ready()
+    if connected < args.watchers:
+        print(f"  only {connected} of {args.watchers} watchers connected")
+    on_redis: list[float] = []
+    listen = asyncio.create_task(_published(auction_channel(args.database_url, code), on_redis))
     few = tokens[: min(10, len(tokens))]
     seen0 = await _last_price(url, code)
+    cpu0, wall0 = _cpu_seconds(args.server_pid), time.monotonic()
+    pool.go()
     half = asyncio.create_task(http_bidders(url, code, few, seconds, seen0))
     await asyncio.sleep(seconds / 2)
-    cut.set()
+    pool.cut()
     await half
-    end_seq = await _last_seq(url, code)
-    deadline = time.monotonic() + 30
-    behind = lambda: any((s[-1] if s else start_seq) < end_seq for s in seen)  # noqa: E731
-    while time.monotonic() < deadline and behind():  # noqa: ASYNC110
-        await asyncio.sleep(0.2)
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    expected = list(range(start_seq + 1, end_seq + 1))
-    missed = sum(len(set(expected) - set(s)) for s in seen)
-    doubled = sum(len(s) - len(set(s)) for s in seen)
-    return delays, len(expected), missed, doubled
+    wall = time.monotonic() - wall0
+    watched = await pool.finish(await _last_seq(url, code))
+    listen.cancel()
+    watched.on_redis = on_redis
+    watched.cpu_server = _cpu_seconds(args.server_pid) - cpu0
+    watched.wall, watched.cut_at = wall, pool.flags.cut_at.value
+    return watched
+
+
+def serve_floor(port: int, rate: float) -> None:
+    """The floor: a bare ASGI app under the same uvicorn as ``serve`` that makes bid-like
+    frames at ``rate`` per second (Poisson) and sends what came in each 100 ms tick as one
+    message, encoded once, to every socket; a time message in a quiet second."""
+    import uvicorn
+
+    from tendering.runtime import tune_interpreter
+
+    tune_interpreter()
+    sends: set[Any] = set()
+    pending: list[dict[str, Any]] = []
+
+    def now() -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    async def bids() -> None:
+        seq = 0
+        while True:
+            await asyncio.sleep(random.expovariate(rate))
+            seq += 1
+            pending.append(
+                {"seq": seq, "kind": "bid", "at": now(), "paddle": f"{seq % 10:03d}",
+                 "amount_fen": START + seq * STEP, "bid_seq": seq, "ends_at": now(),
+                 "phase": "live"}
+            )  # fmt: skip
+
+    async def ticks() -> None:
+        quiet = 0.0
+        state: dict[str, Any] = {"phase": "live", "paused": False}
+        while True:
+            await asyncio.sleep(FLOOR_TICK)
+            if pending:
+                body: dict[str, Any] = {"type": "frames", "frames": pending[:]}
+                state.update(price_fen=pending[-1]["amount_fen"], seq=pending[-1]["seq"])
+                pending.clear()
+                quiet = 0.0
+            else:
+                quiet += FLOOR_TICK
+                if quiet < 1.0:
+                    continue
+                body, quiet = {"type": "time"}, 0.0
+            event = {
+                "type": "websocket.send",
+                "text": json.dumps({**body, "state": state, "server_time": now()}),
+            }
+            for send in list(sends):
+                with contextlib.suppress(Exception):
+                    await send(event)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            tasks = [asyncio.create_task(bids()), asyncio.create_task(ticks())]
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            for task in tasks:
+                task.cancel()
+            await send({"type": "lifespan.shutdown.complete"})
+        elif scope["type"] == "websocket":
+            await receive()
+            await send({"type": "websocket.accept"})
+            await send(
+                {
+                    "type": "websocket.send",
+                    "text": json.dumps({"type": "hello", "server_time": now()}),
+                }
+            )
+            sends.add(send)
+            try:
+                while (await receive())["type"] != "websocket.disconnect":
+                    pass
+            finally:
+                sends.discard(send)
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_queue=64)
+
+
+async def floor(args: argparse.Namespace, rate: float, seconds: float) -> Watched:
+    """The same watchers, the same way (half cut off midway), on the bare fan-out."""
+    port = free_port()
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve-floor", str(port), "--floor-rate", str(rate)
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+        pool = WatcherPool(
+            f"ws://127.0.0.1:{port}/floor", 0, args.watchers, args.watch_procs, args.watch_client
+        )
+        await pool.ready()
+        cpu0, wall0 = _cpu_seconds(server.pid), time.monotonic()
+        pool.go()
+        await asyncio.sleep(seconds / 2)
+        pool.cut()
+        await asyncio.sleep(seconds / 2)
+        wall = time.monotonic() - wall0
+        watched = await pool.finish(None)
+        watched.cpu_server = _cpu_seconds(server.pid) - cpu0
+        watched.wall, watched.cut_at = wall, pool.flags.cut_at.value
+        return watched
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ms(values: list[float]) -> str:
+    p50, p99 = _percentiles(values)
+    return f"p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
+
+
+def _split(watched: Watched) -> str:
+    """The delays of the frames accepted before the cut, and of those after it."""
+    before = [
+        d for d, at in zip(watched.delays, watched.accepted, strict=True) if at < watched.cut_at
+    ]
+    after = [
+        d for d, at in zip(watched.delays, watched.accepted, strict=True) if at >= watched.cut_at
+    ]
+    return f"before the cut {_ms(before)}; after {_ms(after)}"
+
+
+async def watch_report(args: argparse.Namespace, url: str, code: str, tokens: list[str]) -> None:
+    """The watchers' figures, the client's and the server's CPU, and the floor's."""
+    seconds = args.watch_seconds
+    load = os.getloadavg()
+    live = await watchers(url, code, args, tokens, seconds)
+    how = f"{args.watch_client} client in {args.watch_procs} process(es)"
+    print(
+        f"{args.watchers} watchers ({how}), load {load[0]:.2f}: {live.expected} frames each,"
+        f" {live.messages} messages; CPU s/s server {live.cpu_server / live.wall:.2f},"
+        f" clients {live.cpu / live.wall:.2f}"
+    )
+    print(f"  acceptance -> delivery  {_ms(live.delays)}   (target p99 < 200)")
+    print(f"    {_split(live)}")
+    print(f"  acceptance -> on Redis  {_ms(live.on_redis)}   (the writer, commit, publish)")
+    print(f"  acceptance -> encoded   {_ms(live.to_tick)}")
+    print(f"  encoded -> delivery     {_ms(live.fanout)}")
+    print(f"  after a forced reconnect: missed {live.missed}, doubled {live.doubled}")
+    print(f"  cut off -> hello again  {_ms(live.reconnects)}   ({len(live.reconnects)} watchers)")
+    if not args.floor:
+        return
+    rate = max(live.expected / seconds, 1.0)
+    bare = await floor(args, rate, seconds)
+    print(
+        f"floor: bare uvicorn fan-out, {rate:.0f} frames/s, same watchers: {bare.messages}"
+        f" messages; CPU s/s server {bare.cpu_server / bare.wall:.2f},"
+        f" clients {bare.cpu / bare.wall:.2f}"
+    )
+    print(f"  event -> delivery       {_ms(bare.delays)}")
+    print(f"    {_split(bare)}")
+    print(f"  encoded -> delivery     {_ms(bare.fanout)}")
+    print(f"  cut off -> hello again  {_ms(bare.reconnects)}   ({len(bare.reconnects)} watchers)")
+    d99, f99 = _percentiles(live.delays)[1], _percentiles(bare.delays)[1]
+    print(f"ratio watchers p99 / floor p99 {d99 / max(f99, 1e-9):6.2f}x")
+
+
+async def run_watchers(args: argparse.Namespace, database_url: str, url: str) -> None:
+    """``--only watchers``: the watchers part alone, on a fresh auction."""
+    code, tokens = await make_auction(database_url, min(args.bidders, 10))
+    await watch_report(args, url, code, tokens)
 
 
 async def _last_seq(url: str, code: str) -> int:
@@ -566,15 +1027,7 @@ async def run(args: argparse.Namespace, database_url: str, url: str) -> None:
     print(f"ratio (c) bare HTTP accepted / (a) bare CTE  {r3:8.2f}x   (the stack's ceiling)")
     r4 = http.accepted / max(floor.accepted, 1)
     print(f"ratio http accepted / (c) bare HTTP          {r4:8.2f}x")
-    delays, expected, missed, doubled = await watchers(
-        url, code, args.watchers, tokens, args.watch_seconds
-    )
-    d50, d99 = _percentiles(delays)
-    print(
-        f"{args.watchers} watchers: {expected} frames each, acceptance->delivery p50 {d50:.1f} ms"
-        f" p99 {d99:.1f} ms (target < 200), after a forced reconnect: missed {missed},"
-        f" doubled {doubled}"
-    )
+    await watch_report(args, url, code, tokens)
     _, p99 = _percentiles(http.latencies)
     print(
         f"auction_hot: accepted/s {http.accepted / seconds:.0f}, vs bare cte {r1:.2f}x,"
@@ -585,6 +1038,8 @@ async def run(args: argparse.Namespace, database_url: str, url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-rate", type=float, default=100.0, help=argparse.SUPPRESS)
     parser.add_argument("--bidders", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
@@ -595,10 +1050,31 @@ def main() -> None:
     )
     parser.add_argument("--watchers", type=int, default=2000)
     parser.add_argument("--watch-seconds", type=float, default=6.0)
+    parser.add_argument(
+        "--watch-procs", type=int, default=1, help="client processes the watchers are spread over"
+    )
+    parser.add_argument(
+        "--watch-client",
+        choices=("websockets", "raw"),
+        default="websockets",
+        help="how the watchers read: the websockets library, or a lean reader by hand",
+    )
+    parser.add_argument(
+        "--floor",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also feed the same watchers from a bare uvicorn fan-out (the floor)",
+    )
+    parser.add_argument(
+        "--only", choices=("all", "watchers"), default="all", help="run only the watchers part"
+    )
     parser.add_argument("--quick", action="store_true", help="a short run for checks")
     args = parser.parse_args()
     if args.serve:
         serve()
+        return
+    if args.serve_floor:
+        serve_floor(args.serve_floor, args.floor_rate)
         return
     if args.quick:
         args.bidders, args.seconds, args.watchers, args.watch_seconds = 20, 2.0, 20, 2.0
@@ -606,9 +1082,11 @@ def main() -> None:
     with (
         scratch_database() as database_url,
         tempfile.TemporaryDirectory() as data,
-        server_process(__file__, database_url, data) as (url, _),
+        server_process(__file__, database_url, data) as (url, pid),
     ):
-        asyncio.run(run(args, database_url, url))
+        args.server_pid, args.database_url = pid, database_url
+        part = run_watchers if args.only == "watchers" else run
+        asyncio.run(part(args, database_url, url))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,21 @@
 
 One :class:`Room` per watched auction per process follows the auction's channel once
 (``core.channels.follow``: Redis pub/sub with database catch-up, so it sees every frame once,
-in order), however many watch it. Every ``tick`` (100 ms) the room sends the frames that
-arrived since the last tick as **one** message, encoded once, to every watcher that is up
-to date, with the auction's latest state and the server time (DESIGN.md, "Live fan-out":
+in order), however many watch it. The room sends the frames that arrived as **one** message,
+encoded once, to every watcher that is up to date, with the auction's latest state and the
+server time, and at most one such message per ``tick`` (100 ms) (DESIGN.md, "Live fan-out":
 one process pushes about 100,000 frames/s, so 2,000 watchers get one message per tick, not
-one per bid). A watcher that joins with an older ``after_seq`` (a reconnect) or falls behind
-(a slow socket) catches up in its own coroutine, from the room's recent frames or from the
-database, then rejoins the shared messages: it misses nothing and sees nothing twice.
+one per bid). A frame after a quiet tick goes out at once (after ``GATHER_SECONDS``, so the
+frames of one committed batch go together), not at the next tick's boundary: a busy auction
+is still coalesced per tick, and a calm one's frames do not wait up to a tick for nothing.
+A watcher that joins with an older ``after_seq`` (a reconnect) or falls behind (a slow
+socket) catches up in its own coroutine, from the room's recent frames or from the database,
+then rejoins the shared messages: it misses nothing and sees nothing twice.
+
+Each watcher's coroutine waits on the room's current :class:`_Tick` and takes its message
+only if it had seen exactly the frames before it; nothing per watcher is queued or woken
+one by one, since with thousands of watchers that bookkeeping cost more per message than
+the socket's own send.
 
 A message is ``{"type": "frames", "frames": [...], "state": {...}, "server_time": ...}``;
 when nothing happens for a second the watcher gets ``{"type": "time", "state", "server_time"}``
@@ -37,18 +45,23 @@ __all__ = ["LiveHub", "Room"]
 log = logging.getLogger("auction.live")
 
 TICK_SECONDS = 0.1
+GATHER_SECONDS = 0.005  # a batch's frames are published one after another: wait for the rest
 IDLE_SECONDS = 1.0
 KEEP_FRAMES = 4096  # recent frames held for watchers catching up
-QUEUE_MESSAGES = 64  # messages queued for one watcher; past it, it catches up by itself
 
 CatchUp = Callable[[int, int], Awaitable[list[Frame]]]  # (after, limit) -> frames
 
 
 @dataclass(eq=False, slots=True)
-class _Watcher:
-    last: int
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_MESSAGES))
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+class _Tick:
+    """One shared message: for the watchers that had seen every frame up to ``before``; it
+    brings them to ``upto`` (a time message: ``upto == before``). Set once; the next
+    message is another."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    before: int = 0
+    upto: int = 0
+    message: str = ""
 
 
 class Room:
@@ -72,7 +85,9 @@ class Room:
         self.clock_offset = clock_offset
         self.tick = tick
         self.recent: deque[Frame] = deque(maxlen=KEEP_FRAMES)
-        self.watchers: set[_Watcher] = set()
+        self.watchers: set[object] = set()  # one token per watcher: the room lives while any do
+        self._tick = _Tick()
+        self._fresh = asyncio.Event()  # a frame arrived that no message carried yet
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -98,7 +113,7 @@ class Room:
                 async for frame in follow(
                     self.channels, self.channel, after_seq=after, catch_up=self._read
                 ):
-                    self.recent.append(frame)
+                    self.arrived(frame)
                     after = frame["seq"]
             except asyncio.CancelledError:
                 raise
@@ -106,38 +121,46 @@ class Room:
                 log.exception("live room %s: following failed; again in a second", self.channel)
                 await asyncio.sleep(1.0)
 
+    def arrived(self, frame: Frame) -> None:
+        """The channel's next frame (``seq`` one past the last): kept, and sent soon."""
+        self.recent.append(frame)
+        self._fresh.set()
+
     async def _read(self, after: int) -> list[Frame]:
         return await self.catch_up(after, 500)
 
     async def _ticks(self) -> None:
-        idle = 0.0
+        loop = asyncio.get_running_loop()
+        sent_at = -self.tick  # when the last message with frames went out
         while True:
-            await asyncio.sleep(self.tick)
+            if not self._fresh.is_set():
+                try:
+                    await asyncio.wait_for(self._fresh.wait(), IDLE_SECONDS)
+                except TimeoutError:
+                    self._send_time()
+                    continue
+            # At most one message per tick; the first after a quiet tick waits only for
+            # the rest of its batch.
+            await asyncio.sleep(max(sent_at + self.tick - loop.time(), GATHER_SECONDS))
+            self._fresh.clear()
             fresh = [f for f in self.recent if f["seq"] > self.tick_seq] if self.recent else []
             if not fresh:
-                idle += self.tick
-                if idle >= IDLE_SECONDS:
-                    idle = 0.0
-                    self._send_all({"type": "time"}, only_current=True)
                 continue
-            idle = 0.0
+            sent_at = loop.time()
             before = self.tick_seq
             for frame in fresh:
                 _apply(self.state, frame)
             self.tick_seq = fresh[-1]["seq"]
-            message = self._encode({"type": "frames", "frames": fresh})
-            for watcher in self.watchers:
-                if watcher.last == before and not watcher.queue.full():
-                    watcher.queue.put_nowait(message)
-                    watcher.last = self.tick_seq
-                watcher.wake.set()
+            self._share(before, self._encode({"type": "frames", "frames": fresh}))
 
-    def _send_all(self, body: dict[str, Any], *, only_current: bool) -> None:
-        message = self._encode(body)
-        for watcher in self.watchers:
-            if (not only_current or watcher.last >= self.tick_seq) and not watcher.queue.full():
-                watcher.queue.put_nowait(message)
-                watcher.wake.set()
+    def _send_time(self) -> None:
+        """The state and server time to the watchers that are up to date."""
+        self._share(self.tick_seq, self._encode({"type": "time"}))
+
+    def _share(self, before: int, message: str) -> None:
+        tick, self._tick = self._tick, _Tick()
+        tick.before, tick.upto, tick.message = before, self.tick_seq, message
+        tick.done.set()
 
     def _encode(self, body: dict[str, Any]) -> str:
         return json.dumps(
@@ -146,25 +169,26 @@ class Room:
 
     async def watch(self, after_seq: int) -> AsyncGenerator[str, None]:
         """Messages for one watcher that has seen every frame up to ``after_seq``."""
-        watcher = _Watcher(last=after_seq)
-        self.watchers.add(watcher)
+        token, last = object(), after_seq
+        self.watchers.add(token)
         try:
             yield self._encode({"type": "hello", "after_seq": after_seq})
             while True:
-                if not watcher.queue.empty():
-                    yield watcher.queue.get_nowait()
-                    continue
-                if watcher.last < self.tick_seq:
-                    frames = await self._frames_for(watcher.last, self.tick_seq)
+                if last < self.tick_seq:  # joined behind, or was sending while a tick went
+                    frames = await self._frames_for(last, self.tick_seq)
                     if frames:
-                        watcher.last = frames[-1]["seq"]
+                        last = frames[-1]["seq"]
                         yield self._encode({"type": "frames", "frames": frames})
                     continue
-                watcher.wake.clear()
-                if watcher.queue.empty() and watcher.last >= self.tick_seq:
-                    await watcher.wake.wait()
+                tick = self._tick
+                await tick.done.wait()
+                # Its frames if it had seen all before them; a time message (no frames) to
+                # everyone not behind, even one that asked for frames after the last.
+                if tick.before == last or tick.before == tick.upto < last:
+                    last = max(last, tick.upto)
+                    yield tick.message
         finally:
-            self.watchers.discard(watcher)
+            self.watchers.discard(token)
 
     async def _frames_for(self, after: int, upto: int) -> list[Frame]:
         """Frames ``(after, upto]`` from the recent ones, else from the database."""
