@@ -1,4 +1,4 @@
-"""One hot auction: racing bidders through the real HTTP and WebSocket stack, against two
+"""One hot auction: racing bidders through the real HTTP and WebSocket stack, against three
 floors measured in the same run with the same proposal model.
 
     .venv/bin/python bench/auction_hot.py [--bidders 200] [--seconds 10] [--watchers 2000]
@@ -15,7 +15,9 @@ and most are outbid. Measured, each for the same time:
 * **(a) bare CTE**: bare asyncpg, one guarded ``UPDATE ... RETURNING`` + ``INSERT`` per bid in
   one statement (DESIGN.md, "Hot paths"), the same N bidders;
 * **(b) bare single writer**: bare asyncpg, one task deciding the pending bids in memory and
-  writing the accepted ones in one transaction per batch.
+  writing the accepted ones in one transaction per batch;
+* **(c) bare HTTP**: the same bidders against ``_bare_bids.py``, a Litestar route at the bid
+  path under uvicorn that decides in memory: what the HTTP stack alone allows here.
 
 Then W WebSocket watchers follow the auction while bidders bid: the time from a bid's
 acceptance (its frame's ``at``, the database clock) to its delivery, and, after half the
