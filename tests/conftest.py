@@ -211,16 +211,21 @@ def _data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def run_settings(data_dir: Path, database_url: str, servers: Servers) -> Settings:
+    """The run's settings (what the ``settings`` fixture gives each test)."""
+    return Settings(
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        data_dir=data_dir / "data",
+        queue_name=f"tendering-test-{os.getpid()}",
+    )
+
+
 @pytest.fixture
 def settings(_data_dir: Path, database_url: str, servers: Servers) -> Iterator[Settings]:
     """The run's settings. Their data directory is the run's, emptied after each test but
     for the platform key, so that one app serves every test with these settings."""
-    yield Settings(
-        database_url=database_url,
-        redis_url=servers.redis_url,
-        data_dir=_data_dir / "data",
-        queue_name=f"tendering-test-{os.getpid()}",
-    )
+    yield run_settings(_data_dir, database_url, servers)
     for path in (_data_dir / "data").glob("*"):
         if path.is_dir():
             shutil.rmtree(path)
