@@ -105,24 +105,17 @@ async def _admin(servers: Servers, *statements: str) -> None:
         await conn.close()
 
 
-# The scratch databases of migration tests and benchmarks copy the run's template when this
-# names it (bench/_lot.py's ``create_migrated``), instead of migrating anew.
-TEMPLATE_VARIABLE = "BENCH_TEMPLATE_DATABASE"
-
-
 @pytest.fixture(scope="session")
 def template_database(servers: Servers) -> Iterator[str]:
     """The name of a database built by the migrations once per run and never connected to
     again: the run's database and the scratch ones of the migration tests and benchmarks
-    (through ``BENCH_TEMPLATE_DATABASE``) are copies of it, made in half a second where the
+    (``tests/e2e/test_benches.py``) are copies of it, made in half a second where the
     migrations take two."""
     name = f"tendering_test_{os.getpid()}_{secrets.token_hex(3)}_template"
     asyncio.run(_admin(servers, f'CREATE DATABASE "{name}"'))
     try:
         upgrade(_asyncpg_url(_with_database(servers.postgres_url, name)))
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(TEMPLATE_VARIABLE, name)  # for the benchmarks' subprocesses too
-            yield name
+        yield name
     finally:
         asyncio.run(_admin(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
