@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from bench._scratch import create_migrated
 from tests.conftest import TEST_PASSWORD, People
 from tests.tendering.bids.conftest import BidWorld
 from tests.tendering.tenders.conftest import TenderDesk
@@ -27,7 +28,6 @@ from tests.tendering.tenders.conftest import TenderDesk
 from tendering.core.auth.models import OrgKind, Role
 from tendering.core.auth.passwords import hash_password
 from tendering.core.db import make_engine
-from tendering.core.migrate import upgrade
 from tendering.core.secrecy import Secrecy
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -84,15 +84,22 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+async def _create_migrated(name: str, url: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await create_migrated(conn, name, url)
+    finally:
+        await conn.close()
+
+
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A migrated database for one run (asyncpg URL), dropped afterwards."""
     name = f"tendering_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     head, _, _ = ADMIN_URL.rpartition("/")
     url = "postgresql+asyncpg://" + f"{head}/{name}".split("://", 1)[1]
     try:
-        upgrade(url)
+        asyncio.run(_create_migrated(name, url))
         yield url
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

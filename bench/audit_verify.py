@@ -16,12 +16,18 @@ import argparse
 import asyncio
 import os
 import secrets
+import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._scratch import create_migrated
 
 from tendering.core.audit.chain import GENESIS, event_hash
 from tendering.core.audit.service import record
@@ -29,7 +35,6 @@ from tendering.core.audit.verify import verify_streams
 from tendering.core.canonical import canonical_json
 from tendering.core.clock import rfc3339
 from tendering.core.db import make_engine, make_sessionmaker
-from tendering.core.migrate import upgrade
 
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -111,12 +116,11 @@ async def appends(url: str, count: int) -> tuple[float, float]:
 async def main(sizes: list[int], batch: int, appends_count: int) -> None:
     name = f"tendering_bench_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(SERVER)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     head, _, _ = SERVER.rpartition("/")
     dsn = f"{head}/{name}"
     url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
     try:
-        await asyncio.to_thread(upgrade, url)
+        await create_migrated(admin, name, url)
         appended, bare = await appends(url, appends_count)
         print(
             f"record(): {appended:,.0f} appends/s, one transaction each; a bare one-row write "

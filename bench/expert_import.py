@@ -28,11 +28,12 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._scratch import create_migrated
+
 from experts.imports import import_experts
 from experts.synthetic import pool_csv
 from tendering.core.auth.actor import SYSTEM
 from tendering.core.db import make_engine, make_sessionmaker
-from tendering.core.migrate import upgrade
 from tendering.core.secrecy import Secrecy
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -44,10 +45,9 @@ async def throwaway_database(name: str) -> AsyncIterator[str]:
     """A migrated database of its own (its asyncpg URL), dropped on exit."""
     admin = await asyncpg.connect(ADMIN_URL)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    await admin.execute(f'CREATE DATABASE "{name}"')
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        await asyncio.to_thread(upgrade, url.replace("postgresql://", "postgresql+asyncpg://"))
+        await create_migrated(admin, name, url.replace("postgresql://", "postgresql+asyncpg://"))
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -36,11 +36,11 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._scratch import create_migrated
 from tests.tendering.ledger.files import Line, csv_statement
 
 from tendering.core.auth.actor import Actor
 from tendering.core.db import make_engine, make_sessionmaker
-from tendering.core.migrate import upgrade
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.holders import AccountTerms, holder_tag, seal_terms
 from tendering.ledger.imports import import_statement
@@ -290,10 +290,11 @@ async def main() -> None:
     pg = admin.rsplit("/", 1)[0] + f"/{name}"
     url = "postgresql+asyncpg://" + pg.split("://", 1)[1]
     conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
     try:
-        await asyncio.to_thread(upgrade, url)
+        await create_migrated(conn, name, url)
+    finally:
+        await conn.close()
+    try:
         conn = await asyncpg.connect(pg)
         accounts = await _accounts(conn, args.lines)
         await conn.close()

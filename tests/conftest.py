@@ -96,25 +96,58 @@ def _asyncpg_url(url: str) -> str:
     return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
+async def _admin(servers: Servers, *statements: str) -> None:
+    conn = await asyncpg.connect(servers.postgres_url)
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def database_url(servers: Servers) -> Iterator[str]:
+def template_database(servers: Servers) -> Iterator[str]:
+    """The name of a database built by the migrations once per run and never connected to
+    again: the run's database and the scratch ones of the migration tests and benchmarks
+    (``tests/e2e/test_benches.py``) are copies of it, made in half a second where the
+    migrations take two."""
+    name = f"tendering_test_{os.getpid()}_{secrets.token_hex(3)}_template"
+    asyncio.run(_admin(servers, f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(_asyncpg_url(_with_database(servers.postgres_url, name)))
+        yield name
+    finally:
+        asyncio.run(_admin(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def copy_of_template(servers: Servers, template: str, name: str) -> str:
+    """Database ``name``, a copy of the migrated ``template``; its asyncpg URL."""
+    # A commit need not wait for its WAL to reach the disk: a crash loses a test database.
+    asyncio.run(
+        _admin(
+            servers,
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+            f'ALTER DATABASE "{name}" SET synchronous_commit = off',
+        )
+    )
+    return _asyncpg_url(_with_database(servers.postgres_url, name))
+
+
+@pytest.fixture
+def migrated_url(servers: Servers, template_database: str) -> Iterator[str]:
+    """A database of the test's own at the migrations' head (a copy of the run's template),
+    dropped afterwards: its asyncpg URL. For a test that migrates it further, down and up."""
+    name = f"tendering_migrated_{secrets.token_hex(4)}"
+    yield copy_of_template(servers, template_database, name)
+    asyncio.run(_admin(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: Servers, template_database: str) -> Iterator[str]:
     """A fresh database for this run, built by the migrations (asyncpg URL)."""
     name = f"tendering_test_{os.getpid()}_{secrets.token_hex(3)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(servers.postgres_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    # A commit need not wait for its WAL to reach the disk: a crash loses a test database.
-    asyncio.run(admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    url = _asyncpg_url(_with_database(servers.postgres_url, name))
-    upgrade(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield copy_of_template(servers, template_database, name)
+    asyncio.run(_admin(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -171,16 +204,21 @@ def _data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def run_settings(data_dir: Path, database_url: str, servers: Servers) -> Settings:
+    """The run's settings (what the ``settings`` fixture gives each test)."""
+    return Settings(
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        data_dir=data_dir / "data",
+        queue_name=f"tendering-test-{os.getpid()}",
+    )
+
+
 @pytest.fixture
 def settings(_data_dir: Path, database_url: str, servers: Servers) -> Iterator[Settings]:
     """The run's settings. Their data directory is the run's, emptied after each test but
     for the platform key, so that one app serves every test with these settings."""
-    yield Settings(
-        database_url=database_url,
-        redis_url=servers.redis_url,
-        data_dir=_data_dir / "data",
-        queue_name=f"tendering-test-{os.getpid()}",
-    )
+    yield run_settings(_data_dir, database_url, servers)
     for path in (_data_dir / "data").glob("*"):
         if path.is_dir():
             shutil.rmtree(path)

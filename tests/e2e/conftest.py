@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -123,15 +124,32 @@ UPLOAD_IDLE_SECONDS = 1
 UPLOADS_PER_USER = 2
 
 
-@pytest.fixture
-def strict_upload_platform(
-    committed, engine, database_url, settings, tmp_path
+@pytest.fixture(scope="module")
+def _strict_upload_server(
+    database_url: str, servers: Any, _data_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LivePlatform]:
-    """A live platform whose request bodies may idle 1 s, 2 uploads per user at once."""
+    """One server for the module's tests: starting ``tendering serve`` costs seconds of
+    both cores, and their uploads need nothing of a server that another test left. Not
+    shared wider: its background work (the opening runner) would act on the committed rows
+    of other modules' tests."""
+    from tests.conftest import run_settings
+
     limits = {
         "TENDERING_UPLOAD_IDLE_SECONDS": str(UPLOAD_IDLE_SECONDS),
         "TENDERING_UPLOADS_PER_USER": str(UPLOADS_PER_USER),
     }
     command = [str(BIN / "tendering"), "serve"]
+    settings = run_settings(_data_dir, database_url, servers)
+    tmp_path = tmp_path_factory.mktemp("strict-upload")
     with _serving(command, database_url, settings, tmp_path, limits) as live:
         yield live
+
+
+@pytest.fixture
+def strict_upload_platform(
+    committed, engine, settings, _strict_upload_server
+) -> Iterator[LivePlatform]:
+    """A live platform whose request bodies may idle 1 s, 2 uploads per user at once (the
+    module's one server; its login throttle forgets each test's failures)."""
+    yield _strict_upload_server
+    _forget_login_failures(settings)

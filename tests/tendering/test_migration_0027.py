@@ -221,60 +221,58 @@ _KEYED = (
 
 
 def test_0027_rekeys_rows_of_every_kind_down_and_up_and_each_reads_the_same(
-    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(SEED).decode())
-    upgrade(fresh_url)
-    _fill(fresh_url)
+    _fill(migrated_url)
     current, old = Secrecy.from_seed(SEED), Secrecy.v1(SEED)
-    made = _add_bids_and_a_refund(fresh_url, current)
-    at_head = _readable(fresh_url, current, made)
+    made = _add_bids_and_a_refund(migrated_url, current)
+    at_head = _readable(migrated_url, current, made)
     for kind, rows in at_head.items():
         assert rows, f"the database holds no {kind}: the test would prove nothing for them"
     assert at_head["bids"] == (2, 1, 1)
     unregistered = made["orgs"][1]  # its bid's tag is found by the search of every pair
     assert all(r["organization_id"] != unregistered for r in at_head["registrations"])
-    keyed = sql(fresh_url, _KEYED)
+    keyed = sql(migrated_url, _KEYED)
 
     # Without the key it refuses in plain words, and changes nothing.
     monkeypatch.delenv("TENDERING_SIGNING_KEY")
     monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "no-key-here"))
     with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):
-        downgrade(fresh_url, "0023")
-    assert sql(fresh_url, _KEYED) == keyed
+        downgrade(migrated_url, "0023")
+    assert sql(migrated_url, _KEYED) == keyed
     # With another key it refuses too: nothing opens.
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(bytes(32)).decode())
     with pytest.raises(RuntimeError, match="this signing key"):
-        downgrade(fresh_url, "0023")
-    assert sql(fresh_url, _KEYED) == keyed
+        downgrade(migrated_url, "0023")
+    assert sql(migrated_url, _KEYED) == keyed
 
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(SEED).decode())
-    downgrade(fresh_url, "0023")
-    assert _readable(fresh_url, old, made) == at_head  # the v1 keys read it all
-    down = sql(fresh_url, _KEYED)[0]
+    downgrade(migrated_url, "0023")
+    assert _readable(migrated_url, old, made) == at_head  # the v1 keys read it all
+    down = sql(migrated_url, _KEYED)[0]
     assert all(set(a).isdisjoint(b) for a, b in zip(down, keyed[0], strict=True))
 
-    upgrade(fresh_url)
-    assert _readable(fresh_url, current, made) == at_head
-    assert sql(fresh_url, _KEYED)[0][:4] == keyed[0][:4]  # tags are the same again
+    upgrade(migrated_url)
+    assert _readable(migrated_url, current, made) == at_head
+    assert sql(migrated_url, _KEYED)[0][:4] == keyed[0][:4]  # tags are the same again
 
 
 def test_0027_waits_for_the_opening_of_every_lot_with_bids(
-    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TENDERING_SIGNING_KEY", base64.b64encode(SEED).decode())
-    upgrade(fresh_url)
-    _fill(fresh_url)
-    made = _add_bids_and_a_refund(fresh_url, Secrecy.from_seed(SEED))
+    _fill(migrated_url)
+    made = _add_bids_and_a_refund(migrated_url, Secrecy.from_seed(SEED))
     opened = made["opened"]
-    sql(fresh_url, f"UPDATE tender_lot SET result = NULL WHERE id = {opened}")
+    sql(migrated_url, f"UPDATE tender_lot SET result = NULL WHERE id = {opened}")
     sql(
-        fresh_url,
+        migrated_url,
         "UPDATE tender_notice SET termination_reason = NULL WHERE id IN"
         f" (SELECT notice_id FROM tender_notice_lot WHERE lot_id = {opened})",
     )
-    code = sql(fresh_url, f"SELECT code FROM tender_lot WHERE id = {opened}")[0][0]
-    keyed = sql(fresh_url, _KEYED)
+    code = sql(migrated_url, f"SELECT code FROM tender_lot WHERE id = {opened}")[0][0]
+    keyed = sql(migrated_url, _KEYED)
     with pytest.raises(RuntimeError, match=f"lots .*{code}.* have bids and have not finished"):
-        downgrade(fresh_url, "0023")
-    assert sql(fresh_url, _KEYED) == keyed
+        downgrade(migrated_url, "0023")
+    assert sql(migrated_url, _KEYED) == keyed

@@ -114,7 +114,7 @@ def test_0007_seals_existing_bid_evidence_in_the_format_the_opening_opens() -> N
 
 
 def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
-    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlalchemy import text
 
@@ -132,10 +132,9 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
     monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(demo, "_STEPS", {})
     demo.register_demo_step(add_demo_tenders)
-    upgrade(fresh_url)
 
     async def query(statement: str) -> list[Any]:
-        engine = make_engine(fresh_url, pool_size=1)
+        engine = make_engine(migrated_url, pool_size=1)
         try:
             async with engine.connect() as conn:
                 return list((await conn.execute(text(statement))).all())
@@ -143,7 +142,7 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
             await engine.dispose()
 
     async def fill() -> demo.DemoBook:
-        engine = make_engine(fresh_url, pool_size=1)
+        engine = make_engine(migrated_url, pool_size=1)
         try:
             key = load_platform_key(Settings.from_env())
             book = await demo.run_demo(make_sessionmaker(engine), secrecy=Secrecy.of(key))
@@ -160,11 +159,11 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
     # Without the key the migration refuses in plain words, and changes nothing.
     monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "elsewhere"))
     with pytest.raises(RuntimeError, match="TENDERING_SIGNING_KEY"):
-        downgrade(fresh_url, "0009")
+        downgrade(migrated_url, "0009")
     assert dict(asyncio.run(query("SELECT ref, tag FROM tender_registration"))) == tagged
 
     monkeypatch.setenv("TENDERING_DATA_DIR", str(tmp_path / "data"))
-    downgrade(fresh_url, "0009")
+    downgrade(migrated_url, "0009")
     clear = asyncio.run(
         query(
             "SELECT l.code, r.organization_id, r.user_id FROM tender_registration r"
@@ -183,7 +182,7 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
     asker = asyncio.run(query("SELECT asker_organization_id FROM tender_question"))
     assert asker == [(bidders[5].organization_id,)]  # the demo's one question
 
-    upgrade(fresh_url)
+    upgrade(migrated_url)
     assert dict(asyncio.run(query("SELECT ref, tag FROM tender_registration"))) == tagged
     secrecy = Secrecy.of(load_platform_key(Settings.from_env()))
     ((asker_ref, box),) = asyncio.run(query("SELECT asker_ref, asker FROM tender_question"))
@@ -193,7 +192,7 @@ def test_0010_converts_registrations_down_and_up_again_with_the_platform_key(
     async def seen_by(n: int) -> tuple[list[str], int]:
         user = bidders[n]
         actor = Actor(user.id, user.username, Role.BIDDER, user.organization_id, OrgKind.BIDDER)
-        engine = make_engine(fresh_url, pool_size=1)
+        engine = make_engine(migrated_url, pool_size=1)
         try:
             async with make_sessionmaker(engine)() as session:
                 mine = await own_registrations(session, actor=actor, secrecy=secrecy)

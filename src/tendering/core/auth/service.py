@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tendering.core.audit import GLOBAL, record
+from tendering.core.audit import APPEND_CHAINED, GLOBAL, chain_events, record
 from tendering.core.auth.access import OVERSIGHT_ROLES, ensure_own_organization, hidden
 from tendering.core.auth.actor import SYSTEM, Actor
 from tendering.core.auth.models import Organization, OrgKind, Role, User
@@ -37,8 +38,10 @@ from tendering.core.pagination import LimitOffset, paginate
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "NewOrganization",
     "change_password",
     "create_organization",
+    "create_organizations",
     "create_user",
     "create_user_in",
     "deactivate_user",
@@ -153,6 +156,66 @@ async def create_organization(
         payload={"organization": code, "kind": str(kind), "name": name},
     )
     return org
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrganization:
+    """An organization for :func:`create_organizations`."""
+
+    code: str
+    name: str
+    kind: OrgKind
+    region: str = ""
+    credit_code: str | None = None
+
+
+_APPEND_EVENTS = text("WITH " + APPEND_CHAINED + " SELECT 1")
+
+
+async def create_organizations(
+    session: AsyncSession, new: Sequence[NewOrganization], *, actor: Actor = SYSTEM
+) -> list[Organization]:
+    """:func:`create_organization` for many at once (the demo's county of agencies), in
+    their order and with the same audit events, in four round trips whatever their number;
+    400 for a malformed code, 409 naming a code taken (or given twice) and nothing written."""
+    for org in new:
+        ensure_organization_codes(org.code, org.credit_code)
+    codes = [org.code for org in new]
+    twice = next((code for n, code in enumerate(codes) if code in codes[:n]), None)
+    taken = (
+        twice
+        or (
+            await session.execute(
+                select(col(Organization.code)).where(col(Organization.code).in_(codes)).limit(1)
+            )
+        ).scalar_one_or_none()
+    )
+    if taken is not None:
+        raise Conflict(f"An organization with code {taken!r} already exists.", field="code")
+    try:
+        # As in create_organization: a concurrent insert of a code passes the check above.
+        async with session.begin_nested():
+            made = await session.scalars(
+                insert(Organization).returning(Organization, sort_by_parameter_order=True),
+                [asdict(org) for org in new],
+            )
+            orgs = list(made.all())
+    except IntegrityError:
+        raise Conflict("An organization with one of these codes already exists.") from None
+    audit = await chain_events(
+        session,
+        stream=GLOBAL,
+        actor=actor,
+        events=[
+            (
+                "organization.created",
+                {"organization": org.code, "kind": str(org.kind), "name": org.name},
+            )
+            for org in new
+        ],
+    )
+    await session.execute(_APPEND_EVENTS, audit.params)
+    return orgs
 
 
 CENTER_CODE = "CENTER"

@@ -246,3 +246,31 @@ async def test_an_admin_cannot_deactivate_themselves(client, people, login):
 async def test_deactivating_an_unknown_user_is_404(client, admin_headers):
     response = await client.post("/api/users/nobody-here/deactivate", headers=admin_headers)
     assert response.status_code == 404
+
+
+async def test_organizations_made_at_once_are_those_made_one_by_one_audited_alike(session):
+    from tendering.core.audit import GLOBAL
+    from tendering.core.audit.service import list_events
+    from tendering.core.auth.service import NewOrganization, create_organizations
+    from tendering.core.errors import Conflict
+
+    new = [
+        NewOrganization(code=f"AGY-{n:04d}", name=f"代理{n}", kind=OrgKind.AGENCY, region="某某县")
+        for n in (2, 3, 4)
+    ]
+    made = await create_organizations(session, new)
+    assert [(o.code, o.name, o.kind, o.region) for o in made] == [
+        (n.code, n.name, n.kind, n.region) for n in new
+    ]
+    assert all(o.id is not None and o.created_at is not None for o in made)
+    events = await list_events(session, stream=GLOBAL)
+    assert [(e["seq"], e["action"], e["payload"]) for e in events] == [
+        (n, "organization.created", {"organization": o.code, "kind": "agency", "name": o.name})
+        for n, o in enumerate(new, start=1)
+    ]
+    assert [e["prev_hash"] for e in events[1:]] == [e["hash"] for e in events[:-1]]  # chained
+    # A code taken, or given twice: refused, and nothing written.
+    for again in ([new[0]], [NewOrganization("AGY-0009", "甲", OrgKind.AGENCY)] * 2):
+        with pytest.raises(Conflict):
+            await create_organizations(session, again)
+    assert len(await list_events(session, stream=GLOBAL)) == 3
