@@ -1079,7 +1079,7 @@ def main() -> None:
         serve_floor(args.serve_floor, args.floor_rate)
         return
     if args.quick:
-        args.bidders, args.seconds, args.watchers, args.watch_seconds = 20, 2.0, 20, 2.0
+        args.bidders, args.seconds, args.watchers, args.watch_seconds = 20, 1.0, 20, 2.0
     random.seed(1)
     with (
         scratch_database() as database_url,
