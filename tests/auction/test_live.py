@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -134,21 +135,28 @@ def _bid(seq: int) -> dict:
     }
 
 
-async def _room(plugin, tick: float) -> Room:
+@contextlib.asynccontextmanager
+async def _room(settings, tick: float) -> AsyncIterator[Room]:
+    """A started room on a channel of its own, with nothing stored; stopped after."""
+
     async def nothing_stored(after: int, limit: int) -> list[dict]:
         return []
 
-    room = Room(
-        channels=plugin,
-        channel=f"tendering:test:room:{uuid.uuid4().hex}",
-        start_seq=0,
-        state={"phase": "live", "seq": 0},
-        catch_up=nothing_stored,
-        clock_offset=lambda: 0.0,
-        tick=tick,
-    )
-    room.start()
-    return room
+    async with channels_plugin(settings.concrete_redis_url) as plugin:
+        room = Room(
+            channels=plugin,
+            channel=f"tendering:test:room:{uuid.uuid4().hex}",
+            start_seq=0,
+            state={"phase": "live", "seq": 0},
+            catch_up=nothing_stored,
+            clock_offset=lambda: 0.0,
+            tick=tick,
+        )
+        room.start()
+        try:
+            yield room
+        finally:
+            await room.stop()
 
 
 async def _next_frames(stream) -> list[int]:
@@ -160,78 +168,58 @@ async def _next_frames(stream) -> list[int]:
 
 
 async def test_a_frame_after_a_quiet_spell_does_not_wait_for_the_tick(settings):
-    async with channels_plugin(settings.concrete_redis_url) as plugin:
-        room = await _room(plugin, tick=3600.0)  # a tick boundary never comes in this test
-        try:
-            async with contextlib.aclosing(room.watch(0)) as stream:
-                assert json.loads(await anext(stream))["type"] == "hello"
-                room.arrived(_bid(1))
-                assert await _next_frames(stream) == [1]
-        finally:
-            await room.stop()
+    # A tick boundary never comes in this test.
+    async with _room(settings, tick=3600.0) as room, contextlib.aclosing(room.watch(0)) as stream:
+        assert json.loads(await anext(stream))["type"] == "hello"
+        room.arrived(_bid(1))
+        assert await _next_frames(stream) == [1]
 
 
 async def test_frames_close_behind_a_message_wait_for_the_tick_and_go_together(settings):
-    async with channels_plugin(settings.concrete_redis_url) as plugin:
-        room = await _room(plugin, tick=0.5)
-        try:
-            async with contextlib.aclosing(room.watch(0)) as stream:
-                await anext(stream)  # hello
-                room.arrived(_bid(1))
-                room.arrived(_bid(2))  # the same batch
-                assert await _next_frames(stream) == [1, 2]
-                room.arrived(_bid(3))
-                await asyncio.sleep(0.05)  # longer than a batch's gathering, within the tick
-                room.arrived(_bid(4))
-                assert await _next_frames(stream) == [3, 4]
-                assert room.state["price_fen"] == START + 4 * STEP
-        finally:
-            await room.stop()
+    async with _room(settings, tick=0.5) as room, contextlib.aclosing(room.watch(0)) as stream:
+        await anext(stream)  # hello
+        room.arrived(_bid(1))
+        room.arrived(_bid(2))  # the same batch
+        assert await _next_frames(stream) == [1, 2]
+        room.arrived(_bid(3))
+        await asyncio.sleep(0.05)  # longer than a batch's gathering, within the tick
+        room.arrived(_bid(4))
+        assert await _next_frames(stream) == [3, 4]
+        assert room.state["price_fen"] == START + 4 * STEP
 
 
 async def test_a_quiet_room_still_tells_the_time(settings, monkeypatch):
     monkeypatch.setattr(live, "IDLE_SECONDS", 0.05)
-    async with channels_plugin(settings.concrete_redis_url) as plugin:
-        room = await _room(plugin, tick=0.1)
-        try:
-            async with contextlib.aclosing(room.watch(0)) as stream:
-                await anext(stream)  # hello
-                message = json.loads(await asyncio.wait_for(anext(stream), 10))
-                assert message["type"] == "time" and message["server_time"]
-                assert message["state"]["phase"] == "live"
-        finally:
-            await room.stop()
+    async with _room(settings, tick=0.1) as room, contextlib.aclosing(room.watch(0)) as stream:
+        await anext(stream)  # hello
+        message = json.loads(await asyncio.wait_for(anext(stream), 10))
+        assert message["type"] == "time" and message["server_time"]
+        assert message["state"]["phase"] == "live"
 
 
 async def test_a_watcher_busy_while_ticks_go_catches_up_once_in_order(settings):
-    async with channels_plugin(settings.concrete_redis_url) as plugin:
-        room = await _room(plugin, tick=0.02)
-        try:
-            async with (
-                contextlib.aclosing(room.watch(0)) as busy,
-                contextlib.aclosing(room.watch(0)) as keen,
-            ):
-                await anext(busy), await anext(keen)  # hellos
-                seen_keen: list[int] = []
-                for seq in range(1, 7):  # six ticks' worth; busy reads none of them meanwhile
-                    room.arrived(_bid(seq))
-                    seen_keen += await _next_frames(keen)
-                seen_busy: list[int] = []
-                while len(seen_busy) < 6:
-                    seen_busy += await _next_frames(busy)
-        finally:
-            await room.stop()
+    async with (
+        _room(settings, tick=0.02) as room,
+        contextlib.aclosing(room.watch(0)) as busy,
+        contextlib.aclosing(room.watch(0)) as keen,
+    ):
+        await anext(busy), await anext(keen)  # hellos
+        seen_keen: list[int] = []
+        for seq in range(1, 7):  # six ticks' worth; busy reads none of them meanwhile
+            room.arrived(_bid(seq))
+            seen_keen += await _next_frames(keen)
+        seen_busy: list[int] = []
+        while len(seen_busy) < 6:
+            seen_busy += await _next_frames(busy)
     assert seen_keen == seen_busy == [1, 2, 3, 4, 5, 6]
 
 
 async def test_a_watcher_ahead_of_the_room_is_still_told_the_time(settings, monkeypatch):
     monkeypatch.setattr(live, "IDLE_SECONDS", 0.05)
-    async with channels_plugin(settings.concrete_redis_url) as plugin:
-        room = await _room(plugin, tick=0.1)
-        try:
-            async with contextlib.aclosing(room.watch(10**9)) as bidder:  # wants no frames
-                await anext(bidder)  # hello
-                message = json.loads(await asyncio.wait_for(anext(bidder), 10))
-        finally:
-            await room.stop()
+    async with (
+        _room(settings, tick=0.1) as room,
+        contextlib.aclosing(room.watch(10**9)) as bidder,  # wants no frames
+    ):
+        await anext(bidder)  # hello
+        message = json.loads(await asyncio.wait_for(anext(bidder), 10))
     assert message["type"] == "time"
