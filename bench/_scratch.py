@@ -10,8 +10,6 @@ import os
 
 import asyncpg
 
-from tendering.core.migrate import upgrade
-
 
 async def create_migrated(admin: asyncpg.Connection, name: str, url: str) -> None:
     """Database ``name`` (``url``: its asyncpg URL) with the schema of the migrations: a copy
@@ -22,5 +20,7 @@ async def create_migrated(admin: asyncpg.Connection, name: str, url: str) -> Non
     if template:
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return
+    from tendering.core.migrate import upgrade  # alembic: half a second to import, unused above
+
     await admin.execute(f'CREATE DATABASE "{name}"')
     await asyncio.to_thread(upgrade, url)
