@@ -2,12 +2,16 @@
 
 Reuses the test suite's builders (``tests/tendering/bids/conftest.py``) against any client
 with ``get/post/put`` coroutines: a real server (httpx) or the in-process test client.
+Imported by the benchmarks' server processes too (``script --serve``), which need none of the
+builders (``tests.conftest``: a second or more): those are imported when a world is made, or
+while a server starts (:func:`import_builders`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import importlib
 import os
 import secrets
 import socket
@@ -16,19 +20,16 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 from bench._scratch import create_migrated
-from tests.conftest import TEST_PASSWORD, People
-from tests.tendering.bids.conftest import BidWorld
-from tests.tendering.tenders.conftest import TenderDesk
 
-from tendering.core.auth.models import OrgKind, Role
-from tendering.core.auth.passwords import hash_password
-from tendering.core.db import make_engine
-from tendering.core.secrecy import Secrecy
+if TYPE_CHECKING:
+    from tests.tendering.bids.conftest import BidWorld
+
+    from tendering.core.secrecy import Secrecy
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -56,6 +57,7 @@ def server_process(script: str, database_url: str, data_dir: str) -> Iterator[tu
     server = subprocess.Popen([sys.executable, script, "--serve"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
+        import_builders()
         wait_until_up(url)
         yield url, server.pid
     finally:
@@ -63,17 +65,30 @@ def server_process(script: str, database_url: str, data_dir: str) -> Iterator[tu
         server.wait(timeout=30)
 
 
+def import_builders() -> None:
+    """Imports the test suite's builders, which :func:`make_world` uses: a second or two,
+    spent while a server subprocess starts (on the other core) rather than after it."""
+    for name in (
+        "tests.conftest",
+        "tests.tendering.bids.conftest",
+        "tests.tendering.tenders.conftest",
+    ):
+        importlib.import_module(name)
+
+
 def wait_until_up(url: str, seconds: float = 20.0) -> None:
-    """Until the server at ``url`` answers (it starts in a subprocess)."""
+    """Until the server at ``url`` answers (it starts in a subprocess). One client for every
+    try: each new one loads the CA bundle (70 ms of the CPU the server is starting on)."""
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            httpx.get(f"{url}/api/platform/key", timeout=1)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    with httpx.Client(timeout=1) as client:
+        while True:
+            try:
+                client.get(f"{url}/api/platform/key")
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
 
 async def _admin(sql: str) -> None:
@@ -108,6 +123,15 @@ def scratch_database() -> Iterator[str]:
 async def make_world(client: Any, database_url: str, *, secrecy: Secrecy | None = None) -> BidWorld:
     """A bench world on ``client``; ``secrecy`` is the server's (that of a server started
     by :func:`server_process` when not given), which the world's deposits are sealed with."""
+    from tests.conftest import TEST_PASSWORD, People
+    from tests.tendering.bids.conftest import BidWorld
+    from tests.tendering.tenders.conftest import TenderDesk
+
+    from tendering.core.auth.models import OrgKind, Role
+    from tendering.core.auth.passwords import hash_password
+    from tendering.core.db import make_engine
+    from tendering.core.secrecy import Secrecy
+
     engine = make_engine(database_url, pool_size=5)
     people = People(engine, hash_password(TEST_PASSWORD))
 

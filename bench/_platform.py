@@ -14,7 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench._lot import REDIS_URL, SERVER_SEED, free_port, scratch_database, wait_until_up
+from bench._lot import (
+    REDIS_URL,
+    SERVER_SEED,
+    free_port,
+    import_builders,
+    scratch_database,
+    wait_until_up,
+)
 
 TENDERING = Path(sys.executable).with_name("tendering")
 
@@ -49,6 +56,7 @@ def serving(settings: dict[str, str]) -> Iterator[Served]:
             )
             url = f"http://127.0.0.1:{port}"
             try:
+                import_builders()  # the benchmarks' users are made with them
                 wait_until_up(url, seconds=60)
                 yield Served(url=url, pid=server.pid, database_url=database_url, log=log)
             finally:
