@@ -1,6 +1,6 @@
 """Push opening steps to many live watchers through one server process.
 
-    .venv/bin/python bench/live_fanout.py [--watchers 500] [--frames 200]
+    .venv/bin/python bench/live_fanout.py [--watchers 500] [--frames 200] [--idle 5] [--settle 1]
 
 Starts ``tendering serve``'s app under uvicorn in a subprocess (its own database, the local
 Redis), starts an opening, and connects N bidders to ``/opening/live`` (server-sent events).
@@ -98,7 +98,7 @@ async def run(args: argparse.Namespace, database_url: str, url: str, server: int
             for _ in range(args.watchers)
         ]
         await everyone.wait()
-        await asyncio.sleep(1)
+        await asyncio.sleep(args.settle)
         before, idle_start = await _commits(database_url), time.perf_counter()
         await asyncio.sleep(args.idle)
         idle_rate = (await _commits(database_url) - before) / (time.perf_counter() - idle_start)
@@ -137,6 +137,9 @@ def main() -> None:
     parser.add_argument("--watchers", type=int, default=500)
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--idle", type=float, default=5.0)
+    parser.add_argument(
+        "--settle", type=float, default=1.0, help="seconds between connecting and the idle count"
+    )
     args = parser.parse_args()
     with (
         scratch_database() as database_url,

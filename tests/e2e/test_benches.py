@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCHES = {
     "seal_upload": (["--mb", "4", "--rounds", "1"], "ratio checked / bare"),
     "opening": (["--small", "3", "--big", "1", "--big-mb", "2"], "ratio opening / raw decrypt"),
-    "live_fanout": (["--watchers", "5", "--frames", "5", "--idle", "0.5"], "frames delivered"),
+    "live_fanout": (
+        ["--watchers", "5", "--frames", "5", "--idle", "0.1", "--settle", "0"],
+        "frames delivered",
+    ),
     "crypto_rates": (["--mb", "4", "--rounds", "1", "--per-call-seconds", "0.05"], "ratio"),
     "blob_store": (["--mib", "8"], "MB/s"),
     "audit_verify": (["--events", "2000", "--batch", "500", "--appends", "50"], "events/s"),
