@@ -1,6 +1,6 @@
 """Seal and upload a big bid to a real server, beside a bare upload of the same bytes.
 
-    .venv/bin/python bench/seal_upload.py [--mb 200] [--rounds 3]
+    .venv/bin/python bench/seal_upload.py [--mb 200] [--rounds 3] [--pause 0.2]
 
 Starts ``tendering``'s app under uvicorn in a subprocess (its own database, the local Redis),
 with one extra bench-only route that streams a body to a file with no checks. Prints the
@@ -225,7 +225,7 @@ class Measured:
     reset: bool = False
 
 
-def _measure(url: str, pid: int, sealed: Any, token: str, rounds: int) -> Measured:
+def _measure(url: str, pid: int, sealed: Any, token: str, rounds: int, pause: float) -> Measured:
     from tendering.bids.client import upload_bid
 
     paths = {
@@ -241,7 +241,7 @@ def _measure(url: str, pid: int, sealed: Any, token: str, rounds: int) -> Measur
         if kind == "checked":
             _reset_peak_rss(pid)
         os.sync()  # no round pays for the writeback of the one before (or of the sealing)
-        time.sleep(0.2)  # the previous round's dropped file is freed meanwhile
+        time.sleep(pause)  # the previous round's dropped file is freed meanwhile
         before, start = _cpu_seconds(pid), time.perf_counter()
         busy_before, all_before = _machine_busy()
         upload()
@@ -260,6 +260,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--pause", type=float, default=0.2, help="seconds between uploads (a file is freed)"
+    )
     args = parser.parse_args()
     from bench._lot import scratch_database, server_process
 
@@ -278,7 +281,7 @@ def main() -> None:
         seal_s, sealed = _seal(Path(tmp) / "bid.tbid1", plain, world, bidder)
         plain.unlink()
         setup_peak = _peak_rss_mb(pid)
-        measured = _measure(url, pid, sealed, token, args.rounds)
+        measured = _measure(url, pid, sealed, token, args.rounds, args.pause)
         measured.seconds["disk"] = _disk_seconds(sealed.path, Path(tmp), args.rounds)
     _report(args, sealed, seal_s, measured, idle=idle, setup_peak=setup_peak)
 

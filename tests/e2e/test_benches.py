@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 BENCHES = {
-    "seal_upload": (["--mb", "4", "--rounds", "1"], "ratio checked / bare"),
+    "seal_upload": (["--mb", "4", "--rounds", "1", "--pause", "0"], "ratio checked / bare"),
     "opening": (["--small", "3", "--big", "1", "--big-mb", "2"], "ratio opening / raw decrypt"),
     "live_fanout": (
         ["--watchers", "5", "--frames", "5", "--idle", "0.1", "--settle", "0"],
