@@ -79,7 +79,7 @@ async def _stalled_upload(
 async def run(port: int, pid: int, tokens: list[str], args: Any) -> None:
     from bench._platform import open_files
 
-    await asyncio.sleep(1.0)  # let the start-up settle
+    await asyncio.sleep(args.settle)  # let the start-up settle
     idle = open_files(pid)
     answers: list[tuple[int, float]] = []
     t0 = time.perf_counter()
@@ -93,7 +93,7 @@ async def run(port: int, pid: int, tokens: list[str], args: Any) -> None:
     refused_at_once = len(answers)
     await asyncio.gather(*tasks)
     last = max(t for _, t in answers)
-    await asyncio.sleep(1.0)  # the server closes what it answered
+    await asyncio.sleep(args.settle)  # the server closes what it answered
     after = open_files(pid)
     counts = Counter(status for status, _ in answers)
     print(
@@ -113,6 +113,12 @@ def main() -> None:
     parser.add_argument("--per-user", type=int, default=8)
     parser.add_argument("--idle", type=int, default=5)
     parser.add_argument("--cap", type=int, default=6)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        help="seconds before counting open files idle, and again after the answers",
+    )
     args = parser.parse_args()
     from bench._platform import serving
 

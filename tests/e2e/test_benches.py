@@ -25,7 +25,10 @@ BENCHES = {
     "audit_verify": (["--events", "2000", "--batch", "500", "--appends", "50"], "events/s"),
     "ledger_import": (["--lines", "200", "--transfers", "200", "--writers", "2"], "/s"),
     "login_storm": (["--wrong", "2", "--right", "2", "--probes", "5"], "ratio /health p99"),
-    "stalled_uploads": (["--users", "2", "--per-user", "3", "--idle", "1"], "open files"),
+    "stalled_uploads": (
+        ["--users", "2", "--per-user", "3", "--idle", "1", "--settle", "0.1"],
+        "open files",
+    ),
     "expert_import": (["--rows", "300"], "import / floor"),
     "draw": (["--experts", "3000", "--runs", "1"], "the SELECT (target"),
     "auction_hot": (["--quick"], "auction_hot: accepted/s"),
