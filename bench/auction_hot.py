@@ -63,8 +63,6 @@ from bench._lot import (
     wait_until_up,
 )
 
-from auction.frames import auction_channel
-
 START = 100_000_000
 STEP = 1_000_000
 
@@ -721,12 +719,13 @@ class WatcherPool:
                 process.start()
                 self.processes.append(process)
 
-    async def ready(self, seconds: float = 120) -> int:
-        """Until every watcher has its hello (or ``seconds``); how many have."""
+    async def ready(self, settle: float, seconds: float = 120) -> int:
+        """Until every watcher has its hello (or ``seconds``), then ``settle`` seconds more;
+        how many have."""
         deadline = time.monotonic() + seconds
         while self.flags.ready.value < self.count and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # the last hellos' catch-up settles
+        await asyncio.sleep(settle)  # the last hellos' catch-up settles
         return int(self.flags.ready.value)
 
     def go(self) -> None:
@@ -776,10 +775,14 @@ async def watchers(
 ) -> Watched:
     """``args.watchers`` watchers while a few bidders bid; half are cut off midway and
     reconnect with their last seq. What they saw: latencies, frames expected, missed, doubled."""
+    # Here, not at the top: the floor's server process (``--serve-floor``) imports this file,
+    # and the ``auction`` package takes it a second.
+    from auction.frames import auction_channel
+
     ws_base = url.replace("http://", "ws://") + f"/api/auctions/{code}/live"
     start_seq = await _last_seq(url, code)
     pool = WatcherPool(ws_base, start_seq, args.watchers, args.watch_procs, args.watch_client)
-    connected = await pool.ready()
+    connected = await pool.ready(args.settle)
     if connected < args.watchers:
         print(f"  only {connected} of {args.watchers} watchers connected")
     on_redis: list[float] = []
@@ -898,7 +901,7 @@ async def floor(args: argparse.Namespace, rate: float, seconds: float) -> Watche
         pool = WatcherPool(
             f"ws://127.0.0.1:{port}/floor", 0, args.watchers, args.watch_procs, args.watch_client
         )
-        await pool.ready()
+        await pool.ready(args.settle)
         cpu0, wall0 = _cpu_seconds(server.pid), time.monotonic()
         pool.go()
         await asyncio.sleep(seconds / 2)
@@ -1070,6 +1073,12 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("all", "watchers"), default="all", help="run only the watchers part"
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.5,
+        help="seconds for the last watchers' catch-up before their measured part",
+    )
     parser.add_argument("--quick", action="store_true", help="a short run for checks")
     args = parser.parse_args()
     if args.serve:
@@ -1079,7 +1088,8 @@ def main() -> None:
         serve_floor(args.serve_floor, args.floor_rate)
         return
     if args.quick:
-        args.bidders, args.seconds, args.watchers, args.watch_seconds = 20, 1.0, 20, 2.0
+        args.bidders, args.seconds, args.watchers, args.watch_seconds = 20, 0.5, 20, 1.0
+        args.settle = 0.1
     random.seed(1)
     with (
         scratch_database() as database_url,
