@@ -26,7 +26,7 @@ BENCHES = {
     "ledger_import": (["--lines", "200", "--transfers", "200", "--writers", "2"], "/s"),
     "login_storm": (["--wrong", "2", "--right", "2", "--probes", "5"], "ratio /health p99"),
     "stalled_uploads": (
-        ["--users", "2", "--per-user", "3", "--idle", "1", "--settle", "0.1"],
+        ["--users", "2", "--per-user", "3", "--cap", "2", "--idle", "1", "--settle", "0.1"],
         "open files",
     ),
     "expert_import": (["--rows", "300"], "import / floor"),
