@@ -33,7 +33,7 @@ def bid(code: str, data: dict[str, Any]) -> Response[dict[str, Any]]:
 
 
 def main() -> None:
-    from tendering.core.runtime import tune_interpreter
+    from tendering.core.interpreter import tune_interpreter  # not core.runtime: a second
 
     tune_interpreter()
     app = Litestar(route_handlers=[bid])

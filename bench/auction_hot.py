@@ -810,7 +810,7 @@ def serve_floor(port: int, rate: float) -> None:
     message, encoded once, to every socket; a time message in a quiet second."""
     import uvicorn
 
-    from tendering.runtime import tune_interpreter
+    from tendering.core.interpreter import tune_interpreter  # not runtime: a second to import
 
     tune_interpreter()
     sends: set[Any] = set()

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +32,7 @@ from alembic.script import ScriptDirectory
 from arq.worker import Worker
 from litestar import Litestar
 
+from tendering.core.interpreter import SWITCH_INTERVAL, tune_interpreter
 from tendering.core.jobs import WorkerSettings
 from tendering.core.migrate import alembic_config
 from tendering.settings import Settings
@@ -196,20 +196,6 @@ async def supervise_worker(settings: Settings, stopping: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), delay)
         delay = min(delay * 2, BACKOFF_MAX)
-
-
-# How long a thread may keep the GIL while another waits for it (CPython's default: 5 ms).
-# The event loop runs Python almost all the time; the threads beside it (an opening's
-# decryption, an upload's hashing and writes) let go of the GIL at each C call, 30-odd times
-# per MiB, and each time waited up to 5 ms to get it back while the loop served requests.
-# Four threads opening 200 bids of 1 MB beside one busy Python thread took 13 s at 5 ms and
-# 2.3 s at 0.5 ms (1.1 s with nothing beside them, either way).
-SWITCH_INTERVAL = 0.0005
-
-
-def tune_interpreter() -> None:
-    """Settings of the interpreter for a serving process (see ``SWITCH_INTERVAL``)."""
-    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def server_config(app: Litestar, settings: Settings) -> uvicorn.Config:
