@@ -29,6 +29,7 @@ from tendering.core.runtime import (
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import load_platform_key
 from tendering.settings import Settings
+from tendering.tenders.cli import end_bidding
 
 __all__ = ["demo", "migrate", "serve", "worker"]
 
@@ -224,3 +225,6 @@ def demo(context: click.Context) -> None:
                 "database, nothing was changed"
             ),
         )
+
+
+demo.add_command(end_bidding)

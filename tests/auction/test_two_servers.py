@@ -25,7 +25,7 @@ from sqlalchemy import text
 from tendering.core.auth.tokens import issue_token
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import load_platform_key
-from tests.e2e.conftest import BIN, _serving
+from tests.e2e.conftest import BIN, _serving_all
 
 from .bidding import started
 
@@ -49,10 +49,9 @@ async def test_two_servers_one_killed_mid_race_lose_and_double_nothing(
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     command = [str(BIN / "tendering"), "serve"]
-    with (
-        _serving(command, database_url, settings, tmp_path / "a", shared) as first,
-        _serving(command, database_url, settings, tmp_path / "b", shared) as second,
-    ):
+    with _serving_all(
+        [(command, tmp_path / "a"), (command, tmp_path / "b")], database_url, settings, shared
+    ) as (first, second):
         urls = [first.url, second.url]
         result = await _race(
             auction.code, tokens, urls, kill=lambda: first.process.send_signal(signal.SIGKILL)

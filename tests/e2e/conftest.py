@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -23,6 +23,7 @@ from tendering.settings import Settings
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120
+POLL_SECONDS = 0.05  # /health is asked this often while the server starts
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,42 @@ def _serving(
     """``command`` (a ``tendering serve``) on the test database, once it answers /health;
     stopped with SIGINT at the end unless the test stopped it. ``env_changes`` sets
     variables (None: removes one)."""
+    with _serving_all([(command, tmp_path)], database_url, settings, env_changes) as (live,):
+        yield live
+
+
+@contextmanager
+def _serving_all(
+    servers: list[tuple[list[str], Path]],
+    database_url: str,
+    settings: Settings,
+    env_changes: dict[str, str | None] | None = None,
+) -> Iterator[list[LivePlatform]]:
+    """Each ``(command, tmp_path)`` as :func:`_serving` runs it, every one started before
+    waiting for any: a start costs seconds of a core, and two start side by side."""
+    started: list[tuple[LivePlatform, IO[str]]] = []
+    try:
+        for command, tmp_path in servers:
+            started.append(_start(command, database_url, settings, tmp_path, env_changes))
+        for live, _ in started:
+            _wait_healthy(live.url, live.log)
+        yield [live for live, _ in started]
+    finally:
+        for live, _ in reversed(started):
+            live.process.send_signal(signal.SIGINT)
+        for live, log in reversed(started):
+            live.process.wait(timeout=60)
+            log.close()
+        _forget_login_failures(settings)
+
+
+def _start(
+    command: list[str],
+    database_url: str,
+    settings: Settings,
+    tmp_path: Path,
+    env_changes: dict[str, str | None] | None,
+) -> tuple[LivePlatform, IO[str]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -73,23 +110,22 @@ def _serving(
     log_path = tmp_path / "serve.log"
     log = log_path.open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
+    return LivePlatform(f"http://127.0.0.1:{port}", env, server, log_path), log
+
+
+def _wait_healthy(url: str, log_path: Path) -> None:
+    """Until ``url`` answers /health. One client for every probe: ``httpx.get`` makes a new
+    one (and its TLS context, ~20 ms of a core) each time, taken from the starting server."""
+    deadline = time.monotonic() + START_SECONDS
+    with httpx.Client(timeout=2) as probe:
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
+                if probe.get(f"{url}/health").status_code == 200:
+                    return
             except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"tendering serve did not answer /health:\n{log_path.read_text()}")
-        yield LivePlatform(url, env, server, log_path)
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
-        log.close()
-        _forget_login_failures(settings)
+                pass
+            time.sleep(POLL_SECONDS)
+    pytest.fail(f"tendering serve did not answer /health:\n{log_path.read_text()}")
 
 
 def _forget_login_failures(settings: Settings) -> None:

@@ -106,10 +106,16 @@ async def test_bidders_seal_with_the_cli_and_custodians_open_every_bid(
         platform_key = base64.b64decode(
             (await client.get("/api/platform/key")).json()["public_key"]
         )
-        for index, (bidder, price) in enumerate(zip(bidders, PRICES, strict=True)):
-            answer = await asyncio.to_thread(
-                _seal_with_the_cli, live_platform, world, bidder, price, tmp_path / f"b{index}"
+        # The three bidders seal on their own machines at once, as they would.
+        answers = await asyncio.gather(
+            *(
+                asyncio.to_thread(
+                    _seal_with_the_cli, live_platform, world, bidder, price, tmp_path / f"b{index}"
+                )
+                for index, (bidder, price) in enumerate(zip(bidders, PRICES, strict=True))
             )
+        )
+        for bidder, answer in zip(bidders, answers, strict=True):
             receipt = answer["receipt"]
             assert (receipt["bidder"], receipt["lot"]) == (bidder.code, world.lot)
             assert verify_signature(

@@ -83,15 +83,17 @@ class Platform:
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        # One client for every probe: httpx.get makes a TLS context (~20 ms) each time.
+        with httpx.Client(timeout=2) as probe:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
+                try:
+                    if probe.get(f"{self.base}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
         pytest.fail(f"serve was not healthy within {START_SECONDS}s:\n{self.output()}")
 
     def stop(self, sig: signal.Signals) -> int:

@@ -18,6 +18,7 @@ It fills an empty database only; with organizations present it changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from tendering.core.auth.models import Organization, OrgKind, Role, User
+from tendering.core.auth.passwords import hash_password
 from tendering.core.auth.rules import credit_code_check_char
 from tendering.core.auth.service import create_organization, create_user
 from tendering.core.clock import db_now
@@ -176,7 +178,12 @@ async def _county(session: AsyncSession, book: DemoBook) -> None:
             region=REGION,
             credit_code=credit_code(kind, serial),
         )
+    # One Argon2id hash (~0.2 s of a core) per password, not per login: the demo's 16 logins
+    # share 7 published passwords, and a hash of one says nothing the printed table does not.
+    hashes: dict[str, str] = {}
     for login, (_, _, org, _) in zip(demo_logins(), _USERS, strict=True):
+        if login.password not in hashes:
+            hashes[login.password] = await asyncio.to_thread(hash_password, login.password)
         book.users[login.username] = await create_user(
             session,
             username=login.username,
@@ -184,6 +191,7 @@ async def _county(session: AsyncSession, book: DemoBook) -> None:
             role=login.role,
             organization=book.organizations[org],
             display_name=login.display_name,
+            password_hash=hashes[login.password],
         )
         book.logins.append(login)
 

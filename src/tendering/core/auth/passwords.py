@@ -36,8 +36,18 @@ T = TypeVar("T")
 _hasher = PasswordHasher()
 
 # Verifying against this when the user does not exist keeps a wrong username as slow as a
-# wrong password, so timing does not tell which logins exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# wrong password, so timing does not tell which logins exist. Made at the first such check,
+# not at import: every process importing this module (each `tendering` command that touches
+# the database, every server start) would pay a hash it seldom needs.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not-a-real-password")
+    return _DUMMY_HASH
+
 
 BUSY_RETRY_SECONDS = 2
 
@@ -48,7 +58,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
