@@ -3,25 +3,26 @@ platform has: each role of ``Role`` with its demo login's token, and the public 
 one. Shared by ``tests/e2e/test_api_fuzz.py`` (a small budget) and ``bench/api_fuzz.py``
 (the long run whose totals the closing note quotes).
 
-The cases are generated in this process with schemathesis' Python API, as ``st run``
-would generate them (the same phases, examples budget and seed), with no request while
-generating, and only twice: once with a bearer token for all the roles (schemathesis then
-makes up no ``Authorization`` of its own), once without for the public (made-up tokens
-included). Every case is then sent as every caller over its own ``httpx`` client, a role
-with its own token. The totals (operations, requests, answers of 5xx) are counted from
-what was sent and answered, so that a 500 is counted even where schemathesis would stop;
-a request that got no answer (a timeout, a refused connection) is a failure."""
+The cases are generated with schemathesis' Python API as ``st run`` would generate them
+(the same phases, examples budget and seed), with no request while generating, and only
+twice, in two processes side by side: once with a bearer token for all the roles
+(schemathesis then makes up no ``Authorization`` of its own), once without for the public
+(made-up tokens included). Each case is serialized there into its request by schemathesis;
+every request is then sent as every caller over its own ``httpx`` client, a role with its
+own token. The totals (operations, requests, answers of 5xx) are counted from what was
+sent and answered, so that a 500 is counted even where schemathesis would stop; a request
+that got no answer (a timeout, a refused connection) is a failure."""
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import re
 import sys
-import threading
 import unittest
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,7 @@ SESSION_ENDING = r"^/api/(auth/(logout|password)|users/[^/]+/deactivate)$"
 REQUEST_TIMEOUT = 60
 # The roles' cases are generated with this in place of their tokens, sent in its place.
 SIGNED = {"Authorization": "Bearer token-of-the-caller"}
+_SIGNED_WIRE = (b"authorization", SIGNED["Authorization"].encode())
 
 
 def callers() -> list[str]:
@@ -61,10 +63,11 @@ def callers() -> list[str]:
     return [role.value for role in Role] + [PUBLIC]
 
 
-def login(base: str, caller: str) -> dict[str, str]:
-    """The headers of ``caller``: a bearer token of the role's first demo login."""
+def login(base: str, caller: str) -> bytes:
+    """The ``Authorization`` of ``caller``: a bearer token of the role's first demo login
+    (the public has none)."""
     if caller == PUBLIC:
-        return {}
+        return b""
     demo = next(d for d in demo_logins() if d.role.value == caller)
     response = httpx.post(
         f"{base}/api/auth/login",
@@ -72,7 +75,7 @@ def login(base: str, caller: str) -> dict[str, str]:
         timeout=30,
     )
     response.raise_for_status()
-    return {"Authorization": f"Bearer {response.json()['token']}"}
+    return f"Bearer {response.json()['token']}".encode()
 
 
 @dataclass
@@ -86,12 +89,24 @@ class CallerRun:
     failures: list[str] = field(default_factory=list)  # cases not generated, requests unanswered
 
 
+@dataclass(frozen=True)
+class Request:
+    """A case as it goes on the wire."""
+
+    operation: str  # "METHOD /path/{template}"
+    method: str
+    url: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes | str | None
+    follow_redirects: bool
+
+
 @dataclass
 class Cases:
-    """Every operation's generated cases: ``main`` first, then the ``session`` ending ones."""
+    """Every operation's requests: ``main`` first, then the ``session`` ending ones."""
 
-    main: list[Case] = field(default_factory=list)
-    session: list[Case] = field(default_factory=list)
+    main: list[Request] = field(default_factory=list)
+    session: list[Request] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # operations whose generation broke
 
 
@@ -108,7 +123,7 @@ def operations(base: str) -> list[str]:
 
 
 def generate(base: str, *, examples: int, phases: str, seed: int, headers: dict[str, str]) -> Cases:
-    """The cases of every operation of the served schema, phase after phase as ``st run``
+    """The requests of every operation of the served schema, phase after phase as ``st run``
     goes (``phases``: some of examples, coverage, fuzzing), each operation's hypothesis test
     built by schemathesis as its CLI builds it (``examples`` cases at most in fuzzing, no
     shrinking, no example database, the operation's seed derived from ``seed``, ``headers``
@@ -134,7 +149,7 @@ def generate(base: str, *, examples: int, phases: str, seed: int, headers: dict[
             ending = re.match(SESSION_ENDING, operation.path) is not None
             try:
                 (cases.session if ending else cases.main).extend(
-                    _generate_one(operation, mode, project, seed)
+                    _request(base, case) for case in _generate_one(operation, mode, project, seed)
                 )
             except Exception as exc:  # reported, as ``st`` reported it
                 cases.failures.append(f"generating {operation.label} ({mode}): {exc!r}")
@@ -173,37 +188,56 @@ def _generate_one(
     return kept
 
 
-def _send(
-    client: httpx.Client, base: str, case: Case, headers: dict[str, str], run: CallerRun
-) -> None:
-    """``case`` as schemathesis would send it (its own serialization, with ``headers`` over
-    the case's), counted in ``run``."""
-    request = requests.Request(**case.as_transport_kwargs(base_url=base, headers=headers)).prepare()
-    method, url = str(request.method), str(request.url)
-    # On the wire as http.client puts them (under ``requests``, the transport of ``st``), but
-    # for the blanks around a value ("Bearer "), which h11 refuses to send and a server drops
-    # on reading (RFC 9110 5.5: they are no part of the value).
-    wire = [
-        (name.encode("ascii"), (value.encode("latin-1") if isinstance(value, str) else value))
+def _request(base: str, case: Case) -> Request:
+    """``case`` as schemathesis serializes it, prepared by ``requests`` (the transport of
+    ``st``), its headers on the wire as http.client puts them, but for the blanks around a
+    value ("Bearer "), which h11 refuses to send and a server drops on reading (RFC 9110 5.5:
+    they are no part of the value)."""
+    request = requests.Request(**case.as_transport_kwargs(base_url=base)).prepare()
+    headers = tuple(
+        (
+            name.encode("ascii"),
+            (value.encode("latin-1") if isinstance(value, str) else value).strip(b" \t"),
+        )
         for name, value in request.headers.items()
+    )
+    return Request(
+        operation=case.operation.label,
+        method=str(request.method),
+        url=str(request.url),
+        headers=headers,
+        body=request.body,
+        # A documented redirect is the answer under test, otherwise it is followed (as ``st``).
+        follow_redirects=not any(
+            code.startswith("3") for code in case.operation.responses.status_codes
+        ),
+    )
+
+
+def _send(client: httpx.Client, request: Request, token: bytes, run: CallerRun) -> None:
+    """``request`` with ``token`` in place of ``SIGNED``'s, counted in ``run``."""
+    headers = [
+        (name, token) if (name.lower(), value) == _SIGNED_WIRE else (name, value)
+        for name, value in request.headers
     ]
-    wire = [(name, value.strip(b" \t")) for name, value in wire]
-    # A documented redirect is the answer under test, otherwise it is followed (as ``st``).
-    follow = not any(code.startswith("3") for code in case.operation.responses.status_codes)
     try:
         with client.stream(
-            method, url, headers=wire, content=request.body, follow_redirects=follow
+            request.method,
+            request.url,
+            headers=headers,
+            content=request.body,
+            follow_redirects=request.follow_redirects,
         ) as response:
             if not is_event_stream(response.headers.get("content-type")):
                 response.read()  # a stream of events may never end: its status is enough
     except Exception as exc:  # every unanswered request is reported
-        run.failures.append(f"{run.caller}: {method} {url}: {exc!r}")
+        run.failures.append(f"{run.caller}: {request.method} {request.url}: {exc!r}")
         return
     run.requests += 1
     run.statuses[response.status_code] += 1
-    run.asked.add(case.operation.label)
+    run.asked.add(request.operation)
     if response.status_code >= 500:
-        run.server_errors.append(f"{method} {url} -> {response.status_code}")
+        run.server_errors.append(f"{request.method} {request.url} -> {response.status_code}")
 
 
 def fuzz_callers(
@@ -214,46 +248,48 @@ def fuzz_callers(
     only: list[str] | None = None,
     seed: int = SEED,
     workers: int = 2,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[CallerRun]:
-    """Every operation's cases (``generate``: the roles' once, the public's once) sent as
-    each caller (``only`` those), ``workers`` callers at a time (one sends while the other
-    waits on the server's answer or generates: two use both cores), in the
-    callers' order: first all operations but those ending the session, then those with a
-    second token. Every token is taken before any request: the fuzzed login, sent the
-    demo's usernames with wrong passwords, soon has the login throttle refuse them for a
-    quarter of an hour. ``phases`` are schemathesis' (``examples,fuzzing``; the long run
-    adds ``coverage``: boundary values of every parameter, thousands of requests)."""
+    """Every operation's requests (``generate``: the roles' and the public's, in two processes
+    at once) sent as each caller (``only`` those), ``workers`` callers at a time (one sends
+    while the other waits on the server's answer: two keep the server busy), in the callers'
+    order: first all operations but those ending the session, then those with a second
+    token. Every token is taken before any request: the fuzzed login, sent the demo's
+    usernames with wrong passwords, soon has the login throttle refuse them for a quarter of
+    an hour. ``phases`` are schemathesis' (``examples,fuzzing``; the long run adds
+    ``coverage``: boundary values of every parameter, thousands of requests). ``meanwhile``
+    is called while the cases are generated, before any token is taken (the test fills the
+    platform with the demo data then: generating asks for nothing but the schema)."""
     chosen = only or callers()
-    tokens = {caller: (login(base, caller), login(base, caller)) for caller in chosen}
-    every = set(operations(base))
-    generated: dict[bool, Cases] = {}
-    generating = threading.Lock()  # one at a time, while the other worker sends
+    # A fresh interpreter for each (not a fork of this one and its threads).
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as gen:
+        generated = {
+            signed: gen.submit(
+                generate,
+                base,
+                examples=examples,
+                phases=phases,
+                seed=seed,
+                headers=SIGNED if signed else {},
+            )
+            for signed in {caller != PUBLIC for caller in chosen}
+        }
+        if meanwhile is not None:
+            meanwhile()
+        tokens = {caller: (login(base, caller), login(base, caller)) for caller in chosen}
+        every = set(operations(base))
 
-    def cases_for(caller: str) -> Cases:
-        signed = caller != PUBLIC
-        with generating:
-            if signed not in generated:
-                generated[signed] = generate(
-                    base,
-                    examples=examples,
-                    phases=phases,
-                    seed=seed,
-                    headers=SIGNED if signed else {},
-                )
-            return generated[signed]
+        def fuzz(caller: str) -> CallerRun:
+            cases = generated[caller != PUBLIC].result()
+            run = CallerRun(caller, operations=every, failures=list(cases.failures))
+            with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+                for part, token in zip((cases.main, cases.session), tokens[caller], strict=True):
+                    for request in part:
+                        _send(client, request, token, run)
+            return run
 
-    def fuzz(caller: str) -> CallerRun:
-        cases = cases_for(caller)
-        run = CallerRun(caller, operations=every, failures=list(cases.failures))
-        main, session = tokens[caller]
-        with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
-            for part, headers in ((cases.main, main), (cases.session, session)):
-                for case in part:
-                    _send(client, base, case, headers, run)
-        return run
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(fuzz, chosen)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(fuzz, chosen)
 
 
 def totals(runs: list[CallerRun]) -> str:
