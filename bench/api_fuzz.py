@@ -3,11 +3,13 @@
     .venv/bin/python bench/api_fuzz.py [--examples 50] [--callers bidder staff ...]
 
 Makes a scratch database on ``BENCH_POSTGRES_URL`` (default the local server), fills it with
-``tendering demo``, serves it with a real ``tendering serve`` and runs schemathesis over every
-operation of its OpenAPI schema once per role of ``Role`` (with that role's demo login) and
-once without a token (``tests/e2e/fuzzing.py``). Prints a line per caller and the totals;
-exits 1 when any answer was a 5xx (each listed). ``--examples`` is schemathesis'
-``--max-examples`` per operation (the test suite runs 3).
+``tendering demo``, serves it with a real ``tendering serve``, has schemathesis generate cases
+for every operation of its OpenAPI schema (in-process, once for the roles and once for the
+public) and sends them once per role of ``Role`` (with that role's demo login) and once
+without a token (``tests/e2e/fuzzing.py``). Prints a line per caller and the totals; exits 1
+when any answer was a 5xx or a request went unanswered (each listed). ``--examples`` is
+schemathesis' ``--max-examples`` per operation (the test suite runs 3); ``--phases`` some of
+``examples,coverage,fuzzing`` (the test suite runs ``examples,fuzzing``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ from tests.e2e.fuzzing import BIN, LONG_PHASES, SEED, CallerRun, callers, fuzz_c
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--examples", type=int, default=50, help="max examples per operation")
-    parser.add_argument("--phases", default=LONG_PHASES, help="schemathesis' phases")
+    parser.add_argument(
+        "--phases",
+        default=LONG_PHASES,
+        help="schemathesis' phases, some of examples,coverage,fuzzing",
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="schemathesis' seed")
     parser.add_argument("--callers", nargs="*", default=callers(), choices=callers())
     args = parser.parse_args()
@@ -67,8 +73,6 @@ def main() -> int:
             started = time.monotonic()
             for run in fuzz_callers(
                 url,
-                env,
-                Path(tmp),
                 examples=args.examples,
                 phases=args.phases,
                 only=args.callers,

@@ -3,25 +3,43 @@ platform has: each role of ``Role`` with its demo login's token, and the public 
 one. Shared by ``tests/e2e/test_api_fuzz.py`` (a small budget) and ``bench/api_fuzz.py``
 (the long run whose totals the closing note quotes).
 
-Each caller's run is a separate ``st run`` recording every exchange in a HAR file; the
-totals (operations, requests, answers of 5xx) are read from those files, not from
-schemathesis' own summary, so that a 500 is counted even where schemathesis would shrink
-or stop."""
+The cases are generated with schemathesis' Python API as ``st run`` would generate them
+(the same phases, examples budget and seed), with no request while generating, and only
+twice, in two processes side by side: once with a bearer token for all the roles
+(schemathesis then makes up no ``Authorization`` of its own), once without for the public
+(made-up tokens included). Each case is serialized there into its request by schemathesis;
+every request is then sent as every caller over its own ``httpx`` client, a role with its
+own token. The totals (operations, requests, answers of 5xx) are counted from what was
+sent and answered, so that a 500 is counted even where schemathesis would stop; a request
+that got no answer (a timeout, a refused connection) is a failure."""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import multiprocessing
 import re
-import subprocess
 import sys
+import unittest
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
+import requests
+import schemathesis
+from schemathesis.config import ProjectConfig, SchemathesisConfig
+from schemathesis.core.result import Ok
+from schemathesis.core.transport import is_event_stream
+from schemathesis.generation import derive_operation_seed, overrides
+from schemathesis.generation.case import Case
+from schemathesis.generation.hypothesis.builder import (
+    HypothesisTestConfig,
+    HypothesisTestMode,
+    create_test,
+)
+from schemathesis.schemas import APIOperation
 
 from tendering.core.auth.models import Role
 from tendering.core.demo import demo_logins
@@ -32,8 +50,12 @@ QUICK_PHASES = "examples,fuzzing"
 LONG_PHASES = "examples,coverage,fuzzing"
 PUBLIC = "public"
 # Operations that can end the caller's session (log out, a new password, a deactivated
-# login): fuzzed last, in a run of their own, so that the others are fuzzed with a live token.
+# login): sent last, with a token of their own, so that the others are sent with a live one.
 SESSION_ENDING = r"^/api/(auth/(logout|password)|users/[^/]+/deactivate)$"
+REQUEST_TIMEOUT = 60
+# The roles' cases are generated with this in place of their tokens, sent in its place.
+SIGNED = {"Authorization": "Bearer token-of-the-caller"}
+_SIGNED_WIRE = (b"authorization", SIGNED["Authorization"].encode())
 
 
 def callers() -> list[str]:
@@ -41,10 +63,11 @@ def callers() -> list[str]:
     return [role.value for role in Role] + [PUBLIC]
 
 
-def login(base: str, caller: str) -> tuple[str, ...]:
-    """``-H`` arguments for ``caller``: a bearer token of the role's first demo login."""
+def login(base: str, caller: str) -> bytes:
+    """The ``Authorization`` of ``caller``: a bearer token of the role's first demo login
+    (the public has none)."""
     if caller == PUBLIC:
-        return ()
+        return b""
     demo = next(d for d in demo_logins() if d.role.value == caller)
     response = httpx.post(
         f"{base}/api/auth/login",
@@ -52,7 +75,7 @@ def login(base: str, caller: str) -> tuple[str, ...]:
         timeout=30,
     )
     response.raise_for_status()
-    return (f"Authorization: Bearer {response.json()['token']}",)
+    return f"Bearer {response.json()['token']}".encode()
 
 
 @dataclass
@@ -62,26 +85,29 @@ class CallerRun:
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)  # "METHOD url -> status"
     operations: set[str] = field(default_factory=set)  # "METHOD /path/{template}"
-    asked: set[str] = field(default_factory=set)  # those at least one request went to
-    failures: list[str] = field(default_factory=list)  # st runs that exited non-zero
-
-    def read_har(self, har: Path) -> None:
-        shapes = [(op, _shape(op)) for op in self.operations]
-        for entry in json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]:
-            status = int(entry["response"]["status"])
-            request = entry["request"]
-            self.requests += 1
-            self.statuses[status] += 1
-            asked = f"{request['method']} {urlsplit(request['url']).path}"
-            self.asked.update(op for op, shape in shapes if shape.fullmatch(asked))
-            if status >= 500:
-                self.server_errors.append(f"{request['method']} {request['url']} -> {status}")
+    asked: set[str] = field(default_factory=set)  # those at least one request was answered
+    failures: list[str] = field(default_factory=list)  # cases not generated, requests unanswered
 
 
-def _shape(operation: str) -> re.Pattern[str]:
-    """``GET /api/lots/{code}`` -> a pattern of the requests to it (a parameter is one
-    segment: schemathesis percent-encodes a ``/`` in it)."""
-    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]*", re.escape(operation)))
+@dataclass(frozen=True)
+class Request:
+    """A case as it goes on the wire."""
+
+    operation: str  # "METHOD /path/{template}"
+    method: str
+    url: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes | str | None
+    follow_redirects: bool
+
+
+@dataclass
+class Cases:
+    """Every operation's requests: ``main`` first, then the ``session`` ending ones."""
+
+    main: list[Request] = field(default_factory=list)
+    session: list[Request] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # operations whose generation broke
 
 
 def operations(base: str) -> list[str]:
@@ -96,94 +122,174 @@ def operations(base: str) -> list[str]:
     )
 
 
-def _st(
-    base: str,
-    env: dict[str, str],
-    headers: tuple[str, ...],
-    examples: int,
-    phases: str,
-    seed: int,
-    har: Path,
-    path_filter: tuple[str, str],
-) -> subprocess.CompletedProcess[str]:
-    config = har.with_suffix(".toml")
-    # No sign-up of schemathesis' own: it cannot make a platform login (and crashes trying).
-    config.write_text("[auth]\nauto-signup = false\n", encoding="utf-8")
-    args = [
-        str(BIN / "st"),
-        "--config-file",
-        str(config),
-        "run",
-        f"{base}/schema/openapi.json",
-        "--checks",
-        "not_a_server_error",
-        "--phases",
-        phases,
-        "--max-examples",
-        str(examples),
-        "--workers",
-        "1",
-        "--seed",
-        str(seed),
-        "--no-shrink",
-        "--continue-on-failure",
-        "--request-timeout",
-        "60",
-        "--report",
-        "har",
-        "--report-har-path",
-        str(har),
-        "--no-color",
-        *path_filter,
+def generate(base: str, *, examples: int, phases: str, seed: int, headers: dict[str, str]) -> Cases:
+    """The requests of every operation of the served schema, phase after phase as ``st run``
+    goes (``phases``: some of examples, coverage, fuzzing), each operation's hypothesis test
+    built by schemathesis as its CLI builds it (``examples`` cases at most in fuzzing, no
+    shrinking, no example database, the operation's seed derived from ``seed``, ``headers``
+    as ``-H`` gives them), but run here with a test that only keeps the case."""
+    modes = [HypothesisTestMode(phase) for phase in phases.split(",")]
+    config = SchemathesisConfig()
+    config.update(seed=seed, max_failures=None)
+    config.projects.override.phases.update(phases=[mode.value for mode in modes])
+    config.projects.override.update(headers=headers or None)
+    config.projects.override.generation.update(
+        max_examples=examples, no_shrink=True, database="none"
+    )
+    schema = schemathesis.openapi.from_url(f"{base}/schema/openapi.json", config=config)
+    project = schema.config
+    found = list(schema.get_all_operations())
+    cases = Cases()
+    cases.failures += [f"schema: {result.err()}" for result in found if not isinstance(result, Ok)]
+    for mode in modes:
+        for result in found:
+            if not isinstance(result, Ok):
+                continue
+            operation = result.ok()
+            ending = re.match(SESSION_ENDING, operation.path) is not None
+            try:
+                (cases.session if ending else cases.main).extend(
+                    _request(base, case) for case in _generate_one(operation, mode, project, seed)
+                )
+            except Exception as exc:  # reported, as ``st`` reported it
+                cases.failures.append(f"generating {operation.label} ({mode}): {exc!r}")
+    return cases
+
+
+def _generate_one(
+    operation: APIOperation, mode: HypothesisTestMode, project: ProjectConfig, seed: int
+) -> list[Case]:
+    """The cases of ``operation`` in the phase ``mode``: its hypothesis test, built by
+    schemathesis as the engine of ``st run`` builds it, run with a test keeping each case."""
+    kept: list[Case] = []
+
+    def keep(case: Case) -> None:
+        kept.append(case)
+
+    test = create_test(
+        operation=operation,
+        test_func=keep,
+        config=HypothesisTestConfig(
+            project=project,
+            modes=[mode],
+            settings=project.get_hypothesis_settings(
+                operation=operation, phase=mode.value, apply_ci_profile=False
+            ),
+            explicit_setting_names=project.explicit_hypothesis_settings(
+                operation=operation, phase=mode.value
+            ),
+            apply_ci_profile=False,
+            seed=derive_operation_seed(seed, operation.label),
+            override=overrides.with_config_headers(project, operation=operation),
+        ),
+    )
+    with contextlib.suppress(unittest.SkipTest):  # nothing to run: no examples in the schema
+        test()
+    return kept
+
+
+def _request(base: str, case: Case) -> Request:
+    """``case`` as schemathesis serializes it, prepared by ``requests`` (the transport of
+    ``st``), its headers on the wire as http.client puts them, but for the blanks around a
+    value ("Bearer "), which h11 refuses to send and a server drops on reading (RFC 9110 5.5:
+    they are no part of the value)."""
+    request = requests.Request(**case.as_transport_kwargs(base_url=base)).prepare()
+    headers = tuple(
+        (
+            name.encode("ascii"),
+            (value.encode("latin-1") if isinstance(value, str) else value).strip(b" \t"),
+        )
+        for name, value in request.headers.items()
+    )
+    return Request(
+        operation=case.operation.label,
+        method=str(request.method),
+        url=str(request.url),
+        headers=headers,
+        body=request.body,
+        # A documented redirect is the answer under test, otherwise it is followed (as ``st``).
+        follow_redirects=not any(
+            code.startswith("3") for code in case.operation.responses.status_codes
+        ),
+    )
+
+
+def _send(client: httpx.Client, request: Request, token: bytes, run: CallerRun) -> None:
+    """``request`` with ``token`` in place of ``SIGNED``'s, counted in ``run``."""
+    headers = [
+        (name, token) if (name.lower(), value) == _SIGNED_WIRE else (name, value)
+        for name, value in request.headers
     ]
-    for header in headers:
-        args += ["-H", header]
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600)
+    try:
+        with client.stream(
+            request.method,
+            request.url,
+            headers=headers,
+            content=request.body,
+            follow_redirects=request.follow_redirects,
+        ) as response:
+            if not is_event_stream(response.headers.get("content-type")):
+                response.read()  # a stream of events may never end: its status is enough
+    except Exception as exc:  # every unanswered request is reported
+        run.failures.append(f"{run.caller}: {request.method} {request.url}: {exc!r}")
+        return
+    run.requests += 1
+    run.statuses[response.status_code] += 1
+    run.asked.add(request.operation)
+    if response.status_code >= 500:
+        run.server_errors.append(f"{request.method} {request.url} -> {response.status_code}")
 
 
 def fuzz_callers(
     base: str,
-    env: dict[str, str],
-    workdir: Path,
     *,
     examples: int,
     phases: str = QUICK_PHASES,
     only: list[str] | None = None,
     seed: int = SEED,
     workers: int = 2,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[CallerRun]:
-    """Every operation fuzzed as each caller (``only`` those), ``workers`` callers at a time
-    (one ``st`` waits on the server's answer while the other makes its next case: two use
-    both cores), in the callers' order: first all operations but those ending the session,
-    then those with a second token. Every token is taken before any fuzzing: the fuzzed
-    login, sent the demo's usernames with wrong passwords, soon has the login throttle
-    refuse them for a quarter of an hour. ``phases`` are schemathesis' (``examples,fuzzing``;
-    the long run adds ``coverage``: boundary values of every parameter, thousands of
-    requests)."""
+    """Every operation's requests (``generate``: the roles' and the public's, in two processes
+    at once) sent as each caller (``only`` those), ``workers`` callers at a time (one sends
+    while the other waits on the server's answer: two keep the server busy), in the callers'
+    order: first all operations but those ending the session, then those with a second
+    token. Every token is taken before any request: the fuzzed login, sent the demo's
+    usernames with wrong passwords, soon has the login throttle refuse them for a quarter of
+    an hour. ``phases`` are schemathesis' (``examples,fuzzing``; the long run adds
+    ``coverage``: boundary values of every parameter, thousands of requests). ``meanwhile``
+    is called while the cases are generated, before any token is taken (the test fills the
+    platform with the demo data then: generating asks for nothing but the schema)."""
     chosen = only or callers()
-    tokens = {caller: (login(base, caller), login(base, caller)) for caller in chosen}
-    every = set(operations(base))
-    parts = (
-        ("main", ("--exclude-path-regex", SESSION_ENDING)),
-        ("session", ("--include-path-regex", SESSION_ENDING)),
-    )
+    # A fresh interpreter for each (not a fork of this one and its threads).
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as gen:
+        generated = {
+            signed: gen.submit(
+                generate,
+                base,
+                examples=examples,
+                phases=phases,
+                seed=seed,
+                headers=SIGNED if signed else {},
+            )
+            for signed in {caller != PUBLIC for caller in chosen}
+        }
+        if meanwhile is not None:
+            meanwhile()
+        tokens = {caller: (login(base, caller), login(base, caller)) for caller in chosen}
+        every = set(operations(base))
 
-    def fuzz(caller: str) -> CallerRun:
-        run = CallerRun(caller, operations=every)
-        for (part, path_filter), headers in zip(parts, tokens[caller], strict=True):
-            har = workdir / f"{caller}-{part}.har"
-            result = _st(base, env, headers, examples, phases, seed, har, path_filter)
-            if har.exists():
-                run.read_har(har)
-            if result.returncode != 0 and "Server error" not in result.stdout:
-                run.failures.append(
-                    f"{caller}/{part}: st exited {result.returncode}\n"
-                    f"{result.stdout[-3000:]}{result.stderr[-2000:]}"
-                )
-        return run
+        def fuzz(caller: str) -> CallerRun:
+            cases = generated[caller != PUBLIC].result()
+            run = CallerRun(caller, operations=every, failures=list(cases.failures))
+            with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+                for part, token in zip((cases.main, cases.session), tokens[caller], strict=True):
+                    for request in part:
+                        _send(client, request, token, run)
+            return run
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(fuzz, chosen)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(fuzz, chosen)
 
 
 def totals(runs: list[CallerRun]) -> str:

@@ -1,7 +1,8 @@
 """The whole API, fuzzed from its own OpenAPI schema (schemathesis): whatever a caller
 sends, the answer is never a 5xx. Runs a real ``tendering serve`` on the test database
 with the demo data, and fuzzes every operation as each role of ``Role`` (its demo login's
-token) and as the public (no token): ``tests/e2e/fuzzing.py``.
+token) and as the public (no token): ``tests/e2e/fuzzing.py``, which generates the cases
+once in-process and sends each as every caller.
 
 The budget is small (``TENDERING_FUZZ_EXAMPLES`` cases per operation, default 3; set
 ``TENDERING_FUZZ_LONG=1`` to add schemathesis' coverage phase, boundary values of every
@@ -26,13 +27,13 @@ def test_every_role_and_the_public_are_fuzzed():
 
 
 @pytest.mark.timeout(3600)
-def test_no_request_of_any_caller_makes_the_platform_answer_5xx(
-    live_platform: LivePlatform, tmp_path
-):
-    live_platform.tendering("demo", check=True)
+def test_no_request_of_any_caller_makes_the_platform_answer_5xx(live_platform: LivePlatform):
     runs = list(
         fuzz_callers(
-            live_platform.url, live_platform.env, tmp_path, examples=EXAMPLES, phases=PHASES
+            live_platform.url,
+            examples=EXAMPLES,
+            phases=PHASES,
+            meanwhile=lambda: live_platform.tendering("demo", check=True),
         )
     )
     print(totals(runs))  # with -s: the figures of this run
