@@ -130,7 +130,7 @@ async def run(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
     from tests.tendering.bids.conftest import PASSPHRASES
 
     from tendering.app import create_app
-    from tendering.core.runtime import tune_interpreter
+    from tendering.core.interpreter import tune_interpreter
     from tendering.core.secrecy import Secrecy
     from tendering.settings import Settings
 

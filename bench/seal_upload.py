@@ -42,7 +42,7 @@ def serve() -> None:
 
     from tendering.app import create_app
     from tendering.core.blobs import drop_later
-    from tendering.core.runtime import tune_interpreter
+    from tendering.core.interpreter import tune_interpreter
     from tendering.core.writeback import Flusher, write_batch
     from tendering.settings import Settings
 

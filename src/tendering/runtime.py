@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tendering.core.cli_support import embedded_servers, platform_settings, run_with_database
 from tendering.core.demo import DemoBook, demo_logins, has_demo, run_demo
 from tendering.core.errors import Inconsistent
+from tendering.core.interpreter import tune_interpreter
 from tendering.core.migrate import downgrade, upgrade
 from tendering.core.runtime import (
     configure_logging,
@@ -24,7 +25,6 @@ from tendering.core.runtime import (
     run_server,
     run_worker,
     sigterm_as_exit,
-    tune_interpreter,
 )
 from tendering.core.secrecy import Secrecy
 from tendering.core.signing import load_platform_key

@@ -113,12 +113,15 @@ def _start(
     return LivePlatform(f"http://127.0.0.1:{port}", env, server, log_path), log
 
 
-def _wait_healthy(url: str, log_path: Path) -> None:
-    """Until ``url`` answers /health. One client for every probe: ``httpx.get`` makes a new
-    one (and its TLS context, ~20 ms of a core) each time, taken from the starting server."""
+def _wait_healthy(url: str, log_path: Path, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Until ``url`` answers /health; fails at once if ``process`` (the server) exits. One
+    client for every probe: ``httpx.get`` makes a new one (and its TLS context, ~20 ms of a
+    core) each time, taken from the starting server."""
     deadline = time.monotonic() + START_SECONDS
     with httpx.Client(timeout=2) as probe:
         while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                pytest.fail(f"serve exited with {process.returncode}:\n{log_path.read_text()}")
             try:
                 if probe.get(f"{url}/health").status_code == 200:
                     return

@@ -5,26 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import _free_port, _wait_healthy
+
 TENDERING = Path(sys.executable).with_name("tendering")
-START_SECONDS = 120
 STOP_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _alive(pid: int) -> bool:
@@ -82,19 +75,7 @@ class Platform:
         return self.log.read_text()
 
     def wait_healthy(self) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        # One client for every probe: httpx.get makes a TLS context (~20 ms) each time.
-        with httpx.Client(timeout=2) as probe:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
-                try:
-                    if probe.get(f"{self.base}/health").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        pytest.fail(f"serve was not healthy within {START_SECONDS}s:\n{self.output()}")
+        _wait_healthy(self.base, self.log, self.process)
 
     def stop(self, sig: signal.Signals) -> int:
         """Send ``sig`` (if still running) and return the exit code."""

@@ -1,6 +1,6 @@
-"""The interpreter's settings for a serving process: here, apart from ``core/runtime.py``
-(which re-exports them), so that a process may tune itself without importing the server's
-machinery (uvicorn, arq, alembic): the bare floors of ``bench/`` do.
+"""The interpreter's settings for a serving process: apart from ``core/runtime.py``, so that
+a process may tune itself without importing the server's machinery (uvicorn, arq, alembic):
+the bare floors of ``bench/`` do.
 """
 
 from __future__ import annotations

@@ -32,13 +32,11 @@ from alembic.script import ScriptDirectory
 from arq.worker import Worker
 from litestar import Litestar
 
-from tendering.core.interpreter import SWITCH_INTERVAL, tune_interpreter
 from tendering.core.jobs import WorkerSettings
 from tendering.core.migrate import alembic_config
 from tendering.settings import Settings
 
 __all__ = [
-    "SWITCH_INTERVAL",
     "configure_logging",
     "pending_migrations",
     "public_url",
@@ -47,7 +45,6 @@ __all__ = [
     "server_config",
     "sigterm_as_exit",
     "supervise_worker",
-    "tune_interpreter",
 ]
 
 log = logging.getLogger("tendering.runtime")

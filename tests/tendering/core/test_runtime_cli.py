@@ -11,12 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from tendering.cli import main
-from tendering.core.runtime import (
-    SWITCH_INTERVAL,
-    pending_migrations,
-    public_url,
-    tune_interpreter,
-)
+from tendering.core.interpreter import SWITCH_INTERVAL, tune_interpreter
+from tendering.core.runtime import pending_migrations, public_url
 from tendering.settings import Settings
 
 
