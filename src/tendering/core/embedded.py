@@ -86,7 +86,10 @@ def _quiet_import_pgserver() -> Any:
         warnings.simplefilter("ignore")
         import pgserver
 
-        return pgserver
+    # It logs every pg_ctl call at INFO, and once more from an atexit hook, when a test
+    # worker's stderr may already be closed.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    return pgserver
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

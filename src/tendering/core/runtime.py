@@ -55,7 +55,6 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def configure_logging(level: int = logging.INFO) -> None:
     """Our own and arq's messages on stderr (uvicorn configures its own loggers)."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call
 
 
 def public_url(url: str) -> str:
