@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
-from bench._scratch import create_migrated
+from bench._scratch import asyncpg_url, create_migrated, database_url
 
 if TYPE_CHECKING:
     from tests.tendering.bids.conftest import BidWorld
@@ -111,8 +111,7 @@ async def _create_migrated(name: str, url: str) -> None:
 def scratch_database() -> Iterator[str]:
     """A migrated database for one run (asyncpg URL), dropped afterwards."""
     name = f"tendering_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    head, _, _ = ADMIN_URL.rpartition("/")
-    url = "postgresql+asyncpg://" + f"{head}/{name}".split("://", 1)[1]
+    url = asyncpg_url(database_url(ADMIN_URL, name))
     try:
         asyncio.run(_create_migrated(name, url))
         yield url

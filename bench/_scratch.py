@@ -11,6 +11,24 @@ import os
 import asyncpg
 
 
+def database_url(admin_url: str, name: str) -> str:
+    """``admin_url`` (a plain postgresql:// URL) naming database ``name`` instead. Its query
+    stays: the embedded server's is ``?host=/socket/dir``, with slashes of its own."""
+    base, _, query = admin_url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+def database_name(url: str) -> str:
+    """The database a postgresql:// URL names."""
+    return url.partition("?")[0].rpartition("/")[2]
+
+
+def asyncpg_url(url: str) -> str:
+    """A plain postgresql:// URL for SQLAlchemy's asyncpg driver."""
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
+
+
 async def create_migrated(admin: asyncpg.Connection, name: str, url: str) -> None:
     """Database ``name`` (``url``: its asyncpg URL) with the schema of the migrations: a copy
     of ``BENCH_TEMPLATE_DATABASE`` when that names a migrated database nobody is connected to

@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import create_migrated
+from bench._scratch import asyncpg_url, create_migrated, database_url
 
 from tendering.core.audit.chain import GENESIS, event_hash
 from tendering.core.audit.service import record
@@ -116,9 +116,8 @@ async def appends(url: str, count: int) -> tuple[float, float]:
 async def main(sizes: list[int], batch: int, appends_count: int) -> None:
     name = f"tendering_bench_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(SERVER)
-    head, _, _ = SERVER.rpartition("/")
-    dsn = f"{head}/{name}"
-    url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
+    dsn = database_url(SERVER, name)
+    url = asyncpg_url(dsn)
     try:
         await create_migrated(admin, name, url)
         appended, bare = await appends(url, appends_count)

@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._lot import REDIS_URL, make_world, scratch_database, server_process
+from bench._scratch import database_name
 
 
 def serve() -> None:
@@ -47,7 +48,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 async def _commits(database_url: str) -> int:
-    name = database_url.rsplit("/", 1)[1]
+    name = database_name(database_url)
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
         value = await conn.fetchval(

@@ -45,6 +45,7 @@ def test_the_benchmark_runs_and_prints_its_figures(
     env = os.environ | {
         "BENCH_POSTGRES_URL": servers.postgres_url,
         "BENCH_TEMPLATE_DATABASE": template_database,
+        "BENCH_REDIS_URL": servers.redis_url,
     }
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / f"{name}.py"), *args],
