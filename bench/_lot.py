@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
-from bench._scratch import asyncpg_url, create_migrated, database_url
+from bench._scratch import asyncpg_url, create_migrated, with_database
 
 if TYPE_CHECKING:
     from tests.tendering.bids.conftest import BidWorld
@@ -111,7 +111,7 @@ async def _create_migrated(name: str, url: str) -> None:
 def scratch_database() -> Iterator[str]:
     """A migrated database for one run (asyncpg URL), dropped afterwards."""
     name = f"tendering_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    url = asyncpg_url(database_url(ADMIN_URL, name))
+    url = asyncpg_url(with_database(ADMIN_URL, name))
     try:
         asyncio.run(_create_migrated(name, url))
         yield url

@@ -10,13 +10,9 @@ import os
 
 import asyncpg
 
+from tendering.core.embedded import with_database
 
-def database_url(admin_url: str, name: str) -> str:
-    """``admin_url`` (a plain postgresql:// URL) naming database ``name`` instead. Its query
-    stays: the embedded server's is ``?host=/socket/dir``, with slashes of its own."""
-    base, _, query = admin_url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
+__all__ = ["asyncpg_url", "create_migrated", "database_name", "with_database"]
 
 
 def database_name(url: str) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import asyncpg_url, create_migrated, database_url
+from bench._scratch import asyncpg_url, create_migrated, with_database
 
 from tendering.core.audit.chain import GENESIS, event_hash
 from tendering.core.audit.service import record
@@ -116,7 +116,7 @@ async def appends(url: str, count: int) -> tuple[float, float]:
 async def main(sizes: list[int], batch: int, appends_count: int) -> None:
     name = f"tendering_bench_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(SERVER)
-    dsn = database_url(SERVER, name)
+    dsn = with_database(SERVER, name)
     url = asyncpg_url(dsn)
     try:
         await create_migrated(admin, name, url)

@@ -28,7 +28,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import asyncpg_url, create_migrated, database_url
+from bench._scratch import asyncpg_url, create_migrated, with_database
 
 from experts.imports import import_experts
 from experts.synthetic import pool_csv
@@ -45,7 +45,7 @@ async def throwaway_database(name: str) -> AsyncIterator[str]:
     """A migrated database of its own (its asyncpg URL), dropped on exit."""
     admin = await asyncpg.connect(ADMIN_URL)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    url = database_url(ADMIN_URL, name)
+    url = with_database(ADMIN_URL, name)
     try:
         await create_migrated(admin, name, asyncpg_url(url))
         yield url

@@ -36,7 +36,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import asyncpg_url, create_migrated, database_url
+from bench._scratch import asyncpg_url, create_migrated, with_database
 from tests.tendering.ledger.files import Line, csv_statement
 
 from tendering.core.auth.actor import Actor
@@ -287,7 +287,7 @@ async def main() -> None:
     args = parser.parse_args()
     admin = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"tendering_bench_{os.getpid()}"
-    pg = database_url(admin, name)
+    pg = with_database(admin, name)
     url = asyncpg_url(pg)
     conn = await asyncpg.connect(admin)
     try:

@@ -41,7 +41,7 @@ from tendering.core.auth import passwords
 from tendering.core.auth.models import Organization, OrgKind, Role, User
 from tendering.core.auth.passwords import hash_password
 from tendering.core.db import make_engine, make_sessionmaker
-from tendering.core.embedded import start_embedded
+from tendering.core.embedded import start_embedded, with_database
 from tendering.core.migrate import upgrade
 from tendering.settings import Settings
 from tests.isolation import InLoopTestClient, RunningApps, TestDatabase
@@ -104,12 +104,6 @@ def servers() -> Iterator[Servers]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
 def _asyncpg_url(url: str) -> str:
     return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
@@ -132,7 +126,7 @@ def template_database(servers: Servers) -> Iterator[str]:
     name = f"tendering_test_{os.getpid()}_{secrets.token_hex(3)}_template"
     asyncio.run(_admin(servers, f'CREATE DATABASE "{name}"'))
     try:
-        upgrade(_asyncpg_url(_with_database(servers.postgres_url, name)))
+        upgrade(_asyncpg_url(with_database(servers.postgres_url, name)))
         yield name
     finally:
         asyncio.run(_admin(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -148,7 +142,7 @@ def copy_of_template(servers: Servers, template: str, name: str) -> str:
             f'ALTER DATABASE "{name}" SET synchronous_commit = off',
         )
     )
-    return _asyncpg_url(_with_database(servers.postgres_url, name))
+    return _asyncpg_url(with_database(servers.postgres_url, name))
 
 
 @pytest.fixture

@@ -14,16 +14,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from tendering.core.embedded import with_database
 from tendering.core.migrate import downgrade, upgrade
 from tendering.core.secrecy import Secrecy
 
 SEED = bytes(range(100, 132))
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
 async def _sql(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -46,7 +41,7 @@ def fresh_url(servers: Any) -> Iterator[str]:
     """An empty database of its own (async URL), dropped afterwards."""
     name = f"tendering_rekey_{secrets.token_hex(4)}"
     asyncio.run(_sql(servers.postgres_url, f'CREATE DATABASE "{name}"'))
-    plain = _with_database(servers.postgres_url, name)
+    plain = with_database(servers.postgres_url, name)
     yield "postgresql+asyncpg://" + plain.split("://", 1)[1]
     asyncio.run(_sql(servers.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

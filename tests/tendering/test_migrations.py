@@ -16,14 +16,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from tendering.core.db import make_engine
+from tendering.core.embedded import with_database
 from tendering.core.migrate import downgrade, upgrade
 from tendering.models import metadata
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -39,7 +34,7 @@ def fresh_url(servers: Any) -> Iterator[str]:
     """An empty database of its own (asyncpg URL), dropped afterwards."""
     name = f"tendering_migrations_{secrets.token_hex(4)}"
     asyncio.run(_admin(servers.postgres_url, f'CREATE DATABASE "{name}"'))
-    plain = _with_database(servers.postgres_url, name)
+    plain = with_database(servers.postgres_url, name)
     yield "postgresql+asyncpg://" + plain.split("://", 1)[1]
     asyncio.run(_admin(servers.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

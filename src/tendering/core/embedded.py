@@ -55,6 +55,7 @@ __all__ = [
     "start_embedded",
     "start_postgres",
     "start_redis",
+    "with_database",
 ]
 
 log = logging.getLogger("tendering.embedded")
@@ -138,9 +139,10 @@ def _wait_gone(pid: int, seconds: float) -> bool:
     return not _pid_alive(pid)
 
 
-def _with_database(uri: str, name: str) -> str:
-    # pgserver answers postgresql://postgres:@/postgres?host=/socket/dir
-    base, _, query = uri.partition("?")
+def with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name`` instead. Its query stays, and is why this is not a
+    cut at the last slash: pgserver answers postgresql://postgres:@/postgres?host=/socket/dir."""
+    base, _, query = url.partition("?")
     head, _, _ = base.rpartition("/")
     return f"{head}/{name}" + (f"?{query}" if query else "")
 
@@ -291,7 +293,7 @@ def start_postgres(data_dir: Path) -> _Postgres:
         server = pgserver.get_server(pgdata, cleanup_mode="stop")
     admin = server.get_uri()
     _run_async(_ensure_database(admin, DATABASE_NAME))
-    return _Postgres(server=server, url=_with_database(admin, DATABASE_NAME))
+    return _Postgres(server=server, url=with_database(admin, DATABASE_NAME))
 
 
 def start_redis(data_dir: Path) -> _Redis:

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 import redis
 
-from tendering.core.embedded import start_embedded
+from tendering.core.embedded import start_embedded, with_database
 
 
 def _gone(pid: int) -> bool:
@@ -153,3 +153,13 @@ def test_a_command_beside_serve_leaves_the_shared_postgres_without_waiting_or_wa
     assert time.monotonic() - started < 1.0  # no wait for a server that is not stopping
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
     assert "left running" in caplog.text
+
+
+def test_naming_another_database_keeps_a_socket_directory_in_the_query():
+    socket = "postgresql://postgres:@/postgres?host=/tmp/tendering-x/postgres"
+    assert with_database(socket, "bench_1") == (
+        "postgresql://postgres:@/bench_1?host=/tmp/tendering-x/postgres"
+    )
+    assert with_database("postgresql://postgres@127.0.0.1:5432/postgres", "bench_1") == (
+        "postgresql://postgres@127.0.0.1:5432/bench_1"
+    )

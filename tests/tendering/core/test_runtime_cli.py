@@ -11,15 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from tendering.cli import main
+from tendering.core.embedded import with_database
 from tendering.core.interpreter import SWITCH_INTERVAL, tune_interpreter
 from tendering.core.runtime import pending_migrations, public_url
 from tendering.settings import Settings
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -35,7 +30,7 @@ def empty_database(servers: Any) -> Iterator[str]:
     """A database with no schema at all (plain postgresql:// URL)."""
     name = f"tendering_cli_{secrets.token_hex(4)}"
     asyncio.run(_admin(servers.postgres_url, f'CREATE DATABASE "{name}"'))
-    yield _with_database(servers.postgres_url, name)
+    yield with_database(servers.postgres_url, name)
     asyncio.run(_admin(servers.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
