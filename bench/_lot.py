@@ -24,7 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
-from bench._scratch import asyncpg_url, create_migrated, with_database
+from bench._scratch import create_migrated
+
+from tendering.core.embedded import with_database
+from tendering.settings import asyncpg_url
 
 if TYPE_CHECKING:
     from tests.tendering.bids.conftest import BidWorld

@@ -10,19 +10,10 @@ import os
 
 import asyncpg
 
-from tendering.core.embedded import with_database
-
-__all__ = ["asyncpg_url", "create_migrated", "database_name", "with_database"]
-
 
 def database_name(url: str) -> str:
     """The database a postgresql:// URL names."""
     return url.partition("?")[0].rpartition("/")[2]
-
-
-def asyncpg_url(url: str) -> str:
-    """A plain postgresql:// URL for SQLAlchemy's asyncpg driver."""
-    return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
 async def create_migrated(admin: asyncpg.Connection, name: str, url: str) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import asyncpg_url, create_migrated, with_database
+from bench._scratch import create_migrated
 
 from tendering.core.audit.chain import GENESIS, event_hash
 from tendering.core.audit.service import record
@@ -35,6 +35,8 @@ from tendering.core.audit.verify import verify_streams
 from tendering.core.canonical import canonical_json
 from tendering.core.clock import rfc3339
 from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.embedded import with_database
+from tendering.settings import asyncpg_url
 
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -28,13 +28,15 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import asyncpg_url, create_migrated, with_database
+from bench._scratch import create_migrated
 
 from experts.imports import import_experts
 from experts.synthetic import pool_csv
 from tendering.core.auth.actor import SYSTEM
 from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.embedded import with_database
 from tendering.core.secrecy import Secrecy
+from tendering.settings import asyncpg_url
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRECY = Secrecy.from_seed(os.urandom(32))

@@ -36,11 +36,12 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._scratch import asyncpg_url, create_migrated, with_database
+from bench._scratch import create_migrated
 from tests.tendering.ledger.files import Line, csv_statement
 
 from tendering.core.auth.actor import Actor
 from tendering.core.db import make_engine, make_sessionmaker
+from tendering.core.embedded import with_database
 from tendering.core.secrecy import Secrecy
 from tendering.ledger.holders import AccountTerms, holder_tag, seal_terms
 from tendering.ledger.imports import import_statement
@@ -51,6 +52,7 @@ from tendering.ledger.postings import (
     platform_accounts,
 )
 from tendering.ledger.rules import account_number
+from tendering.settings import asyncpg_url
 
 DEADLINE = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 DUE = 5_000_000

@@ -43,7 +43,7 @@ from tendering.core.auth.passwords import hash_password
 from tendering.core.db import make_engine, make_sessionmaker
 from tendering.core.embedded import start_embedded, with_database
 from tendering.core.migrate import upgrade
-from tendering.settings import Settings
+from tendering.settings import Settings, asyncpg_url
 from tests.isolation import InLoopTestClient, RunningApps, TestDatabase
 
 # Timing is for bench/, never for a test: hypothesis's 200 ms deadline per example fails
@@ -104,10 +104,6 @@ def servers() -> Iterator[Servers]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _asyncpg_url(url: str) -> str:
-    return "postgresql+asyncpg://" + url.split("://", 1)[1]
-
-
 async def _admin(servers: Servers, *statements: str) -> None:
     conn = await asyncpg.connect(servers.postgres_url)
     try:
@@ -126,7 +122,7 @@ def template_database(servers: Servers) -> Iterator[str]:
     name = f"tendering_test_{os.getpid()}_{secrets.token_hex(3)}_template"
     asyncio.run(_admin(servers, f'CREATE DATABASE "{name}"'))
     try:
-        upgrade(_asyncpg_url(with_database(servers.postgres_url, name)))
+        upgrade(asyncpg_url(with_database(servers.postgres_url, name)))
         yield name
     finally:
         asyncio.run(_admin(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -142,7 +138,7 @@ def copy_of_template(servers: Servers, template: str, name: str) -> str:
             f'ALTER DATABASE "{name}" SET synchronous_commit = off',
         )
     )
-    return _asyncpg_url(with_database(servers.postgres_url, name))
+    return asyncpg_url(with_database(servers.postgres_url, name))
 
 
 @pytest.fixture

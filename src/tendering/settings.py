@@ -62,7 +62,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "SettingsError", "TrustedProxies"]
+__all__ = ["Settings", "SettingsError", "TrustedProxies", "asyncpg_url"]
 
 
 class TrustedProxies:
@@ -98,6 +98,14 @@ class TrustedProxies:
 
 class SettingsError(ValueError):
     """A variable is present but unusable; start-up stops with this message."""
+
+
+def asyncpg_url(url: str) -> str:
+    """A PostgreSQL URL in the form SQLAlchemy's asyncpg dialect takes."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise SettingsError(f"DATABASE_URL has an unknown scheme: {url!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
@@ -324,8 +332,4 @@ class Settings:
         """The URL in the form SQLAlchemy's asyncpg dialect takes."""
         if self.database_url is None:
             raise SettingsError("DATABASE_URL is not set and no embedded database was started")
-        url = self.database_url
-        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
-        raise SettingsError(f"DATABASE_URL has an unknown scheme: {url!r}")
+        return asyncpg_url(self.database_url)

@@ -17,6 +17,7 @@ import pytest
 from tendering.core.embedded import with_database
 from tendering.core.migrate import downgrade, upgrade
 from tendering.core.secrecy import Secrecy
+from tendering.settings import asyncpg_url
 
 SEED = bytes(range(100, 132))
 
@@ -42,7 +43,7 @@ def fresh_url(servers: Any) -> Iterator[str]:
     name = f"tendering_rekey_{secrets.token_hex(4)}"
     asyncio.run(_sql(servers.postgres_url, f'CREATE DATABASE "{name}"'))
     plain = with_database(servers.postgres_url, name)
-    yield "postgresql+asyncpg://" + plain.split("://", 1)[1]
+    yield asyncpg_url(plain)
     asyncio.run(_sql(servers.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

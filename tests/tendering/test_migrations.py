@@ -19,6 +19,7 @@ from tendering.core.db import make_engine
 from tendering.core.embedded import with_database
 from tendering.core.migrate import downgrade, upgrade
 from tendering.models import metadata
+from tendering.settings import asyncpg_url
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -35,7 +36,7 @@ def fresh_url(servers: Any) -> Iterator[str]:
     name = f"tendering_migrations_{secrets.token_hex(4)}"
     asyncio.run(_admin(servers.postgres_url, f'CREATE DATABASE "{name}"'))
     plain = with_database(servers.postgres_url, name)
-    yield "postgresql+asyncpg://" + plain.split("://", 1)[1]
+    yield asyncpg_url(plain)
     asyncio.run(_admin(servers.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
